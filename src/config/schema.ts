@@ -1,0 +1,208 @@
+import { z } from 'zod';
+import { SEVERITIES } from '../core/check-result.ts';
+import { STAGES } from '../core/stage.ts';
+
+const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case name of letters, digits and dashes');
+const port = z.number().int().min(1).max(65535);
+const ms = z.number().int().positive();
+const ratio = z.number().min(0).max(1);
+
+/** An image reference, or `{ image }` in a build arg so the resolver can swap in a local drop-in. */
+export const imageRefSchema = z.string().min(1);
+
+const healthSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('http'),
+    port,
+    path: z.string().startsWith('/'),
+    timeoutMs: ms.default(60_000),
+  }),
+  z.strictObject({ kind: z.literal('tcp'), port, timeoutMs: ms.default(60_000) }),
+  z.strictObject({
+    kind: z.literal('command'),
+    command: z.array(z.string()).min(1),
+    timeoutMs: ms.default(60_000),
+  }),
+]);
+
+const buildArgSchema = z.union([z.string(), z.strictObject({ image: imageRefSchema })]);
+
+const buildSchema = z.strictObject({
+  context: z.string().min(1),
+  dockerfile: z.string().default('Dockerfile'),
+  args: z.record(z.string(), buildArgSchema).default({}),
+  /** Host commands run in the context before `docker build` (e.g. installing dependencies). */
+  prepare: z.array(z.array(z.string()).min(1)).default([]),
+});
+
+const serviceSchema = z
+  .strictObject({
+    image: imageRefSchema.optional(),
+    build: buildSchema.optional(),
+    command: z.array(z.string()).optional(),
+    env: z.record(z.string(), z.string()).default({}),
+    ports: z.array(port).default([]),
+    health: healthSchema.optional(),
+    dependsOn: z.array(name).default([]),
+    /** Files inside the container whose values are secrets to redact (e.g. passwords in env). */
+    secretEnv: z.array(z.string()).default([]),
+    tmpfs: z.record(z.string(), z.string()).default({}),
+  })
+  .superRefine((service, ctx) => {
+    if ((service.image === undefined) === (service.build === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'needs exactly one of "image" or "build"', path: [] });
+    }
+    const seen = new Set<number>();
+    service.ports.forEach((p, i) => {
+      if (seen.has(p)) ctx.addIssue({ code: 'custom', message: `duplicate port ${p}`, path: ['ports', i] });
+      seen.add(p);
+    });
+  });
+
+const linkSchema = z.strictObject({
+  /** Proxy name; defaults to the service name. */
+  name: name.optional(),
+  service: name,
+  port,
+});
+
+const stagePolicySchema = z.strictObject({
+  minPassRate: ratio.default(1),
+  weight: z.number().min(0).default(1),
+});
+
+const policySchema = z.strictObject({
+  stages: z.partialRecord(z.enum(STAGES), stagePolicySchema).default({}),
+  /** Checks with these severities, or these ids, must pass whatever the average. */
+  critical: z
+    .strictObject({
+      severities: z.array(z.enum(SEVERITIES)).default(['blocker', 'critical']),
+      ids: z.array(z.string()).default([]),
+    })
+    .default({ severities: ['blocker', 'critical'], ids: [] }),
+  /** A non-critical shortfall up to this much below a stage minimum is CONDITIONAL, not NOT CERTIFIED. */
+  conditionalMargin: ratio.default(0.1),
+  validityDays: z.number().int().positive().default(30),
+  /** Exit code for CONDITIONAL: 4 blocks a pipeline, 0 lets it pass. */
+  conditionalExitCode: z.union([z.literal(0), z.literal(4)]).default(4),
+});
+
+const readinessTruthSchema = z.strictObject({
+  service: name,
+  port,
+  path: z.string().startsWith('/'),
+  /** The link whose loss must make the service report not-ready. */
+  link: name,
+  failWithinMs: ms.default(5_000),
+  recoverWithinMs: ms.default(10_000),
+});
+
+const bootSchema = z.strictObject({
+  readinessTruth: z.array(readinessTruthSchema).default([]),
+});
+
+const stagesSchema = z
+  .array(z.enum(STAGES))
+  .min(1, 'enable at least one stage')
+  .refine((list) => new Set(list).size === list.length, 'lists a stage twice');
+
+export const configSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    /** Stages to run; they are the mandatory stages of the verdict. */
+    stages: stagesSchema.default(['boot']),
+    services: z.record(name, serviceSchema).refine((s) => Object.keys(s).length > 0, 'declare at least one service'),
+    links: z.array(linkSchema).default([]),
+    images: z
+      .strictObject({
+        /** `missing`: pull what is not local, then fall back to a drop-in; `never`: local or drop-in only. */
+        pull: z.enum(['missing', 'never']).default('missing'),
+        toxiproxy: imageRefSchema.default('ghcr.io/shopify/toxiproxy:2.12.0'),
+        pullTimeoutMs: ms.default(120_000),
+      })
+      .default({ pull: 'missing', toxiproxy: 'ghcr.io/shopify/toxiproxy:2.12.0', pullTimeoutMs: 120_000 }),
+    boot: bootSchema.default({ readinessTruth: [] }),
+    policy: policySchema.default({
+      stages: {},
+      critical: { severities: ['blocker', 'critical'], ids: [] },
+      conditionalMargin: 0.1,
+      validityDays: 30,
+      conditionalExitCode: 4,
+    }),
+    deadlines: z
+      .strictObject({ runMs: ms.default(30 * 60_000), stageMs: ms.default(10 * 60_000), stackStartMs: ms.default(5 * 60_000) })
+      .default({ runMs: 30 * 60_000, stageMs: 10 * 60_000, stackStartMs: 5 * 60_000 }),
+    reportsDir: z.string().default('reports'),
+    suitesDir: z.string().default('suites'),
+    /** Extra literal secrets to redact from every artifact. */
+    secrets: z.array(z.string()).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const services = config.services;
+    for (const [id, service] of Object.entries(services)) {
+      service.dependsOn.forEach((dep, i) => {
+        if (!(dep in services)) {
+          ctx.addIssue({ code: 'custom', path: ['services', id, 'dependsOn', i], message: `names unknown service "${dep}"` });
+        }
+      });
+    }
+    const cycle = findCycle(Object.fromEntries(Object.entries(services).map(([id, s]) => [id, s.dependsOn])));
+    if (cycle) ctx.addIssue({ code: 'custom', path: ['services'], message: `dependsOn has a cycle: ${cycle.join(' -> ')}` });
+    const linkNames = new Set<string>();
+    const linkPorts = new Set<number>();
+    config.links.forEach((link, i) => {
+      const target = services[link.service];
+      if (!target) {
+        ctx.addIssue({ code: 'custom', path: ['links', i, 'service'], message: `names unknown service "${link.service}"` });
+      } else if (!target.ports.includes(link.port)) {
+        ctx.addIssue({ code: 'custom', path: ['links', i, 'port'], message: `port ${link.port} is not in services.${link.service}.ports` });
+      }
+      const linkName = link.name ?? link.service;
+      if (linkNames.has(linkName)) ctx.addIssue({ code: 'custom', path: ['links', i], message: `duplicate link "${linkName}"` });
+      if (linkPorts.has(link.port)) {
+        ctx.addIssue({ code: 'custom', path: ['links', i, 'port'], message: `port ${link.port} is used by another link (one Toxiproxy listens on every link port)` });
+      }
+      linkNames.add(linkName);
+      linkPorts.add(link.port);
+    });
+    config.boot.readinessTruth.forEach((truth, i) => {
+      if (!services[truth.service]) {
+        ctx.addIssue({ code: 'custom', path: ['boot', 'readinessTruth', i, 'service'], message: `names unknown service "${truth.service}"` });
+      }
+      if (!linkNames.has(truth.link)) {
+        ctx.addIssue({ code: 'custom', path: ['boot', 'readinessTruth', i, 'link'], message: `names unknown link "${truth.link}"` });
+      }
+    });
+  });
+
+/** What a user writes in readiness.config.ts. */
+export type ReadinessConfigInput = z.input<typeof configSchema>;
+export type ReadinessConfigOutput = z.output<typeof configSchema>;
+export type ServiceConfig = ReadinessConfigOutput['services'][string];
+export type HealthConfig = NonNullable<ServiceConfig['health']>;
+export type LinkConfig = ReadinessConfigOutput['links'][number];
+export type PolicyConfig = ReadinessConfigOutput['policy'];
+
+/** The first dependency cycle found, as a path that starts and ends on the same node. */
+export function findCycle(graph: Readonly<Record<string, readonly string[]>>): string[] | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+  const visit = (node: string): string[] | undefined => {
+    if (state.get(node) === 'done') return undefined;
+    if (state.get(node) === 'visiting') return [...path.slice(path.indexOf(node)), node];
+    state.set(node, 'visiting');
+    path.push(node);
+    for (const next of graph[node] ?? []) {
+      const found = visit(next);
+      if (found) return found;
+    }
+    path.pop();
+    state.set(node, 'done');
+    return undefined;
+  };
+  for (const node of Object.keys(graph)) {
+    const found = visit(node);
+    if (found) return found;
+  }
+  return undefined;
+}
