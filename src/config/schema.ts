@@ -80,6 +80,8 @@ const policySchema = z.strictObject({
       ids: z.array(z.string()).default([]),
     })
     .default({ severities: ['blocker', 'critical'], ids: [] }),
+  /** Check ids (or id prefixes ending in '*') whose `skipped` status is not counted as due, e.g. a scanner whose image is absent. */
+  skippable: z.array(z.string()).default([]),
   /** A non-critical shortfall up to this much below a stage minimum is CONDITIONAL, not NOT CERTIFIED. */
   conditionalMargin: ratio.default(0.1),
   validityDays: z.number().int().positive().default(30),
@@ -125,6 +127,7 @@ export const configSchema = z
     policy: policySchema.default({
       stages: {},
       critical: { severities: ['blocker', 'critical'], ids: [] },
+      skippable: [],
       conditionalMargin: 0.1,
       validityDays: 30,
       conditionalExitCode: 4,

@@ -1,0 +1,48 @@
+import js from '@eslint/js';
+import importX from 'eslint-plugin-import-x';
+import tseslint from 'typescript-eslint';
+
+// Imports only go down: cli -> certify|report -> boot|faults|load|contracts|security -> runner
+// -> stack -> provision -> config -> core (STYLE.md).
+const layer = (target: string, from: string[], message: string) => ({ target, from, message });
+
+export default tseslint.config(
+  { ignores: ['node_modules', 'dist', 'reports', 'fixtures/stack/node_modules', 'scenarios/load', 'contracts/pacts', 'bin'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { 'import-x': importX },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      'no-console': 'error',
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            layer('./src/core', ['./src/config', './src/provision', './src/stack', './src/runner', './src/boot', './src/certify', './src/report', './src/cli'], 'core imports nothing of ours'),
+            layer('./src/config', ['./src/provision', './src/stack', './src/runner', './src/boot', './src/certify', './src/report', './src/cli'], 'config imports only core'),
+            layer('./src/provision', ['./src/stack', './src/runner', './src/boot', './src/certify', './src/report', './src/cli'], 'provision imports config and core'),
+            layer('./src/stack', ['./src/runner', './src/boot', './src/certify', './src/report', './src/cli'], 'stack imports provision, config, core'),
+            layer('./src/runner', ['./src/boot', './src/certify', './src/report', './src/cli'], 'runner is below the stages'),
+            layer('./src/boot', ['./src/certify', './src/report', './src/cli'], 'stages never import certify, report or cli'),
+            layer('./src/certify', ['./src/report', './src/cli', './src/boot'], 'certify reads results, not stages'),
+            layer('./src/report', ['./src/cli', './src/boot'], 'report is below cli'),
+            layer('./src', ['./suites', './scenarios', './fixtures'], 'src never imports suites, scenarios or fixtures'),
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/cli/**', 'bench/**', 'ci/**'],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+);

@@ -1,0 +1,73 @@
+import { defineConfig } from './src/config/index.ts';
+
+// The built-in reference stack (fixtures/stack). `FRAGILE=<defect>[,<defect>]` switches off
+// protections in the services so the harness can prove it catches each defect.
+const fragile = process.env.FRAGILE ?? '';
+const jwtSecret = 'reference-stack-jwt-secret-0123456789abcdef';
+const dbPassword = 'reference-db-password';
+const seedPasswords = { alice: 'alice-Secret-pass-1', bob: 'bob-Secret-pass-2', admin: 'admin-Secret-pass-3' };
+
+const stackBuild = {
+  context: 'fixtures/stack',
+  dockerfile: 'Dockerfile',
+  args: { NODE_IMAGE: { image: 'node:24-slim' } },
+  prepare: [['npm', 'ci', '--omit=dev', '--no-audit', '--no-fund']],
+};
+
+export default defineConfig({
+  name: 'reference-stack',
+  stages: ['boot'],
+  services: {
+    postgres: {
+      image: 'postgres:16',
+      env: { POSTGRES_USER: 'app', POSTGRES_PASSWORD: dbPassword, POSTGRES_DB: 'app' },
+      ports: [5432],
+      tmpfs: { '/var/lib/postgresql/data': 'rw' },
+      health: { kind: 'command', command: ['pg_isready', '-h', '127.0.0.1', '-U', 'app', '-d', 'app'], timeoutMs: 60_000 },
+    },
+    redis: {
+      image: 'redis:7',
+      ports: [6379],
+      health: { kind: 'command', command: ['redis-cli', 'ping'], timeoutMs: 30_000 },
+    },
+    payments: {
+      build: stackBuild,
+      command: ['node', 'src/payments/main.ts'],
+      env: { PORT: '8081', FRAGILE: fragile, DATA_DIR: '/tmp/payments' },
+      ports: [8081],
+      health: { kind: 'http', port: 8081, path: '/health/ready', timeoutMs: 30_000 },
+    },
+    orders: {
+      build: stackBuild,
+      command: ['node', 'src/orders/main.ts'],
+      env: {
+        PORT: '8080',
+        DATABASE_URL: `postgres://app:${dbPassword}@postgres:5432/app`,
+        REDIS_URL: 'redis://redis:6379',
+        PAYMENTS_URL: 'http://payments:8081',
+        JWT_SECRET: jwtSecret,
+        JWT_ISSUER: 'readiness-reference',
+        JWT_AUDIENCE: 'orders-api',
+        SEED_PASSWORD_ALICE: seedPasswords.alice,
+        SEED_PASSWORD_BOB: seedPasswords.bob,
+        SEED_PASSWORD_ADMIN: seedPasswords.admin,
+        FRAGILE: fragile,
+      },
+      ports: [8080],
+      dependsOn: ['postgres', 'redis', 'payments'],
+      health: { kind: 'http', port: 8080, path: '/health/ready', timeoutMs: 60_000 },
+    },
+  },
+  links: [
+    { service: 'postgres', port: 5432 },
+    { service: 'redis', port: 6379 },
+    { service: 'payments', port: 8081 },
+  ],
+  boot: {
+    readinessTruth: [{ service: 'orders', port: 8080, path: '/health/ready', link: 'postgres', failWithinMs: 5_000, recoverWithinMs: 10_000 }],
+  },
+  policy: {
+    stages: { boot: { minPassRate: 1, weight: 1 } },
+  },
+  secrets: [jwtSecret, dbPassword, ...Object.values(seedPasswords)],
+});

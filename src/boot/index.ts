@@ -1,0 +1,1 @@
+export { checkReadinessTruth, checkServicesHealthy, runBootChecks } from './boot-checks.ts';

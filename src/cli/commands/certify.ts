@@ -1,0 +1,123 @@
+import type { ResolvedConfig } from '../../config/load-config.ts';
+import { systemClock } from '../../core/clock.ts';
+import { ConfigError, EXIT, InterruptedError, describeError } from '../../core/errors.ts';
+import type { ExitCode } from '../../core/errors.ts';
+import { createRedactor } from '../../core/redact.ts';
+import type { Redactor } from '../../core/redact.ts';
+import type { Reporter } from '../../core/reporter.ts';
+import { writeCheckResult } from '../../core/results.ts';
+import { newSeed } from '../../core/seed.ts';
+import { isStage } from '../../core/stage.ts';
+import type { Stage } from '../../core/stage.ts';
+import { Teardowns } from '../../core/teardown.ts';
+import { runStage } from '../../runner/run-stage.ts';
+import { StackProvider, stackImageRefs } from '../../stack/stack-provider.ts';
+import type { StartedStack } from '../../stack/stack-provider.ts';
+import { writeStackHandle } from '../../stack/stack-handle.ts';
+import { reapOrphans } from '../../stack/reap.ts';
+import { provisionImages } from '../provisioning.ts';
+import { createRunFolder, newRunId } from '../run-folder.ts';
+import type { RunFolder } from '../run-folder.ts';
+import { finalizeRun } from '../finalize.ts';
+
+export interface CertifyOptions {
+  readonly config: ResolvedConfig;
+  readonly stages?: readonly string[];
+  readonly seed?: number;
+  readonly json: boolean;
+  readonly reporter: Reporter;
+  readonly signal: AbortSignal;
+  readonly out: (text: string) => void;
+}
+
+/** Which stages run: all enabled ones, or a subset given with --stages (each must be enabled). */
+export function selectStages(config: ResolvedConfig, requested: readonly string[] | undefined): Stage[] {
+  if (!requested || requested.length === 0) return [...config.stages];
+  const problems: string[] = [];
+  const selected: Stage[] = [];
+  for (const name of requested) {
+    if (!isStage(name)) problems.push(`--stages: "${name}" is not a stage (boot, contract, security, load, chaos, recovery)`);
+    else if (!config.stages.includes(name)) problems.push(`--stages: "${name}" is not enabled in ${config.configFile} (stages: ${config.stages.join(', ')})`);
+    else selected.push(name);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config.stages.filter((s) => selected.includes(s));
+}
+
+/** Literal secrets of a config: its `secrets` plus env values whose names say they are secret. */
+export function configRedactor(config: ResolvedConfig): Redactor {
+  const secretEnv = /(password|secret|token|key)/i;
+  const values = Object.values(config.services).flatMap((s) =>
+    Object.entries(s.env)
+      .filter(([k]) => secretEnv.test(k) || s.secretEnv.includes(k))
+      .map(([, v]) => v),
+  );
+  return createRedactor([...config.secrets, ...values]);
+}
+
+/** Records a `broken` check for a harness failure so the verdict can never pass on missing evidence. */
+async function recordHarnessFailure(folder: RunFolder, stage: Stage, id: string, name: string, error: unknown, redact: Redactor): Promise<void> {
+  const now = Date.now();
+  await writeCheckResult(
+    folder.resultsDir,
+    {
+      id: `${stage}.${id}`,
+      stage,
+      name,
+      feature: 'harness',
+      severity: 'critical',
+      status: 'broken',
+      message: describeError(error),
+      remediation: 'Fix the harness or environment problem in the message, then run again (see logs/ in the run folder)',
+      startedAt: now,
+      finishedAt: now,
+    },
+    redact,
+  );
+}
+
+/** `readiness certify`: provision, start the stack, run the stages, tear down, certify, report. */
+export async function certify(options: CertifyOptions): Promise<ExitCode> {
+  const { config, reporter, signal } = options;
+  const selected = selectStages(config, options.stages);
+  const seed = options.seed ?? newSeed();
+  const redact = configRedactor(config);
+  const startedAt = new Date();
+  const folder = await createRunFolder(config.reportsDir, newRunId(startedAt));
+  reporter.onInfo?.(`run ${folder.runId} (seed ${seed}) -> ${folder.dir}`);
+  const teardowns = new Teardowns();
+  const runSignal = AbortSignal.any([signal, AbortSignal.timeout(config.deadlines.runMs)]);
+  let interrupted = false;
+  let images: Record<string, string> = {};
+  try {
+    images = await provisionImages(config, stackImageRefs(config), reporter);
+    runSignal.throwIfAborted();
+    // A crashed earlier run (kill -9) leaves containers; they go before we add ours.
+    const { getContainerRuntimeClient } = await import('testcontainers');
+    const reaped = await reapOrphans((await getContainerRuntimeClient()).container.dockerode);
+    if (reaped.length > 0) reporter.onInfo?.(`removed leftovers of crashed runs: ${reaped.join(', ')}`);
+    const provider = new StackProvider(config, { runId: folder.runId, seed, logsDir: folder.logsDir, images, redact, reporter, clock: systemClock, signal: runSignal });
+    let stack: StartedStack | undefined;
+    teardowns.add('stop stack', async () => {
+      reporter.onInfo?.('tearing down the stack');
+      await stack?.stop();
+    });
+    stack = await provider.start();
+    await writeStackHandle(folder.handleFile, stack.handle);
+    for (const stage of selected) {
+      if (runSignal.aborted) break;
+      await runStage({ config, handle: stack.handle, stage, runDir: folder.dir, resultsDir: folder.resultsDir, seed, clock: systemClock, reporter, redact, signal: runSignal });
+    }
+  } catch (error) {
+    interrupted = signal.aborted;
+    const first = selected[0] ?? 'boot';
+    if (interrupted) await recordHarnessFailure(folder, first, 'interrupted', 'Run completed', new InterruptedError('Interrupted (SIGINT/SIGTERM) before the run finished'), redact);
+    else await recordHarnessFailure(folder, first, 'stack', 'Stack started', error, redact);
+  } finally {
+    const errors = await teardowns.run();
+    for (const error of errors) reporter.onInfo?.(`teardown problem: ${error.message}`);
+  }
+  interrupted ||= signal.aborted;
+  const exitCode = await finalizeRun({ config, folder, selected, seed, startedAt, images, reporter, json: options.json, out: options.out, redact });
+  return interrupted ? EXIT.interrupted : exitCode;
+}

@@ -1,0 +1,71 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { getContainerRuntimeClient } from 'testcontainers';
+import type { ResolvedConfig } from '../../config/load-config.ts';
+import { systemClock } from '../../core/clock.ts';
+import { EXIT } from '../../core/errors.ts';
+import type { ExitCode } from '../../core/errors.ts';
+import type { Reporter } from '../../core/reporter.ts';
+import { newSeed } from '../../core/seed.ts';
+import { reapOrphans, removeRun } from '../../stack/reap.ts';
+import { readStackHandle, writeStackHandle } from '../../stack/stack-handle.ts';
+import { StackProvider, stackImageRefs } from '../../stack/stack-provider.ts';
+import { provisionImages } from '../provisioning.ts';
+import { createRunFolder, newRunId } from '../run-folder.ts';
+import { configRedactor } from './certify.ts';
+
+/** The handle file `readiness up` writes and `drill`/`down` read by default. */
+export function defaultHandleFile(config: ResolvedConfig): string {
+  return join(config.reportsDir, 'stack-handle.json');
+}
+
+/** `readiness up`: start the stack and leave it running for drills; prints the endpoints. */
+export async function up(options: { config: ResolvedConfig; seed?: number; reporter: Reporter; signal: AbortSignal; out: (t: string) => void; json: boolean }): Promise<ExitCode> {
+  const { config, reporter } = options;
+  const images = await provisionImages(config, stackImageRefs(config), reporter);
+  await reapOrphans((await getContainerRuntimeClient()).container.dockerode);
+  const folder = await createRunFolder(config.reportsDir, newRunId());
+  const seed = options.seed ?? newSeed();
+  const provider = new StackProvider(config, {
+    runId: folder.runId,
+    seed,
+    logsDir: folder.logsDir,
+    images,
+    redact: configRedactor(config),
+    reporter,
+    clock: systemClock,
+    signal: options.signal,
+    detached: true,
+  });
+  const stack = await provider.start();
+  const handleFile = defaultHandleFile(config);
+  await writeStackHandle(handleFile, stack.handle);
+  await writeStackHandle(folder.handleFile, stack.handle);
+  if (options.json) options.out(JSON.stringify(stack.handle, null, 2));
+  else {
+    options.out(`stack ${config.name} is up (run ${folder.runId}); handle: ${handleFile}`);
+    for (const [id, s] of Object.entries(stack.handle.services)) {
+      options.out(`  ${id.padEnd(12)} ${Object.entries(s.endpoint.ports).map(([p, h]) => `${p} -> http://${s.endpoint.host}:${h}`).join(', ')}`);
+    }
+    if (stack.handle.toxiproxy) options.out(`  toxiproxy    ${stack.handle.toxiproxy.apiUrl}`);
+    options.out('stop it with: readiness down');
+  }
+  return EXIT.certified;
+}
+
+/** `readiness down`: remove the stack that `up` left running (by run label), and its handle. */
+export async function down(options: { config: ResolvedConfig; handleFile?: string; out: (t: string) => void }): Promise<ExitCode> {
+  const file = options.handleFile ?? defaultHandleFile(options.config);
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  const handle = await readStackHandle(file);
+  const removed = await removeRun(docker, handle.runId);
+  await rm(file, { force: true });
+  options.out(`removed run ${handle.runId}: ${removed.containers} containers, ${removed.networks} networks`);
+  return EXIT.certified;
+}
+
+/** Lists run folders, newest first (for `readiness report` and humans). */
+export async function listRuns(reportsDir: string): Promise<string[]> {
+  const names = await readdir(reportsDir).catch(() => []);
+  return names.filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n)).sort().reverse();
+}

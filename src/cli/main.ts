@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { loadConfig, DEFAULT_CONFIG_FILE } from '../config/load-config.ts';
+import { ConfigError, EXIT, ReadinessError, describeError } from '../core/errors.ts';
+import type { ExitCode } from '../core/errors.ts';
+import { terminalReporter } from './reporters/terminal.ts';
+
+// Ryuk's image cannot be pulled everywhere; the harness removes its containers by label itself.
+process.env['TESTCONTAINERS_RYUK_DISABLED'] ??= 'true';
+process.env['TESTCONTAINERS_HOST_OVERRIDE'] ??= 'localhost';
+process.env['PACT_DO_NOT_TRACK'] ??= 'true';
+
+const HELP: Readonly<Record<string, string>> = {
+  certify: `readiness certify [--config file] [--stages a,b] [--seed n] [--json]
+  Provision, start the stack, run the stages, tear down, write the verdict and the report.
+  Examples:
+    npm run certify
+    npm run certify -- --stages boot
+    FRAGILE=lying-health npm run certify -- --seed 42`,
+  up: `readiness up [--config file] [--json]
+  Start the stack and leave it running; prints endpoints and writes reports/stack-handle.json.
+  Examples:
+    readiness up
+    readiness up --json > stack.json`,
+  down: `readiness down [--handle file]
+  Remove the stack that "readiness up" started.
+  Examples:
+    readiness down`,
+  provision: `readiness provision [--config file] [--for certify|test]
+  Make sure the Docker engine and every image the config needs are there (building local drop-ins).
+  Examples:
+    readiness provision
+    readiness provision --for test`,
+  images: `readiness images build|list [--config file]
+  Build the local drop-in images for the config's official images, or list how each resolves.
+  Examples:
+    readiness images build
+    readiness images list`,
+};
+
+function usage(): string {
+  return `readiness — chaos and readiness certification harness
+
+Commands:
+${Object.values(HELP)
+  .map((h) => `  ${h.split('\n')[0] ?? ''}`)
+  .join('\n')}
+
+Run "readiness <command> --help" for examples. Exit codes: 0 certified, 1 not certified,
+2 usage/config error, 3 harness error, 4 conditional, 130 interrupted.`;
+}
+
+const out = (text: string): void => {
+  process.stdout.write(`${text}\n`);
+};
+
+async function main(argv: readonly string[]): Promise<ExitCode> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    out(usage());
+    return command ? EXIT.certified : EXIT.usage;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...rest],
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c', default: process.env['READINESS_CONFIG'] ?? DEFAULT_CONFIG_FILE },
+        stages: { type: 'string' },
+        seed: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        handle: { type: 'string' },
+        for: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new ConfigError([`${describeError(error)} (see readiness ${command} --help)`]);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    out(HELP[command] ?? usage());
+    return EXIT.certified;
+  }
+  if (!(command in HELP)) throw new ConfigError([`unknown command "${command}"; commands: ${Object.keys(HELP).join(', ')}`]);
+  let seed: number | undefined;
+  if (values.seed !== undefined) {
+    seed = Number(values.seed);
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError([`--seed must be a non-negative integer (received "${values.seed}")`]);
+  }
+  const config = await loadConfig(values.config);
+  const reporter = terminalReporter(process.stderr, { json: values.json });
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (name: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      process.stderr.write(`${name} again: exiting without waiting for teardown\n`);
+      process.exit(EXIT.interrupted);
+    }
+    process.stderr.write(`${name}: stopping; tearing down (press Ctrl-C again to force)\n`);
+    controller.abort(new Error(`received ${name}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  switch (command) {
+    case 'certify': {
+      const { certify } = await import('./commands/certify.ts');
+      return certify({
+        config,
+        ...(values.stages === undefined ? {} : { stages: values.stages.split(',').map((s) => s.trim()).filter(Boolean) }),
+        ...(seed === undefined ? {} : { seed }),
+        json: values.json,
+        reporter,
+        signal: controller.signal,
+        out,
+      });
+    }
+    case 'up': {
+      const { up } = await import('./commands/up-down.ts');
+      return up({ config, ...(seed === undefined ? {} : { seed }), reporter, signal: controller.signal, out, json: values.json });
+    }
+    case 'down': {
+      const { down } = await import('./commands/up-down.ts');
+      return down({ config, ...(values.handle ? { handleFile: values.handle } : {}), out });
+    }
+    case 'provision': {
+      const { provisionCommand } = await import('./provisioning.ts');
+      return provisionCommand({ config, reporter, out, purpose: values.for ?? 'certify' });
+    }
+    case 'images': {
+      const { imagesCommand } = await import('./provisioning.ts');
+      return imagesCommand({ config, reporter, out, action: positionals[0] ?? 'list', json: values.json });
+    }
+    default:
+      throw new ConfigError([`unknown command "${command}"`]);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.problems.join('\n')}\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    process.stderr.write(`error: ${describeError(error)}\n`);
+    if (process.env['READINESS_DEBUG'] && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = error instanceof ReadinessError ? error.exitCode : EXIT.harness;
+  },
+);

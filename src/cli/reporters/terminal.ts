@@ -1,0 +1,34 @@
+import type { CheckResult } from '../../core/check-result.ts';
+import type { Reporter } from '../../core/reporter.ts';
+import type { Stage } from '../../core/stage.ts';
+
+const COLORS = { passed: 32, failed: 31, broken: 35, skipped: 33, unknown: 36 } as const;
+
+/** Live progress on stderr: colours only on a TTY without NO_COLOR; plain lines in CI. */
+export function terminalReporter(stream: NodeJS.WriteStream = process.stderr, options: { json?: boolean } = {}): Reporter {
+  const color = stream.isTTY === true && !process.env['NO_COLOR'] && !options.json;
+  const paint = (code: number, text: string): string => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const started = performance.now();
+  const stamp = (): string => `[${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s]`;
+  const line = (text: string): void => {
+    stream.write(`${stamp()} ${text}\n`);
+  };
+  const stageStarts = new Map<Stage, number>();
+  return {
+    onInfo: (message) => line(message),
+    onStageStart: (stage) => {
+      stageStarts.set(stage, performance.now());
+      line(paint(1, `stage ${stage}`));
+    },
+    onCheckResult: (result: CheckResult) => {
+      const ms = result.finishedAt - result.startedAt;
+      const status = paint(COLORS[result.status], result.status.toUpperCase().padEnd(7));
+      line(`  ${status} ${result.id} (${ms}ms)${result.status === 'passed' || !result.message ? '' : `\n           ${result.message.split('\n')[0] ?? ''}`}`);
+    },
+    onStageEnd: (stage, results) => {
+      const passed = results.filter((r) => r.status === 'passed').length;
+      const ms = performance.now() - (stageStarts.get(stage) ?? started);
+      line(`stage ${stage}: ${passed}/${results.length} passed in ${(ms / 1000).toFixed(1)}s`);
+    },
+  };
+}

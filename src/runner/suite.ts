@@ -1,0 +1,89 @@
+import type { ResolvedConfig } from '../config/load-config.ts';
+import type { CheckResult, CheckResultInput, CheckStatus, Evidence, Metric, Severity } from '../core/check-result.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Reporter } from '../core/reporter.ts';
+import type { Stage } from '../core/stage.ts';
+import type { Teardowns } from '../core/teardown.ts';
+import type { StackHandle } from '../stack/stack-handle.ts';
+
+/** What a suite gets: the config, the running stack's handle, and a way to record checks. */
+export interface SuiteContext {
+  readonly config: ResolvedConfig;
+  readonly handle: StackHandle;
+  readonly stage: Stage;
+  readonly runDir: string;
+  readonly seed: number;
+  readonly clock: Clock;
+  /** Aborted on SIGINT, the run deadline or the stage deadline. */
+  readonly signal: AbortSignal;
+  readonly reporter: Reporter;
+  /** Rollbacks a suite registers before injecting anything; they run even when the suite throws. */
+  readonly teardowns: Teardowns;
+  record(check: Omit<CheckResultInput, 'stage'>): Promise<CheckResult>;
+}
+
+/** A stage suite: a file in `suites/<stage>/` whose default export is `defineSuite({...})`. */
+export interface Suite {
+  readonly stage: Stage;
+  readonly name: string;
+  run(context: SuiteContext): Promise<void>;
+}
+
+export function defineSuite(suite: Suite): Suite {
+  return suite;
+}
+
+export interface CheckOutcome {
+  readonly status: CheckStatus;
+  readonly message?: string;
+  readonly remediation?: string;
+  readonly metrics?: readonly Metric[];
+  readonly evidence?: readonly Evidence[];
+  readonly parameters?: Readonly<Record<string, string>>;
+}
+
+export interface CheckSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly feature: string;
+  readonly severity: Severity;
+  readonly tags?: readonly string[];
+  /** Recorded when the check fails, unless the outcome gives its own. */
+  readonly remediation?: string;
+}
+
+/**
+ * Runs one check and records it. The body returns the system's verdict as data; an exception
+ * is a harness or environment failure and is recorded `broken`, never `passed`.
+ */
+export async function runCheck(context: SuiteContext, spec: CheckSpec, body: () => Promise<CheckOutcome>): Promise<CheckResult> {
+  const startedAt = context.clock.now();
+  let outcome: CheckOutcome;
+  try {
+    outcome = await body();
+  } catch (error) {
+    const aborted = context.signal.aborted;
+    outcome = {
+      status: 'broken',
+      message: aborted
+        ? `Interrupted before the check could finish (${String(context.signal.reason instanceof Error ? context.signal.reason.message : context.signal.reason)})`
+        : `Harness error: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+  const remediation = outcome.remediation ?? (outcome.status === 'passed' ? undefined : spec.remediation);
+  return context.record({
+    id: spec.id,
+    name: spec.name,
+    feature: spec.feature,
+    severity: spec.severity,
+    status: outcome.status,
+    tags: [...(spec.tags ?? [])],
+    startedAt,
+    finishedAt: context.clock.now(),
+    ...(outcome.message === undefined ? {} : { message: outcome.message }),
+    ...(remediation === undefined ? {} : { remediation }),
+    metrics: [...(outcome.metrics ?? [])],
+    evidence: [...(outcome.evidence ?? [])],
+    parameters: { ...outcome.parameters },
+  });
+}

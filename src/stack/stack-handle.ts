@@ -1,0 +1,72 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.ts';
+
+const endpointSchema = z.strictObject({
+  /** Host-side address: `http://127.0.0.1:<mapped>` style host and port map (container port -> host port). */
+  host: z.string(),
+  ports: z.record(z.string(), z.number().int()),
+  /** In-network DNS name the other services use. */
+  alias: z.string(),
+});
+
+export const stackHandleSchema = z.strictObject({
+  schemaVersion: z.literal(1),
+  runId: z.string(),
+  stack: z.string(),
+  seed: z.number().int(),
+  createdAt: z.string(),
+  ownerPid: z.number().int(),
+  network: z.string(),
+  logsDir: z.string(),
+  services: z.record(
+    z.string(),
+    z.strictObject({
+      containerId: z.string(),
+      containerName: z.string(),
+      image: z.string(),
+      endpoint: endpointSchema,
+      startupMs: z.number(),
+    }),
+  ),
+  toxiproxy: z
+    .strictObject({
+      containerId: z.string(),
+      apiUrl: z.string(),
+      image: z.string(),
+      proxies: z.record(
+        z.string(),
+        z.strictObject({ service: z.string(), listen: z.string(), upstream: z.string(), hostPort: z.number().int() }),
+      ),
+    })
+    .nullable(),
+});
+/** Everything a stage needs to reach a running stack; a file, so `readiness up` can leave one running. */
+export type StackHandle = z.infer<typeof stackHandleSchema>;
+
+export async function writeStackHandle(file: string, handle: StackHandle): Promise<void> {
+  await writeFile(file, `${JSON.stringify(stackHandleSchema.parse(handle), null, 2)}\n`);
+}
+
+export async function readStackHandle(file: string): Promise<StackHandle> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`${file}: stack handle not found; start a stack with "readiness up" first`], { cause: error });
+  }
+  const parsed = stackHandleSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${file}: ${i.path.join('.')} ${i.message}`));
+  }
+  return parsed.data;
+}
+
+/** `http://host:port` of a service's container port, as seen from the host. */
+export function serviceUrl(handle: StackHandle, service: string, containerPort: number): string {
+  const entry = handle.services[service];
+  if (!entry) throw new Error(`Stack "${handle.stack}" has no service "${service}" (known: ${Object.keys(handle.services).join(', ')})`);
+  const hostPort = entry.endpoint.ports[String(containerPort)];
+  if (hostPort === undefined) throw new Error(`Service "${service}" does not expose port ${containerPort}`);
+  return `http://${entry.endpoint.host}:${hostPort}`;
+}

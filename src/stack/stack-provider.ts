@@ -1,0 +1,351 @@
+import { createWriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join, relative } from 'node:path';
+import type { Readable } from 'node:stream';
+import { GenericContainer, getContainerRuntimeClient } from 'testcontainers';
+import type { StartedTestContainer, WaitStrategy } from 'testcontainers';
+import type { ResolvedConfig } from '../config/load-config.ts';
+import type { ServiceConfig } from '../config/schema.ts';
+import { systemClock } from '../core/clock.ts';
+import type { Clock } from '../core/clock.ts';
+import { StackStartError } from '../core/errors.ts';
+import type { Redactor } from '../core/redact.ts';
+import type { Reporter } from '../core/reporter.ts';
+import { Teardowns } from '../core/teardown.ts';
+import { buildServiceImage } from './build.ts';
+import { waitForHealth } from './health.ts';
+import type { HealthTarget } from './health.ts';
+import { LABELS } from './labels.ts';
+import { removeRun } from './reap.ts';
+import { writeStackHandle } from './stack-handle.ts';
+import type { StackHandle } from './stack-handle.ts';
+import { ToxiproxyApi } from './toxiproxy-api.ts';
+
+export interface StackOptions {
+  readonly runId: string;
+  readonly seed: number;
+  readonly logsDir: string;
+  /** Image ref as written in the config -> the ref to run (official or local drop-in). */
+  readonly images: Readonly<Record<string, string>>;
+  readonly redact: Redactor;
+  readonly reporter?: Reporter;
+  readonly clock?: Clock;
+  readonly signal?: AbortSignal;
+  /** `readiness up`: the stack outlives this process, so it is not reaped as an orphan. */
+  readonly detached?: boolean;
+}
+
+/** Every image ref a config's stack needs: service images, build-arg images, Toxiproxy. */
+export function stackImageRefs(config: ResolvedConfig): string[] {
+  const refs = new Set<string>();
+  for (const service of Object.values(config.services)) {
+    if (service.image) refs.add(service.image);
+    for (const arg of Object.values(service.build?.args ?? {})) if (typeof arg !== 'string') refs.add(arg.image);
+  }
+  if (config.links.length > 0) refs.add(config.images.toxiproxy);
+  return [...refs];
+}
+
+/** Services in an order where each comes after its dependencies. */
+export function startOrder(services: Readonly<Record<string, ServiceConfig>>): string[] {
+  const order: string[] = [];
+  const visit = (id: string): void => {
+    if (order.includes(id)) return;
+    for (const dep of services[id]?.dependsOn ?? []) visit(dep);
+    order.push(id);
+  };
+  Object.keys(services).forEach(visit);
+  return order;
+}
+
+/** Testcontainers waits on nothing: the harness polls the configured health itself, with its own messages. */
+const noWait: WaitStrategy = {
+  waitUntilReady: () => Promise.resolve(),
+  withStartupTimeout() {
+    return this;
+  },
+  isStartupTimeoutSet: () => true,
+  getStartupTimeout: () => 0,
+};
+
+/** Splits a log stream into lines, redacts each and appends it to a file. */
+function pipeLogs(stream: Readable, out: WriteStream, redact: Redactor): void {
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    if (lines.length > 0 && out.writable) out.write(`${lines.map(redact).join('\n')}\n`);
+  });
+  stream.on('end', () => {
+    if (rest && out.writable) out.write(`${redact(rest)}\n`);
+    rest = '';
+  });
+}
+
+async function logTail(file: string, lines = 25): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log captured)';
+  }
+}
+
+/** A running stack: containers, Toxiproxy, the handle. Only a started stack has endpoints and `stop()`. */
+export class StartedStack implements AsyncDisposable {
+  readonly handle: StackHandle;
+  readonly containers: ReadonlyMap<string, StartedTestContainer>;
+  readonly toxiproxy: ToxiproxyApi | undefined;
+  readonly #teardowns: Teardowns;
+
+  constructor(handle: StackHandle, containers: ReadonlyMap<string, StartedTestContainer>, teardowns: Teardowns) {
+    this.handle = handle;
+    this.containers = containers;
+    this.toxiproxy = handle.toxiproxy ? new ToxiproxyApi(handle.toxiproxy.apiUrl) : undefined;
+    this.#teardowns = teardowns;
+  }
+
+  endpoints(): StackHandle['services'] {
+    return this.handle.services;
+  }
+
+  /** Stops every container and removes the network; safe to call twice. */
+  async stop(): Promise<void> {
+    const errors = await this.#teardowns.run();
+    if (errors.length > 0) throw new AggregateError(errors, `Stack teardown had ${errors.length} error(s): ${errors.map((e) => e.message).join('; ')}`);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/** Starts a config's services on one network, Toxiproxy interposed on every link. */
+export class StackProvider {
+  readonly #config: ResolvedConfig;
+  readonly #options: StackOptions;
+
+  constructor(config: ResolvedConfig, options: StackOptions) {
+    this.#config = config;
+    this.#options = options;
+  }
+
+  async start(): Promise<StartedStack> {
+    const config = this.#config;
+    const { runId, reporter, redact } = this.#options;
+    const clock = this.#options.clock ?? systemClock;
+    const abort = new AbortController();
+    const outer = this.#options.signal;
+    const onOuterAbort = (): void => abort.abort(outer?.reason);
+    outer?.addEventListener('abort', onOuterAbort, { once: true });
+    const signal = abort.signal;
+    const teardowns = new Teardowns();
+    const client = await getContainerRuntimeClient();
+    const docker = client.container.dockerode;
+    const labels = {
+      [LABELS.runId]: runId,
+      [LABELS.ownerPid]: this.#options.detached ? 'detached' : String(process.pid),
+      [LABELS.ownerHost]: hostname(),
+      [LABELS.stack]: config.name,
+    };
+    const containers = new Map<string, StartedTestContainer>();
+    const inFlight = new Set<Promise<unknown>>();
+    const logStreams: WriteStream[] = [];
+    await mkdir(this.#options.logsDir, { recursive: true });
+
+    // Registered first so it runs last: whatever was missed (a start in flight at SIGINT) goes by label.
+    teardowns.add('remove by run label', async () => {
+      await Promise.race([Promise.allSettled([...inFlight]), clock.sleep(30_000)]);
+      await removeRun(docker, runId);
+      outer?.removeEventListener('abort', onOuterAbort);
+    });
+    teardowns.add('close logs', () =>
+      Promise.all(logStreams.map((s) => new Promise<void>((resolve) => s.end(resolve)))).then(() => undefined),
+    );
+
+    const track = <T>(promise: Promise<T>): Promise<T> => {
+      inFlight.add(promise);
+      void promise.finally(() => inFlight.delete(promise)).catch(() => undefined);
+      return promise;
+    };
+
+    try {
+      const networkName = `readiness-${runId}`;
+      teardowns.add(`network ${networkName}`, async () => {
+        await docker
+          .getNetwork(networkName)
+          .remove()
+          .catch((error: unknown) => {
+            if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+          });
+      });
+      await docker.createNetwork({ Name: networkName, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
+
+      const imageOf = (ref: string): string => this.#options.images[ref] ?? ref;
+      const builds = new Map<string, Promise<string>>();
+      const serviceImage = (id: string, service: ServiceConfig): Promise<string> => {
+        if (service.image) return Promise.resolve(imageOf(service.image));
+        const build = service.build;
+        if (!build) throw new StackStartError(`Service "${id}" has neither image nor build`);
+        const args = Object.fromEntries(
+          Object.entries(build.args).map(([k, v]) => [k, typeof v === 'string' ? v : imageOf(v.image)]),
+        );
+        const key = JSON.stringify([build, args]);
+        let pending = builds.get(key);
+        if (!pending) {
+          pending = buildServiceImage(config.name, build, args, { ...(reporter ? { reporter } : {}), signal });
+          builds.set(key, pending);
+        }
+        return pending;
+      };
+
+      const launch = async (
+        id: string,
+        image: string,
+        setup: (c: GenericContainer) => GenericContainer,
+      ): Promise<StartedTestContainer> => {
+        signal.throwIfAborted();
+        const logFile = join(this.#options.logsDir, `${id}.log`);
+        const out = createWriteStream(logFile, { flags: 'a' });
+        logStreams.push(out);
+        const container = setup(
+          new GenericContainer(image)
+            .withNetworkMode(networkName)
+            .withLabels({ ...labels, [LABELS.service]: id })
+            .withName(`readiness-${runId}-${id}`)
+            .withWaitStrategy(noWait)
+            .withLogConsumer((stream) => pipeLogs(stream, out, redact)),
+        );
+        const started = await track(container.start());
+        containers.set(id, started);
+        teardowns.add(`container ${id}`, async () => {
+          await started.stop({ timeout: 5_000, remove: true, removeVolumes: true }).catch((error: unknown) => {
+            if (!/no such container|404/i.test(String(error))) throw error;
+          });
+        });
+        return started;
+      };
+
+      const targetOf = (started: StartedTestContainer): HealthTarget => ({
+        host: hostAddress(started.getHost()),
+        hostPort: (port) => started.getMappedPort(port),
+        exec: async (command) => {
+          const result = await started.exec([...command]);
+          return { exitCode: result.exitCode, output: result.output };
+        },
+      });
+
+      const linkServices = new Set(config.links.map((l) => l.service));
+      let toxiproxyEntry: StackHandle['toxiproxy'] = null;
+      const proxiesReady = (async () => {
+        if (config.links.length === 0) return;
+        const image = imageOf(config.images.toxiproxy);
+        const proxy = await launch('toxiproxy', image, (c) =>
+          c
+            .withNetworkAliases(...new Set(config.links.map((l) => l.service)))
+            .withExposedPorts(8474, ...config.links.map((l) => l.port)),
+        );
+        const apiUrl = `http://${hostAddress(proxy.getHost())}:${proxy.getMappedPort(8474)}`;
+        const ready = await waitForHealth({ kind: 'http', port: 8474, path: '/version', timeoutMs: 30_000 }, targetOf(proxy), {
+          clock,
+          signal,
+        });
+        if (!ready.healthy) throw new StackStartError(`Toxiproxy did not answer at ${apiUrl} within 30000ms (${ready.detail})`);
+        const api = new ToxiproxyApi(apiUrl);
+        const proxies: NonNullable<StackHandle['toxiproxy']>['proxies'] = {};
+        for (const link of config.links) {
+          const name = link.name ?? link.service;
+          const listen = `0.0.0.0:${link.port}`;
+          const upstream = `${link.service}-upstream:${link.port}`;
+          await api.createProxy(name, listen, upstream);
+          proxies[name] = { service: link.service, listen, upstream, hostPort: proxy.getMappedPort(link.port) };
+        }
+        toxiproxyEntry = { containerId: proxy.getId(), apiUrl, image, proxies };
+      })();
+      void proxiesReady.catch(() => undefined);
+
+      const services: StackHandle['services'] = {};
+      const starts = new Map<string, Promise<void>>();
+      const startService = (id: string): Promise<void> => {
+        const existing = starts.get(id);
+        if (existing) return existing;
+        const service = config.services[id];
+        if (!service) throw new StackStartError(`Unknown service "${id}"`);
+        const promise = (async () => {
+          const image = await serviceImage(id, service);
+          await Promise.all(service.dependsOn.map(startService));
+          // Clients reach an interposed dependency through Toxiproxy, so its proxies must exist first.
+          if (service.dependsOn.some((d) => linkServices.has(d))) await proxiesReady;
+          const alias = linkServices.has(id) ? `${id}-upstream` : id;
+          const startedAt = clock.monotonicMs();
+          reporter?.onInfo?.(`starting ${id} (${image})`);
+          const started = await launch(id, image, (c) => {
+            let next = c.withNetworkAliases(alias).withEnvironment(service.env);
+            if (service.ports.length > 0) next = next.withExposedPorts(...service.ports);
+            if (service.command) next = next.withCommand(service.command);
+            if (Object.keys(service.tmpfs).length > 0) next = next.withTmpFs(service.tmpfs);
+            return next;
+          });
+          const host = hostAddress(started.getHost());
+          if (service.health) {
+            const result = await waitForHealth(service.health, targetOf(started), { clock, signal });
+            if (!result.healthy) {
+              const logFile = join(this.#options.logsDir, `${id}.log`);
+              throw new StackStartError(
+                `Service "${id}" not healthy after ${service.health.timeoutMs}ms (${result.detail}). Logs: ${relative(process.cwd(), logFile)}\n${await logTail(logFile)}`,
+              );
+            }
+          }
+          const startupMs = Math.round(clock.monotonicMs() - startedAt);
+          reporter?.onInfo?.(`${id} healthy in ${startupMs}ms`);
+          services[id] = {
+            containerId: started.getId(),
+            containerName: started.getName().replace(/^\//, ''),
+            image,
+            endpoint: { host, alias: id, ports: Object.fromEntries(service.ports.map((p) => [String(p), started.getMappedPort(p)])) },
+            startupMs,
+          };
+        })();
+        starts.set(id, track(promise));
+        return promise;
+      };
+
+      const all = Promise.all([proxiesReady, ...startOrder(config.services).map(startService)]);
+      const deadline = clock.sleep(config.deadlines.stackStartMs, signal).then(() => {
+        throw new StackStartError(`Stack "${config.name}" did not start within ${config.deadlines.stackStartMs}ms (deadlines.stackStartMs)`);
+      });
+      await Promise.race([all, deadline]);
+      abort.abort('started');
+      const handle: StackHandle = {
+        schemaVersion: 1,
+        runId,
+        stack: config.name,
+        seed: this.#options.seed,
+        createdAt: new Date(clock.now()).toISOString(),
+        ownerPid: process.pid,
+        network: networkName,
+        logsDir: this.#options.logsDir,
+        services,
+        toxiproxy: toxiproxyEntry,
+      };
+      return new StartedStack(handle, containers, teardowns);
+    } catch (error) {
+      abort.abort(error);
+      await teardowns.run();
+      if (outer?.aborted) throw outer.reason instanceof Error ? outer.reason : error;
+      if (error instanceof StackStartError) throw error;
+      throw new StackStartError(`Stack "${config.name}" failed to start: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+/** Loopback by address, not by name: `localhost` may resolve to ::1 first. */
+function hostAddress(host: string): string {
+  return host === 'localhost' ? '127.0.0.1' : host;
+}
+
+export { writeStackHandle };

@@ -1,0 +1,62 @@
+import { ToolFailedError } from '../core/errors.ts';
+
+export interface ProxyState {
+  readonly name: string;
+  readonly listen: string;
+  readonly upstream: string;
+  readonly enabled: boolean;
+  readonly toxics: readonly { readonly name: string; readonly type: string; readonly stream: string; readonly toxicity: number; readonly attributes: Record<string, number> }[];
+}
+
+/** A thin typed client of Toxiproxy's HTTP API (https://github.com/Shopify/toxiproxy#http-api). */
+export class ToxiproxyApi {
+  readonly baseUrl: string;
+  constructor(baseUrl: string) {
+    this.baseUrl = baseUrl.replace(/\/$/, '');
+  }
+
+  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+      signal: AbortSignal.timeout(5_000),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new ToolFailedError(`Toxiproxy ${method} ${path} -> ${response.status}: ${text.slice(0, 300)}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  version(): Promise<string> {
+    return fetch(`${this.baseUrl}/version`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.text());
+  }
+
+  createProxy(name: string, listen: string, upstream: string): Promise<ProxyState> {
+    return this.#call('POST', '/proxies', { name, listen, upstream, enabled: true });
+  }
+
+  getProxy(name: string): Promise<ProxyState> {
+    return this.#call('GET', `/proxies/${encodeURIComponent(name)}`);
+  }
+
+  listProxies(): Promise<Record<string, ProxyState>> {
+    return this.#call('GET', '/proxies');
+  }
+
+  setEnabled(name: string, enabled: boolean): Promise<ProxyState> {
+    return this.#call('POST', `/proxies/${encodeURIComponent(name)}`, { enabled });
+  }
+
+  addToxic(proxy: string, toxic: { name: string; type: string; stream: 'upstream' | 'downstream'; toxicity: number; attributes: Record<string, number> }): Promise<unknown> {
+    return this.#call('POST', `/proxies/${encodeURIComponent(proxy)}/toxics`, toxic);
+  }
+
+  removeToxic(proxy: string, toxic: string): Promise<unknown> {
+    return this.#call('DELETE', `/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(toxic)}`);
+  }
+
+  /** Removes every toxic and re-enables every proxy. */
+  reset(): Promise<unknown> {
+    return this.#call('POST', '/reset');
+  }
+}

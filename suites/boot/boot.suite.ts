@@ -1,0 +1,8 @@
+import { runBootChecks } from '../../src/boot/index.ts';
+import { defineSuite } from '../../src/runner/index.ts';
+
+export default defineSuite({
+  stage: 'boot',
+  name: 'Services start healthy and readiness tells the truth',
+  run: runBootChecks,
+});
