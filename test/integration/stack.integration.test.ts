@@ -1,0 +1,103 @@
+import { mkdtemp } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getContainerRuntimeClient } from 'testcontainers';
+import { describe, expect, it } from 'vitest';
+import { provisionImages } from '../../src/cli/provisioning.ts';
+import { resolveConfig } from '../../src/config/index.ts';
+import { createRedactor } from '../../src/core/redact.ts';
+import { LABELS, StackProvider, stackImageRefs } from '../../src/stack/index.ts';
+
+/** Sends a Redis inline PING through a host port and returns the reply (or the socket error). */
+function redisPing(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let data = '';
+    socket.setTimeout(2_000, () => {
+      socket.destroy();
+      resolve(`timeout:${data}`);
+    });
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      data += chunk.toString();
+      if (data.includes('\r\n')) {
+        socket.destroy();
+        resolve(data.trim());
+      }
+    });
+    socket.on('error', (error) => resolve(`error:${error.message}`));
+    socket.on('close', () => resolve(data ? data.trim() : 'closed'));
+  });
+}
+
+describe('StackProvider (real Docker)', () => {
+  it('starts services on one network with Toxiproxy taking the dependency alias, and removes everything', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'readiness-stack-'));
+    const config = resolveConfig(
+      {
+        name: 'stack-test',
+        services: {
+          redis: { image: 'redis:7', ports: [6379], health: { kind: 'command', command: ['redis-cli', 'ping'], timeoutMs: 30_000 } },
+          // A client on the network: it pings "redis" by alias, which is the Toxiproxy.
+          client: {
+            image: 'redis:7',
+            ports: [6379],
+            dependsOn: ['redis'],
+            health: { kind: 'command', command: ['redis-cli', '-h', 'redis', 'ping'], timeoutMs: 30_000 },
+          },
+        },
+        links: [{ service: 'redis', port: 6379 }],
+      },
+      join(root, 'readiness.config.ts'),
+    );
+    const images = await provisionImages(config, stackImageRefs(config), {});
+    const runId = `test-${Date.now()}`;
+    const provider = new StackProvider(config, { runId, seed: 1, logsDir: join(root, 'logs'), images, redact: createRedactor() });
+    const docker = (await getContainerRuntimeClient()).container.dockerode;
+    const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
+    {
+      await using stack = await provider.start();
+      const { handle } = stack;
+      expect(Object.keys(handle.services).sort()).toEqual(['client', 'redis']);
+      const proxy = handle.toxiproxy?.proxies['redis'];
+      expect(proxy).toMatchObject({ service: 'redis', upstream: 'redis-upstream:6379' });
+      // Through the proxy, Redis answers; with the link disabled it does not; the client sees the same.
+      expect(await redisPing(proxy!.hostPort)).toBe('+PONG');
+      const clientExec = (): Promise<{ exitCode: number; output: string }> =>
+        stack.containers.get('client')!.exec(['redis-cli', '-h', 'redis', 'ping']);
+      expect((await clientExec()).output.trim()).toBe('PONG');
+      await stack.toxiproxy!.setEnabled('redis', false);
+      expect(await redisPing(proxy!.hostPort)).not.toBe('+PONG');
+      expect((await clientExec()).output).not.toContain('PONG');
+      await stack.toxiproxy!.setEnabled('redis', true);
+      expect((await clientExec()).output.trim()).toBe('PONG');
+      const labelled = await docker.listContainers({ all: true, filters });
+      expect(labelled).toHaveLength(3);
+      expect(labelled.every((c) => c.Labels[LABELS.ownerPid] === String(process.pid))).toBe(true);
+    }
+    expect(await docker.listContainers({ all: true, filters })).toEqual([]);
+    expect(await docker.listNetworks({ filters })).toEqual([]);
+  });
+
+  it('fails with the health detail and log tail when a service never becomes healthy, leaving nothing behind', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'readiness-stack-'));
+    const config = resolveConfig(
+      {
+        name: 'stack-fail',
+        services: {
+          redis: { image: 'redis:7', ports: [6379], health: { kind: 'http', port: 6379, path: '/health', timeoutMs: 2_000 } },
+        },
+      },
+      join(root, 'readiness.config.ts'),
+    );
+    const images = await provisionImages(config, stackImageRefs(config), {});
+    const runId = `test-fail-${Date.now()}`;
+    const provider = new StackProvider(config, { runId, seed: 1, logsDir: join(root, 'logs'), images, redact: createRedactor() });
+    await expect(provider.start()).rejects.toThrow(/Service "redis" not healthy after 2000ms \(GET \/health -> .*\)\. Logs: .*redis\.log\n.*Ready to accept connections/s);
+    const docker = (await getContainerRuntimeClient()).container.dockerode;
+    const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
+    expect(await docker.listContainers({ all: true, filters })).toEqual([]);
+    expect(await docker.listNetworks({ filters })).toEqual([]);
+  });
+});
