@@ -1,0 +1,324 @@
+import { CHECK_STATUSES } from '../core/check-result.ts';
+import type { CheckResult, CheckStatus } from '../core/check-result.ts';
+import { EXIT } from '../core/errors.ts';
+import { assertNever } from '../core/stage.ts';
+import type { Stage } from '../core/stage.ts';
+import type { PolicyConfig } from '../config/schema.ts';
+import { mapStages, tallyStages } from './pass-rates.ts';
+import type { StageTally, StatusCounts } from './pass-rates.ts';
+import { RATIO_EPSILON, isCritical, isDue, isPartialRun, mandatoryStages, stageOfId, stagePolicy } from './policy.ts';
+
+export const VERDICTS = ['CERTIFIED', 'CONDITIONAL', 'NOT_CERTIFIED'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+/** The exit codes a verdict can map to: certified, not certified, harness error, conditional. */
+export type VerdictExitCode =
+  typeof EXIT.certified | typeof EXIT.notCertified | typeof EXIT.harness | typeof EXIT.conditional;
+
+/**
+ * Why a reason exists: `failure` = the system under test failed a check; `evidence` = the harness or
+ * environment produced no usable evidence (broken, unknown, missing, unreadable); `policy` = evidence
+ * was deliberately absent (a skipped check the policy does not allow skipping, no mandatory stage).
+ */
+export type ReasonCause = 'failure' | 'evidence' | 'policy';
+
+/** One reason the verdict is not CERTIFIED; `blocks` forces NOT_CERTIFIED, `conditional` allows CONDITIONAL. */
+export interface VerdictReason {
+  readonly effect: 'blocks' | 'conditional';
+  readonly cause: ReasonCause;
+  readonly text: string;
+}
+
+export interface StageVerdict {
+  readonly status: CheckStatus;
+  readonly passRate: number | null;
+  readonly counts: StatusCounts;
+  readonly due: number;
+  readonly minPassRate: number;
+  readonly mandatory: boolean;
+}
+
+export interface CriticalFailure {
+  readonly stage: Stage;
+  readonly check: string;
+  readonly name: string;
+  readonly message: string;
+  readonly remediation: string;
+}
+
+export interface VerdictInput {
+  readonly checks: readonly CheckResult[];
+  /** Stages the config enables. */
+  readonly enabledStages: readonly Stage[];
+  /** Stages selected for this run (e.g. by `--stage`); all enabled stages for a full run. */
+  readonly selectedStages: readonly Stage[];
+  readonly policy: PolicyConfig;
+  /** Result files that could not be read as checks, as `file: why`; each one blocks. */
+  readonly invalidResults?: readonly string[];
+}
+
+export interface VerdictResult {
+  readonly verdict: Verdict;
+  readonly partial: boolean;
+  readonly stages: Record<Stage, StageVerdict>;
+  readonly criticalFailures: readonly CriticalFailure[];
+  readonly reasons: readonly VerdictReason[];
+  /** Weighted mean of mandatory stage pass rates (null rates count 0); informative, never decides. */
+  readonly score: number;
+  readonly exitCode: VerdictExitCode;
+}
+
+/** The remediation line of a check, or a pointer to its evidence when the check gave none. */
+export function remediationFor(check: Pick<CheckResult, 'id' | 'stage' | 'remediation'>): string {
+  const given = check.remediation?.trim();
+  if (given) return given;
+  return `No remediation recorded: read the evidence of check "${check.id}" (stage ${check.stage}) in the Allure report to find the cause.`;
+}
+
+function causeOfStatus(status: Exclude<CheckStatus, 'passed'>): ReasonCause {
+  switch (status) {
+    case 'failed':
+      return 'failure';
+    case 'broken':
+    case 'unknown':
+      return 'evidence';
+    case 'skipped':
+      return 'policy';
+    default:
+      return assertNever(status, 'check status');
+  }
+}
+
+/** The cause of a stage shortfall: any failed check makes it a product failure. */
+function causeOfShortfall(counts: StatusCounts, dueChecks: readonly CheckResult[]): ReasonCause {
+  if (counts.failed > 0) return 'failure';
+  if (dueChecks.some((check) => check.status === 'skipped')) return 'policy';
+  return 'evidence';
+}
+
+const percent = (ratio: number): string => `${(Math.round(ratio * 1000) / 10).toString()}%`;
+
+function describeCounts(counts: StatusCounts): string {
+  const parts = CHECK_STATUSES.filter((status) => counts[status] > 0).map(
+    (status) => `${counts[status].toString()} ${status}`,
+  );
+  return parts.length === 0 ? 'no check results' : parts.join(', ');
+}
+
+const listIds = (checks: readonly CheckResult[], max = 5): string => {
+  const ids = checks.slice(0, max).map((check) => check.id);
+  return checks.length > max ? `${ids.join(', ')} and ${(checks.length - max).toString()} more` : ids.join(', ');
+};
+
+/** Reasons a mandatory stage blocks on its own evidence: unknown status, or nothing executed. */
+function stageEvidenceReasons(stage: Stage, tally: StageTally, dueChecks: readonly CheckResult[]): VerdictReason[] {
+  const total = CHECK_STATUSES.reduce((sum, status) => sum + tally.counts[status], 0);
+  if (total === 0) {
+    return [
+      {
+        effect: 'blocks',
+        cause: 'evidence',
+        text: `Stage ${stage} is mandatory but has no check results: it did not run or wrote nothing.`,
+      },
+    ];
+  }
+  if (tally.due === 0) {
+    return [
+      {
+        effect: 'blocks',
+        cause: 'evidence',
+        text: `Stage ${stage} is mandatory but no check was due (${describeCounts(tally.counts)}, all skippable): its status is unknown.`,
+      },
+    ];
+  }
+  if (tally.status === 'unknown') {
+    const unknown = dueChecks.filter((check) => check.status === 'unknown');
+    return [
+      {
+        effect: 'blocks',
+        cause: 'evidence',
+        text: `Stage ${stage} is mandatory and its status is unknown: ${unknown.length.toString()} check(s) have no evidence (${listIds(unknown)}).`,
+      },
+    ];
+  }
+  if (tally.executed === 0) {
+    return [
+      {
+        effect: 'blocks',
+        cause: 'policy',
+        text: `Stage ${stage} is mandatory but executed no check: all ${tally.due.toString()} due check(s) were skipped (${listIds(dueChecks)}).`,
+      },
+    ];
+  }
+  return [];
+}
+
+function criticalReasons(
+  input: VerdictInput,
+  partial: boolean,
+): { failures: CriticalFailure[]; reasons: VerdictReason[] } {
+  const { checks, policy, selectedStages } = input;
+  const failures: CriticalFailure[] = [];
+  const reasons: VerdictReason[] = [];
+  for (const check of checks) {
+    if (!selectedStages.includes(check.stage) || !isCritical(check, policy) || !isDue(check, policy)) continue;
+    if (check.status === 'passed') continue;
+    const message = check.message?.trim() || `The check ended ${check.status} without a message.`;
+    failures.push({
+      stage: check.stage,
+      check: check.id,
+      name: check.name,
+      message,
+      remediation: remediationFor(check),
+    });
+    reasons.push({
+      effect: 'blocks',
+      cause: causeOfStatus(check.status),
+      text: `Critical check ${check.id} ("${check.name}") in stage ${check.stage} is ${check.status}: ${message}`,
+    });
+  }
+  // A critical id the policy names but no result carries must not pass by absence.
+  const seen = new Set(checks.map((check) => check.id));
+  for (const id of policy.critical.ids) {
+    if (id.endsWith('*') || seen.has(id)) continue;
+    const stage = stageOfId(id);
+    const applies = stage === undefined ? !partial : selectedStages.includes(stage);
+    if (!applies) continue;
+    const where = stage === undefined ? '' : ` in stage ${stage}`;
+    reasons.push({
+      effect: 'blocks',
+      cause: 'evidence',
+      text: `Critical check ${id}${where} (policy.critical.ids) has no result: it did not run.`,
+    });
+    if (stage !== undefined) {
+      failures.push({
+        stage,
+        check: id,
+        name: id,
+        message: 'No result was recorded for this critical check.',
+        remediation: `Make sure stage ${stage} runs check "${id}", or remove it from policy.critical.ids if it no longer exists.`,
+      });
+    }
+  }
+  return { failures, reasons };
+}
+
+/** Applies the certification policy to a run's checks: stage pass rates, critical checks, verdict and exit code. */
+export function evaluateVerdict(input: VerdictInput): VerdictResult {
+  const { checks, policy, enabledStages, selectedStages } = input;
+  const mandatory = mandatoryStages(enabledStages, selectedStages);
+  const partial = isPartialRun(enabledStages, selectedStages);
+  const tallies = tallyStages(checks, policy);
+  const reasons: VerdictReason[] = [];
+
+  for (const entry of input.invalidResults ?? []) {
+    reasons.push({ effect: 'blocks', cause: 'evidence', text: `Result file is not a valid readiness check: ${entry}` });
+  }
+  if (mandatory.length === 0) {
+    reasons.push({
+      effect: 'blocks',
+      cause: 'policy',
+      text: `No mandatory stage: the run selected [${selectedStages.join(', ')}] but the config enables [${enabledStages.join(', ')}].`,
+    });
+  }
+
+  for (const stage of mandatory) {
+    const tally = tallies[stage];
+    const dueChecks = checks.filter((check) => check.stage === stage && isDue(check, policy));
+    reasons.push(...stageEvidenceReasons(stage, tally, dueChecks));
+    const { minPassRate } = stagePolicy(policy, stage);
+    if (tally.passRate === null) continue;
+    const shortfall = minPassRate - tally.passRate;
+    if (shortfall <= RATIO_EPSILON) continue;
+    const withinMargin = shortfall <= policy.conditionalMargin + RATIO_EPSILON;
+    const passed = dueChecks.filter((check) => check.status === 'passed').length;
+    const notPassed = dueChecks.filter((check) => check.status !== 'passed');
+    reasons.push({
+      effect: withinMargin ? 'conditional' : 'blocks',
+      cause: causeOfShortfall(tally.counts, dueChecks),
+      text:
+        `Stage ${stage} pass rate ${percent(tally.passRate)} (${passed.toString()}/${tally.due.toString()}) is below its minimum ${percent(minPassRate)}` +
+        ` by ${percent(shortfall)}, ${withinMargin ? 'within' : 'beyond'} the conditional margin ${percent(policy.conditionalMargin)}; not passed: ${listIds(notPassed)}.`,
+    });
+  }
+
+  const critical = criticalReasons(input, partial);
+  reasons.push(...critical.reasons);
+
+  const stages = mapStages((stage): StageVerdict => {
+    const tally = tallies[stage];
+    const { minPassRate } = stagePolicy(policy, stage);
+    const isMandatory = mandatory.includes(stage);
+    return {
+      status: isMandatory ? tally.status : 'skipped',
+      passRate: isMandatory ? tally.passRate : null,
+      counts: tally.counts,
+      due: tally.due,
+      minPassRate,
+      mandatory: isMandatory,
+    };
+  });
+
+  const verdict: Verdict = reasons.some((r) => r.effect === 'blocks')
+    ? 'NOT_CERTIFIED'
+    : reasons.length > 0
+      ? 'CONDITIONAL'
+      : 'CERTIFIED';
+  return {
+    verdict,
+    partial,
+    stages,
+    criticalFailures: critical.failures,
+    reasons,
+    score: weightedScore(mandatory, tallies, policy),
+    exitCode: verdictExitCode({
+      verdict,
+      reasons,
+      hasFailedCheck: checks.some((check) => check.status === 'failed'),
+      conditionalExitCode: policy.conditionalExitCode,
+    }),
+  };
+}
+
+/** sum(weight * passRate) / sum(weight) over the mandatory stages; a null pass rate counts 0. */
+export function weightedScore(
+  mandatory: readonly Stage[],
+  tallies: Readonly<Record<Stage, Pick<StageTally, 'passRate'>>>,
+  policy: PolicyConfig,
+): number {
+  let weighted = 0;
+  let weights = 0;
+  for (const stage of mandatory) {
+    const { weight } = stagePolicy(policy, stage);
+    weighted += weight * (tallies[stage].passRate ?? 0);
+    weights += weight;
+  }
+  // Clamped: float sums must not push a perfect run past 1.
+  return weights === 0 ? 0 : Math.min(1, weighted / weights);
+}
+
+/**
+ * The exit code of a verdict: 0 certified; CONDITIONAL -> the policy's conditional exit code;
+ * NOT_CERTIFIED -> 3 (harness error) when no check failed and every blocking reason is missing or
+ * broken evidence, else 1.
+ */
+export function verdictExitCode(args: {
+  readonly verdict: Verdict;
+  readonly reasons: readonly Pick<VerdictReason, 'effect' | 'cause'>[];
+  readonly hasFailedCheck: boolean;
+  readonly conditionalExitCode: PolicyConfig['conditionalExitCode'];
+}): VerdictExitCode {
+  switch (args.verdict) {
+    case 'CERTIFIED':
+      return EXIT.certified;
+    case 'CONDITIONAL':
+      return args.conditionalExitCode === 0 ? EXIT.certified : EXIT.conditional;
+    case 'NOT_CERTIFIED': {
+      const blocking = args.reasons.filter((r) => r.effect === 'blocks');
+      const harnessOnly = !args.hasFailedCheck && blocking.length > 0 && blocking.every((r) => r.cause === 'evidence');
+      return harnessOnly ? EXIT.harness : EXIT.notCertified;
+    }
+    default:
+      return assertNever(args.verdict, 'verdict');
+  }
+}
