@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from './src/config/index.ts';
 
 // The built-in reference stack (fixtures/stack). `FRAGILE=<defect>[,<defect>]` switches off
@@ -8,7 +9,8 @@ const dbPassword = 'reference-db-password';
 const seedPasswords = { alice: 'alice-Secret-pass-1', bob: 'bob-Secret-pass-2', admin: 'admin-Secret-pass-3' };
 
 const stackBuild = {
-  context: 'fixtures/stack',
+  // Absolute, so a config that spreads this one from elsewhere still finds the stack.
+  context: fileURLToPath(new URL('fixtures/stack', import.meta.url)),
   dockerfile: 'Dockerfile',
   args: { NODE_IMAGE: { image: 'node:24-slim' } },
   prepare: [['npm', 'ci', '--omit=dev', '--no-audit', '--no-fund']],
@@ -23,7 +25,11 @@ export default defineConfig({
       env: { POSTGRES_USER: 'app', POSTGRES_PASSWORD: dbPassword, POSTGRES_DB: 'app' },
       ports: [5432],
       tmpfs: { '/var/lib/postgresql/data': 'rw' },
-      health: { kind: 'command', command: ['pg_isready', '-h', '127.0.0.1', '-U', 'app', '-d', 'app'], timeoutMs: 60_000 },
+      health: {
+        kind: 'command',
+        command: ['pg_isready', '-h', '127.0.0.1', '-U', 'app', '-d', 'app'],
+        timeoutMs: 60_000,
+      },
     },
     redis: {
       image: 'redis:7',
@@ -64,7 +70,16 @@ export default defineConfig({
     { service: 'payments', port: 8081 },
   ],
   boot: {
-    readinessTruth: [{ service: 'orders', port: 8080, path: '/health/ready', link: 'postgres', failWithinMs: 5_000, recoverWithinMs: 10_000 }],
+    readinessTruth: [
+      {
+        service: 'orders',
+        port: 8080,
+        path: '/health/ready',
+        link: 'postgres',
+        failWithinMs: 5_000,
+        recoverWithinMs: 10_000,
+      },
+    ],
   },
   policy: {
     stages: { boot: { minPassRate: 1, weight: 1 } },

@@ -2,6 +2,10 @@
 import { spawnSync } from 'node:child_process';
 
 const json = process.env['READINESS_TEST_JSON'];
-const args = ['run', ...(json ? ['--reporter=default', '--reporter=json', `--outputFile.json=${json}`] : []), ...process.argv.slice(2)];
+const args = [
+  'run',
+  ...(json ? ['--reporter=default', '--reporter=json', `--outputFile.json=${json}`] : []),
+  ...process.argv.slice(2),
+];
 const result = spawnSync('vitest', args, { stdio: 'inherit' });
 process.exitCode = result.status ?? 1;

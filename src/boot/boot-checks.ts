@@ -46,7 +46,11 @@ export async function checkServicesHealthy(context: SuiteContext): Promise<void>
           exec: () => Promise.reject(new Error('command health checks are evaluated at start only')),
         }).catch(() => undefined);
         if (started.startupMs > budgetMs) {
-          return { status: 'failed', message: `${id} took ${started.startupMs}ms to become healthy (budget ${budgetMs}ms)`, metrics };
+          return {
+            status: 'failed',
+            message: `${id} took ${started.startupMs}ms to become healthy (budget ${budgetMs}ms)`,
+            metrics,
+          };
         }
         if (now && !now.healthy && service.health.kind !== 'command') {
           return { status: 'failed', message: `${id} was healthy at start but is not now (${now.detail})`, metrics };
@@ -91,14 +95,22 @@ export async function checkReadinessTruth(context: SuiteContext, truth: Readines
     },
     async (): Promise<CheckOutcome> => {
       const proxy = handle.toxiproxy?.proxies[truth.link];
-      if (!handle.toxiproxy || !proxy) return { status: 'broken', message: `No Toxiproxy proxy for link "${truth.link}" in the stack handle` };
+      if (!handle.toxiproxy || !proxy)
+        return { status: 'broken', message: `No Toxiproxy proxy for link "${truth.link}" in the stack handle` };
       const api = new ToxiproxyApi(handle.toxiproxy.apiUrl);
       const url = `${serviceUrl(handle, truth.service, truth.port)}${truth.path}`;
-      const probe = (): Promise<number> => httpProbe(url, 2_000).then((r) => r.status, () => 0);
+      const probe = (): Promise<number> =>
+        httpProbe(url, 2_000).then(
+          (r) => r.status,
+          () => 0,
+        );
 
       const before = await probe();
       if (!is2xx(before)) {
-        return { status: 'failed', message: `${truth.path} answered ${before} before any fault: the service is not ready at all` };
+        return {
+          status: 'failed',
+          message: `${truth.path} answered ${before} before any fault: the service is not ready at all`,
+        };
       }
       // Rollback first: the link is re-enabled whatever happens next.
       context.teardowns.add(`re-enable ${truth.link}`, async () => {
@@ -113,7 +125,12 @@ export async function checkReadinessTruth(context: SuiteContext, truth: Readines
           message: `The fault did not take effect: proxy "${truth.link}" enabled=${state.enabled}, connections refused=${refused}`,
         };
       }
-      const down = await pollUntil(probe, (s) => !is2xx(s), { timeoutMs: truth.failWithinMs, intervalMs: 100, clock, signal });
+      const down = await pollUntil(probe, (s) => !is2xx(s), {
+        timeoutMs: truth.failWithinMs,
+        intervalMs: 100,
+        clock,
+        signal,
+      });
       await api.setEnabled(truth.link, true);
       const up = await pollUntil(probe, is2xx, { timeoutMs: truth.recoverWithinMs, intervalMs: 100, clock, signal });
       const metrics = [
@@ -164,4 +181,3 @@ export async function runBootChecks(context: SuiteContext): Promise<void> {
   await checkServicesHealthy(context);
   for (const truth of context.config.boot.readinessTruth) await checkReadinessTruth(context, truth);
 }
-

@@ -7,7 +7,12 @@ import type { ExitCode } from '../core/errors.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Reporter } from '../core/reporter.ts';
 import type { Stage } from '../core/stage.ts';
-import { formatVerdictTable, generateAllureReport, renderSummaryMarkdown, writeAllureMetadata } from '../report/index.ts';
+import {
+  formatVerdictTable,
+  generateAllureReport,
+  renderSummaryMarkdown,
+  writeAllureMetadata,
+} from '../report/index.ts';
 import { gitState } from './git.ts';
 import type { RunFolder } from './run-folder.ts';
 
@@ -43,11 +48,21 @@ export async function finalizeRun(options: FinalizeOptions): Promise<ExitCode> {
       replay: `npm run certify -- --seed ${options.seed}${options.selected.length < config.stages.length ? ` --stages ${options.selected.join(',')}` : ''}`,
       ...Object.fromEntries(Object.entries(options.images).map(([ref, resolved]) => [`image ${ref}`, resolved])),
     },
-    executor: { name: 'readiness', type: process.env['CI'] ? 'ci' : 'local', buildName: folder.runId, reportName: `${config.name} readiness` },
+    executor: {
+      name: 'readiness',
+      type: process.env['CI'] ? 'ci' : 'local',
+      buildName: folder.runId,
+      reportName: `${config.name} readiness`,
+    },
   });
   let reportPath: string | null = null;
   try {
-    const html = await generateAllureReport({ resultsDir: folder.resultsDir, outDir: folder.reportDir, name: `${config.name} readiness ${folder.runId}`, cwd: config.rootDir });
+    const html = await generateAllureReport({
+      resultsDir: folder.resultsDir,
+      outDir: folder.reportDir,
+      name: `${config.name} readiness ${folder.runId}`,
+      cwd: config.rootDir,
+    });
     reportPath = relative(folder.dir, html);
   } catch (error) {
     reporter.onInfo?.(`Allure report could not be generated: ${describeError(error)}`);

@@ -83,11 +83,13 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     out(HELP[command] ?? usage());
     return EXIT.certified;
   }
-  if (!(command in HELP)) throw new ConfigError([`unknown command "${command}"; commands: ${Object.keys(HELP).join(', ')}`]);
+  if (!(command in HELP))
+    throw new ConfigError([`unknown command "${command}"; commands: ${Object.keys(HELP).join(', ')}`]);
   let seed: number | undefined;
   if (values.seed !== undefined) {
     seed = Number(values.seed);
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError([`--seed must be a non-negative integer (received "${values.seed}")`]);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new ConfigError([`--seed must be a non-negative integer (received "${values.seed}")`]);
   }
   const config = await loadConfig(values.config);
   const reporter = terminalReporter(process.stderr, { json: values.json });
@@ -109,7 +111,14 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
       const { certify } = await import('./commands/certify.ts');
       return certify({
         config,
-        ...(values.stages === undefined ? {} : { stages: values.stages.split(',').map((s) => s.trim()).filter(Boolean) }),
+        ...(values.stages === undefined
+          ? {}
+          : {
+              stages: values.stages
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            }),
         ...(seed === undefined ? {} : { seed }),
         json: values.json,
         reporter,
@@ -119,7 +128,14 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     }
     case 'up': {
       const { up } = await import('./commands/up-down.ts');
-      return up({ config, ...(seed === undefined ? {} : { seed }), reporter, signal: controller.signal, out, json: values.json });
+      return up({
+        config,
+        ...(seed === undefined ? {} : { seed }),
+        reporter,
+        signal: controller.signal,
+        out,
+        json: values.json,
+      });
     }
     case 'down': {
       const { down } = await import('./commands/up-down.ts');
@@ -149,7 +165,8 @@ main(process.argv.slice(2)).then(
       return;
     }
     process.stderr.write(`error: ${describeError(error)}\n`);
-    if (process.env['READINESS_DEBUG'] && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (process.env['READINESS_DEBUG'] && error instanceof Error && error.stack)
+      process.stderr.write(`${error.stack}\n`);
     process.exitCode = error instanceof ReadinessError ? error.exitCode : EXIT.harness;
   },
 );

@@ -10,7 +10,11 @@ import { stackImageRefs } from '../stack/stack-provider.ts';
 const mayInstall = (): boolean => process.getuid?.() === 0;
 
 /** Provisions the engine and the images a stack needs; returns config ref -> ref to run. */
-export async function provisionImages(config: ResolvedConfig, refs: readonly string[], reporter: Reporter): Promise<Record<string, string>> {
+export async function provisionImages(
+  config: ResolvedConfig,
+  refs: readonly string[],
+  reporter: Reporter,
+): Promise<Record<string, string>> {
   const result = await provision({
     imageRefs: refs,
     pull: config.images.pull,
@@ -20,9 +24,12 @@ export async function provisionImages(config: ResolvedConfig, refs: readonly str
   });
   const unavailable = Object.values(result.images).filter((i) => i.kind === 'unavailable');
   if (unavailable.length > 0) {
-    throw new StackStartError(`Images the stack needs cannot be had: ${unavailable.map((i) => `${i.ref} (${i.reason})`).join('; ')}`, {
-      hint: 'make the image available locally (docker load / docker build -t <ref>) or point the config at one that exists',
-    });
+    throw new StackStartError(
+      `Images the stack needs cannot be had: ${unavailable.map((i) => `${i.ref} (${i.reason})`).join('; ')}`,
+      {
+        hint: 'make the image available locally (docker load / docker build -t <ref>) or point the config at one that exists',
+      },
+    );
   }
   return Object.fromEntries(Object.entries(result.images).map(([ref, image]) => [ref, image.ref]));
 }
@@ -39,7 +46,12 @@ function describe(image: ResolvedImage): string {
 }
 
 /** `readiness provision`: the one idempotent entry point used by certify, npm test and .ci/run. */
-export async function provisionCommand(options: { config: ResolvedConfig; reporter: Reporter; out: (t: string) => void; purpose: string }): Promise<ExitCode> {
+export async function provisionCommand(options: {
+  config: ResolvedConfig;
+  reporter: Reporter;
+  out: (t: string) => void;
+  purpose: string;
+}): Promise<ExitCode> {
   if (options.purpose !== 'certify' && options.purpose !== 'test') {
     throw new ToolMissingError(`--for must be "certify" or "test" (received "${options.purpose}")`);
   }
@@ -57,7 +69,13 @@ export async function provisionCommand(options: { config: ResolvedConfig; report
 }
 
 /** `readiness images build|list`. */
-export async function imagesCommand(options: { config: ResolvedConfig; reporter: Reporter; out: (t: string) => void; action: string; json: boolean }): Promise<ExitCode> {
+export async function imagesCommand(options: {
+  config: ResolvedConfig;
+  reporter: Reporter;
+  out: (t: string) => void;
+  action: string;
+  json: boolean;
+}): Promise<ExitCode> {
   if (options.action !== 'build' && options.action !== 'list') {
     throw new ToolMissingError(`images: unknown action "${options.action}"; use "build" or "list"`);
   }

@@ -32,7 +32,9 @@ describe('resolveConfig', () => {
 
   it('names file, dotted key and fix for an unknown key', () => {
     const raw = { ...base(), servces: {} };
-    expect(problems(raw)).toContainEqual(expect.stringMatching(/readiness\.config\.ts: servces is not a known key; remove it/));
+    expect(problems(raw)).toContainEqual(
+      expect.stringMatching(/readiness\.config\.ts: servces is not a known key; remove it/),
+    );
   });
 
   it('names a nested wrong type with the received value', () => {
@@ -58,7 +60,14 @@ describe('resolveConfig', () => {
   });
 
   it('rejects a link to a port the service does not expose, and two links on one port', () => {
-    const raw = { ...base(), links: [{ service: 'db', port: 5433 }, { service: 'api', name: 'api2', port: 8080 }, { service: 'api', port: 8080 }] };
+    const raw = {
+      ...base(),
+      links: [
+        { service: 'db', port: 5433 },
+        { service: 'api', name: 'api2', port: 8080 },
+        { service: 'api', port: 8080 },
+      ],
+    };
     const found = problems(raw);
     expect(found).toContainEqual(expect.stringMatching(/links\[0\]\.port port 5433 is not in services\.db\.ports/));
     expect(found).toContainEqual(expect.stringMatching(/links\[2\]\.port port 8080 is used by another link/));
@@ -67,11 +76,15 @@ describe('resolveConfig', () => {
   it('requires exactly one of image or build', () => {
     const raw = base();
     (raw.services.api as Record<string, unknown>)['build'] = { context: '.' };
-    expect(problems(raw)).toContainEqual(expect.stringMatching(/services\.api needs exactly one of "image" or "build"/));
+    expect(problems(raw)).toContainEqual(
+      expect.stringMatching(/services\.api needs exactly one of "image" or "build"/),
+    );
   });
 
   it('rejects an empty or unknown stage list', () => {
-    expect(problems({ ...base(), stages: [] })).toContainEqual(expect.stringMatching(/stages enable at least one stage/));
+    expect(problems({ ...base(), stages: [] })).toContainEqual(
+      expect.stringMatching(/stages enable at least one stage/),
+    );
     expect(problems({ ...base(), stages: ['boot', 'smoke'] })).toContainEqual(expect.stringMatching(/stages\[1\]/));
   });
 });

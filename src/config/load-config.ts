@@ -15,7 +15,12 @@ export type ResolvedConfig = ReadinessConfigOutput & {
 export const DEFAULT_CONFIG_FILE = 'readiness.config.ts';
 
 function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)';
+  return (
+    path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '') || '(root)'
+  );
 }
 
 function received(issue: z.core.$ZodIssue): string {
@@ -25,16 +30,9 @@ function received(issue: z.core.$ZodIssue): string {
 }
 
 function fixFor(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return '; remove it or check the spelling';
-    case 'too_big':
-      return issue.origin === 'number' && issue.maximum === 1 ? '; use a ratio such as 0.95' : '';
-    case 'invalid_type':
-      return issue.expected === 'undefined' ? '' : `; use a ${issue.expected}`;
-    default:
-      return '';
-  }
+  if (issue.code === 'too_big' && issue.origin === 'number' && issue.maximum === 1) return '; use a ratio such as 0.95';
+  if (issue.code === 'invalid_type' && issue.expected !== 'undefined') return `; use a ${issue.expected}`;
+  return '';
 }
 
 /** One line per problem: file, dotted key, what is wrong, what was received, the fix. */
@@ -50,7 +48,12 @@ export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[]):
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       // A discriminated union reports the branch problems; show the closest branch's.
       const branch = issue.errors.reduce((best, errs) => (errs.length < best.length ? errs : best));
-      lines.push(...formatIssues(file, branch.map((e) => ({ ...e, path: [...issue.path, ...e.path] }))));
+      lines.push(
+        ...formatIssues(
+          file,
+          branch.map((e) => ({ ...e, path: [...issue.path, ...e.path] })),
+        ),
+      );
       continue;
     }
     lines.push(`${file}: ${formatPath(issue.path)} ${issue.message}${received(issue)}${fixFor(issue)}`);

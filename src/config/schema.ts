@@ -133,7 +133,11 @@ export const configSchema = z
       conditionalExitCode: 4,
     }),
     deadlines: z
-      .strictObject({ runMs: ms.default(30 * 60_000), stageMs: ms.default(10 * 60_000), stackStartMs: ms.default(5 * 60_000) })
+      .strictObject({
+        runMs: ms.default(30 * 60_000),
+        stageMs: ms.default(10 * 60_000),
+        stackStartMs: ms.default(5 * 60_000),
+      })
       .default({ runMs: 30 * 60_000, stageMs: 10 * 60_000, stackStartMs: 5 * 60_000 }),
     reportsDir: z.string().default('reports'),
     suitesDir: z.string().default('suites'),
@@ -145,35 +149,61 @@ export const configSchema = z
     for (const [id, service] of Object.entries(services)) {
       service.dependsOn.forEach((dep, i) => {
         if (!(dep in services)) {
-          ctx.addIssue({ code: 'custom', path: ['services', id, 'dependsOn', i], message: `names unknown service "${dep}"` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', id, 'dependsOn', i],
+            message: `names unknown service "${dep}"`,
+          });
         }
       });
     }
     const cycle = findCycle(Object.fromEntries(Object.entries(services).map(([id, s]) => [id, s.dependsOn])));
-    if (cycle) ctx.addIssue({ code: 'custom', path: ['services'], message: `dependsOn has a cycle: ${cycle.join(' -> ')}` });
+    if (cycle)
+      ctx.addIssue({ code: 'custom', path: ['services'], message: `dependsOn has a cycle: ${cycle.join(' -> ')}` });
     const linkNames = new Set<string>();
     const linkPorts = new Set<number>();
     config.links.forEach((link, i) => {
       const target = services[link.service];
       if (!target) {
-        ctx.addIssue({ code: 'custom', path: ['links', i, 'service'], message: `names unknown service "${link.service}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['links', i, 'service'],
+          message: `names unknown service "${link.service}"`,
+        });
       } else if (!target.ports.includes(link.port)) {
-        ctx.addIssue({ code: 'custom', path: ['links', i, 'port'], message: `port ${link.port} is not in services.${link.service}.ports` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['links', i, 'port'],
+          message: `port ${link.port} is not in services.${link.service}.ports`,
+        });
       }
       const linkName = link.name ?? link.service;
-      if (linkNames.has(linkName)) ctx.addIssue({ code: 'custom', path: ['links', i], message: `duplicate link "${linkName}"` });
+      if (linkNames.has(linkName))
+        ctx.addIssue({ code: 'custom', path: ['links', i], message: `duplicate link "${linkName}"` });
       if (linkPorts.has(link.port)) {
-        ctx.addIssue({ code: 'custom', path: ['links', i, 'port'], message: `port ${link.port} is used by another link (one Toxiproxy listens on every link port)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['links', i, 'port'],
+          message: `port ${link.port} is used by another link (one Toxiproxy listens on every link port)`,
+        });
       }
       linkNames.add(linkName);
       linkPorts.add(link.port);
     });
     config.boot.readinessTruth.forEach((truth, i) => {
       if (!services[truth.service]) {
-        ctx.addIssue({ code: 'custom', path: ['boot', 'readinessTruth', i, 'service'], message: `names unknown service "${truth.service}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['boot', 'readinessTruth', i, 'service'],
+          message: `names unknown service "${truth.service}"`,
+        });
       }
       if (!linkNames.has(truth.link)) {
-        ctx.addIssue({ code: 'custom', path: ['boot', 'readinessTruth', i, 'link'], message: `names unknown link "${truth.link}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['boot', 'readinessTruth', i, 'link'],
+          message: `names unknown link "${truth.link}"`,
+        });
       }
     });
   });

@@ -26,7 +26,13 @@ export interface PollOptions {
 
 export type PollOutcome<T> =
   | { readonly ok: true; readonly value: T; readonly elapsedMs: number; readonly attempts: number }
-  | { readonly ok: false; readonly last: T | undefined; readonly lastError: unknown; readonly elapsedMs: number; readonly attempts: number };
+  | {
+      readonly ok: false;
+      readonly last: T | undefined;
+      readonly lastError: unknown;
+      readonly elapsedMs: number;
+      readonly attempts: number;
+    };
 
 /**
  * Calls `probe` until `accept` holds or the deadline passes; never a fixed sleep.

@@ -80,10 +80,16 @@ export function exec(file: string, args: readonly string[], options: ExecOptions
 }
 
 /** Runs a command and throws `ToolFailedError` (command, exit code, stderr tail) unless it exits 0. */
-export async function execOrThrow(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+export async function execOrThrow(
+  file: string,
+  args: readonly string[],
+  options: ExecOptions = {},
+): Promise<ExecResult> {
   const result = await exec(file, args, options);
   if (result.exitCode !== 0) {
-    const why = result.timedOut ? `timed out after ${options.timeoutMs}ms` : `exited ${result.exitCode ?? result.signal}`;
+    const why = result.timedOut
+      ? `timed out after ${options.timeoutMs}ms`
+      : `exited ${result.exitCode ?? result.signal}`;
     throw new ToolFailedError(`${result.command} ${why}\n${tail(result.stderr || result.stdout)}`);
   }
   return result;

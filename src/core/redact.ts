@@ -19,7 +19,6 @@ const PATTERNS: readonly (readonly [RegExp, string])[] = [
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]+:)[^@\s/]+(@)/gi, `$1${REDACTED}$2`],
 ];
 
-
 export function createRedactor(secrets: readonly string[] = []): Redactor {
   // Longest first, so a secret that contains another is replaced whole.
   const literals = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);

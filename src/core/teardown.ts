@@ -24,7 +24,11 @@ export class Teardowns implements AsyncDisposable {
         try {
           await step.fn();
         } catch (error) {
-          errors.push(new Error(`teardown "${step.name}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+          errors.push(
+            new Error(`teardown "${step.name}" failed: ${error instanceof Error ? error.message : String(error)}`, {
+              cause: error,
+            }),
+          );
         }
       }
       this.#running = undefined;

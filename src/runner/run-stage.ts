@@ -31,12 +31,18 @@ export interface StageRunOptions {
 export async function findSuites(suitesDir: string, stage: Stage): Promise<string[]> {
   try {
     const names = await readdir(join(suitesDir, stage));
-    return names.filter((n) => n.endsWith('.suite.ts') || n.endsWith('.suite.js')).sort().map((n) => join(suitesDir, stage, n));
+    return names
+      .filter((n) => n.endsWith('.suite.ts') || n.endsWith('.suite.js'))
+      .sort()
+      .map((n) => join(suitesDir, stage, n));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
 }
+
+/** Read through a call: TypeScript narrows `signal.aborted` as if it could not change during an await. */
+const isAborted = (signal: AbortSignal): boolean => signal.aborted;
 
 const suiteId = (file: string): string => basename(file).replace(/\.suite\.[tj]s$/, '');
 
@@ -54,7 +60,9 @@ export async function runStage(options: StageRunOptions): Promise<CheckResult[]>
     return written;
   };
   reporter.onStageStart?.(stage);
-  const files = (await findSuites(config.suitesDir, stage)).filter((f) => !options.only || options.only.includes(suiteId(f)));
+  const files = (await findSuites(config.suitesDir, stage)).filter(
+    (f) => !options.only || options.only.includes(suiteId(f)),
+  );
   if (files.length === 0) {
     const now = clock.now();
     await record({
@@ -93,11 +101,15 @@ export async function runStage(options: StageRunOptions): Promise<CheckResult[]>
         throw new Error(`${file} must default-export defineSuite({ stage: '${stage}', ... })`);
       }
       const deadline = new Promise<never>((_, reject) => {
-        stageSignal.addEventListener('abort', () => reject(new Error(`stage deadline or interrupt (${String(stageSignal.reason)})`)), { once: true });
+        stageSignal.addEventListener(
+          'abort',
+          () => reject(new Error(`stage deadline or interrupt (${String(stageSignal.reason)})`)),
+          { once: true },
+        );
       });
       await Promise.race([suite.run(context), deadline]);
     } catch (error) {
-      const interrupted = options.signal.aborted;
+      const interrupted = isAborted(options.signal);
       await record({
         id: `${stage}.suite.${suiteId(file)}`,
         name: `Suite ${suiteId(file)} completed`,

@@ -56,7 +56,11 @@ export interface CheckSpec {
  * Runs one check and records it. The body returns the system's verdict as data; an exception
  * is a harness or environment failure and is recorded `broken`, never `passed`.
  */
-export async function runCheck(context: SuiteContext, spec: CheckSpec, body: () => Promise<CheckOutcome>): Promise<CheckResult> {
+export async function runCheck(
+  context: SuiteContext,
+  spec: CheckSpec,
+  body: () => Promise<CheckOutcome>,
+): Promise<CheckResult> {
   const startedAt = context.clock.now();
   let outcome: CheckOutcome;
   try {

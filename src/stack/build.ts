@@ -17,7 +17,11 @@ async function hashTree(dir: string, hash: ReturnType<typeof createHash>, root =
     const path = join(dir, entry.name);
     if (entry.isDirectory()) await hashTree(path, hash, root);
     else if (entry.isFile()) {
-      hash.update(relative(root, path)).update('\0').update(await readFile(path)).update('\0');
+      hash
+        .update(relative(root, path))
+        .update('\0')
+        .update(await readFile(path))
+        .update('\0');
     }
   }
 }
@@ -53,14 +57,33 @@ export async function buildServiceImage(
     const [file, ...args] = command;
     if (!file) continue;
     options.reporter?.onInfo?.(`prepare ${command.join(' ')} in ${build.context}`);
-    await execOrThrow(file, args, { cwd: build.context, timeoutMs: 10 * 60_000, ...(options.signal ? { signal: options.signal } : {}) });
+    await execOrThrow(file, args, {
+      cwd: build.context,
+      timeoutMs: 10 * 60_000,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   }
   options.reporter?.onInfo?.(`docker build ${tag}`);
   const argFlags = Object.entries(resolvedArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
-  await execOrThrow('docker', ['build', '-q', '-f', join(build.context, build.dockerfile), ...argFlags, '--label', `dev.readiness.build-key=${key}`, '-t', tag, build.context], {
-    env: { ...process.env, DOCKER_BUILDKIT: '0' },
-    timeoutMs: 15 * 60_000,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  await execOrThrow(
+    'docker',
+    [
+      'build',
+      '-q',
+      '-f',
+      join(build.context, build.dockerfile),
+      ...argFlags,
+      '--label',
+      `dev.readiness.build-key=${key}`,
+      '-t',
+      tag,
+      build.context,
+    ],
+    {
+      env: { ...process.env, DOCKER_BUILDKIT: '0' },
+      timeoutMs: 15 * 60_000,
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+  );
   return tag;
 }

@@ -16,10 +16,14 @@ export interface HealthTarget {
   readonly exec: (command: readonly string[]) => Promise<{ exitCode: number; output: string }>;
 }
 
-const firstLine = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+const firstLine = (error: unknown): string =>
+  (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 
 /** One HTTP GET with a per-attempt timeout; any status is an observation, not an error. */
-export async function httpProbe(url: string, timeoutMs = 2_000): Promise<{ status: number; latencyMs: number; body: string }> {
+export async function httpProbe(
+  url: string,
+  timeoutMs = 2_000,
+): Promise<{ status: number; latencyMs: number; body: string }> {
   const started = performance.now();
   const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   const body = await response.text();
@@ -50,11 +54,19 @@ export async function observeHealth(health: HealthConfig, target: HealthTarget):
       }
       case 'command': {
         const { exitCode, output } = await target.exec(health.command);
-        return { healthy: exitCode === 0, detail: `${health.command.join(' ')} -> exit ${exitCode} ${output.trim().slice(0, 120)}`.trim() };
+        return {
+          healthy: exitCode === 0,
+          detail: `${health.command.join(' ')} -> exit ${exitCode} ${output.trim().slice(0, 120)}`.trim(),
+        };
       }
     }
   } catch (error) {
-    const label = health.kind === 'http' ? `GET ${health.path}` : health.kind === 'tcp' ? `tcp ${health.port}` : health.command.join(' ');
+    const label =
+      health.kind === 'http'
+        ? `GET ${health.path}`
+        : health.kind === 'tcp'
+          ? `tcp ${health.port}`
+          : health.command.join(' ');
     return { healthy: false, detail: `${label} -> ${firstLine(error)}` };
   }
 }
@@ -68,7 +80,12 @@ export async function waitForHealth(
   const outcome = await pollUntil(
     () => observeHealth(health, target),
     (o) => o.healthy,
-    { timeoutMs: health.timeoutMs, intervalMs: options.intervalMs ?? 100, clock: options.clock, ...(options.signal ? { signal: options.signal } : {}) },
+    {
+      timeoutMs: health.timeoutMs,
+      intervalMs: options.intervalMs ?? 100,
+      clock: options.clock,
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
   );
   return outcome.ok
     ? { healthy: true, elapsedMs: outcome.elapsedMs, detail: outcome.value.detail }

@@ -40,7 +40,10 @@ export async function removeRun(docker: Dockerode, runId: string): Promise<{ con
 /** Removes the debris of runs on this host whose owner process is gone (a crash or `kill -9`); `readiness up` stacks carry `owner-pid=detached` and are kept. */
 export async function reapOrphans(docker: Dockerode): Promise<string[]> {
   const filters = JSON.stringify({ label: [LABELS.runId] });
-  const [containers, networks] = await Promise.all([docker.listContainers({ all: true, filters }), docker.listNetworks({ filters })]);
+  const [containers, networks] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+  ]);
   const owners = new Map<string, { pid: number; host: string | undefined }>();
   for (const labels of [...containers.map((c) => c.Labels), ...networks.map((n) => n.Labels ?? {})]) {
     const runId = labels[LABELS.runId];

@@ -53,7 +53,9 @@ export async function readStackHandle(file: string): Promise<StackHandle> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new ConfigError([`${file}: stack handle not found; start a stack with "readiness up" first`], { cause: error });
+    throw new ConfigError([`${file}: stack handle not found; start a stack with "readiness up" first`], {
+      cause: error,
+    });
   }
   const parsed = stackHandleSchema.safeParse(JSON.parse(text));
   if (!parsed.success) {
@@ -65,7 +67,10 @@ export async function readStackHandle(file: string): Promise<StackHandle> {
 /** `http://host:port` of a service's container port, as seen from the host. */
 export function serviceUrl(handle: StackHandle, service: string, containerPort: number): string {
   const entry = handle.services[service];
-  if (!entry) throw new Error(`Stack "${handle.stack}" has no service "${service}" (known: ${Object.keys(handle.services).join(', ')})`);
+  if (!entry)
+    throw new Error(
+      `Stack "${handle.stack}" has no service "${service}" (known: ${Object.keys(handle.services).join(', ')})`,
+    );
   const hostPort = entry.endpoint.ports[String(containerPort)];
   if (hostPort === undefined) throw new Error(`Service "${service}" does not expose port ${containerPort}`);
   return `http://${entry.endpoint.host}:${hostPort}`;

@@ -114,7 +114,11 @@ export class StartedStack implements AsyncDisposable {
   /** Stops every container and removes the network; safe to call twice. */
   async stop(): Promise<void> {
     const errors = await this.#teardowns.run();
-    if (errors.length > 0) throw new AggregateError(errors, `Stack teardown had ${errors.length} error(s): ${errors.map((e) => e.message).join('; ')}`);
+    if (errors.length > 0)
+      throw new AggregateError(
+        errors,
+        `Stack teardown had ${errors.length} error(s): ${errors.map((e) => e.message).join('; ')}`,
+      );
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -248,11 +252,16 @@ export class StackProvider {
             .withExposedPorts(8474, ...config.links.map((l) => l.port)),
         );
         const apiUrl = `http://${hostAddress(proxy.getHost())}:${proxy.getMappedPort(8474)}`;
-        const ready = await waitForHealth({ kind: 'http', port: 8474, path: '/version', timeoutMs: 30_000 }, targetOf(proxy), {
-          clock,
-          signal,
-        });
-        if (!ready.healthy) throw new StackStartError(`Toxiproxy did not answer at ${apiUrl} within 30000ms (${ready.detail})`);
+        const ready = await waitForHealth(
+          { kind: 'http', port: 8474, path: '/version', timeoutMs: 30_000 },
+          targetOf(proxy),
+          {
+            clock,
+            signal,
+          },
+        );
+        if (!ready.healthy)
+          throw new StackStartError(`Toxiproxy did not answer at ${apiUrl} within 30000ms (${ready.detail})`);
         const api = new ToxiproxyApi(apiUrl);
         const proxies: NonNullable<StackHandle['toxiproxy']>['proxies'] = {};
         for (const link of config.links) {
@@ -304,7 +313,11 @@ export class StackProvider {
             containerId: started.getId(),
             containerName: started.getName().replace(/^\//, ''),
             image,
-            endpoint: { host, alias: id, ports: Object.fromEntries(service.ports.map((p) => [String(p), started.getMappedPort(p)])) },
+            endpoint: {
+              host,
+              alias: id,
+              ports: Object.fromEntries(service.ports.map((p) => [String(p), started.getMappedPort(p)])),
+            },
             startupMs,
           };
         })();
@@ -314,7 +327,9 @@ export class StackProvider {
 
       const all = Promise.all([proxiesReady, ...startOrder(config.services).map(startService)]);
       const deadline = clock.sleep(config.deadlines.stackStartMs, signal).then(() => {
-        throw new StackStartError(`Stack "${config.name}" did not start within ${config.deadlines.stackStartMs}ms (deadlines.stackStartMs)`);
+        throw new StackStartError(
+          `Stack "${config.name}" did not start within ${config.deadlines.stackStartMs}ms (deadlines.stackStartMs)`,
+        );
       });
       await Promise.race([all, deadline]);
       abort.abort('started');
@@ -336,9 +351,12 @@ export class StackProvider {
       await teardowns.run();
       if (outer?.aborted) throw outer.reason instanceof Error ? outer.reason : error;
       if (error instanceof StackStartError) throw error;
-      throw new StackStartError(`Stack "${config.name}" failed to start: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-      });
+      throw new StackStartError(
+        `Stack "${config.name}" failed to start: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 }

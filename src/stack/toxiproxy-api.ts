@@ -5,7 +5,13 @@ export interface ProxyState {
   readonly listen: string;
   readonly upstream: string;
   readonly enabled: boolean;
-  readonly toxics: readonly { readonly name: string; readonly type: string; readonly stream: string; readonly toxicity: number; readonly attributes: Record<string, number> }[];
+  readonly toxics: readonly {
+    readonly name: string;
+    readonly type: string;
+    readonly stream: string;
+    readonly toxicity: number;
+    readonly attributes: Record<string, number>;
+  }[];
 }
 
 /** A thin typed client of Toxiproxy's HTTP API (https://github.com/Shopify/toxiproxy#http-api). */
@@ -23,7 +29,8 @@ export class ToxiproxyApi {
       signal: AbortSignal.timeout(5_000),
     });
     const text = await response.text();
-    if (!response.ok) throw new ToolFailedError(`Toxiproxy ${method} ${path} -> ${response.status}: ${text.slice(0, 300)}`);
+    if (!response.ok)
+      throw new ToolFailedError(`Toxiproxy ${method} ${path} -> ${response.status}: ${text.slice(0, 300)}`);
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
@@ -47,7 +54,16 @@ export class ToxiproxyApi {
     return this.#call('POST', `/proxies/${encodeURIComponent(name)}`, { enabled });
   }
 
-  addToxic(proxy: string, toxic: { name: string; type: string; stream: 'upstream' | 'downstream'; toxicity: number; attributes: Record<string, number> }): Promise<unknown> {
+  addToxic(
+    proxy: string,
+    toxic: {
+      name: string;
+      type: string;
+      stream: 'upstream' | 'downstream';
+      toxicity: number;
+      attributes: Record<string, number>;
+    },
+  ): Promise<unknown> {
     return this.#call('POST', `/proxies/${encodeURIComponent(proxy)}/toxics`, toxic);
   }
 

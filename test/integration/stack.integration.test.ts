@@ -38,7 +38,11 @@ describe('StackProvider (real Docker)', () => {
       {
         name: 'stack-test',
         services: {
-          redis: { image: 'redis:7', ports: [6379], health: { kind: 'command', command: ['redis-cli', 'ping'], timeoutMs: 30_000 } },
+          redis: {
+            image: 'redis:7',
+            ports: [6379],
+            health: { kind: 'command', command: ['redis-cli', 'ping'], timeoutMs: 30_000 },
+          },
           // A client on the network: it pings "redis" by alias, which is the Toxiproxy.
           client: {
             image: 'redis:7',
@@ -53,7 +57,13 @@ describe('StackProvider (real Docker)', () => {
     );
     const images = await provisionImages(config, stackImageRefs(config), {});
     const runId = `test-${Date.now()}`;
-    const provider = new StackProvider(config, { runId, seed: 1, logsDir: join(root, 'logs'), images, redact: createRedactor() });
+    const provider = new StackProvider(config, {
+      runId,
+      seed: 1,
+      logsDir: join(root, 'logs'),
+      images,
+      redact: createRedactor(),
+    });
     const docker = (await getContainerRuntimeClient()).container.dockerode;
     const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
     {
@@ -86,15 +96,27 @@ describe('StackProvider (real Docker)', () => {
       {
         name: 'stack-fail',
         services: {
-          redis: { image: 'redis:7', ports: [6379], health: { kind: 'http', port: 6379, path: '/health', timeoutMs: 2_000 } },
+          redis: {
+            image: 'redis:7',
+            ports: [6379],
+            health: { kind: 'http', port: 6379, path: '/health', timeoutMs: 2_000 },
+          },
         },
       },
       join(root, 'readiness.config.ts'),
     );
     const images = await provisionImages(config, stackImageRefs(config), {});
     const runId = `test-fail-${Date.now()}`;
-    const provider = new StackProvider(config, { runId, seed: 1, logsDir: join(root, 'logs'), images, redact: createRedactor() });
-    await expect(provider.start()).rejects.toThrow(/Service "redis" not healthy after 2000ms \(GET \/health -> .*\)\. Logs: .*redis\.log\n.*Ready to accept connections/s);
+    const provider = new StackProvider(config, {
+      runId,
+      seed: 1,
+      logsDir: join(root, 'logs'),
+      images,
+      redact: createRedactor(),
+    });
+    await expect(provider.start()).rejects.toThrow(
+      /Service "redis" not healthy after 2000ms \(GET \/health -> .*\)\. Logs: .*redis\.log\n.*Ready to accept connections/s,
+    );
     const docker = (await getContainerRuntimeClient()).container.dockerode;
     const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
     expect(await docker.listContainers({ all: true, filters })).toEqual([]);

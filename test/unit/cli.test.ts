@@ -26,33 +26,54 @@ describe('readiness CLI (spawned)', () => {
     const dir = await project(`{ name: 'x', services: { api: { image: 'a:1', portz: [80] } } } as never`);
     const { code, stderr } = cli(['certify'], dir);
     expect(code).toBe(2);
-    expect(stderr).toContain('readiness.config.ts: services.api.portz is not a known key; remove it or check the spelling');
+    expect(stderr).toContain(
+      'readiness.config.ts: services.api.portz is not a known key; remove it or check the spelling',
+    );
     // Nothing started: not even a run folder.
     expect(await readdir(dir)).toEqual(['readiness.config.ts']);
   });
 
   it('exits 2 for a wrong type with one line per problem', async () => {
-    const dir = await project(`{ name: 'x', stages: ['boot', 'nope'], services: { api: { image: 'a:1', ports: ['80'] } } } as never`);
+    const dir = await project(
+      `{ name: 'x', stages: ['boot', 'nope'], services: { api: { image: 'a:1', ports: ['80'] } } } as never`,
+    );
     const { code, stderr } = cli(['certify'], dir);
     expect(code).toBe(2);
     const lines = stderr.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines).toContainEqual(expect.stringMatching(/^readiness\.config\.ts: stages\[1\] /));
-    expect(lines).toContainEqual(expect.stringMatching(/^readiness\.config\.ts: services\.api\.ports\[0\] .*received "80"/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^readiness\.config\.ts: services\.api\.ports\[0\] .*received "80"/),
+    );
   });
 
   it('exits 2 for a config file that does not exist or does not load', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'readiness-cli-'));
-    expect(cli(['certify', '--config', 'missing.config.ts'], dir)).toMatchObject({ code: 2, stderr: expect.stringContaining('missing.config.ts: file not found') });
+    expect(cli(['certify', '--config', 'missing.config.ts'], dir)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('missing.config.ts: file not found'),
+    });
     await writeFile(join(dir, 'broken.config.ts'), 'export default {{;');
-    expect(cli(['certify', '--config', 'broken.config.ts'], dir)).toMatchObject({ code: 2, stderr: expect.stringContaining('broken.config.ts: cannot be loaded') });
+    expect(cli(['certify', '--config', 'broken.config.ts'], dir)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('broken.config.ts: cannot be loaded'),
+    });
   });
 
   it('exits 2 for a stage that is not enabled and for a bad seed', async () => {
     const dir = await project(`{ name: 'x', services: { api: { image: 'a:1' } } }`);
-    expect(cli(['certify', '--stages', 'chaos'], dir)).toMatchObject({ code: 2, stderr: expect.stringContaining('--stages: "chaos" is not enabled') });
-    expect(cli(['certify', '--seed', 'abc'], dir)).toMatchObject({ code: 2, stderr: expect.stringContaining('--seed must be a non-negative integer') });
-    expect(cli(['frobnicate'], dir)).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "frobnicate"') });
+    expect(cli(['certify', '--stages', 'chaos'], dir)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--stages: "chaos" is not enabled'),
+    });
+    expect(cli(['certify', '--seed', 'abc'], dir)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--seed must be a non-negative integer'),
+    });
+    expect(cli(['frobnicate'], dir)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown command "frobnicate"'),
+    });
   });
 
   it('prints help with examples', async () => {

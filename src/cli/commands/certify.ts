@@ -12,7 +12,6 @@ import type { Stage } from '../../core/stage.ts';
 import { Teardowns } from '../../core/teardown.ts';
 import { runStage } from '../../runner/run-stage.ts';
 import { StackProvider, stackImageRefs } from '../../stack/stack-provider.ts';
-import type { StartedStack } from '../../stack/stack-provider.ts';
 import { writeStackHandle } from '../../stack/stack-handle.ts';
 import { reapOrphans } from '../../stack/reap.ts';
 import { provisionImages } from '../provisioning.ts';
@@ -36,8 +35,10 @@ export function selectStages(config: ResolvedConfig, requested: readonly string[
   const problems: string[] = [];
   const selected: Stage[] = [];
   for (const name of requested) {
-    if (!isStage(name)) problems.push(`--stages: "${name}" is not a stage (boot, contract, security, load, chaos, recovery)`);
-    else if (!config.stages.includes(name)) problems.push(`--stages: "${name}" is not enabled in ${config.configFile} (stages: ${config.stages.join(', ')})`);
+    if (!isStage(name))
+      problems.push(`--stages: "${name}" is not a stage (boot, contract, security, load, chaos, recovery)`);
+    else if (!config.stages.includes(name))
+      problems.push(`--stages: "${name}" is not enabled in ${config.configFile} (stages: ${config.stages.join(', ')})`);
     else selected.push(name);
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -56,7 +57,14 @@ export function configRedactor(config: ResolvedConfig): Redactor {
 }
 
 /** Records a `broken` check for a harness failure so the verdict can never pass on missing evidence. */
-async function recordHarnessFailure(folder: RunFolder, stage: Stage, id: string, name: string, error: unknown, redact: Redactor): Promise<void> {
+async function recordHarnessFailure(
+  folder: RunFolder,
+  stage: Stage,
+  id: string,
+  name: string,
+  error: unknown,
+  redact: Redactor,
+): Promise<void> {
   const now = Date.now();
   await writeCheckResult(
     folder.resultsDir,
@@ -68,7 +76,8 @@ async function recordHarnessFailure(folder: RunFolder, stage: Stage, id: string,
       severity: 'critical',
       status: 'broken',
       message: describeError(error),
-      remediation: 'Fix the harness or environment problem in the message, then run again (see logs/ in the run folder)',
+      remediation:
+        'Fix the harness or environment problem in the message, then run again (see logs/ in the run folder)',
       startedAt: now,
       finishedAt: now,
     },
@@ -96,28 +105,66 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
     const { getContainerRuntimeClient } = await import('testcontainers');
     const reaped = await reapOrphans((await getContainerRuntimeClient()).container.dockerode);
     if (reaped.length > 0) reporter.onInfo?.(`removed leftovers of crashed runs: ${reaped.join(', ')}`);
-    const provider = new StackProvider(config, { runId: folder.runId, seed, logsDir: folder.logsDir, images, redact, reporter, clock: systemClock, signal: runSignal });
-    let stack: StartedStack | undefined;
+    const provider = new StackProvider(config, {
+      runId: folder.runId,
+      seed,
+      logsDir: folder.logsDir,
+      images,
+      redact,
+      reporter,
+      clock: systemClock,
+      signal: runSignal,
+    });
+    const stack = await provider.start();
     teardowns.add('stop stack', async () => {
       reporter.onInfo?.('tearing down the stack');
-      await stack?.stop();
+      await stack.stop();
     });
-    stack = await provider.start();
     await writeStackHandle(folder.handleFile, stack.handle);
     for (const stage of selected) {
       if (runSignal.aborted) break;
-      await runStage({ config, handle: stack.handle, stage, runDir: folder.dir, resultsDir: folder.resultsDir, seed, clock: systemClock, reporter, redact, signal: runSignal });
+      await runStage({
+        config,
+        handle: stack.handle,
+        stage,
+        runDir: folder.dir,
+        resultsDir: folder.resultsDir,
+        seed,
+        clock: systemClock,
+        reporter,
+        redact,
+        signal: runSignal,
+      });
     }
   } catch (error) {
     interrupted = signal.aborted;
     const first = selected[0] ?? 'boot';
-    if (interrupted) await recordHarnessFailure(folder, first, 'interrupted', 'Run completed', new InterruptedError('Interrupted (SIGINT/SIGTERM) before the run finished'), redact);
+    if (interrupted)
+      await recordHarnessFailure(
+        folder,
+        first,
+        'interrupted',
+        'Run completed',
+        new InterruptedError('Interrupted (SIGINT/SIGTERM) before the run finished'),
+        redact,
+      );
     else await recordHarnessFailure(folder, first, 'stack', 'Stack started', error, redact);
   } finally {
     const errors = await teardowns.run();
     for (const error of errors) reporter.onInfo?.(`teardown problem: ${error.message}`);
   }
   interrupted ||= signal.aborted;
-  const exitCode = await finalizeRun({ config, folder, selected, seed, startedAt, images, reporter, json: options.json, out: options.out, redact });
+  const exitCode = await finalizeRun({
+    config,
+    folder,
+    selected,
+    seed,
+    startedAt,
+    images,
+    reporter,
+    json: options.json,
+    out: options.out,
+    redact,
+  });
   return interrupted ? EXIT.interrupted : exitCode;
 }

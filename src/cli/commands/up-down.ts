@@ -20,7 +20,14 @@ export function defaultHandleFile(config: ResolvedConfig): string {
 }
 
 /** `readiness up`: start the stack and leave it running for drills; prints the endpoints. */
-export async function up(options: { config: ResolvedConfig; seed?: number; reporter: Reporter; signal: AbortSignal; out: (t: string) => void; json: boolean }): Promise<ExitCode> {
+export async function up(options: {
+  config: ResolvedConfig;
+  seed?: number;
+  reporter: Reporter;
+  signal: AbortSignal;
+  out: (t: string) => void;
+  json: boolean;
+}): Promise<ExitCode> {
   const { config, reporter } = options;
   const images = await provisionImages(config, stackImageRefs(config), reporter);
   await reapOrphans((await getContainerRuntimeClient()).container.dockerode);
@@ -45,7 +52,11 @@ export async function up(options: { config: ResolvedConfig; seed?: number; repor
   else {
     options.out(`stack ${config.name} is up (run ${folder.runId}); handle: ${handleFile}`);
     for (const [id, s] of Object.entries(stack.handle.services)) {
-      options.out(`  ${id.padEnd(12)} ${Object.entries(s.endpoint.ports).map(([p, h]) => `${p} -> http://${s.endpoint.host}:${h}`).join(', ')}`);
+      options.out(
+        `  ${id.padEnd(12)} ${Object.entries(s.endpoint.ports)
+          .map(([p, h]) => `${p} -> http://${s.endpoint.host}:${h}`)
+          .join(', ')}`,
+      );
     }
     if (stack.handle.toxiproxy) options.out(`  toxiproxy    ${stack.handle.toxiproxy.apiUrl}`);
     options.out('stop it with: readiness down');
@@ -54,7 +65,11 @@ export async function up(options: { config: ResolvedConfig; seed?: number; repor
 }
 
 /** `readiness down`: remove the stack that `up` left running (by run label), and its handle. */
-export async function down(options: { config: ResolvedConfig; handleFile?: string; out: (t: string) => void }): Promise<ExitCode> {
+export async function down(options: {
+  config: ResolvedConfig;
+  handleFile?: string;
+  out: (t: string) => void;
+}): Promise<ExitCode> {
   const file = options.handleFile ?? defaultHandleFile(options.config);
   const docker = (await getContainerRuntimeClient()).container.dockerode;
   const handle = await readStackHandle(file);
@@ -67,5 +82,8 @@ export async function down(options: { config: ResolvedConfig; handleFile?: strin
 /** Lists run folders, newest first (for `readiness report` and humans). */
 export async function listRuns(reportsDir: string): Promise<string[]> {
   const names = await readdir(reportsDir).catch(() => []);
-  return names.filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n)).sort().reverse();
+  return names
+    .filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n))
+    .sort()
+    .reverse();
 }

@@ -5,8 +5,11 @@ import type { Stage } from '../../core/stage.ts';
 const COLORS = { passed: 32, failed: 31, broken: 35, skipped: 33, unknown: 36 } as const;
 
 /** Live progress on stderr: colours only on a TTY without NO_COLOR; plain lines in CI. */
-export function terminalReporter(stream: NodeJS.WriteStream = process.stderr, options: { json?: boolean } = {}): Reporter {
-  const color = stream.isTTY === true && !process.env['NO_COLOR'] && !options.json;
+export function terminalReporter(
+  stream: NodeJS.WriteStream = process.stderr,
+  options: { json?: boolean } = {},
+): Reporter {
+  const color = stream.isTTY && !process.env['NO_COLOR'] && !options.json;
   const paint = (code: number, text: string): string => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const started = performance.now();
   const stamp = (): string => `[${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s]`;
@@ -23,7 +26,9 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr, op
     onCheckResult: (result: CheckResult) => {
       const ms = result.finishedAt - result.startedAt;
       const status = paint(COLORS[result.status], result.status.toUpperCase().padEnd(7));
-      line(`  ${status} ${result.id} (${ms}ms)${result.status === 'passed' || !result.message ? '' : `\n           ${result.message.split('\n')[0] ?? ''}`}`);
+      line(
+        `  ${status} ${result.id} (${ms}ms)${result.status === 'passed' || !result.message ? '' : `\n           ${result.message.split('\n')[0] ?? ''}`}`,
+      );
     },
     onStageEnd: (stage, results) => {
       const passed = results.filter((r) => r.status === 'passed').length;
