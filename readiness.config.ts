@@ -1,5 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from './src/config/index.ts';
+import { chaos } from './fixtures/readiness/chaos.ts';
+import { contract } from './fixtures/readiness/contract.ts';
+import { load } from './fixtures/readiness/load.ts';
+import { recovery } from './fixtures/readiness/recovery.ts';
+import { security } from './fixtures/readiness/security.ts';
 
 // The built-in reference stack (fixtures/stack). `FRAGILE=<defect>[,<defect>]` switches off
 // protections in the services so the harness can prove it catches each defect.
@@ -16,9 +21,13 @@ const stackBuild = {
   prepare: [['npm', 'ci', '--omit=dev', '--no-audit', '--no-fund']],
 };
 
+// Stage order is the run order; each stage's settings live in fixtures/readiness/<stage>.ts.
+const fragments = { contract, security, load, chaos, recovery } as const;
+const enabled = (Object.keys(fragments) as (keyof typeof fragments)[]).filter((s) => fragments[s].enabled);
+
 export default defineConfig({
   name: 'reference-stack',
-  stages: ['boot'],
+  stages: ['boot', ...enabled],
   services: {
     postgres: {
       image: 'postgres:16',
@@ -81,8 +90,14 @@ export default defineConfig({
       },
     ],
   },
+  ...Object.fromEntries(enabled.map((s) => [s, fragments[s].config])),
   policy: {
-    stages: { boot: { minPassRate: 1, weight: 1 } },
+    stages: {
+      boot: { minPassRate: 1, weight: 1 },
+      ...Object.fromEntries(enabled.map((s) => [s, fragments[s].policy])),
+    },
+    skippable: enabled.flatMap((s) => fragments[s].skippable ?? []),
+    critical: { severities: ['blocker', 'critical'], ids: enabled.flatMap((s) => fragments[s].criticalIds ?? []) },
   },
   secrets: [jwtSecret, dbPassword, ...Object.values(seedPasswords)],
 });

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../core/check-result.ts';
 import { STAGES } from '../core/stage.ts';
+import { chaosConfigSchema, refineChaos } from './stages/chaos.ts';
+import { contractConfigSchema, refineContract } from './stages/contract.ts';
+import { loadConfigSchema, refineLoad } from './stages/load.ts';
+import { recoveryConfigSchema, refineRecovery } from './stages/recovery.ts';
+import { refineSecurity, securityConfigSchema } from './stages/security.ts';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case name of letters, digits and dashes');
 const port = z.number().int().min(1).max(65535);
@@ -124,6 +129,11 @@ export const configSchema = z
       })
       .default({ pull: 'missing', toxiproxy: 'ghcr.io/shopify/toxiproxy:2.12.0', pullTimeoutMs: 120_000 }),
     boot: bootSchema.default({ readinessTruth: [] }),
+    contract: contractConfigSchema.optional(),
+    security: securityConfigSchema.optional(),
+    load: loadConfigSchema.optional(),
+    chaos: chaosConfigSchema.optional(),
+    recovery: recoveryConfigSchema.optional(),
     policy: policySchema.default({
       stages: {},
       critical: { severities: ['blocker', 'critical'], ids: [] },
@@ -190,6 +200,7 @@ export const configSchema = z
       linkNames.add(linkName);
       linkPorts.add(link.port);
     });
+    for (const refine of [refineContract, refineSecurity, refineLoad, refineChaos, refineRecovery]) refine(config, ctx);
     config.boot.readinessTruth.forEach((truth, i) => {
       if (!services[truth.service]) {
         ctx.addIssue({
