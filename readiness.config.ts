@@ -69,7 +69,12 @@ export default defineConfig({
         FRAGILE: fragile,
       },
       ports: [8080],
-      dependsOn: ['postgres', 'redis', 'payments'],
+      // orders retries Postgres, Redis and payments on its own, so it starts as soon as their containers run.
+      dependsOn: [
+        { service: 'postgres', until: 'started' },
+        { service: 'redis', until: 'started' },
+        { service: 'payments', until: 'started' },
+      ],
       health: { kind: 'http', port: 8080, path: '/health/ready', timeoutMs: 60_000 },
     },
   },

@@ -73,6 +73,20 @@ describe('resolveConfig', () => {
     expect(found).toContainEqual(expect.stringMatching(/links\[2\]\.port port 8080 is used by another link/));
   });
 
+  it('normalises dependsOn to names plus how long to wait for each', () => {
+    const raw = base();
+    (raw.services.api as Record<string, unknown>)['dependsOn'] = [{ service: 'db', until: 'started' }];
+    const config = resolveConfig(raw, '/work/x/readiness.config.ts');
+    expect(config.services['api']?.dependsOn).toEqual(['db']);
+    expect(config.services['api']?.waitUntil).toEqual({ db: 'started' });
+    expect(
+      problems({
+        ...raw,
+        services: { ...raw.services, api: { image: 'a:1', dependsOn: [{ service: 'db', until: 'soon' }] } },
+      }),
+    ).toContainEqual(expect.stringMatching(/services\.api\.dependsOn\[0\]/));
+  });
+
   it('requires exactly one of image or build', () => {
     const raw = base();
     (raw.services.api as Record<string, unknown>)['build'] = { context: '.' };

@@ -48,11 +48,22 @@ const serviceSchema = z
     env: z.record(z.string(), z.string()).default({}),
     ports: z.array(port).default([]),
     health: healthSchema.optional(),
-    dependsOn: z.array(name).default([]),
+    /** Services to wait for: a name waits until it is healthy; `{ service, until: 'started' }` only until its container runs (for clients that retry on their own). */
+    dependsOn: z
+      .array(z.union([name, z.strictObject({ service: name, until: z.enum(['healthy', 'started']) })]))
+      .default([]),
     /** Files inside the container whose values are secrets to redact (e.g. passwords in env). */
     secretEnv: z.array(z.string()).default([]),
     tmpfs: z.record(z.string(), z.string()).default({}),
   })
+  .transform(({ dependsOn, ...rest }) => ({
+    ...rest,
+    dependsOn: dependsOn.map((d) => (typeof d === 'string' ? d : d.service)),
+    /** How long to wait for each dependency; absent means until healthy. */
+    waitUntil: Object.fromEntries(
+      dependsOn.map((d) => (typeof d === 'string' ? [d, 'healthy'] : [d.service, d.until])),
+    ) as Record<string, 'healthy' | 'started'>,
+  }))
   .superRefine((service, ctx) => {
     if ((service.image === undefined) === (service.build === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'needs exactly one of "image" or "build"', path: [] });

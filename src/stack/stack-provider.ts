@@ -185,6 +185,18 @@ export class StackProvider {
             if ((error as { statusCode?: number }).statusCode !== 404) throw error;
           });
       });
+      // Registered before any container starts, so it runs before the network goes; stops in parallel.
+      teardowns.add('stop containers', async () => {
+        await Promise.race([Promise.allSettled([...inFlight]), clock.sleep(30_000)]);
+        const results = await Promise.allSettled(
+          [...containers.values()].map((c) => c.stop({ timeout: 5_000, remove: true, removeVolumes: true })),
+        );
+        const errors = results.flatMap((r) =>
+          r.status === 'rejected' && !/no such container|404/i.test(String(r.reason)) ? [r.reason as unknown] : [],
+        );
+        if (errors.length > 0)
+          throw new AggregateError(errors, `stopping containers: ${errors.map(String).join('; ')}`);
+      });
       await docker.createNetwork({ Name: networkName, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
 
       const imageOf = (ref: string): string => this.#options.images[ref] ?? ref;
@@ -224,11 +236,6 @@ export class StackProvider {
         );
         const started = await track(container.start());
         containers.set(id, started);
-        teardowns.add(`container ${id}`, async () => {
-          await started.stop({ timeout: 5_000, remove: true, removeVolumes: true }).catch((error: unknown) => {
-            if (!/no such container|404/i.test(String(error))) throw error;
-          });
-        });
         return started;
       };
 
@@ -276,30 +283,40 @@ export class StackProvider {
       void proxiesReady.catch(() => undefined);
 
       const services: StackHandle['services'] = {};
-      const starts = new Map<string, Promise<void>>();
-      const startService = (id: string): Promise<void> => {
+      /** Per service: its container runs (`started`) and it passed its health check (`healthy`). */
+      const starts = new Map<string, { started: Promise<void>; healthy: Promise<void> }>();
+      const startService = (id: string): { started: Promise<void>; healthy: Promise<void> } => {
         const existing = starts.get(id);
         if (existing) return existing;
         const service = config.services[id];
         if (!service) throw new StackStartError(`Unknown service "${id}"`);
-        const promise = (async () => {
+        let markStarted: () => void = () => undefined;
+        const started = new Promise<void>((resolve) => {
+          markStarted = resolve;
+        });
+        const healthy = (async () => {
           const image = await serviceImage(id, service);
-          await Promise.all(service.dependsOn.map(startService));
+          await Promise.all(
+            service.dependsOn.map((dep) =>
+              service.waitUntil[dep] === 'started' ? startService(dep).started : startService(dep).healthy,
+            ),
+          );
           // Clients reach an interposed dependency through Toxiproxy, so its proxies must exist first.
           if (service.dependsOn.some((d) => linkServices.has(d))) await proxiesReady;
           const alias = linkServices.has(id) ? `${id}-upstream` : id;
           const startedAt = clock.monotonicMs();
           reporter?.onInfo?.(`starting ${id} (${image})`);
-          const started = await launch(id, image, (c) => {
+          const container = await launch(id, image, (c) => {
             let next = c.withNetworkAliases(alias).withEnvironment(service.env);
             if (service.ports.length > 0) next = next.withExposedPorts(...service.ports);
             if (service.command) next = next.withCommand(service.command);
             if (Object.keys(service.tmpfs).length > 0) next = next.withTmpFs(service.tmpfs);
             return next;
           });
-          const host = hostAddress(started.getHost());
+          markStarted();
+          const host = hostAddress(container.getHost());
           if (service.health) {
-            const result = await waitForHealth(service.health, targetOf(started), { clock, signal });
+            const result = await waitForHealth(service.health, targetOf(container), { clock, signal });
             if (!result.healthy) {
               const logFile = join(this.#options.logsDir, `${id}.log`);
               throw new StackStartError(
@@ -310,22 +327,25 @@ export class StackProvider {
           const startupMs = Math.round(clock.monotonicMs() - startedAt);
           reporter?.onInfo?.(`${id} healthy in ${startupMs}ms`);
           services[id] = {
-            containerId: started.getId(),
-            containerName: started.getName().replace(/^\//, ''),
+            containerId: container.getId(),
+            containerName: container.getName().replace(/^\//, ''),
             image,
             endpoint: {
               host,
               alias: id,
-              ports: Object.fromEntries(service.ports.map((p) => [String(p), started.getMappedPort(p)])),
+              ports: Object.fromEntries(service.ports.map((p) => [String(p), container.getMappedPort(p)])),
             },
             startupMs,
           };
         })();
-        starts.set(id, track(promise));
-        return promise;
+        // A failure before the container runs must also release services waiting for `started`.
+        void healthy.catch(() => markStarted());
+        const entry = { started: Promise.race([started, healthy]), healthy: track(healthy) };
+        starts.set(id, entry);
+        return entry;
       };
 
-      const all = Promise.all([proxiesReady, ...startOrder(config.services).map(startService)]);
+      const all = Promise.all([proxiesReady, ...startOrder(config.services).map((id) => startService(id).healthy)]);
       const deadline = clock.sleep(config.deadlines.stackStartMs, signal).then(() => {
         throw new StackStartError(
           `Stack "${config.name}" did not start within ${config.deadlines.stackStartMs}ms (deadlines.stackStartMs)`,

@@ -35,4 +35,5 @@ if [ ! -s "$data/PG_VERSION" ]; then
   as_pg pg_ctl -D "$data" -m fast -w stop >/dev/null
   echo "PostgreSQL init process complete; ready for start up."
 fi
-exec runuser -u postgres -- postgres -D "$data" "$@"
+# setpriv execs in place (runuser would stay the parent and swallow the stop signal).
+exec setpriv --reuid=postgres --regid=postgres --init-groups postgres -D "$data" "$@"
