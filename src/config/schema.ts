@@ -62,7 +62,7 @@ const serviceSchema = z
     /** How long to wait for each dependency; absent means until healthy. */
     waitUntil: Object.fromEntries(
       dependsOn.map((d) => (typeof d === 'string' ? [d, 'healthy'] : [d.service, d.until])),
-    ) as Record<string, 'healthy' | 'started'>,
+    ),
   }))
   .superRefine((service, ctx) => {
     if ((service.image === undefined) === (service.build === undefined)) {
