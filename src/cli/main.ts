@@ -31,6 +31,11 @@ const HELP: Readonly<Record<string, string>> = {
   Examples:
     readiness provision
     readiness provision --for test`,
+  doctor: `readiness doctor [--config file] [--json]
+  Check Docker, images, tools and versions; print the fix for each problem. Changes nothing.
+  Examples:
+    readiness doctor
+    readiness doctor --json`,
   images: `readiness images build|list [--config file]
   Build the local drop-in images for the config's official images, or list how each resolves.
   Examples:
@@ -104,6 +109,10 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     process.stderr.write(`${name}: stopping; tearing down (press Ctrl-C again to force)\n`);
     controller.abort(new Error(`received ${name}`));
   };
+  // A stray rejection must not kill the process before teardown has removed the containers.
+  process.on('unhandledRejection', (reason) => {
+    process.stderr.write(`harness warning: unhandled rejection: ${describeError(reason)}\n`);
+  });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   switch (command) {
@@ -144,6 +153,10 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     case 'provision': {
       const { provisionCommand } = await import('./provisioning.ts');
       return provisionCommand({ config, reporter, out, purpose: values.for ?? 'certify' });
+    }
+    case 'doctor': {
+      const { doctor } = await import('./commands/doctor.ts');
+      return doctor({ config, out, json: values.json });
     }
     case 'images': {
       const { imagesCommand } = await import('./provisioning.ts');

@@ -24,14 +24,17 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function received(issue: z.core.$ZodIssue): string {
-  if (!('input' in issue) || issue.input === undefined) return '';
+  // Custom issues sit on a parent object: echoing all of it says nothing.
+  if (issue.code === 'custom' || !('input' in issue) || issue.input === undefined) return '';
   const text = JSON.stringify(issue.input);
   return ` (received ${text && text.length > 60 ? `${text.slice(0, 57)}...` : text})`;
 }
 
 function fixFor(issue: z.core.$ZodIssue): string {
   if (issue.code === 'too_big' && issue.origin === 'number' && issue.maximum === 1) return '; use a ratio such as 0.95';
-  if (issue.code === 'invalid_type' && issue.expected !== 'undefined') return `; use a ${issue.expected}`;
+  if (issue.code === 'invalid_type' && issue.expected !== 'undefined') {
+    return `; use ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
+  }
   return '';
 }
 
@@ -43,6 +46,11 @@ export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[]):
       for (const key of issue.keys) {
         lines.push(`${file}: ${formatPath([...issue.path, key])} is not a known key; remove it or check the spelling`);
       }
+      continue;
+    }
+    if (issue.code === 'invalid_key') {
+      const why = issue.issues.map((i) => i.message).join('; ');
+      lines.push(`${file}: ${formatPath(issue.path)} is not a valid key: ${why}${received(issue)}`);
       continue;
     }
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {

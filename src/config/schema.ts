@@ -52,7 +52,7 @@ const serviceSchema = z
     dependsOn: z
       .array(z.union([name, z.strictObject({ service: name, until: z.enum(['healthy', 'started']) })]))
       .default([]),
-    /** Files inside the container whose values are secrets to redact (e.g. passwords in env). */
+    /** Names of env variables whose values are secrets to redact (besides names with password/secret/token/key). */
     secretEnv: z.array(z.string()).default([]),
     tmpfs: z.record(z.string(), z.string()).default({}),
   })
@@ -160,6 +160,10 @@ export const configSchema = z
         stackStartMs: ms.default(5 * 60_000),
       })
       .default({ runMs: 30 * 60_000, stageMs: 10 * 60_000, stackStartMs: 5 * 60_000 }),
+    /** Extra attempts for a check whose outcome is `failed`; a pass on a retry is recorded flaky, never hidden. */
+    retries: z.number().int().min(0).max(3).default(0),
+    /** Hosts beyond loopback and the run's own containers that load, chaos and scans may target. */
+    allowTargets: z.array(z.string().min(1)).default([]),
     reportsDir: z.string().default('reports'),
     suitesDir: z.string().default('suites'),
     /** Extra literal secrets to redact from every artifact. */

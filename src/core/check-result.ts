@@ -38,6 +38,8 @@ export const checkResultSchema = z.strictObject({
   metrics: z.array(metricSchema).default([]),
   evidence: z.array(evidenceSchema).default([]),
   parameters: z.record(z.string(), z.string()).default({}),
+  /** Passed only on a retry: counted as passed, always shown as flaky. */
+  flaky: z.boolean().default(false),
 });
 /** One check's outcome, as a stage reports it. */
 export type CheckResult = z.output<typeof checkResultSchema>;

@@ -19,7 +19,10 @@ const allureResultSchema = z.object({
   name: z.string(),
   fullName: z.string().optional(),
   status: z.enum(CHECK_STATUSES).optional(),
-  statusDetails: z.object({ message: z.string().optional(), trace: z.string().optional() }).partial().optional(),
+  statusDetails: z
+    .object({ message: z.string().optional(), trace: z.string().optional(), flaky: z.boolean().optional() })
+    .partial()
+    .optional(),
   start: z.number().optional(),
   stop: z.number().optional(),
   labels: z.array(labelSchema).default([]),
@@ -72,6 +75,7 @@ export async function writeCheckResult(dir: string, input: CheckResultInput, red
     statusDetails: {
       ...(check.message ? { message: redact(check.message) } : {}),
       ...(check.remediation ? { trace: `Remediation: ${redact(check.remediation)}` } : {}),
+      ...(check.flaky ? { flaky: true } : {}),
     },
     stage: 'finished',
     start: check.startedAt,
@@ -128,6 +132,7 @@ export async function readCheckResults(dir: string): Promise<{ checks: CheckResu
           startedAt: Math.trunc(raw.start ?? 0),
           finishedAt: Math.trunc(raw.stop ?? raw.start ?? 0),
           tags: raw.labels.filter((l) => l.name === 'tag').map((l) => l.value),
+          flaky: raw.statusDetails?.flaky ?? false,
           metrics,
           evidence: [],
           parameters: Object.fromEntries(

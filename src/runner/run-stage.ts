@@ -10,6 +10,7 @@ import { writeCheckResult } from '../core/results.ts';
 import type { Stage } from '../core/stage.ts';
 import { Teardowns } from '../core/teardown.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
+import { assertAllowedTarget } from './blast-radius.ts';
 import type { Suite, SuiteContext } from './suite.ts';
 
 export interface StageRunOptions {
@@ -93,6 +94,7 @@ export async function runStage(options: StageRunOptions): Promise<CheckResult[]>
       reporter,
       teardowns,
       record,
+      assertTarget: (target) => assertAllowedTarget(target, options.handle, config.allowTargets),
     };
     try {
       const mod = (await import(pathToFileURL(file).href)) as { default?: Suite };

@@ -20,6 +20,8 @@ export interface SuiteContext {
   /** Rollbacks a suite registers before injecting anything; they run even when the suite throws. */
   readonly teardowns: Teardowns;
   record(check: Omit<CheckResultInput, 'stage'>): Promise<CheckResult>;
+  /** Throws `TargetNotAllowedError` unless the URL is loopback, the run's own containers or in `allowTargets`. */
+  assertTarget(target: string | URL): URL;
 }
 
 /** A stage suite: a file in `suites/<stage>/` whose default export is `defineSuite({...})`. */
@@ -50,6 +52,8 @@ export interface CheckSpec {
   readonly tags?: readonly string[];
   /** Recorded when the check fails, unless the outcome gives its own. */
   readonly remediation?: string;
+  /** Extra attempts after a `failed` outcome (default: the config's `retries`); a pass on a retry is recorded flaky. */
+  readonly retries?: number;
 }
 
 /**
@@ -62,32 +66,48 @@ export async function runCheck(
   body: () => Promise<CheckOutcome>,
 ): Promise<CheckResult> {
   const startedAt = context.clock.now();
-  let outcome: CheckOutcome;
-  try {
-    outcome = await body();
-  } catch (error) {
-    const aborted = context.signal.aborted;
-    outcome = {
-      status: 'broken',
-      message: aborted
-        ? `Interrupted before the check could finish (${String(context.signal.reason instanceof Error ? context.signal.reason.message : context.signal.reason)})`
-        : `Harness error: ${error instanceof Error ? error.message : String(error)}`,
-    };
+  const attempt = async (): Promise<CheckOutcome> => {
+    try {
+      return await body();
+    } catch (error) {
+      const aborted = context.signal.aborted;
+      return {
+        status: 'broken',
+        message: aborted
+          ? `Interrupted before the check could finish (${String(context.signal.reason instanceof Error ? context.signal.reason.message : context.signal.reason)})`
+          : `Harness error: ${error instanceof Error ? error.message : String(error)}`,
+      };
+    }
+  };
+  const maxAttempts = 1 + (spec.retries ?? context.config.retries);
+  const failures: string[] = [];
+  let outcome = await attempt();
+  let attempts = 1;
+  // Only a product failure is retried; broken or unknown evidence is reported as it is.
+  while (outcome.status === 'failed' && attempts < maxAttempts && !context.signal.aborted) {
+    failures.push(`attempt ${attempts}: ${outcome.message ?? 'failed'}`);
+    outcome = await attempt();
+    attempts += 1;
   }
+  const flaky = outcome.status === 'passed' && attempts > 1;
   const remediation = outcome.remediation ?? (outcome.status === 'passed' ? undefined : spec.remediation);
+  const message = flaky
+    ? `FLAKY: passed on attempt ${attempts} of ${maxAttempts} (${failures.join('; ')}); ${outcome.message ?? ''}`.trim()
+    : outcome.message;
   return context.record({
     id: spec.id,
     name: spec.name,
     feature: spec.feature,
     severity: spec.severity,
     status: outcome.status,
-    tags: [...(spec.tags ?? [])],
+    tags: [...(spec.tags ?? []), ...(flaky ? ['flaky'] : [])],
     startedAt,
     finishedAt: context.clock.now(),
-    ...(outcome.message === undefined ? {} : { message: outcome.message }),
+    ...(message === undefined ? {} : { message }),
     ...(remediation === undefined ? {} : { remediation }),
     metrics: [...(outcome.metrics ?? [])],
     evidence: [...(outcome.evidence ?? [])],
-    parameters: { ...outcome.parameters },
+    parameters: { ...outcome.parameters, ...(maxAttempts > 1 ? { attempts: `${attempts}/${maxAttempts}` } : {}) },
+    flaky,
   });
 }

@@ -341,6 +341,8 @@ export class StackProvider {
         // A failure before the container runs must also release services waiting for `started`.
         void healthy.catch(() => markStarted());
         const entry = { started: Promise.race([started, healthy]), healthy: track(healthy) };
+        // Nobody may wait on `started` (a service no one depends on); its failure is reported through `healthy`.
+        void entry.started.catch(() => undefined);
         starts.set(id, entry);
         return entry;
       };

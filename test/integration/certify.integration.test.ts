@@ -57,8 +57,13 @@ async function leftovers(runId: string): Promise<number> {
   return containers.length + networks.length;
 }
 
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
 async function onlyRun(reports: string): Promise<string> {
-  const runs = (await readdir(reports)).filter((n) => n !== 'latest');
+  const runs = (await readdir(reports)).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n));
   expect(runs).toHaveLength(1);
   return runs[0]!;
 }
@@ -85,6 +90,17 @@ describe('npm run certify on the reference stack', () => {
     expect(truth?.status).toBe('passed');
     expect(truth?.metrics.map((m) => m.name)).toEqual(['time_to_detect_ms', 'time_to_recover_ms']);
     expect(await leftovers(runId)).toBe(0);
+    // No secret of the config (passwords, JWT secret) in any file of the run folder.
+    const { default: reference } = (await import(join(ROOT, 'readiness.config.ts'))) as {
+      default: { secrets: string[] };
+    };
+    expect(reference.secrets.length).toBeGreaterThanOrEqual(4);
+    const hits: string[] = [];
+    for (const file of await filesUnder(join(reports, runId))) {
+      const text = await readFile(file, 'latin1');
+      for (const secret of reference.secrets) if (text.includes(secret)) hits.push(`${file}: ${secret.slice(0, 4)}...`);
+    }
+    expect(hits).toEqual([]);
   });
 
   it('FRAGILE=lying-health: exit 1, NOT_CERTIFIED, the readiness-truth check failed with a remediation', async () => {

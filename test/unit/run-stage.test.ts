@@ -1,0 +1,98 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/index.ts';
+import { systemClock } from '../../src/core/clock.ts';
+import { createRedactor } from '../../src/core/redact.ts';
+import { readCheckResults } from '../../src/core/results.ts';
+import { runStage } from '../../src/runner/index.ts';
+import type { StackHandle } from '../../src/stack/index.ts';
+
+const handle: StackHandle = {
+  schemaVersion: 1,
+  runId: 'unit',
+  stack: 'unit',
+  seed: 1,
+  createdAt: new Date(0).toISOString(),
+  ownerPid: process.pid,
+  network: 'none',
+  logsDir: '/tmp',
+  services: {},
+  toxiproxy: null,
+};
+
+async function stageWith(suites: Record<string, string>, stageMs = 60_000) {
+  const root = await mkdtemp(join(tmpdir(), 'run-stage-'));
+  await mkdir(join(root, 'suites', 'boot'), { recursive: true });
+  for (const [name, body] of Object.entries(suites)) await writeFile(join(root, 'suites', 'boot', name), body);
+  const config = resolveConfig(
+    { name: 'unit', services: { api: { image: 'a:1' } }, deadlines: { stageMs } },
+    join(root, 'readiness.config.ts'),
+  );
+  const resultsDir = join(root, 'results');
+  const results = await runStage({
+    config,
+    handle,
+    stage: 'boot',
+    runDir: root,
+    resultsDir,
+    seed: 1,
+    clock: systemClock,
+    reporter: {},
+    redact: createRedactor(),
+    signal: new AbortController().signal,
+  });
+  return { results, resultsDir };
+}
+
+const record = (id: string, status: string) =>
+  `await ctx.record({ id: '${id}', name: '${id}', feature: 'f', severity: 'normal', status: '${status}', startedAt: 0, finishedAt: 0 });`;
+
+describe('runStage', () => {
+  it('a suite that hangs is cut at the stage deadline and recorded broken; its rollbacks still run', async () => {
+    const { results, resultsDir } = await stageWith(
+      {
+        'hang.suite.ts': `export default { stage: 'boot', name: 'hang', run: async (ctx) => {
+          ctx.teardowns.add('rollback', () => ctx.record({ id: 'boot.rolled-back', name: 'rolled back', feature: 'f', severity: 'normal', status: 'passed', startedAt: 0, finishedAt: 0 }));
+          ${record('boot.before-hang', 'passed')}
+          await new Promise(() => {});
+        } };`,
+      },
+      800,
+    );
+    expect(results.map((r) => [r.id, r.status])).toEqual([
+      ['boot.before-hang', 'passed'],
+      ['boot.suite.hang', 'broken'],
+      ['boot.rolled-back', 'passed'],
+    ]);
+    expect(results[1]?.message).toContain('did not finish within deadlines.stageMs=800ms');
+    expect((await readCheckResults(resultsDir)).checks).toHaveLength(3);
+  });
+
+  it('a suite that throws yields a broken check naming it; the next suite still runs', async () => {
+    const { results } = await stageWith({
+      'a-throws.suite.ts': `export default { stage: 'boot', name: 'a', run: async () => { throw new Error('kaput'); } };`,
+      'b-ok.suite.ts': `export default { stage: 'boot', name: 'b', run: async (ctx) => { ${record('boot.b', 'passed')} } };`,
+    });
+    expect(results.map((r) => [r.id, r.status])).toEqual([
+      ['boot.suite.a-throws', 'broken'],
+      ['boot.b', 'passed'],
+    ]);
+    expect(results[0]?.message).toBe('Suite a-throws failed: kaput');
+  });
+
+  it('a stage with no suite records an unknown check, never nothing', async () => {
+    const { results } = await stageWith({});
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ id: 'boot.no-suite', status: 'unknown' });
+  });
+
+  it('a file that does not export a suite of its stage is broken', async () => {
+    const { results } = await stageWith({
+      'wrong.suite.ts': `export default { stage: 'chaos', name: 'x', run: async () => {} };`,
+    });
+    expect(results[0]).toMatchObject({ id: 'boot.suite.wrong', status: 'broken' });
+    expect(results[0]?.message).toContain("must default-export defineSuite({ stage: 'boot'");
+  });
+});
