@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, DEFAULT_CONFIG_FILE } from '../config/load-config.ts';
 import { ConfigError, EXIT, ReadinessError, describeError } from '../core/errors.ts';
 import type { ExitCode } from '../core/errors.ts';
+import { composeReporters, githubReporter } from './reporters/github.ts';
 import { terminalReporter } from './reporters/terminal.ts';
 
 // Ryuk's image cannot be pulled everywhere; the harness removes its containers by label itself.
@@ -41,6 +42,12 @@ const HELP: Readonly<Record<string, string>> = {
   Examples:
     readiness images build
     readiness images list`,
+  report: `readiness report [--run id] [--open|--serve [--port n]] [--compare run-id] [--json]
+  Show the latest run (verdict, quality gate, manifest check, file paths), open or serve its folder, or compare two runs.
+  Examples:
+    readiness report
+    readiness report --serve --port 8080
+    readiness report --compare 20261123-104512-a1b2`,
 };
 
 function usage(): string {
@@ -77,6 +84,11 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
         json: { type: 'boolean', default: false },
         handle: { type: 'string' },
         for: { type: 'string' },
+        run: { type: 'string' },
+        compare: { type: 'string' },
+        open: { type: 'boolean', default: false },
+        serve: { type: 'boolean', default: false },
+        port: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -97,7 +109,14 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
       throw new ConfigError([`--seed must be a non-negative integer (received "${values.seed}")`]);
   }
   const config = await loadConfig(values.config);
-  const reporter = terminalReporter(process.stderr, { json: values.json });
+  const terminal = terminalReporter(process.stderr, { json: values.json });
+  const reporter =
+    process.env['GITHUB_ACTIONS'] === 'true'
+      ? composeReporters(
+          terminal,
+          githubReporter((line) => process.stdout.write(`${line}\n`), process.env['GITHUB_STEP_SUMMARY']),
+        )
+      : terminal;
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (name: NodeJS.Signals): void => {
@@ -161,6 +180,23 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     case 'images': {
       const { imagesCommand } = await import('./provisioning.ts');
       return imagesCommand({ config, reporter, out, action: positionals[0] ?? 'list', json: values.json });
+    }
+    case 'report': {
+      const port = values.port === undefined ? undefined : Number(values.port);
+      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
+        throw new ConfigError([`--port must be an integer 0-65535 (received "${values.port ?? ''}")`]);
+      const { report } = await import('./commands/report.ts');
+      return report({
+        config,
+        ...(values.run === undefined ? {} : { run: values.run }),
+        ...(values.compare === undefined ? {} : { compare: values.compare }),
+        open: values.open,
+        serve: values.serve,
+        ...(port === undefined ? {} : { port }),
+        json: values.json,
+        signal: controller.signal,
+        out,
+      });
     }
     default:
       throw new ConfigError([`unknown command "${command}"`]);

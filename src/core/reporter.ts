@@ -7,7 +7,12 @@ export interface Reporter {
   onStageStart?(stage: Stage): void;
   onCheckResult?(result: CheckResult): void;
   onStageEnd?(stage: Stage, results: readonly CheckResult[]): void;
-  onRunEnd?(summary: { readonly verdict: string; readonly exitCode: number }): void;
+  onRunEnd?(summary: {
+    readonly verdict: string;
+    readonly exitCode: number;
+    readonly runDir?: string;
+    readonly summaryMarkdown?: string;
+  }): void;
 }
 
 export const silentReporter: Reporter = {};

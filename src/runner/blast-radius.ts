@@ -23,7 +23,7 @@ function isLoopback(host: string): boolean {
   return false;
 }
 
-/** The in-network names of a run: service aliases, `<service>-upstream`, container names, toxiproxy. */
+/** The names of a run's own containers: aliases, `<service>-upstream`, container names, toxiproxy, and the host their ports are published on. */
 export function runHostnames(handle: StackHandle): string[] {
   const names = new Set<string>();
   for (const [id, service] of Object.entries(handle.services)) {
@@ -31,8 +31,13 @@ export function runHostnames(handle: StackHandle): string[] {
     names.add(`${id}-upstream`);
     names.add(service.endpoint.alias);
     names.add(service.containerName);
+    // Where the run's ports are published (loopback here; `docker` under GitLab's dind).
+    names.add(service.endpoint.host);
   }
-  if (handle.toxiproxy) names.add('toxiproxy');
+  if (handle.toxiproxy) {
+    names.add('toxiproxy');
+    names.add(new URL(handle.toxiproxy.apiUrl).hostname);
+  }
   return [...names];
 }
 
