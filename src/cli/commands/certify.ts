@@ -153,7 +153,6 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
     const errors = await teardowns.run();
     for (const error of errors) reporter.onInfo?.(`teardown problem: ${error.message}`);
   }
-  interrupted ||= signal.aborted;
   const exitCode = await finalizeRun({
     config,
     folder,
@@ -166,5 +165,6 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
     out: options.out,
     redact,
   });
-  return interrupted ? EXIT.interrupted : exitCode;
+  // An interrupt at any point, even while the report is written, ends in 130 (the report is still completed).
+  return interrupted || signal.aborted ? EXIT.interrupted : exitCode;
 }
