@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CHECK_STATUSES } from '../core/check-result.ts';
+import type { CheckResult } from '../core/check-result.ts';
 import { ReadinessError } from '../core/errors.ts';
 import { readCheckResults } from '../core/results.ts';
 import { STAGES } from '../core/stage.ts';
@@ -147,7 +148,19 @@ export interface CertifyRunOptions {
 
 /** Reads a run's results directory and returns its certification (the caller writes it). */
 export async function certifyRun(options: CertifyRunOptions): Promise<Certification> {
-  const { checks, invalid } = await readCheckResults(options.resultsDir);
+  return certifyChecks({ ...options, ...(await readCheckResults(options.resultsDir)) });
+}
+
+export interface CertifyChecksOptions extends Omit<CertifyRunOptions, 'resultsDir'> {
+  /** The checks read from the run's results directory (`readCheckResults`). */
+  readonly checks: readonly CheckResult[];
+  /** Result files that could not be read as checks; each one blocks. */
+  readonly invalid: readonly string[];
+}
+
+/** The certification of checks already read from a results directory, for callers that also need the checks. */
+export function certifyChecks(options: CertifyChecksOptions): Certification {
+  const { checks, invalid } = options;
   const result = evaluateVerdict({
     checks,
     enabledStages: options.enabledStages,
@@ -174,6 +187,6 @@ export async function certifyRun(options: CertifyRunOptions): Promise<Certificat
     validUntil: isPassing
       ? new Date(options.finishedAt.getTime() + options.policy.validityDays * DAY_MS).toISOString()
       : null,
-    invalidResults: invalid,
+    invalidResults: [...invalid],
   } satisfies z.input<typeof certificationSchema>);
 }

@@ -1,11 +1,27 @@
 export {
   CERTIFICATION_FILE,
   certificationSchema,
+  certifyChecks,
   certifyRun,
   readCertification,
   writeCertification,
 } from './certification.ts';
-export type { Certification, CertifyRunOptions } from './certification.ts';
+export type { Certification, CertifyChecksOptions, CertifyRunOptions } from './certification.ts';
+export {
+  EVIDENCE_MANIFEST_FILE,
+  MANIFEST_FILE,
+  SEALED_AFTER_EVIDENCE,
+  formatManifest,
+  hashRunFolder,
+  listRunFiles,
+  parseManifest,
+  sha256File,
+  sha256Hex,
+  verifyRunManifest,
+  writeEvidenceManifest,
+  writeRunManifest,
+} from './manifest.ts';
+export type { ManifestCheck, ManifestEntry, SealedEvidence } from './manifest.ts';
 export { STATUS_SEVERITY_ORDER, emptyCounts, mapStages, tallyStage, tallyStages, worstStatus } from './pass-rates.ts';
 export type { StageTally, StatusCounts } from './pass-rates.ts';
 export {
@@ -15,11 +31,12 @@ export {
   isPartialRun,
   mandatoryStages,
   matchesIdPattern,
+  runStages,
   stageOfId,
   stagePolicy,
 } from './policy.ts';
 export type { StagePolicy } from './policy.ts';
-export { VERDICTS, evaluateVerdict, remediationFor, verdictExitCode, weightedScore } from './verdict.ts';
+export { VERDICTS, evaluateVerdict, formatPercent, remediationFor, verdictExitCode, weightedScore } from './verdict.ts';
 export type {
   CriticalFailure,
   ReasonCause,

@@ -10,12 +10,16 @@ export const RATIO_EPSILON = 1e-9;
 export interface StagePolicy {
   readonly minPassRate: number;
   readonly weight: number;
+  /** False: the stage runs and is reported but does not gate the verdict (its critical checks still do). */
+  readonly mandatory: boolean;
 }
 
-/** The policy that applies to `stage`: minimum pass rate 1 and weight 1 unless the config says otherwise. */
+/** The policy that applies to `stage`: minimum pass rate 1, weight 1, mandatory, unless the config says otherwise. */
 export function stagePolicy(policy: PolicyConfig, stage: Stage): StagePolicy {
   const configured = policy.stages[stage];
-  return { minPassRate: configured?.minPassRate ?? 1, weight: configured?.weight ?? 1 };
+  // `mandatory` is optional in the config (default true); read it so configs without the key keep every stage mandatory.
+  const mandatory = configured !== undefined && 'mandatory' in configured ? configured.mandatory !== false : true;
+  return { minPassRate: configured?.minPassRate ?? 1, weight: configured?.weight ?? 1, mandatory };
 }
 
 /** True when `id` equals a pattern, or starts with the prefix of a pattern ending in '*'. */
@@ -36,9 +40,17 @@ export function isCritical(
   return policy.critical.severities.includes(check.severity) || matchesIdPattern(check.id, policy.critical.ids);
 }
 
-/** The stages the verdict requires: enabled in the config and selected for this run, in run order. */
-export function mandatoryStages(enabled: readonly Stage[], selected: readonly Stage[]): Stage[] {
+/** The stages that run: enabled in the config and selected for this run, in run order. */
+export function runStages(enabled: readonly Stage[], selected: readonly Stage[]): Stage[] {
   return STAGES.filter((stage) => enabled.includes(stage) && selected.includes(stage));
+}
+
+/**
+ * The stages the verdict requires: those that run, less the ones the policy marks `mandatory: false`
+ * (given `policy`), in run order.
+ */
+export function mandatoryStages(enabled: readonly Stage[], selected: readonly Stage[], policy?: PolicyConfig): Stage[] {
+  return runStages(enabled, selected).filter((stage) => policy === undefined || stagePolicy(policy, stage).mandatory);
 }
 
 /** A run is partial when it leaves out a stage the config enables. */

@@ -465,4 +465,51 @@ describe('verdict', () => {
     expect(result.score).toBeCloseTo((3 * 1 + 1 * 0.5) / 4, 10);
     expect(result.verdict).toBe('NOT_CERTIFIED');
   });
+
+  describe('a stage marked mandatory: false', () => {
+    // `mandatory` arrives with the policy schema change of issue 8; a variable passes it either way.
+    const optional = { minPassRate: 1, weight: 1, mandatory: false };
+
+    it('runs and is reported, but its shortfall and missing evidence do not gate the verdict or the score', () => {
+      const checks = [
+        ...allPassing().filter((c) => c.stage !== 'chaos'),
+        check('chaos', 'failed'),
+        check('chaos', 'unknown'),
+      ];
+      const result = evaluateVerdict({
+        checks,
+        enabledStages: ALL,
+        selectedStages: ALL,
+        policy: policy({ stages: { chaos: optional } }),
+      });
+      expect(result.verdict).toBe('CERTIFIED');
+      expect(result.stages.chaos).toMatchObject({ status: 'failed', passRate: 0, mandatory: false });
+      expect(result.score).toBe(1);
+    });
+
+    it('still blocks on its failed critical checks', () => {
+      const checks = [...allPassing(), check('chaos', 'failed', { severity: 'critical', id: 'chaos.db-down' })];
+      const result = evaluateVerdict({
+        checks,
+        enabledStages: ALL,
+        selectedStages: ALL,
+        policy: policy({ stages: { chaos: optional } }),
+      });
+      expect(result.verdict).toBe('NOT_CERTIFIED');
+      expect(result.criticalFailures.map((f) => f.check)).toEqual(['chaos.db-down']);
+    });
+
+    it('is never CERTIFIED when every stage of the run is optional', () => {
+      const result = evaluateVerdict({
+        checks: [check('boot', 'passed')],
+        enabledStages: ['boot'],
+        selectedStages: ['boot'],
+        policy: policy({ stages: { boot: optional } }),
+      });
+      expect(result.verdict).toBe('NOT_CERTIFIED');
+      expect(result.reasons.map((r) => r.text)).toEqual([
+        'No mandatory stage: every stage of the run [boot] is marked mandatory: false in policy.stages.',
+      ]);
+    });
+  });
 });

@@ -6,7 +6,16 @@ import type { Stage } from '../core/stage.ts';
 import type { PolicyConfig } from '../config/schema.ts';
 import { mapStages, tallyStages } from './pass-rates.ts';
 import type { StageTally, StatusCounts } from './pass-rates.ts';
-import { RATIO_EPSILON, isCritical, isDue, isPartialRun, mandatoryStages, stageOfId, stagePolicy } from './policy.ts';
+import {
+  RATIO_EPSILON,
+  isCritical,
+  isDue,
+  isPartialRun,
+  mandatoryStages,
+  runStages,
+  stageOfId,
+  stagePolicy,
+} from './policy.ts';
 
 export const VERDICTS = ['CERTIFIED', 'CONDITIONAL', 'NOT_CERTIFIED'] as const;
 export type Verdict = (typeof VERDICTS)[number];
@@ -96,7 +105,22 @@ function causeOfShortfall(counts: StatusCounts, dueChecks: readonly CheckResult[
   return 'evidence';
 }
 
-const percent = (ratio: number): string => `${(Math.round(ratio * 1000) / 10).toString()}%`;
+/**
+ * A ratio as a percentage with one decimal, rounded towards `direction` so the text never overstates:
+ * pass rates round down (96.98% is "96.9%", not "97%" next to a 97% minimum), shortfalls round up.
+ */
+export function formatPercent(ratio: number, direction: 'down' | 'up' | 'nearest' = 'nearest'): string {
+  const tenths = ratio * 1000;
+  const rounded =
+    direction === 'down'
+      ? Math.floor(tenths + RATIO_EPSILON * 1000)
+      : direction === 'up'
+        ? Math.ceil(tenths - RATIO_EPSILON * 1000)
+        : Math.round(tenths);
+  return `${(rounded / 10).toString()}%`;
+}
+
+const percent = (ratio: number): string => formatPercent(ratio);
 
 function describeCounts(counts: StatusCounts): string {
   const parts = CHECK_STATUSES.filter((status) => counts[status] > 0).map(
@@ -206,7 +230,8 @@ function criticalReasons(
 /** Applies the certification policy to a run's checks: stage pass rates, critical checks, verdict and exit code. */
 export function evaluateVerdict(input: VerdictInput): VerdictResult {
   const { checks, policy, enabledStages, selectedStages } = input;
-  const mandatory = mandatoryStages(enabledStages, selectedStages);
+  const mandatory = mandatoryStages(enabledStages, selectedStages, policy);
+  const running = runStages(enabledStages, selectedStages);
   const partial = isPartialRun(enabledStages, selectedStages);
   const tallies = tallyStages(checks, policy);
   const reasons: VerdictReason[] = [];
@@ -218,7 +243,10 @@ export function evaluateVerdict(input: VerdictInput): VerdictResult {
     reasons.push({
       effect: 'blocks',
       cause: 'policy',
-      text: `No mandatory stage: the run selected [${selectedStages.join(', ')}] but the config enables [${enabledStages.join(', ')}].`,
+      text:
+        running.length > 0
+          ? `No mandatory stage: every stage of the run [${running.join(', ')}] is marked mandatory: false in policy.stages.`
+          : `No mandatory stage: the run selected [${selectedStages.join(', ')}] but the config enables [${enabledStages.join(', ')}].`,
     });
   }
 
@@ -237,8 +265,8 @@ export function evaluateVerdict(input: VerdictInput): VerdictResult {
       effect: withinMargin ? 'conditional' : 'blocks',
       cause: causeOfShortfall(tally.counts, dueChecks),
       text:
-        `Stage ${stage} pass rate ${percent(tally.passRate)} (${passed.toString()}/${tally.due.toString()}) is below its minimum ${percent(minPassRate)}` +
-        ` by ${percent(shortfall)}, ${withinMargin ? 'within' : 'beyond'} the conditional margin ${percent(policy.conditionalMargin)}; not passed: ${listIds(notPassed)}.`,
+        `Stage ${stage} pass rate ${formatPercent(tally.passRate, 'down')} (${passed.toString()}/${tally.due.toString()}) is below its minimum ${percent(minPassRate)}` +
+        ` by ${formatPercent(shortfall, 'up')}, ${withinMargin ? 'within' : 'beyond'} the conditional margin ${percent(policy.conditionalMargin)}; not passed: ${listIds(notPassed)}.`,
     });
   }
 
@@ -249,9 +277,11 @@ export function evaluateVerdict(input: VerdictInput): VerdictResult {
     const tally = tallies[stage];
     const { minPassRate } = stagePolicy(policy, stage);
     const isMandatory = mandatory.includes(stage);
+    // An optional stage that ran shows its outcome; a stage that did not run shows skipped.
+    const isRun = running.includes(stage);
     return {
-      status: isMandatory ? tally.status : 'skipped',
-      passRate: isMandatory ? tally.passRate : null,
+      status: isRun ? tally.status : 'skipped',
+      passRate: isRun ? tally.passRate : null,
       counts: tally.counts,
       due: tally.due,
       minPassRate,

@@ -1,18 +1,16 @@
-import { writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { certifyRun, writeCertification } from '../certify/index.ts';
+import { relative } from 'node:path';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import { describeError } from '../core/errors.ts';
 import type { ExitCode } from '../core/errors.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Reporter } from '../core/reporter.ts';
 import type { Stage } from '../core/stage.ts';
-import {
-  formatVerdictTable,
-  generateAllureReport,
-  renderSummaryMarkdown,
-  writeAllureMetadata,
-} from '../report/index.ts';
+import { ensureChromium } from '../provision/chromium.ts';
+import { formatVerdictTable } from '../report/index.ts';
+import { describeQualityGate } from '../report/quality-gate.ts';
+import { writeRunArtifacts } from '../report/run-artifacts.ts';
+import type { RunArtifactsOptions } from '../report/run-artifacts.ts';
+import { formatRunFiles } from '../report/runs.ts';
 import { gitState } from './git.ts';
 import type { RunFolder } from './run-folder.ts';
 
@@ -29,47 +27,39 @@ export interface FinalizeOptions {
   readonly redact: Redactor;
 }
 
+/** Chromium for the certificate PDF; installed with apt when we are root on Debian, else the reason it is missing. */
+async function chromiumFor(reporter: Reporter): Promise<RunArtifactsOptions['chromium']> {
+  try {
+    return { path: await ensureChromium({ install: process.getuid?.() === 0, reporter }) };
+  } catch (error) {
+    return { missing: describeError(error) };
+  }
+}
+
+/** The CI job's URL for the report's executor, when the run is in GitHub Actions or GitLab CI. */
+function ciBuildUrl(): { buildUrl?: string } {
+  const env = process.env;
+  if (env['GITHUB_SERVER_URL'] && env['GITHUB_REPOSITORY'] && env['GITHUB_RUN_ID'])
+    return { buildUrl: `${env['GITHUB_SERVER_URL']}/${env['GITHUB_REPOSITORY']}/actions/runs/${env['GITHUB_RUN_ID']}` };
+  if (env['CI_JOB_URL']) return { buildUrl: env['CI_JOB_URL'] };
+  return {};
+}
+
 /**
- * After teardown: Allure metadata and report, `certification.json` (read from the results
- * directory only), `summary.md`, the verdict table. Returns the verdict's exit code.
+ * After teardown: every artifact of the run folder (see src/report/run-artifacts.ts), read from the
+ * results directory only; prints the verdict table and where the files are. Returns the verdict's
+ * exit code, or 3 when Allure's quality gate does not confirm the verdict.
  */
 export async function finalizeRun(options: FinalizeOptions): Promise<ExitCode> {
   const { config, folder, reporter } = options;
   const git = await gitState(config.rootDir);
-  await writeAllureMetadata(folder.resultsDir, {
-    environment: {
-      stack: config.name,
-      runId: folder.runId,
-      seed: String(options.seed),
-      stages: options.selected.join(','),
-      'git.sha': git.sha,
-      'git.dirty': String(git.dirty),
-      node: process.version,
-      replay: `npm run certify -- --seed ${options.seed}${options.selected.length < config.stages.length ? ` --stages ${options.selected.join(',')}` : ''}`,
-      ...Object.fromEntries(Object.entries(options.images).map(([ref, resolved]) => [`image ${ref}`, resolved])),
-    },
-    executor: {
-      name: 'readiness',
-      type: process.env['CI'] ? 'ci' : 'local',
-      buildName: folder.runId,
-      reportName: `${config.name} readiness`,
-    },
-  });
-  let reportPath: string | null = null;
-  try {
-    const html = await generateAllureReport({
-      resultsDir: folder.resultsDir,
-      outDir: folder.reportDir,
-      name: `${config.name} readiness ${folder.runId}`,
-      cwd: config.rootDir,
-    });
-    reportPath = relative(folder.dir, html);
-  } catch (error) {
-    reporter.onInfo?.(`Allure report could not be generated: ${describeError(error)}`);
-  }
-  const cert = await certifyRun({
+  const partial = options.selected.length < config.stages.length;
+  const artifacts = await writeRunArtifacts({
+    runDir: folder.dir,
     resultsDir: folder.resultsDir,
+    reportsDir: config.reportsDir,
     runId: folder.runId,
+    stackName: config.name,
     policy: config.policy,
     enabledStages: config.stages,
     selectedStages: options.selected,
@@ -77,15 +67,56 @@ export async function finalizeRun(options: FinalizeOptions): Promise<ExitCode> {
     finishedAt: new Date(),
     seed: options.seed,
     git,
-    reportPath,
+    environment: {
+      stack: config.name,
+      runId: folder.runId,
+      seed: String(options.seed),
+      stages: options.selected.join(','),
+      'git.sha': git.sha,
+      'git.dirty': String(git.dirty),
+      replay: `npm run certify -- --seed ${options.seed}${partial ? ` --stages ${options.selected.join(',')}` : ''}`,
+      ...Object.fromEntries(Object.entries(options.images).map(([ref, resolved]) => [`image ${ref}`, resolved])),
+    },
+    executor: {
+      name: 'readiness',
+      type: process.env['GITHUB_ACTIONS']
+        ? 'github'
+        : process.env['GITLAB_CI']
+          ? 'gitlab'
+          : process.env['CI']
+            ? 'ci'
+            : 'local',
+      buildName: folder.runId,
+      reportName: `${config.name} readiness`,
+      ...ciBuildUrl(),
+    },
+    images: options.images,
+    chromium: await chromiumFor(reporter),
+    redact: options.redact,
+    cwd: config.rootDir,
+    reporter,
   });
-  await writeCertification(folder.dir, cert);
-  await writeFile(join(folder.dir, 'summary.md'), options.redact(renderSummaryMarkdown(cert)));
-  reporter.onRunEnd?.({ verdict: cert.verdict, exitCode: cert.exitCode });
-  if (options.json) options.out(JSON.stringify(cert, null, 2));
-  else {
-    options.out(formatVerdictTable(cert));
-    options.out(`report: ${join(relative(process.cwd(), folder.dir), reportPath ?? '(no report)')}`);
+  const { cert, gate } = artifacts;
+  reporter.onRunEnd?.({
+    verdict: cert.verdict,
+    exitCode: artifacts.exitCode,
+    runDir: folder.dir,
+    summaryMarkdown: artifacts.summaryMarkdown,
+  });
+  if (options.json) {
+    options.out(JSON.stringify(cert, null, 2));
+    return artifacts.exitCode;
   }
-  return cert.exitCode;
+  options.out(formatVerdictTable(cert));
+  options.out(describeQualityGate(gate));
+  if (!gate.agrees) {
+    options.out(
+      `!!! HARNESS ERROR: the verdict is not confirmed by Allure's quality gate; exit 3. See ${relative(process.cwd(), folder.dir)}/quality-gate.json`,
+    );
+  }
+  const display = relative(process.cwd(), folder.dir) || '.';
+  options.out(`\nrun folder ${display}:\n${await formatRunFiles(folder.dir, display)}`);
+  if (artifacts.warnings.length > 0)
+    options.out(`\nwarnings:\n${artifacts.warnings.map((w) => `  - ${w}`).join('\n')}`);
+  return artifacts.exitCode;
 }

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { loadConfig, DEFAULT_CONFIG_FILE } from '../config/load-config.ts';
 import { ConfigError, EXIT, ReadinessError, describeError } from '../core/errors.ts';
 import type { ExitCode } from '../core/errors.ts';
 import { composeReporters, githubReporter } from './reporters/github.ts';
@@ -67,6 +66,24 @@ const out = (text: string): void => {
 };
 
 async function main(argv: readonly string[]): Promise<ExitCode> {
+  // Installed first, so a signal at any moment (even while the config loads) ends in teardown and 130.
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (name: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      process.stderr.write(`${name} again: exiting without waiting for teardown\n`);
+      process.exit(EXIT.interrupted);
+    }
+    process.stderr.write(`${name}: stopping; tearing down (press Ctrl-C again to force)\n`);
+    controller.abort(new Error(`received ${name}`));
+  };
+  // A stray rejection must not kill the process before teardown has removed the containers.
+  process.on('unhandledRejection', (reason) => {
+    process.stderr.write(`harness warning: unhandled rejection: ${describeError(reason)}\n`);
+  });
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     out(usage());
@@ -78,7 +95,7 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
       args: [...rest],
       allowPositionals: true,
       options: {
-        config: { type: 'string', short: 'c', default: process.env['READINESS_CONFIG'] ?? DEFAULT_CONFIG_FILE },
+        config: { type: 'string', short: 'c', default: process.env['READINESS_CONFIG'] ?? 'readiness.config.ts' },
         stages: { type: 'string' },
         seed: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -108,7 +125,10 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     if (!Number.isSafeInteger(seed) || seed < 0)
       throw new ConfigError([`--seed must be a non-negative integer (received "${values.seed}")`]);
   }
+  // Loaded after the signal handlers are in place: zod and the config take a moment to import.
+  const { loadConfig } = await import('../config/load-config.ts');
   const config = await loadConfig(values.config);
+  if (controller.signal.aborted) return EXIT.interrupted;
   const terminal = terminalReporter(process.stderr, { json: values.json });
   const reporter =
     process.env['GITHUB_ACTIONS'] === 'true'
@@ -117,23 +137,6 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
           githubReporter((line) => process.stdout.write(`${line}\n`), process.env['GITHUB_STEP_SUMMARY']),
         )
       : terminal;
-  const controller = new AbortController();
-  let signals = 0;
-  const onSignal = (name: NodeJS.Signals): void => {
-    signals += 1;
-    if (signals > 1) {
-      process.stderr.write(`${name} again: exiting without waiting for teardown\n`);
-      process.exit(EXIT.interrupted);
-    }
-    process.stderr.write(`${name}: stopping; tearing down (press Ctrl-C again to force)\n`);
-    controller.abort(new Error(`received ${name}`));
-  };
-  // A stray rejection must not kill the process before teardown has removed the containers.
-  process.on('unhandledRejection', (reason) => {
-    process.stderr.write(`harness warning: unhandled rejection: ${describeError(reason)}\n`);
-  });
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   switch (command) {
     case 'certify': {
       const { certify } = await import('./commands/certify.ts');

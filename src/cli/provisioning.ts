@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../config/load-config.ts';
 import { EXIT, StackStartError, ToolMissingError } from '../core/errors.ts';
 import type { ExitCode } from '../core/errors.ts';
 import type { Reporter } from '../core/reporter.ts';
+import { ensureChromium } from '../provision/chromium.ts';
 import { provision } from '../provision/provision.ts';
 import type { ResolvedImage } from '../provision/images.ts';
 import { stackImageRefs } from '../stack/stack-provider.ts';
@@ -65,6 +66,8 @@ export async function provisionCommand(options: {
   });
   options.out(`docker ${result.docker.serverVersion}; ${refs.length} images in ${Math.round(result.durationMs)}ms`);
   for (const [ref, image] of Object.entries(result.images)) options.out(`  ${ref.padEnd(36)} -> ${describe(image)}`);
+  // The certificate PDF (certify) and the certificate page tests (test) need Debian's headless Chromium.
+  options.out(`chromium ${await ensureChromium({ install: mayInstall(), reporter: options.reporter })}`);
   return Object.values(result.images).some((i) => i.kind === 'unavailable') ? EXIT.harness : EXIT.certified;
 }
 

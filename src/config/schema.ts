@@ -85,6 +85,8 @@ const linkSchema = z.strictObject({
 const stagePolicySchema = z.strictObject({
   minPassRate: ratio.default(1),
   weight: z.number().min(0).default(1),
+  /** false: the stage runs and is reported but does not gate the verdict or the score (its critical checks still do). */
+  mandatory: z.boolean().optional(),
 });
 
 const policySchema = z.strictObject({

@@ -63,7 +63,8 @@ export async function writeCheckResult(dir: string, input: CheckResultInput, red
   ];
   const parameters = [
     ...Object.entries(check.parameters).map(([name, value]) => ({ name, value: redact(value) })),
-    ...check.metrics.map((m) => ({ name: m.name, value: `${m.value} ${m.unit}`.trim() })),
+    // excluded: kept out of Allure's historyId, so a check keeps its history when a metric value changes.
+    ...check.metrics.map((m) => ({ name: m.name, value: `${m.value} ${m.unit}`.trim(), excluded: true })),
   ];
   const result: AllureResult & Record<string, unknown> = {
     uuid,

@@ -1,5 +1,6 @@
 export * from './base-image.ts';
 export * from './cache.ts';
+export * from './chromium.ts';
 export * from './docker-cli.ts';
 export * from './docker-engine.ts';
 export * from './drop-in-build.ts';

@@ -165,9 +165,20 @@ export interface GenerateAllureReportOptions {
   readonly signal?: AbortSignal;
   /** Path of Allure's `cli.js`; defaults to the installed `allure` package. */
   readonly allureCli?: string;
+  /**
+   * Allure's history file (JSON lines), shared by the runs of a reports folder: the report reads it
+   * for trends and marks each check new, fixed or regressed, then appends this run to it.
+   */
+  readonly historyPath?: string;
+  /** How many past runs the history keeps. */
+  readonly historyLimit?: number;
 }
 
-function resolveAllureCli(): string {
+/** How the report's tree groups checks: stage, then feature, then severity. */
+export const REPORT_GROUP_BY = ['parentSuite', 'feature', 'severity'] as const;
+
+/** The path of the installed Allure 3 CLI (`cli.js`). */
+export function resolveAllureCli(): string {
   try {
     // `allure` exports only dist/index.js; its bin cli.js sits one level above.
     return join(dirname(createRequire(import.meta.url).resolve('allure')), '..', 'cli.js');
@@ -190,14 +201,25 @@ export async function generateAllureReport(options: GenerateAllureReportOptions)
   const config = {
     name: options.name,
     output: outDir,
+    ...(options.historyPath === undefined
+      ? {}
+      : { historyPath: resolve(cwd, options.historyPath), historyLimit: options.historyLimit ?? 50 }),
     plugins: {
-      awesome: { options: { singleFile: true, reportName: options.name, reportLanguage: 'en' } },
+      awesome: {
+        options: {
+          singleFile: true,
+          reportName: options.name,
+          reportLanguage: 'en',
+          groupBy: [...REPORT_GROUP_BY],
+        },
+      },
       // Allure adds its agent plugin unless configured; it writes agent state outside the report.
       agent: { enabled: false },
     },
     categories: await readCategories(resultsDir),
   };
   const configDir = await mkdtemp(join(tmpdir(), 'readiness-allure-'));
+  if (options.historyPath !== undefined) await mkdir(dirname(resolve(cwd, options.historyPath)), { recursive: true });
   try {
     const configFile = join(configDir, 'allurerc.json');
     await writeFile(configFile, JSON.stringify(config, null, 2));

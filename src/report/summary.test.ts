@@ -65,4 +65,13 @@ describe('renderSummaryMarkdown', () => {
     expect(md).toContain('- a \\| b &lt;script>alert(1)&lt;/script> next line');
     expect(md).not.toContain('<script>');
   });
+
+  it('adds the quality gate line and shows an optional stage that ran without a minimum', async () => {
+    const base = await readCertification(FIXTURE);
+    const chaos = { ...base.stages.chaos, status: 'failed' as const, passRate: 0.5, mandatory: false };
+    const cert = { ...base, stages: { ...base.stages, chaos } };
+    const md = renderSummaryMarkdown(cert, { qualityGate: 'Allure quality gate failed -> NOT_CERTIFIED, agrees' });
+    expect(md).toContain('\nAllure quality gate failed -> NOT\\_CERTIFIED, agrees\n');
+    expect(md).toMatch(/\| chaos \| failed \| 50\.0% \| \d+\/\d+ \| optional \|/);
+  });
 });

@@ -1,5 +1,6 @@
 import type { Certification } from '../certify/certification.ts';
 import { STAGES } from '../core/stage.ts';
+import type { Stage } from '../core/stage.ts';
 
 /** How a verdict reads to people: NOT_CERTIFIED -> "NOT CERTIFIED". */
 export function verdictLabel(verdict: Certification['verdict']): string {
@@ -7,6 +8,8 @@ export function verdictLabel(verdict: Certification['verdict']): string {
 }
 
 const percent = (ratio: number): string => `${(Math.round(ratio * 1000) / 10).toFixed(1)}%`;
+/** Pass rates round down, so a rate just under its minimum never reads as meeting it. */
+const passPercent = (ratio: number): string => `${(Math.floor(ratio * 1000 + 1e-6) / 10).toFixed(1)}%`;
 const minPercent = (ratio: number): string => `${(Math.round(ratio * 1000) / 10).toString()}%`;
 
 interface StageRow {
@@ -17,18 +20,30 @@ interface StageRow {
   readonly min: string;
 }
 
+/**
+ * How a stage took part in a run: `mandatory` gates the verdict; `optional` ran with `mandatory: false`
+ * (reported, not gating); `not-run` was not selected or enabled. certification.json v1 has no field for
+ * this: the verdict writes a stage that did not run as `skipped` with no pass rate, while a stage that
+ * ran with nothing due is `unknown`, so `skipped` + null marks a stage that did not run.
+ */
+export function stageRole(entry: Certification['stages'][Stage]): 'mandatory' | 'optional' | 'not-run' {
+  if (entry.mandatory) return 'mandatory';
+  return entry.status === 'skipped' && entry.passRate === null ? 'not-run' : 'optional';
+}
+
 function stageRows(cert: Certification): StageRow[] {
   return STAGES.map((stage) => {
     const entry = cert.stages[stage];
-    if (!entry.mandatory) {
+    const role = stageRole(entry);
+    if (role === 'not-run') {
       return { stage, status: 'skipped', passRate: '-', passedOfDue: '-', min: 'not run' };
     }
     return {
       stage,
       status: entry.status,
-      passRate: entry.passRate === null ? 'n/a' : percent(entry.passRate),
+      passRate: entry.passRate === null ? 'n/a' : passPercent(entry.passRate),
       passedOfDue: `${entry.counts.passed.toString()}/${entry.due.toString()}`,
-      min: minPercent(entry.minPassRate),
+      min: role === 'optional' ? 'optional' : minPercent(entry.minPassRate),
     };
   });
 }
@@ -97,7 +112,13 @@ const VERDICT_ICON: Readonly<Record<Certification['verdict'], string>> = {
 };
 
 /** A Markdown summary of a certification that fits a pull-request comment or a CI step summary. */
-export function renderSummaryMarkdown(cert: Certification): string {
+export function renderSummaryMarkdown(
+  cert: Certification,
+  extra: {
+    /** One line on the Allure quality gate's cross-check of the verdict. */
+    readonly qualityGate?: string;
+  } = {},
+): string {
   const out: string[] = [];
   out.push(`### ${VERDICT_ICON[cert.verdict]} Readiness: ${verdictLabel(cert.verdict)}`);
   out.push('');
@@ -124,6 +145,7 @@ export function renderSummaryMarkdown(cert: Certification): string {
     out.push('', cert.verdict === 'CONDITIONAL' ? '**Conditions**' : '**Reasons**', '');
     for (const reason of cert.reasons) out.push(`- ${md(reason)}`);
   }
+  if (extra.qualityGate !== undefined) out.push('', md(extra.qualityGate));
   out.push('');
   const sha = cert.git.sha === null ? 'unknown' : cert.git.sha.slice(0, 12);
   const dirty = cert.git.dirty === true ? ' (dirty)' : '';

@@ -1,0 +1,131 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { readCertification } from '../certify/certification.ts';
+import type { Certification } from '../certify/certification.ts';
+import { checkResultSchema } from '../core/check-result.ts';
+import { pdfPageCount } from './certificate-pdf.ts';
+import { htmlEscape, renderCertificateHtml } from './certificate.ts';
+import type { CertificateModel } from './certificate.ts';
+import { allureMetricSamples, metricDirection } from './metrics.ts';
+import { trendPoint } from './runs.ts';
+
+const FIXTURES = new URL('../../test/fixtures/', import.meta.url).pathname;
+
+async function model(overrides: Partial<CertificateModel> = {}): Promise<CertificateModel> {
+  const cert = await readCertification(`${FIXTURES}certify/certification.v1.json`);
+  return {
+    cert,
+    stackName: 'reference <stack>',
+    trend: [trendPoint({ ...cert, runId: 'older', score: 0.9, verdict: 'CERTIFIED' }), trendPoint(cert)],
+    evidenceSha256: 'e'.repeat(64),
+    gate: { outcome: 'failed', gateVerdict: 'NOT_CERTIFIED', agrees: true, failedRules: 3 },
+    changes: { previousRunId: 'older', regressed: 2, fixed: 1, added: 0, stillFailing: 1 },
+    tools: { node: 'v24.0.0', allure: '3.18.0' },
+    images: { 'postgres:16': 'postgres:16' },
+    ...overrides,
+  };
+}
+
+describe('renderCertificateHtml', () => {
+  it('is one static page: verdict, stage table, critical failures with their fix, trend, hash, no script', async () => {
+    const m = await model();
+    const html = renderCertificateHtml(m);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('<div class="badge bad" id="verdict" data-verdict="NOT_CERTIFIED">NOT CERTIFIED</div>');
+    expect(html).toContain('No validity: not certified');
+    expect(html.match(/<tr data-stage="/g)).toHaveLength(6);
+    expect(html).toMatch(/<tr data-stage="security"><td>security<\/td><td class="status failed">failed<\/td>/);
+    expect(html).toContain('50.0% <span class="muted">(1/2)</span>');
+    expect(html).toContain('<b>security.authz.admin</b>');
+    expect(html).toContain('Fix: Enforce the admin role on /admin routes');
+    expect(html).toContain(`<code id="evidence-hash">${'e'.repeat(64)}</code>`);
+    expect(html).toContain('reference &lt;stack&gt;');
+    expect(html).toContain('2 regressed, 1 fixed, 0 new, 1 still not passing');
+    expect(html.match(/<circle /g)).toHaveLength(2);
+    expect(html).toContain('agrees with the verdict');
+  });
+
+  it('withholds validity and says so when the quality gate does not confirm a CERTIFIED verdict', async () => {
+    const base = await model();
+    const certified: Certification = {
+      ...base.cert,
+      verdict: 'CERTIFIED',
+      exitCode: 0,
+      reasons: [],
+      criticalFailures: [],
+      validUntil: '2025-02-09T10:20:00.000Z',
+    };
+    const confirmed = renderCertificateHtml({
+      ...base,
+      cert: certified,
+      gate: { outcome: 'passed', gateVerdict: 'CERTIFIED', agrees: true, failedRules: 0 },
+    });
+    expect(confirmed).toContain('Valid until 2025-02-09');
+    expect(confirmed).toContain('No critical check failed.');
+    const disputed = renderCertificateHtml({
+      ...base,
+      cert: certified,
+      gate: { outcome: 'failed', gateVerdict: 'CONDITIONAL', agrees: false, failedRules: 1 },
+    });
+    expect(disputed).toContain('Validity withheld: the verdict cross-check failed');
+    expect(disputed).toContain(
+      '<div class="alert">Allure quality gate implies CONDITIONAL but the policy says CERTIFIED: the verdict is not confirmed.</div>',
+    );
+  });
+
+  it('rounds a pass rate just under its minimum down, so it never reads as meeting it', async () => {
+    const base = await model();
+    const boot = { ...base.cert.stages.boot, passRate: 161 / 166, minPassRate: 0.97 };
+    const html = renderCertificateHtml({ ...base, cert: { ...base.cert, stages: { ...base.cert.stages, boot } } });
+    expect(html).toContain('96.9% <span class="muted">');
+    expect(html).toContain('<div class="fill short"');
+  });
+
+  it('escapes text for HTML', () => {
+    expect(htmlEscape(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+});
+
+describe('pdfPageCount', () => {
+  it('counts the pages of PDFs Chromium printed', async () => {
+    expect(pdfPageCount(await readFile(`${FIXTURES}report/chromium-1-page.pdf`))).toBe(1);
+    expect(pdfPageCount(await readFile(`${FIXTURES}report/chromium-2-pages.pdf`))).toBe(2);
+    expect(() => pdfPageCount(Buffer.from('<html>'))).toThrow(/not a PDF/);
+  });
+});
+
+describe('Allure metric samples', () => {
+  it('makes one uniquely keyed sample per check metric, grouped by stage, with a direction', () => {
+    const check = checkResultSchema.parse({
+      id: 'chaos.db-latency',
+      stage: 'chaos',
+      name: 'Orders survive db latency',
+      feature: 'faults',
+      status: 'passed',
+      severity: 'normal',
+      startedAt: 10,
+      finishedAt: 20,
+      metrics: [
+        { name: 'time_to_recover_ms', value: 850, unit: 'ms' },
+        { name: 'rps', value: 120, unit: 'req/s' },
+        { name: 'ratio', value: 0.5, unit: '' },
+      ],
+    });
+    const samples = allureMetricSamples([check]);
+    expect(samples[0]).toEqual({
+      id: 'chaos.db-latency:time_to_recover_ms',
+      key: 'chaos.db-latency:time_to_recover_ms',
+      value: 850,
+      start: 10,
+      stop: 20,
+      title: 'Orders survive db latency: time_to_recover_ms',
+      unit: 'ms',
+      group: 'chaos',
+      groupTitle: 'Stage chaos',
+      better: 'lower',
+    });
+    expect(samples[1]?.better).toBe('higher');
+    expect(samples[2]).not.toHaveProperty('better');
+    expect(metricDirection({ name: 'lost_writes', unit: 'count' })).toBe('lower');
+  });
+});

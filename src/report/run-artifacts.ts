@@ -1,0 +1,364 @@
+import { access, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { certifyChecks, writeCertification } from '../certify/certification.ts';
+import type { Certification } from '../certify/certification.ts';
+import { writeEvidenceManifest, writeRunManifest } from '../certify/manifest.ts';
+import type { CheckResult } from '../core/check-result.ts';
+import type { Stage } from '../core/stage.ts';
+import { EXIT, describeError } from '../core/errors.ts';
+import type { ExitCode } from '../core/errors.ts';
+import type { Redactor } from '../core/redact.ts';
+import type { Reporter } from '../core/reporter.ts';
+import { readCheckResults } from '../core/results.ts';
+import type { PolicyConfig } from '../config/schema.ts';
+import { chromiumVersion } from '../provision/chromium.ts';
+import { generateAllureReport, resolveAllureCli, writeAllureMetadata } from './allure.ts';
+import type { AllureExecutor } from './allure.ts';
+import { CERTIFICATE_HTML_FILE, CERTIFICATE_PDF_FILE, renderCertificateHtml } from './certificate.ts';
+import type { CertificateChanges } from './certificate.ts';
+import { printPdf } from './certificate-pdf.ts';
+import { compareRuns, readRunSnapshot } from './compare.ts';
+import { JUNIT_FILE, renderJunitXml } from './junit.ts';
+import { writeAllureMetrics } from './metrics.ts';
+import {
+  QUALITY_GATE_FILE,
+  countResultFiles,
+  describeQualityGate,
+  evaluateQualityGate,
+  qualityGateRecord,
+} from './quality-gate.ts';
+import type { QualityGateRecord, QualityGateRun } from './quality-gate.ts';
+import { listRunIds, readTrend } from './runs.ts';
+import { renderSummaryMarkdown } from './summary.ts';
+
+/** Files of a run folder written by the report step (relative to the run folder). */
+export const SUMMARY_FILE = 'summary.md';
+export const REPORT_DIR = 'allure-report';
+/** Where the security stage writes its scanner findings; listed when present. */
+export const SECURITY_SARIF_FILE = 'security.sarif';
+/** Allure's history, shared by all runs of a reports folder (trends, new/fixed/regressed marks). */
+export const ALLURE_HISTORY_FILE = join('history', 'allure-history.jsonl');
+
+export interface RunArtifactsOptions {
+  readonly runDir: string;
+  readonly resultsDir: string;
+  /** The reports folder holding this run and the previous ones (trend, history). */
+  readonly reportsDir: string;
+  readonly runId: string;
+  /** The stack's name (config `name`). */
+  readonly stackName: string;
+  readonly policy: PolicyConfig;
+  readonly enabledStages: readonly Stage[];
+  readonly selectedStages: readonly Stage[];
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly seed: number;
+  readonly git: { readonly sha: string | null; readonly dirty: boolean | null };
+  /** Shown as the Allure environment; tool versions are added. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly executor: AllureExecutor;
+  /** Config image ref -> image that ran. */
+  readonly images: Readonly<Record<string, string>>;
+  /** Headless Chromium for the PDF, or why there is none. */
+  readonly chromium: { readonly path: string } | { readonly missing: string };
+  readonly redact: Redactor;
+  /** Working directory for Allure (the project root). */
+  readonly cwd: string;
+  readonly reporter?: Reporter;
+  readonly signal?: AbortSignal;
+  /** How many past runs the certificate's trend shows (this one included). */
+  readonly trendLength?: number;
+}
+
+export interface RunArtifacts {
+  readonly cert: Certification;
+  readonly gate: QualityGateRecord;
+  /** The verdict's exit code, or 3 when the quality gate disagrees with it. */
+  readonly exitCode: ExitCode;
+  /** Relative paths of the run folder's artifacts; null when one could not be written. */
+  readonly files: {
+    readonly certification: string;
+    readonly summary: string;
+    readonly junit: string;
+    readonly qualityGate: string;
+    readonly report: string | null;
+    readonly certificateHtml: string;
+    readonly certificatePdf: string | null;
+    readonly sarif: string | null;
+    readonly evidence: string;
+    readonly manifest: string;
+  };
+  /** SHA-256 of evidence.sha256, shown on the certificate. */
+  readonly evidenceSha256: string;
+  /** The content of summary.md (for a CI step summary). */
+  readonly summaryMarkdown: string;
+  /** Problems that did not stop the run (no PDF, no report...), one line each. */
+  readonly warnings: readonly string[];
+  /** Milliseconds per step, for bench/. */
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function allureVersion(): Promise<string> {
+  const pkg = JSON.parse(await readFile(join(dirname(resolveAllureCli()), 'package.json'), 'utf8')) as {
+    version?: unknown;
+  };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
+async function readinessVersion(): Promise<string> {
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version?: unknown;
+  };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
+/** A gate that could not run at all, so the record says so instead of the run failing. */
+function gateError(error: unknown): QualityGateRun {
+  return {
+    command: 'allure quality-gate',
+    exitCode: null,
+    durationMs: 0,
+    outcome: 'error',
+    failedRules: [],
+    output: describeError(error),
+  };
+}
+
+/**
+ * Writes everything a reader needs into the run folder, from the results directory only: Allure
+ * metadata and metrics, the Allure report (with history), the quality gate, certification.json,
+ * summary.md, junit.xml, then seals the evidence, writes the certificate (html + pdf) and last
+ * manifest.sha256. Never throws for a missing report or PDF: those become warnings.
+ */
+export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<RunArtifacts> {
+  const { runDir, resultsDir, reporter } = options;
+  const timings: Record<string, number> = {};
+  const warnings: string[] = [];
+  const warn = (text: string): void => {
+    warnings.push(text);
+    reporter?.onInfo?.(text);
+  };
+  const time = async <T>(step: string, body: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await body();
+    } finally {
+      timings[step] = Math.round(performance.now() - started);
+    }
+  };
+
+  const { checks, invalid } = await time('read results', () => readCheckResults(resultsDir));
+  const chromium = 'path' in options.chromium ? options.chromium.path : undefined;
+  const tools: Record<string, string> = {
+    readiness: await readinessVersion(),
+    node: process.version,
+    allure: await allureVersion(),
+  };
+  if (chromium !== undefined) tools['chromium'] = (await chromiumVersion(chromium)) ?? 'unknown';
+  await time('allure metadata', async () => {
+    await writeAllureMetadata(resultsDir, {
+      environment: {
+        ...options.environment,
+        ...Object.fromEntries(Object.entries(tools).map(([tool, version]) => [`tool ${tool}`, version])),
+      },
+      executor: options.executor,
+    });
+    await writeAllureMetrics(resultsDir, checks);
+  });
+
+  // What changed since the previous run reads that run's results: started now, awaited later.
+  const changesStarted = performance.now();
+  const changesPromise = changesSincePrevious(options.reportsDir, options.runId, checks, warn)
+    .catch((error: unknown) => {
+      warn(`changes since the previous run not shown: ${describeError(error)}`);
+      return null;
+    })
+    .finally(() => {
+      timings['changes (overlapped)'] = Math.round(performance.now() - changesStarted);
+    });
+  const resultFileCount = await countResultFiles(resultsDir);
+  // The report and the gate each read the results; they run side by side.
+  const [reportFile, gate] = await Promise.all([
+    time('allure report', () =>
+      generateAllureReport({
+        resultsDir,
+        outDir: join(runDir, REPORT_DIR),
+        name: `${options.stackName} readiness ${options.runId}`,
+        cwd: options.cwd,
+        historyPath: join(options.reportsDir, ALLURE_HISTORY_FILE),
+        ...(options.signal ? { signal: options.signal } : {}),
+      }).catch((error: unknown) => {
+        warn(`Allure report could not be generated: ${describeError(error)}`);
+        return null;
+      }),
+    ),
+    time('quality gate', () =>
+      evaluateQualityGate({
+        runDir,
+        resultsDir,
+        policy: options.policy,
+        enabledStages: options.enabledStages,
+        selectedStages: options.selectedStages,
+        resultFileCount,
+        ...(options.signal ? { signal: options.signal } : {}),
+      }).catch((error: unknown) => ({ plan: null, configFile: '', run: gateError(error) })),
+    ),
+  ]);
+  const reportPath = reportFile === null ? null : relative(runDir, reportFile);
+
+  const cert = await time('certify', () =>
+    Promise.resolve(
+      certifyChecks({
+        checks,
+        invalid,
+        runId: options.runId,
+        policy: options.policy,
+        enabledStages: options.enabledStages,
+        selectedStages: options.selectedStages,
+        startedAt: options.startedAt,
+        finishedAt: options.finishedAt,
+        seed: options.seed,
+        git: options.git,
+        reportPath,
+      }),
+    ),
+  );
+  const gateRecord = qualityGateRecord(
+    gate.plan ?? { stages: [], skippable: [], critical: options.policy.critical, rulesets: [] },
+    gate.run,
+    cert.verdict,
+    gate.configFile === '' ? '(not written)' : relative(runDir, gate.configFile),
+  );
+  if (!gateRecord.agrees) {
+    warn(
+      `HARNESS ERROR: the Allure quality gate does not confirm the verdict ${cert.verdict}: ${describeQualityGate(gateRecord)}. ` +
+        `See ${join(runDir, QUALITY_GATE_FILE)}; the run exits 3.`,
+    );
+  }
+
+  let summaryMarkdown = '';
+  await time('write files', async () => {
+    await writeCertification(runDir, cert);
+    summaryMarkdown = options.redact(
+      renderSummaryMarkdown(cert, {
+        qualityGate: gateRecord.agrees
+          ? describeQualityGate(gateRecord)
+          : `HARNESS ERROR: ${describeQualityGate(gateRecord)}; the verdict is not confirmed (exit 3)`,
+      }),
+    );
+    await writeFile(join(runDir, SUMMARY_FILE), summaryMarkdown);
+    await writeFile(
+      join(runDir, JUNIT_FILE),
+      options.redact(
+        renderJunitXml(checks, {
+          name: `${options.stackName} readiness ${options.runId}`,
+          timestamp: options.startedAt.toISOString(),
+        }),
+      ),
+    );
+    await writeFile(join(runDir, QUALITY_GATE_FILE), `${options.redact(JSON.stringify(gateRecord, null, 2))}\n`);
+  });
+
+  const trend = await time('trend', () => readTrend(options.reportsDir, cert, options.trendLength ?? 10));
+  for (const entry of trend.unreadable) warn(`trend: skipped ${entry}`);
+  const changes = await changesPromise;
+
+  const evidence = await time('evidence manifest', () => writeEvidenceManifest(runDir));
+  const htmlFile = join(runDir, CERTIFICATE_HTML_FILE);
+  await time('certificate html', async () => {
+    await writeFile(
+      htmlFile,
+      options.redact(
+        renderCertificateHtml({
+          cert,
+          stackName: options.stackName,
+          trend: trend.points,
+          evidenceSha256: evidence.sha256,
+          gate: {
+            outcome: gateRecord.outcome,
+            gateVerdict: gateRecord.gateVerdict,
+            agrees: gateRecord.agrees,
+            failedRules: gateRecord.failedRules.length,
+          },
+          changes,
+          tools,
+          images: options.images,
+        }),
+      ),
+    );
+  });
+  let pdf: string | null = null;
+  await time('certificate pdf', async () => {
+    if (chromium === undefined) {
+      warn(`certificate.pdf not written: ${'missing' in options.chromium ? options.chromium.missing : 'no chromium'}`);
+      return;
+    }
+    try {
+      const pages = await printPdf({
+        chromium,
+        htmlFile,
+        pdfFile: join(runDir, CERTIFICATE_PDF_FILE),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      if (pages > 2) warn(`certificate.pdf has ${pages.toString()} pages; it is meant to fit on one or two`);
+      pdf = CERTIFICATE_PDF_FILE;
+    } catch (error) {
+      warn(`certificate.pdf not written: ${describeError(error)}`);
+    }
+  });
+  const manifest = await time('manifest', () => writeRunManifest(runDir, evidence));
+  return {
+    cert,
+    gate: gateRecord,
+    exitCode: gateRecord.agrees ? cert.exitCode : EXIT.harness,
+    files: {
+      certification: 'certification.json',
+      summary: SUMMARY_FILE,
+      junit: JUNIT_FILE,
+      qualityGate: QUALITY_GATE_FILE,
+      report: reportPath,
+      certificateHtml: CERTIFICATE_HTML_FILE,
+      certificatePdf: pdf,
+      sarif: (await exists(join(runDir, SECURITY_SARIF_FILE))) ? SECURITY_SARIF_FILE : null,
+      evidence: relative(runDir, evidence.file),
+      manifest: relative(runDir, manifest.file),
+    },
+    evidenceSha256: evidence.sha256,
+    summaryMarkdown,
+    warnings,
+    timings,
+  };
+}
+
+/** Counts of what changed since the previous run of the reports folder; null for the first run. */
+async function changesSincePrevious(
+  reportsDir: string,
+  runId: string,
+  checks: readonly CheckResult[],
+  warn: (text: string) => void,
+): Promise<CertificateChanges | null> {
+  const previous = (await listRunIds(reportsDir)).filter((id) => id < runId).at(-1);
+  if (previous === undefined) return null;
+  let base;
+  try {
+    base = await readRunSnapshot(join(reportsDir, previous), previous);
+  } catch (error) {
+    warn(`changes since ${previous} not shown: ${describeError(error).split('\n')[0] ?? ''}`);
+    return null;
+  }
+  const cmp = compareRuns(base, { runId, cert: null, checks });
+  return {
+    previousRunId: previous,
+    regressed: cmp.counts.regressed,
+    fixed: cmp.counts.fixed,
+    added: cmp.counts.new,
+    stillFailing: cmp.counts['still-failing'],
+  };
+}

@@ -1,0 +1,125 @@
+import { readdir, readlink, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CERTIFICATION_FILE, readCertification } from '../certify/certification.ts';
+import type { Certification } from '../certify/certification.ts';
+import { describeError } from '../core/errors.ts';
+import { STAGES } from '../core/stage.ts';
+import type { Stage } from '../core/stage.ts';
+
+/** Folders of a reports directory that are not runs. */
+const NOT_RUNS = new Set(['latest', 'history']);
+
+/** One past run as the certificate's trend shows it. */
+export interface TrendPoint {
+  readonly runId: string;
+  readonly finishedAt: string;
+  readonly verdict: Certification['verdict'];
+  readonly score: number;
+  readonly partial: boolean;
+  /** Pass rate of each stage that ran (mandatory or optional); null when not run or nothing was due. */
+  readonly stages: Readonly<Record<Stage, number | null>>;
+}
+
+/** The trend point of a certification. */
+export function trendPoint(cert: Certification): TrendPoint {
+  const stages = Object.fromEntries(STAGES.map((stage) => [stage, cert.stages[stage].passRate])) as Record<
+    Stage,
+    number | null
+  >;
+  return {
+    runId: cert.runId,
+    finishedAt: cert.finishedAt,
+    verdict: cert.verdict,
+    score: cert.score,
+    partial: cert.partial,
+    stages,
+  };
+}
+
+/** Names of the run folders of a reports directory (those holding a certification.json), oldest first. */
+export async function listRunIds(reportsDir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(reportsDir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const ids: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory() || NOT_RUNS.has(entry.name)) continue;
+    const isRun = await stat(join(reportsDir, entry.name, CERTIFICATION_FILE)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+    if (isRun) ids.push(entry.name);
+  }
+  return ids.sort();
+}
+
+/** The run `reports/latest` points at, else the newest run folder; undefined when there is none. */
+export async function latestRunId(reportsDir: string): Promise<string | undefined> {
+  const ids = await listRunIds(reportsDir);
+  const linked = await readlink(join(reportsDir, 'latest')).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EINVAL')
+      return undefined;
+    throw error;
+  });
+  if (linked !== undefined && ids.includes(linked)) return linked;
+  return ids.at(-1);
+}
+
+export interface RunTrend {
+  /** Oldest first; the current run last when given. */
+  readonly points: readonly TrendPoint[];
+  /** Past certification files that could not be read, as `file: why`. */
+  readonly unreadable: readonly string[];
+}
+
+/**
+ * The last `limit` runs of a reports directory up to and including `current`, from each run's
+ * certification.json (the verdict, score and stage pass rates people compare across runs).
+ */
+export async function readTrend(reportsDir: string, current: Certification, limit = 10): Promise<RunTrend> {
+  const ids = (await listRunIds(reportsDir)).filter((id) => id !== current.runId && id < current.runId);
+  const points: TrendPoint[] = [];
+  const unreadable: string[] = [];
+  // Newest first until enough readable ones: an unreadable run does not shorten the trend.
+  for (const id of [...ids].reverse()) {
+    if (points.length >= limit - 1) break;
+    try {
+      points.unshift(trendPoint(await readCertification(join(reportsDir, id, CERTIFICATION_FILE))));
+    } catch (error) {
+      unreadable.push(`${id}/${CERTIFICATION_FILE}: ${describeError(error).split('\n')[0] ?? ''}`);
+    }
+  }
+  points.push(trendPoint(current));
+  return { points, unreadable };
+}
+
+/** The artifacts a run folder can hold, in the order people look for them, with what each is for. */
+export const RUN_ARTIFACTS: readonly { readonly path: string; readonly what: string }[] = [
+  { path: 'certificate.html', what: 'one-page certificate (leadership)' },
+  { path: 'certificate.pdf', what: 'the certificate, printed' },
+  { path: 'allure-report/index.html', what: 'Allure 3 report (single file)' },
+  { path: 'summary.md', what: 'Markdown summary (PR comment, $GITHUB_STEP_SUMMARY)' },
+  { path: 'junit.xml', what: 'JUnit XML, one testcase per check' },
+  { path: 'security.sarif', what: 'SARIF of the security stage' },
+  { path: 'certification.json', what: 'the verdict, machine-readable (schema v1)' },
+  { path: 'quality-gate.json', what: 'Allure quality gate result and whether it agrees' },
+  { path: 'manifest.sha256', what: 'SHA-256 of every file: sha256sum -c manifest.sha256' },
+];
+
+/** The known artifacts present in a run folder, as `label: path` lines relative to `displayDir`. */
+export async function formatRunFiles(runDir: string, displayDir: string): Promise<string> {
+  const lines: string[] = [];
+  for (const artifact of RUN_ARTIFACTS) {
+    const present = await stat(join(runDir, artifact.path)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+    if (present)
+      lines.push(`  ${join(displayDir, artifact.path).padEnd(Math.max(40, displayDir.length + 26))} ${artifact.what}`);
+  }
+  return lines.join('\n');
+}
