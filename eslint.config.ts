@@ -19,6 +19,8 @@ export default defineConfig(
       'scenarios/load',
       'contracts/pacts',
       'bin',
+      // Deliberately malformed configs for the CLI's bad-input tests.
+      'test/fixtures/configs',
     ],
   },
   js.configs.recommended,

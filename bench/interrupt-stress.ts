@@ -19,13 +19,24 @@ await writeFile(
   `import base from ${JSON.stringify(join(ROOT, 'readiness.config.ts'))};\nexport default { ...base, reportsDir: ${JSON.stringify(reports)}, suitesDir: ${JSON.stringify(join(ROOT, 'suites'))} };\n`,
 );
 const docker = (await getContainerRuntimeClient()).container.dockerode;
-const rows: { afterMs: number; signal: string; code: number | null; exitMs: number; leftover: number; runId: string }[] = [];
+const rows: {
+  afterMs: number;
+  signal: string;
+  code: number | null;
+  exitMs: number;
+  leftover: number;
+  runId: string;
+}[] = [];
 for (let i = 0; i < runs; i += 1) {
   const before = new Set(await readdir(reports).catch(() => []));
   // Anywhere from provisioning through stack start, the boot stage and teardown (~8 s warm here).
   const afterMs = Math.round(300 + random() * 9_000);
   const signal = random() < 0.5 ? 'SIGINT' : 'SIGTERM';
-  const child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'certify'], { cwd: dir, stdio: 'ignore', env: { ...process.env, FRAGILE: '' } });
+  const child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'certify'], {
+    cwd: dir,
+    stdio: 'ignore',
+    env: { ...process.env, FRAGILE: '' },
+  });
   const started = performance.now();
   let killedAt = 0;
   const timer = setTimeout(() => {
@@ -37,9 +48,12 @@ for (let i = 0; i < runs; i += 1) {
   const exitMs = killedAt ? performance.now() - killedAt : 0;
   const runId = (await readdir(reports)).find((n) => !before.has(n) && /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n)) ?? '?';
   const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
-  const leftover = (await docker.listContainers({ all: true, filters })).length + (await docker.listNetworks({ filters })).length;
+  const leftover =
+    (await docker.listContainers({ all: true, filters })).length + (await docker.listNetworks({ filters })).length;
   rows.push({ afterMs, signal: killedAt ? signal : 'none (finished first)', code, exitMs, leftover, runId });
-  console.log(`${String(i + 1).padStart(2)} ${signal.padEnd(7)} at ${String(afterMs).padStart(5)}ms  exit ${String(code).padStart(3)}  teardown ${exitMs.toFixed(0).padStart(5)}ms  leftovers ${leftover}  ${runId}  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(
+    `${String(i + 1).padStart(2)} ${signal.padEnd(7)} at ${String(afterMs).padStart(5)}ms  exit ${String(code).padStart(3)}  teardown ${exitMs.toFixed(0).padStart(5)}ms  leftovers ${leftover}  ${runId}  (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  );
 }
 const interrupted = rows.filter((r) => r.exitMs > 0);
 console.log(
