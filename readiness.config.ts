@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from './src/config/index.ts';
 import { chaos } from './fixtures/readiness/chaos.ts';
-import { contract } from './fixtures/readiness/contract.ts';
+import { contract, contractSecrets } from './fixtures/readiness/contract.ts';
 import { load } from './fixtures/readiness/load.ts';
 import { recovery } from './fixtures/readiness/recovery.ts';
 import { security } from './fixtures/readiness/security.ts';
@@ -104,5 +104,5 @@ export default defineConfig({
     skippable: enabled.flatMap((s) => fragments[s].skippable ?? []),
     critical: { severities: ['blocker', 'critical'], ids: enabled.flatMap((s) => fragments[s].criticalIds ?? []) },
   },
-  secrets: [jwtSecret, dbPassword, ...Object.values(seedPasswords)],
+  secrets: [jwtSecret, dbPassword, ...Object.values(seedPasswords), ...contractSecrets],
 });

@@ -1,0 +1,467 @@
+import { writeFile } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import type { ContractBroker, ContractConfig, ContractProviderConfig } from '../config/stages/contract.ts';
+import type { CheckStatus, Evidence } from '../core/check-result.ts';
+import { createRedactor } from '../core/redact.ts';
+import type { Redactor } from '../core/redact.ts';
+import type { SuiteContext } from '../runner/suite.ts';
+import { serviceUrl } from '../stack/stack-handle.ts';
+import { classifyInteraction } from './classify.ts';
+import type { InteractionRef, InteractionVerdict } from './classify.ts';
+import { countStatuses, gitPathVersion, rowStatus, writeMatrix } from './matrix.ts';
+import type { MatrixRow } from './matrix.ts';
+import { isHttpInteraction, readPactDir } from './pact-files.ts';
+import type { PactFile } from './pact-files.ts';
+import { parseVerifierReport } from './verifier-report.ts';
+import { runVerifierWorker, stackEndpoints } from './verify-provider.ts';
+import type { WorkerOutcome } from './verify-provider.ts';
+
+/** A lower-case id segment: `a request for the customer's orders` -> `a-request-for-the-customers-orders`. */
+export function slug(text: string, max = 80): string {
+  const s = text
+    .toLowerCase()
+    .replace(/['’]/g, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, max)
+    .replace(/-+$/, '');
+  return s || 'x';
+}
+
+/** A path for messages: relative to the config folder when inside it, else absolute. */
+function shown(rootDir: string, path: string): string {
+  const rel = relative(rootDir, path);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
+
+const SECRET_FIELD = /(pass|secret|token|key)/i;
+
+/** Secrets of the contract config: principal fields that name one, broker credentials. */
+function contractSecrets(config: ContractConfig): string[] {
+  const values: string[] = [];
+  for (const provider of Object.values(config.providers)) {
+    for (const fields of Object.values(provider.principals)) {
+      values.push(
+        ...Object.entries(fields)
+          .filter(([k]) => SECRET_FIELD.test(k))
+          .map(([, v]) => v),
+      );
+    }
+  }
+  for (const v of [config.broker?.token, config.broker?.password]) if (v) values.push(v);
+  return values;
+}
+
+interface StageState {
+  readonly context: SuiteContext;
+  readonly config: ContractConfig;
+  readonly redact: Redactor;
+  readonly outDir: string;
+  /** Provider name -> version verified (config, else git of its build context, else its image). */
+  readonly providerVersions: ReadonlyMap<string, string>;
+  readonly ids: Set<string>;
+  readonly rows: MatrixRow[];
+}
+
+const providerVersionOf = (state: StageState, name: string): string => state.providerVersions.get(name) ?? 'unknown';
+
+/** `contract.providerVersion`, else the git version of the provider's build context, else its image. */
+async function providerVersions(context: SuiteContext, config: ContractConfig): Promise<Map<string, string>> {
+  const versions = new Map<string, string>();
+  for (const [name, provider] of Object.entries(config.providers)) {
+    const build = context.config.services[provider.service]?.build;
+    versions.set(
+      name,
+      config.providerVersion ??
+        (build ? await gitPathVersion(build.context) : (context.handle.services[provider.service]?.image ?? 'unknown')),
+    );
+  }
+  return versions;
+}
+
+function uniqueId(state: StageState, base: string): string {
+  let id = base;
+  for (let n = 2; state.ids.has(id); n += 1) id = `${base}-${n}`;
+  state.ids.add(id);
+  return id;
+}
+
+async function recordPlain(
+  state: StageState,
+  check: {
+    id: string;
+    name: string;
+    feature: string;
+    status: CheckStatus;
+    message: string;
+    remediation?: string;
+    evidence?: Evidence[];
+  },
+): Promise<void> {
+  const now = state.context.clock.now();
+  await state.context.record({
+    id: uniqueId(state, check.id),
+    name: check.name,
+    feature: check.feature,
+    severity: 'critical',
+    status: check.status,
+    tags: ['pact'],
+    message: state.redact(check.message),
+    ...(check.remediation ? { remediation: check.remediation } : {}),
+    evidence: (check.evidence ?? []).map((e) => ({ ...e, content: state.redact(e.content) })),
+    startedAt: now,
+    finishedAt: now,
+  });
+}
+
+function remediationFor(
+  verdict: InteractionVerdict,
+  ref: InteractionRef,
+  providerPath: string,
+  configFile: string,
+): string | undefined {
+  switch (verdict.status) {
+    case 'passed':
+      return undefined;
+    case 'failed':
+    case 'skipped':
+      return `Make ${ref.provider} answer "${ref.description}" as the ${ref.consumer} pact expects (see the mismatch), or agree a new contract with ${ref.consumer} and regenerate its pact`;
+    case 'broken':
+    case 'unknown':
+      switch (verdict.brokenBy) {
+        case 'state':
+          return `Fix the provider-state actions under ${providerPath}.states in ${configFile} (see "provider states")`;
+        case 'setup':
+          return `Fix ${providerPath}.setup in ${configFile}`;
+        case 'credentials':
+          return `Fix ${providerPath}.auth / principals in ${configFile} so a fresh login works`;
+        case 'verifier':
+        case undefined:
+          return `See the verifier log in the run folder (contracts/${ref.provider}/verifier.log)`;
+      }
+  }
+}
+
+async function recordInteraction(
+  state: StageState,
+  ref: InteractionRef,
+  verdict: InteractionVerdict,
+  extra: { consumerVersion: string; pact?: string; startedAt: number },
+): Promise<CheckStatus> {
+  const providerPath = `contract.providers.${ref.provider}`;
+  const remediation = remediationFor(verdict, ref, providerPath, basename(state.context.config.configFile));
+  const durationMs = verdict.durationMs ?? 0;
+  await state.context.record({
+    id: uniqueId(state, `contract.${slug(ref.provider, 40)}.${slug(ref.consumer, 40)}.${slug(ref.description)}`),
+    name: `${ref.consumer} -> ${ref.provider}: ${ref.description}`,
+    feature: `${ref.consumer} -> ${ref.provider}`,
+    severity: verdict.pending ? 'normal' : 'critical',
+    status: verdict.status,
+    tags: ['pact', `consumer:${ref.consumer}`, `provider:${ref.provider}`, ...(verdict.pending ? ['pending'] : [])],
+    message: state.redact(verdict.message),
+    ...(remediation ? { remediation } : {}),
+    metrics:
+      verdict.durationMs === undefined ? [] : [{ name: 'verification_ms', value: verdict.durationMs, unit: 'ms' }],
+    evidence: verdict.evidence.map((e) => ({ ...e, content: state.redact(e.content) })),
+    parameters: {
+      consumer: ref.consumer,
+      consumerVersion: extra.consumerVersion,
+      provider: ref.provider,
+      providerVersion: providerVersionOf(state, ref.provider),
+      ...(ref.providerStates.length > 0 ? { providerStates: ref.providerStates.join(' | ') } : {}),
+      ...(extra.pact ? { pact: extra.pact } : {}),
+    },
+    startedAt: extra.startedAt,
+    finishedAt: extra.startedAt + Math.round(durationMs),
+  });
+  return verdict.status;
+}
+
+/** Runs the worker for one provider; an exception (e.g. no endpoint) becomes a problem, not a crash. */
+async function verifyWith(
+  state: StageState,
+  name: string,
+  provider: ContractProviderConfig,
+  source:
+    | { kind: 'files'; runs: { pactFile: string; consumer: string; description: string }[] }
+    | { kind: 'broker'; broker: ContractBroker },
+): Promise<WorkerOutcome> {
+  const { context, config } = state;
+  try {
+    const providerBaseUrl = serviceUrl(context.handle, provider.service, provider.port);
+    const { serviceUrls, containers } = stackEndpoints(context.handle);
+    // The blast-radius guard: the verifier and the state steps only reach the run's own stack
+    // (and a broker only when allowTargets names it).
+    for (const url of [providerBaseUrl, ...Object.values(serviceUrls).flatMap((ports) => Object.values(ports))]) {
+      context.assertTarget(url);
+    }
+    if (source.kind === 'broker') context.assertTarget(source.broker.url);
+    return await runVerifierWorker(
+      {
+        schemaVersion: 1,
+        provider: name,
+        providerBaseUrl,
+        serviceUrls,
+        containers,
+        config: provider,
+        providerVersion: providerVersionOf(state, name),
+        logLevel: config.logLevel,
+        source: source.kind === 'files' ? source : { ...source, enablePending: config.pending.enablePending },
+      },
+      {
+        timeoutMs: config.timeoutMs,
+        signal: context.signal,
+        logFile: join(state.outDir, slug(name), 'verifier.log'),
+        redact: state.redact,
+      },
+    );
+  } catch (error) {
+    return { results: undefined, problem: error instanceof Error ? error.message : String(error), durationMs: 0 };
+  }
+}
+
+async function saveResults(state: StageState, name: string, outcome: WorkerOutcome): Promise<void> {
+  if (!outcome.results) return;
+  await writeFile(
+    join(state.outDir, slug(name), 'verifier-results.json'),
+    state.redact(JSON.stringify(outcome.results, null, 2)),
+  );
+}
+
+/** Local pact files: one verifier run per interaction, one check per interaction. */
+async function verifyFromFiles(state: StageState): Promise<void> {
+  const { context, config } = state;
+  const rootDir = context.config.rootDir;
+  const pactDir = resolve(rootDir, config.pactDir);
+  const display = shown(rootDir, pactDir);
+  const { pacts, problems } = await readPactDir(pactDir);
+  for (const problem of problems) {
+    await recordPlain(state, {
+      id: `contract.pact-file.${slug(basename(problem.file, '.json'))}`,
+      name: `Pact file ${basename(problem.file)} is readable`,
+      feature: 'pacts',
+      status: 'broken',
+      message: `${problem.problem}: its contracts cannot be verified`,
+      remediation: `Regenerate ${shown(rootDir, problem.file)} by running the consumer tests`,
+    });
+  }
+  for (const pact of pacts.filter((p) => !(p.provider in config.providers))) {
+    await recordPlain(state, {
+      id: `contract.${slug(pact.provider, 40)}.${slug(pact.consumer, 40)}.unverified`,
+      name: `${pact.consumer} -> ${pact.provider}: pact verified`,
+      feature: `${pact.consumer} -> ${pact.provider}`,
+      status: 'unknown',
+      message: `${shown(rootDir, pact.file)} names provider "${pact.provider}", which contract.providers does not list: nothing verifies it`,
+      remediation: `Declare contract.providers.${pact.provider} in ${basename(context.config.configFile)}, or remove the pact`,
+    });
+    state.rows.push({
+      consumer: pact.consumer,
+      consumerVersion: await gitPathVersion(pact.file),
+      provider: pact.provider,
+      providerVersion: 'not verified',
+      pact: shown(rootDir, pact.file),
+      interactions: pact.interactions.length,
+      counts: countStatuses(pact.interactions.map(() => 'unknown')),
+      status: 'unknown',
+    });
+  }
+
+  for (const [name, provider] of Object.entries(config.providers)) {
+    const own = pacts.filter((p) => p.provider === name);
+    if (own.length === 0) {
+      await recordPlain(state, {
+        id: `contract.${slug(name, 40)}.pacts`,
+        name: `${name}: consumer pacts verified`,
+        feature: `pacts of ${name}`,
+        status: 'unknown',
+        message: `No pact in ${display} names provider "${name}": there is no evidence that ${name} honours its consumers' contracts`,
+        remediation: `Run the consumer tests that write pacts for ${name} into ${display} (or remove contract.providers.${name})`,
+      });
+      continue;
+    }
+    await verifyProviderPacts(state, name, provider, own);
+  }
+}
+
+async function verifyProviderPacts(
+  state: StageState,
+  name: string,
+  provider: ContractProviderConfig,
+  pacts: readonly PactFile[],
+): Promise<void> {
+  const { context, config } = state;
+  const rootDir = context.config.rootDir;
+  const configuredStates = new Set(Object.keys(provider.states));
+  const runnable = (pact: PactFile) =>
+    pact.interactions.filter((i) => isHttpInteraction(i) && i.providerStates.every((s) => configuredStates.has(s)));
+  context.reporter.onInfo?.(
+    `contract: verifying ${pacts.reduce((n, p) => n + runnable(p).length, 0)} interactions of ${pacts.map((p) => p.consumer).join(', ')} against ${name}`,
+  );
+  const startedAt = context.clock.now();
+  const runs = pacts.flatMap((pact) =>
+    runnable(pact).map((i) => ({ pactFile: pact.file, consumer: pact.consumer, description: i.description })),
+  );
+  // Nothing runnable (every interaction lacks a state action or is not HTTP): each is classified below.
+  const outcome: WorkerOutcome =
+    runs.length === 0
+      ? { results: undefined, problem: 'no interaction could be run', durationMs: 0 }
+      : await verifyWith(state, name, provider, { kind: 'files', runs });
+  await saveResults(state, name, outcome);
+  for (const pact of pacts) {
+    const consumerVersion = await gitPathVersion(pact.file);
+    const pactPath = shown(rootDir, pact.file);
+    const statuses: CheckStatus[] = [];
+    if (pact.interactions.length === 0) {
+      await recordPlain(state, {
+        id: `contract.${slug(name, 40)}.${slug(pact.consumer, 40)}.interactions`,
+        name: `${pact.consumer} -> ${name}: pact has interactions`,
+        feature: `${pact.consumer} -> ${name}`,
+        status: 'unknown',
+        message: `${pactPath} has no interaction: it says nothing about ${name}`,
+      });
+      statuses.push('unknown');
+    }
+    for (const interaction of pact.interactions) {
+      const ref: InteractionRef = { consumer: pact.consumer, provider: name, ...interaction };
+      if (!isHttpInteraction(interaction)) {
+        await recordPlain(state, {
+          id: `contract.${slug(name, 40)}.${slug(pact.consumer, 40)}.${slug(interaction.description)}`,
+          name: `${pact.consumer} -> ${name}: ${interaction.description}`,
+          feature: `${pact.consumer} -> ${name}`,
+          status: 'unknown',
+          message: `"${interaction.description}" is a ${interaction.type ?? ''} interaction; the stage verifies HTTP interactions only`,
+        });
+        statuses.push('unknown');
+        continue;
+      }
+      const run = outcome.results?.runs.find(
+        (r) => r.pactFile === pact.file && r.consumer === pact.consumer && r.description === interaction.description,
+      );
+      const verdict = classifyInteraction(ref, {
+        configuredStates,
+        pendingConsumers: new Set(config.pending.consumers),
+        results: outcome.results,
+        run,
+        workerProblem: outcome.problem,
+        configPath: `contract.providers.${name}`,
+      });
+      statuses.push(
+        await recordInteraction(state, ref, verdict, {
+          consumerVersion,
+          pact: pactPath,
+          startedAt: run?.startedAt ?? startedAt,
+        }),
+      );
+    }
+    state.rows.push({
+      consumer: pact.consumer,
+      consumerVersion,
+      provider: name,
+      providerVersion: providerVersionOf(state, name),
+      pact: pactPath,
+      interactions: pact.interactions.length,
+      counts: countStatuses(statuses),
+      status: rowStatus(statuses),
+    });
+  }
+}
+
+/** Pact Broker: one unfiltered run per provider (so results can be published); checks from its report. */
+async function verifyFromBroker(state: StageState, broker: ContractBroker): Promise<void> {
+  const { context, config } = state;
+  for (const [name, provider] of Object.entries(config.providers)) {
+    const startedAt = context.clock.now();
+    const outcome = await verifyWith(state, name, provider, { kind: 'broker', broker });
+    await saveResults(state, name, outcome);
+    const run = outcome.results?.runs[0];
+    const report = run?.report === undefined ? undefined : parseVerifierReport(run.report);
+    const refs: InteractionRef[] = (report?.interactionResults ?? []).map((r) => ({
+      consumer: r.consumer,
+      provider: name,
+      description: r.description,
+      providerStates: r.providerStates,
+      pending: r.pending,
+    }));
+    if (refs.length === 0) {
+      await recordPlain(state, {
+        id: `contract.${slug(name, 40)}.pacts`,
+        name: `${name}: consumer pacts verified`,
+        feature: `pacts of ${name}`,
+        status: outcome.problem || run?.error ? 'broken' : 'unknown',
+        message: `No interaction of ${name} was verified from the broker ${broker.url}: ${outcome.problem ?? run?.error ?? 'the selectors matched no pact'}`,
+        remediation: `Check contract.broker (url, credentials, consumerVersionSelectors) in ${basename(context.config.configFile)}`,
+      });
+      continue;
+    }
+    const statusesByConsumer = new Map<string, CheckStatus[]>();
+    for (const ref of refs) {
+      const verdict = classifyInteraction(ref, {
+        configuredStates: new Set(Object.keys(provider.states)),
+        pendingConsumers: new Set(config.pending.consumers),
+        results: outcome.results,
+        run,
+        workerProblem: outcome.problem,
+        configPath: `contract.providers.${name}`,
+      });
+      const status = await recordInteraction(state, ref, verdict, { consumerVersion: 'from broker', startedAt });
+      statusesByConsumer.set(ref.consumer, [...(statusesByConsumer.get(ref.consumer) ?? []), status]);
+    }
+    for (const [consumer, statuses] of statusesByConsumer) {
+      state.rows.push({
+        consumer,
+        consumerVersion: 'from broker',
+        provider: name,
+        providerVersion: providerVersionOf(state, name),
+        interactions: statuses.length,
+        counts: countStatuses(statuses),
+        status: rowStatus(statuses),
+      });
+    }
+  }
+}
+
+/**
+ * The contract stage: verifies every pact against the running stack's providers, one check per
+ * interaction, and writes the consumer/provider matrix to `<run>/contracts/matrix.json`.
+ */
+export async function runContractChecks(context: SuiteContext): Promise<void> {
+  const config = context.config.contract;
+  if (!config) {
+    const now = context.clock.now();
+    await context.record({
+      id: 'contract.config',
+      name: 'Contract stage configured',
+      feature: 'pacts',
+      severity: 'critical',
+      status: 'unknown',
+      message: `${basename(context.config.configFile)} has no "contract" section: no pact is verified`,
+      remediation: 'Declare contract.providers (see README, contract stage)',
+      startedAt: now,
+      finishedAt: now,
+    });
+    return;
+  }
+  const state: StageState = {
+    context,
+    config,
+    redact: createRedactor([...context.config.secrets, ...contractSecrets(config)]),
+    outDir: join(context.runDir, 'contracts'),
+    providerVersions: await providerVersions(context, config),
+    ids: new Set(),
+    rows: [],
+  };
+  if (config.broker) await verifyFromBroker(state, config.broker);
+  else await verifyFromFiles(state);
+  const file = await writeMatrix(state.outDir, {
+    schemaVersion: 1,
+    generatedAt: new Date(context.clock.now()).toISOString(),
+    source: config.broker ? 'broker' : 'files',
+    rows: state.rows,
+  });
+  for (const row of state.rows) {
+    context.reporter.onInfo?.(
+      `contract: ${row.consumer}@${row.consumerVersion.slice(0, 12)} -> ${row.provider}@${row.providerVersion.slice(0, 12)}: ${row.status} (${row.counts.passed}/${row.interactions} passed)`,
+    );
+  }
+  context.reporter.onInfo?.(`contract: matrix written to ${relative(context.runDir, file)}`);
+}

@@ -1,0 +1,158 @@
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { getContainerRuntimeClient } from 'testcontainers';
+import { describe, expect, it } from 'vitest';
+import { readCertification } from '../../src/certify/index.ts';
+import { contractMatrixSchema } from '../../src/contracts/index.ts';
+import { readCheckResults } from '../../src/core/results.ts';
+import { LABELS } from '../../src/stack/labels.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const MAIN = join(ROOT, 'src/cli/main.ts');
+
+/** A project folder whose config is the reference one (optionally changed), reports in a temp folder. */
+async function project(overrides = ''): Promise<{ dir: string; reports: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'readiness-contract-'));
+  const reports = join(dir, 'reports');
+  await writeFile(
+    join(dir, 'readiness.config.ts'),
+    `import base from ${JSON.stringify(join(ROOT, 'readiness.config.ts'))};
+export default { ...base, reportsDir: ${JSON.stringify(reports)}, suitesDir: ${JSON.stringify(join(ROOT, 'suites'))}${overrides} };\n`,
+  );
+  return { dir, reports };
+}
+
+function certify(dir: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [MAIN, 'certify', '--stages', 'contract'], {
+      cwd: dir,
+      env: { ...process.env, ...env },
+    });
+    let stderr = '';
+    child.stdout.resume();
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolveRun({ code, stderr }));
+  });
+}
+
+async function onlyRun(reports: string): Promise<string> {
+  // Run folders only (not `latest` or the Allure `history`).
+  const runs = (await readdir(reports)).filter((n) => /^\d{8}-\d{6}-[0-9a-f]+$/.test(n));
+  expect(runs).toHaveLength(1);
+  return join(reports, runs[0]!);
+}
+
+/** The text of a check's evidence, read from the Allure result and its attachment file. */
+async function attachment(runDir: string, checkId: string, name: string): Promise<string> {
+  const dir = join(runDir, 'allure-results');
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('-result.json'))) {
+    const result = JSON.parse(await readFile(join(dir, file), 'utf8')) as {
+      fullName?: string;
+      attachments?: { name: string; source: string }[];
+    };
+    const source = result.fullName === checkId ? result.attachments?.find((a) => a.name === name)?.source : undefined;
+    if (source) return readFile(join(dir, source), 'utf8');
+  }
+  throw new Error(`no attachment "${name}" for ${checkId}`);
+}
+
+async function leftovers(runDir: string): Promise<number> {
+  const runId = runDir.split('/').pop()!;
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
+  const [containers, networks] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+  ]);
+  return containers.length + networks.length;
+}
+
+describe('contract stage on the reference stack (certify --stages contract)', () => {
+  it('healthy: every interaction of both pacts verified, one passed check each, matrix written', async () => {
+    const { dir, reports } = await project();
+    const run = await certify(dir, { FRAGILE: '' });
+    const runDir = await onlyRun(reports);
+    const cert = await readCertification(join(runDir, 'certification.json'));
+    expect(cert.stages.contract, run.stderr).toMatchObject({ status: 'passed', passRate: 1 });
+    expect(cert.stages.contract.counts.passed).toBeGreaterThanOrEqual(12);
+    expect(cert.criticalFailures).toEqual([]);
+    // Only the contract stage ran, so the run is partial: CONDITIONAL at best, never NOT_CERTIFIED here.
+    expect([0, 4]).toContain(run.code);
+    const { checks } = await readCheckResults(join(runDir, 'allure-results'));
+    const contract = checks.filter((c) => c.stage === 'contract');
+    expect(contract).toHaveLength(19);
+    expect(contract.every((c) => c.status === 'passed')).toBe(true);
+    expect(contract.map((c) => c.id)).toContain('contract.orders.web.an-order-creation');
+    expect(contract.map((c) => c.id)).toContain('contract.payments.orders.a-charge-for-a-new-order');
+    const matrix = contractMatrixSchema.parse(
+      JSON.parse(await readFile(join(runDir, 'contracts/matrix.json'), 'utf8')),
+    );
+    expect(matrix.rows.map((r) => [r.consumer, r.provider, r.interactions, r.status])).toEqual([
+      ['web', 'orders', 14, 'passed'],
+      ['orders', 'payments', 5, 'passed'],
+    ]);
+    expect(matrix.rows[0]?.providerVersion).toMatch(/^[0-9a-f]{40}(-dirty)?$/);
+    expect(await readFile(join(runDir, 'contracts/orders/verifier.log'), 'utf8')).toContain(
+      'Verifying a pact between web and orders',
+    );
+    expect(await leftovers(runDir)).toBe(0);
+  });
+
+  it("FRAGILE=contract-drift: NOT_CERTIFIED, the order interactions fail with Pact's mismatch text", async () => {
+    const { dir, reports } = await project();
+    const run = await certify(dir, { FRAGILE: 'contract-drift' });
+    expect(run.code, run.stderr).toBe(1);
+    const runDir = await onlyRun(reports);
+    const cert = await readCertification(join(runDir, 'certification.json'));
+    expect(cert.verdict).toBe('NOT_CERTIFIED');
+    expect(cert.stages.contract.status).toBe('failed');
+    const creation = cert.criticalFailures.find((f) => f.check === 'contract.orders.web.an-order-creation');
+    expect(creation?.message).toContain('web -> orders "an order creation" does not match');
+    expect(creation?.message).toContain('Actual map is missing the following keys: totalCents');
+    expect(cert.criticalFailures.map((f) => f.check).sort()).toEqual([
+      'contract.orders.web.a-replayed-order-creation-with-the-same-idempotency-key',
+      'contract.orders.web.a-request-for-one-of-the-customers-orders',
+      'contract.orders.web.a-request-for-the-customers-orders-one-per-page',
+      'contract.orders.web.an-order-creation',
+    ]);
+    const { checks } = await readCheckResults(join(runDir, 'allure-results'));
+    expect(await attachment(runDir, 'contract.orders.web.an-order-creation', 'pact verifier output')).toContain(
+      'has a matching body (FAILED)',
+    );
+    expect(checks.find((c) => c.id === 'contract.orders.web.a-login-with-valid-credentials')?.status).toBe('passed');
+    const matrix = contractMatrixSchema.parse(
+      JSON.parse(await readFile(join(runDir, 'contracts/matrix.json'), 'utf8')),
+    );
+    expect(matrix.rows.find((r) => r.provider === 'orders')).toMatchObject({ status: 'failed', counts: { failed: 4 } });
+    expect(await leftovers(runDir)).toBe(0);
+  });
+
+  it('an empty pact folder: the contract stage is unknown and the verdict is not certified', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'readiness-no-pacts-'));
+    await mkdir(join(empty, 'pacts'));
+    // Only payments is needed to run the stage; no pact means nothing reaches it.
+    const { dir, reports } = await project(`,
+  stages: ['contract'],
+  services: { payments: base.services.payments },
+  links: [],
+  boot: { readinessTruth: [] },
+  contract: { ...base.contract, pactDir: ${JSON.stringify(join(empty, 'pacts'))}, providers: { payments: base.contract.providers.payments } }`);
+    const run = await certify(dir, { FRAGILE: '' });
+    // No check failed and every blocking reason is missing evidence: NOT_CERTIFIED with exit 3.
+    expect(run.code, run.stderr).toBe(3);
+    const runDir = await onlyRun(reports);
+    const cert = await readCertification(join(runDir, 'certification.json'));
+    expect(cert.verdict).toBe('NOT_CERTIFIED');
+    expect(cert.stages.contract.status).toBe('unknown');
+    expect(cert.stages.contract.counts).toMatchObject({ passed: 0, unknown: 1 });
+    expect(cert.criticalFailures.map((f) => [f.check, f.message])).toEqual([
+      [
+        'contract.payments.pacts',
+        `No pact in ${join(empty, 'pacts')} names provider "payments": there is no evidence that payments honours its consumers' contracts`,
+      ],
+    ]);
+    expect(await leftovers(runDir)).toBe(0);
+  });
+});
