@@ -161,7 +161,7 @@ export class StackProvider {
 
     // Registered first so it runs last: whatever was missed (a start in flight at SIGINT) goes by label.
     teardowns.add('remove by run label', async () => {
-      await Promise.race([Promise.allSettled([...inFlight]), clock.sleep(30_000)]);
+      await settledOrTimeout([...inFlight], 30_000);
       await removeRun(docker, runId);
       outer?.removeEventListener('abort', onOuterAbort);
     });
@@ -187,7 +187,7 @@ export class StackProvider {
       });
       // Registered before any container starts, so it runs before the network goes; stops in parallel.
       teardowns.add('stop containers', async () => {
-        await Promise.race([Promise.allSettled([...inFlight]), clock.sleep(30_000)]);
+        await settledOrTimeout([...inFlight], 30_000);
         const results = await Promise.allSettled(
           [...containers.values()].map((c) => c.stop({ timeout: 5_000, remove: true, removeVolumes: true })),
         );
@@ -381,6 +381,19 @@ export class StackProvider {
       );
     }
   }
+}
+
+/** Waits for every promise to settle, at most `ms`; the timer never keeps the process alive afterwards. */
+async function settledOrTimeout(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** Loopback by address, not by name: `localhost` may resolve to ::1 first. */
