@@ -22,6 +22,11 @@ const HELP: Readonly<Record<string, string>> = {
   Examples:
     readiness up
     readiness up --json > stack.json`,
+  drill: `readiness drill <experiment-id> [--handle file] [--seed n] [--json]
+  Run one chaos experiment against the stack "readiness up" left running; the fault is always removed.
+  Examples:
+    readiness drill postgres-latency
+    readiness drill payments-flaky --seed 42`,
   down: `readiness down [--handle file]
   Remove the stack that "readiness up" started.
   Examples:
@@ -166,6 +171,19 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
         signal: controller.signal,
         out,
         json: values.json,
+      });
+    }
+    case 'drill': {
+      const { drill } = await import('./commands/drill.ts');
+      return drill({
+        config,
+        id: positionals[0],
+        ...(values.handle ? { handleFile: values.handle } : {}),
+        ...(seed === undefined ? {} : { seed }),
+        json: values.json,
+        reporter,
+        signal: controller.signal,
+        out,
       });
     }
     case 'down': {

@@ -1,17 +1,29 @@
 import { ToolFailedError } from '../core/errors.ts';
 
+/** A toxic as Toxiproxy lists it. */
+export interface ToxicState {
+  readonly name: string;
+  readonly type: string;
+  readonly stream: string;
+  readonly toxicity: number;
+  readonly attributes: Record<string, number>;
+}
+
+/** A toxic to add: `stream` is `upstream` (client -> service) or `downstream`; `toxicity` is the share of connections (0..1). */
+export interface ToxicInput {
+  readonly name: string;
+  readonly type: string;
+  readonly stream: 'upstream' | 'downstream';
+  readonly toxicity: number;
+  readonly attributes: Readonly<Record<string, number>>;
+}
+
 export interface ProxyState {
   readonly name: string;
   readonly listen: string;
   readonly upstream: string;
   readonly enabled: boolean;
-  readonly toxics: readonly {
-    readonly name: string;
-    readonly type: string;
-    readonly stream: string;
-    readonly toxicity: number;
-    readonly attributes: Record<string, number>;
-  }[];
+  readonly toxics: readonly ToxicState[];
 }
 
 /** A thin typed client of Toxiproxy's HTTP API (https://github.com/Shopify/toxiproxy#http-api). */
@@ -54,21 +66,37 @@ export class ToxiproxyApi {
     return this.#call('POST', `/proxies/${encodeURIComponent(name)}`, { enabled });
   }
 
-  addToxic(
-    proxy: string,
-    toxic: {
-      name: string;
-      type: string;
-      stream: 'upstream' | 'downstream';
-      toxicity: number;
-      attributes: Record<string, number>;
-    },
-  ): Promise<unknown> {
+  /** Adds a toxic (`stream` and `toxicity` as Toxiproxy takes them). */
+  addToxic(proxy: string, toxic: ToxicInput): Promise<ToxicState> {
     return this.#call('POST', `/proxies/${encodeURIComponent(proxy)}/toxics`, toxic);
+  }
+
+  /** Changes a toxic's attributes or toxicity; Toxiproxy re-draws toxicity for every open connection. */
+  updateToxic(
+    proxy: string,
+    toxic: string,
+    change: { readonly toxicity?: number; readonly attributes?: Readonly<Record<string, number>> },
+  ): Promise<ToxicState> {
+    return this.#call('POST', `/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(toxic)}`, change);
+  }
+
+  listToxics(proxy: string): Promise<ToxicState[]> {
+    return this.#call('GET', `/proxies/${encodeURIComponent(proxy)}/toxics`);
   }
 
   removeToxic(proxy: string, toxic: string): Promise<unknown> {
     return this.#call('DELETE', `/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(toxic)}`);
+  }
+
+  /** Removes a toxic; true when it was there, false when it was already gone (404). */
+  async removeToxicIfPresent(proxy: string, toxic: string): Promise<boolean> {
+    try {
+      await this.removeToxic(proxy, toxic);
+      return true;
+    } catch (error) {
+      if (error instanceof ToolFailedError && / -> 404:/.test(error.message)) return false;
+      throw error;
+    }
   }
 
   /** Removes every toxic and re-enables every proxy. */

@@ -1,10 +1,146 @@
 import { z } from 'zod';
 import type { RefinementCtx } from './refine-context.ts';
 
+const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case name of letters, digits and dashes');
+const port = z.number().int().min(1).max(65535);
+const ms = z.number().int().positive();
+const path = z.string().startsWith('/');
+const method = z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+/** A JSON value; strings may hold `{{token}}` placeholders (see src/faults/templates.ts). */
+const template = z.json();
+const statusList = z.array(z.number().int().min(100).max(599)).min(1);
+
+/** Where probes go when they name no service: a service of the stack and one of its ports. */
+const targetSchema = z.strictObject({ service: name, port });
+
+/**
+ * How an experiment gets a disposable authenticated user: an optional sign-up request, then a
+ * login whose JSON answer carries a token. `{{user}}` and `{{password}}` are seeded per experiment.
+ */
+const sessionSchema = z.strictObject({
+  signup: z
+    .strictObject({
+      method: method.default('POST'),
+      path,
+      body: template,
+      expectStatus: statusList.default([200, 201]),
+    })
+    .optional(),
+  login: z.strictObject({
+    method: method.default('POST'),
+    path,
+    body: template,
+    /** Dotted path of the token in the login answer, e.g. `accessToken`. */
+    tokenField: z.string().min(1),
+  }),
+  /** Header that carries the token, and its scheme prefix. */
+  header: z.string().default('authorization'),
+  scheme: z.string().default('Bearer'),
+});
+
+/**
+ * The write ledger (Jepsen-lite): how to write a record, how to read it back, how to list them.
+ * Nothing here is specific to one API: routes, body template and fields come from the config.
+ */
+const ledgerSchema = z.strictObject({
+  write: z.strictObject({
+    method: method.default('POST'),
+    path,
+    /** Body template: `{{seq}}` (1-based write number), `{{key}}`, `{{uuid}}`, `{{pick:a,b}}` (seeded). */
+    body: template,
+    /** Header that carries the idempotency key; omit when the API takes none (then duplicates are only reported). */
+    idempotencyHeader: z.string().optional(),
+    /** Statuses that acknowledge a write. */
+    acknowledged: statusList.default([200, 201, 202]),
+    /** Dotted path of the record id in the write answer. */
+    idField: z.string().default('id'),
+  }),
+  read: z.strictObject({
+    /** `{id}` is replaced by the record id; 200 means present, `missingStatus` means lost. */
+    path: z.string().includes('{id}'),
+    missingStatus: statusList.default([404]),
+  }),
+  list: z.strictObject({
+    path,
+    query: z.record(z.string(), z.string()).default({}),
+    itemsField: z.string().default('items'),
+    idField: z.string().default('id'),
+    /** Dotted path of the next-page cursor in the answer (null/absent on the last page), and its query parameter. */
+    cursorField: z.string().optional(),
+    cursorParam: z.string().default('cursor'),
+    maxPages: z.number().int().positive().default(20),
+  }),
+  /** Dotted paths present in both the write body and a listed record whose values identify the write. */
+  fingerprint: z.array(z.string().min(1)).min(1),
+});
+
+/** A byte string a link's upstream answers, so a probe through the link can see latency and resets. */
+const linkHelloSchema = z.strictObject({
+  /** `hex:0000000804d2162f` or plain text with \r\n escapes already applied. */
+  send: z.string().min(1),
+  /** Bytes of answer that count as answered (default 1). */
+  expectBytes: z.number().int().positive().default(1),
+});
+
 /** Config of the `chaos` stage (`chaos: {...}` in readiness.config.ts). */
-export const chaosConfigSchema = z.strictObject({});
+export const chaosConfigSchema = z.strictObject({
+  /** Folder of experiment files (`*.ts`, each `export default defineExperiment({...})`); relative to the config file. */
+  experimentsDir: z.string().min(1).default('scenarios/chaos'),
+  /** Experiment ids to run (default: every experiment of the folder). */
+  experiments: z.array(name).optional(),
+  target: targetSchema,
+  session: sessionSchema.optional(),
+  ledger: ledgerSchema.optional(),
+  /** Per link (Toxiproxy proxy name): what to send through it to prove a fault from the outside. */
+  links: z.record(name, linkHelloSchema).default({}),
+  metricsPath: path.default('/metrics'),
+  /** How long the steady state may take to settle (the previous experiment's recovery). */
+  settleMs: ms.default(10_000),
+  /** How long the fault may take to show its effect before it counts as not taken. */
+  proofWithinMs: ms.default(5_000),
+  /** Upper bound of any single HTTP probe, so a hung service costs a bounded time. */
+  probeTimeoutMs: ms.default(3_000),
+  /** Shuffle the experiments with the run seed (Jepsen-style); off keeps file order. */
+  shuffle: z.boolean().default(true),
+});
+export type ChaosConfig = z.output<typeof chaosConfigSchema>;
+export type ChaosConfigInput = z.input<typeof chaosConfigSchema>;
 
 /** Cross-checks against the rest of the config (services, links); add issues with paths under `chaos`. */
-export function refineChaos(_config: RefinementCtx['config'], _ctx: RefinementCtx['ctx']): void {
-  // Nothing to cross-check yet.
+export function refineChaos(
+  config: RefinementCtx['config'] & { readonly chaos?: ChaosConfig | undefined },
+  ctx: RefinementCtx['ctx'],
+): void {
+  const chaos = config.chaos;
+  if (!chaos) {
+    if (config.stages.includes('chaos')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['chaos'],
+        message:
+          'is required when the chaos stage is enabled; declare chaos: { target: { service, port } } (see fixtures/readiness/chaos.ts)',
+      });
+    }
+    return;
+  }
+  const service = config.services[chaos.target.service];
+  if (!service) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['chaos', 'target', 'service'],
+      message: `names unknown service "${chaos.target.service}"`,
+    });
+  } else if (!service.ports.includes(chaos.target.port)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['chaos', 'target', 'port'],
+      message: `port ${chaos.target.port} is not in services.${chaos.target.service}.ports`,
+    });
+  }
+  const linkNames = new Set(config.links.map((l) => l.name ?? l.service));
+  for (const link of Object.keys(chaos.links)) {
+    if (!linkNames.has(link)) {
+      ctx.addIssue({ code: 'custom', path: ['chaos', 'links', link], message: `names unknown link "${link}"` });
+    }
+  }
 }

@@ -1,0 +1,231 @@
+import { readdir } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ChaosConfig } from '../config/stages/chaos.ts';
+import type { CheckResult } from '../core/check-result.ts';
+import { seededRandom } from '../core/seed.ts';
+import type { SuiteContext } from '../runner/suite.ts';
+import type { StackHandle } from '../stack/stack-handle.ts';
+import { faultLink, validateFault } from './catalog.ts';
+import { dockerClient, inspectContainer } from './containers.ts';
+import type { Experiment } from './experiment.ts';
+import { toxiproxyOf } from './injector.ts';
+import { runExperiment } from './run-experiment.ts';
+
+const ID = /^[a-z0-9][a-z0-9-]*$/;
+
+/** An experiment file and what it exported. */
+export interface LoadedExperiment {
+  readonly file: string;
+  readonly experiment: Experiment;
+}
+
+/** Imports every `*.ts`/`*.js` of a folder (tests and `_helpers.ts` excluded); each must default-export `defineExperiment({...})`. */
+export async function loadExperiments(
+  dir: string,
+  handle?: StackHandle,
+): Promise<{ experiments: LoadedExperiment[]; problems: string[] }> {
+  const problems: string[] = [];
+  let names: string[];
+  try {
+    names = (await readdir(dir))
+      .filter((n) => /\.(ts|js)$/.test(n) && !/\.(test|d)\.ts$/.test(n) && !n.startsWith('_'))
+      .sort();
+  } catch (error) {
+    return {
+      experiments: [],
+      problems: [`${dir}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`],
+    };
+  }
+  const experiments: LoadedExperiment[] = [];
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const file = join(dir, name);
+    let experiment: Experiment | undefined;
+    try {
+      experiment = ((await import(pathToFileURL(file).href)) as { default?: Experiment }).default;
+    } catch (error) {
+      problems.push(
+        `${name}: cannot be loaded: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      );
+      continue;
+    }
+    if (
+      !experiment ||
+      typeof experiment !== 'object' ||
+      typeof experiment.id !== 'string' ||
+      !('fault' in experiment)
+    ) {
+      problems.push(`${name}: must default-export defineExperiment({ id, title, severity, fault, ... })`);
+      continue;
+    }
+    const where = `${name} (${experiment.id})`;
+    if (!ID.test(experiment.id)) problems.push(`${where}: id must be lower-case letters, digits and dashes`);
+    const other = seen.get(experiment.id);
+    if (other) problems.push(`${where}: id already used by ${other}`);
+    seen.set(experiment.id, name);
+    problems.push(...validateFault(experiment.fault).map((p) => `${where}: fault ${p}`));
+    if (handle) {
+      const link = faultLink(experiment.fault);
+      if (link !== undefined && !handle.toxiproxy?.proxies[link])
+        problems.push(
+          `${where}: fault names unknown link "${link}" (links: ${Object.keys(handle.toxiproxy?.proxies ?? {}).join(', ') || 'none'})`,
+        );
+      if ('service' in experiment.fault && !handle.services[experiment.fault.service])
+        problems.push(`${where}: fault names unknown service "${experiment.fault.service}"`);
+    }
+    if (experiment.recovery.probes.length === 0) problems.push(`${where}: recovery needs at least one probe`);
+    experiments.push({ file, experiment });
+  }
+  return { experiments, problems };
+}
+
+/** The experiments' run order: file order, or shuffled with the run seed (Fisher-Yates). */
+export function orderExperiments<T>(items: readonly T[], seed: number, shuffle: boolean): T[] {
+  const out = [...items];
+  if (!shuffle) return out;
+  const random = seededRandom(seed ^ 0x5eed);
+  for (let i = out.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+/**
+ * Removes what an interrupted earlier run (kill -9 of a drill) may have left on this stack:
+ * toxics named `readiness-*`, disabled proxies, paused or stopped service containers.
+ */
+export async function cleanLeftovers(handle: StackHandle): Promise<string[]> {
+  const cleaned: string[] = [];
+  if (handle.toxiproxy) {
+    const api = toxiproxyOf(handle);
+    for (const [name, proxy] of Object.entries(await api.listProxies())) {
+      if (!(name in handle.toxiproxy.proxies)) continue;
+      for (const toxic of proxy.toxics.filter((t) => t.name.startsWith('readiness-'))) {
+        await api.removeToxicIfPresent(name, toxic.name);
+        cleaned.push(`toxic ${toxic.name} on ${name}`);
+      }
+      if (!proxy.enabled) {
+        await api.setEnabled(name, true);
+        cleaned.push(`proxy ${name} was disabled`);
+      }
+    }
+  }
+  const docker = await dockerClient();
+  for (const [service, entry] of Object.entries(handle.services)) {
+    const state = await inspectContainer(docker, entry.containerId).catch(() => undefined);
+    if (state?.paused) {
+      await docker.getContainer(entry.containerId).unpause();
+      cleaned.push(`${service} was paused`);
+    }
+  }
+  return cleaned;
+}
+
+export interface ChaosStageOptions {
+  /** Only these experiment ids (a drill). */
+  readonly only?: readonly string[];
+  /** Handle files to rewrite when a restarted container gets new host ports (besides the run folder's). */
+  readonly handleFiles?: readonly string[];
+  /** The replay command of one experiment. */
+  readonly replay?: (id: string, seed: number) => string;
+}
+
+/** Where the experiments are: `chaos.experimentsDir`, relative to the config file. */
+export function experimentsDirOf(context: Pick<SuiteContext, 'config'>, chaos: ChaosConfig): string {
+  return resolve(context.config.rootDir, chaos.experimentsDir);
+}
+
+/** The chaos stage: every experiment of `chaos.experimentsDir` (or `only`), in seeded order. */
+export async function runChaosStage(context: SuiteContext, options: ChaosStageOptions = {}): Promise<CheckResult[]> {
+  const { config, handle, seed, clock } = context;
+  const chaos = config.chaos;
+  const harnessCheck = (id: string, name: string, status: 'broken' | 'unknown', message: string, remediation: string) =>
+    context.record({
+      id: `chaos.${id}`,
+      name,
+      feature: 'harness',
+      severity: 'critical',
+      status,
+      message,
+      remediation,
+      startedAt: clock.now(),
+      finishedAt: clock.now(),
+    });
+  if (!chaos) {
+    return [
+      await harnessCheck(
+        'config',
+        'Chaos stage configured',
+        'broken',
+        `${config.configFile} has no chaos key`,
+        'Declare chaos: { target: { service, port }, ... } in the config',
+      ),
+    ];
+  }
+  const dir = experimentsDirOf(context, chaos);
+  const loaded = await loadExperiments(dir, handle);
+  const results: CheckResult[] = [];
+  if (loaded.problems.length > 0) {
+    results.push(
+      await harnessCheck(
+        'experiments',
+        'Chaos experiments load',
+        'broken',
+        loaded.problems.join('\n'),
+        `Fix the experiment files in ${dir}`,
+      ),
+    );
+  }
+  const wanted = options.only ?? chaos.experiments;
+  const unknown = (wanted ?? []).filter((id) => !loaded.experiments.some((e) => e.experiment.id === id));
+  if (unknown.length > 0) {
+    results.push(
+      await harnessCheck(
+        'experiments.unknown',
+        'Requested chaos experiments exist',
+        'broken',
+        `No experiment ${unknown.map((u) => `"${u}"`).join(', ')} in ${dir} (known: ${loaded.experiments.map((e) => e.experiment.id).join(', ')})`,
+        'Use an id of an experiment file in chaos.experimentsDir',
+      ),
+    );
+  }
+  const selected = loaded.experiments.filter((e) => !wanted || wanted.includes(e.experiment.id));
+  if (selected.length === 0) {
+    results.push(
+      await harnessCheck(
+        'no-experiments',
+        'Chaos experiments ran',
+        'unknown',
+        `No experiment to run in ${dir}: the chaos stage has no evidence`,
+        `Add experiment files to ${dir} (export default defineExperiment({...}))`,
+      ),
+    );
+    return results;
+  }
+  const cleaned = await cleanLeftovers(handle);
+  if (cleaned.length > 0)
+    context.reporter.onInfo?.(`chaos: removed leftovers of an interrupted run: ${cleaned.join(', ')}`);
+  const ordered = orderExperiments(selected, seed, chaos.shuffle && !options.only);
+  context.reporter.onInfo?.(`chaos: ${ordered.map((e) => e.experiment.id).join(', ')} (seed ${seed})`);
+  const runTag =
+    basename(context.runDir)
+      .replace(/[^a-z0-9]/gi, '')
+      .slice(-10)
+      .toLowerCase() || 'run';
+  const replay = options.replay ?? ((id: string, s: number) => `readiness drill ${id} --seed ${s}`);
+  for (const { experiment } of ordered) {
+    if (context.signal.aborted) break;
+    context.reporter.onInfo?.(`chaos: ${experiment.id}: ${experiment.title}`);
+    results.push(
+      ...(await runExperiment(context, experiment, {
+        chaos,
+        handleFiles: [join(context.runDir, 'stack-handle.json'), ...(options.handleFiles ?? [])],
+        runTag,
+        replay: replay(experiment.id, seed),
+      })),
+    );
+  }
+  return results;
+}

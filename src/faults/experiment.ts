@@ -1,0 +1,130 @@
+import type { Metric, Severity } from '../core/check-result.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Fault } from './catalog.ts';
+import type { HttpOutcome, HttpRequest } from './http.ts';
+import type { Json } from './templates.ts';
+
+/** What a function probe returns: the verdict as data, with a line saying what was seen. */
+export interface ProbeOutcome {
+  readonly ok: boolean;
+  readonly detail: string;
+  readonly metrics?: readonly Metric[];
+}
+
+/** The fault as a probe function may steer it (e.g. re-draw toxicity before each request). */
+export interface FaultControl {
+  redraw(): Promise<void>;
+  suspend(): Promise<void>;
+}
+
+/** What a function probe gets: seeded randomness, HTTP and metrics against the stack, the fault, a timeline. */
+export interface ChaosApi {
+  readonly seed: number;
+  /** Seeded from the run seed and the experiment id. */
+  random(): number;
+  uuid(): string;
+  request(request: HttpRequest): Promise<HttpOutcome>;
+  /** A Prometheus metric of a service (default: the chaos target), summed over series whose labels include `labels`. */
+  metric(
+    name: string,
+    labels?: Readonly<Record<string, string>>,
+    from?: { readonly service?: string; readonly port?: number },
+  ): Promise<number | undefined>;
+  readonly fault: FaultControl;
+  readonly clock: Clock;
+  readonly signal: AbortSignal;
+  /** A line of the experiment's timeline (attached to its checks). */
+  log(line: string): void;
+}
+
+/** JSON expectations on an answer: dotted path -> exact value, or `{ oneOf: [...] }`. */
+export type JsonExpectation = Readonly<Record<string, Json | { readonly oneOf: readonly Json[] }>>;
+
+export interface HttpExpect {
+  /** Accepted statuses (a number, a list, or `'2xx'`); `0` stands for "no answer". Default `'2xx'`. */
+  readonly status?: number | readonly number[] | '2xx' | 'any';
+  readonly maxLatencyMs?: number;
+  readonly minLatencyMs?: number;
+  readonly json?: JsonExpectation;
+}
+
+/** A probe: an HTTP exchange, a Prometheus metric from `/metrics`, or a function. `name` becomes part of a check id. */
+export type Probe =
+  | { readonly kind: 'http'; readonly name: string; readonly request: HttpRequest; readonly expect: HttpExpect }
+  | {
+      readonly kind: 'metric';
+      readonly name: string;
+      readonly metric: string;
+      readonly labels?: Readonly<Record<string, string>>;
+      readonly service?: string;
+      readonly port?: number;
+      readonly expect: {
+        readonly op: '==' | '>=' | '<=' | '>' | '<';
+        readonly value: number;
+        /** Compare the increase since the fault was injected rather than the value. */
+        readonly sinceFault?: boolean;
+      };
+    }
+  | { readonly kind: 'fn'; readonly name: string; run(api: ChaosApi): Promise<ProbeOutcome> };
+
+/**
+ * An expectation while the fault is in place: the probe must pass on every one of `samples` tries
+ * (default 3, spaced by `intervalMs`), or with `withinMs`, eventually within that time.
+ */
+export type Expectation = Probe & {
+  readonly samples?: number;
+  readonly intervalMs?: number;
+  readonly withinMs?: number;
+  /** What to fix when this expectation fails. */
+  readonly remediation?: string;
+};
+
+/** The ledger part of an experiment: how many writes, when, and which client faults to add. */
+export interface LedgerPlan {
+  readonly writes: number;
+  /**
+   * `around-injection`: writes run while the fault is injected (half are acknowledged first), as
+   * for a crash right after acknowledged writes. `during-fault`: writes run while the fault is in place.
+   */
+  readonly phase: 'around-injection' | 'during-fault';
+  /** Share of writes whose first answer the client loses (it resets the connection), then retries with the same key. */
+  readonly lostResponseRatio?: number;
+  /** Re-draw the fault's toxicity before each write (pooled connections otherwise dodge a partial toxic). */
+  readonly redrawEachWrite?: boolean;
+  /** Attempts per write, same idempotency key each time (default 6). */
+  readonly maxAttempts?: number;
+  readonly remediation?: string;
+}
+
+/** Not yet supported: the load stage (k6) belongs to another module. An experiment that sets it records a `skipped` check. */
+export interface LoadPlan {
+  readonly scenario: string;
+  readonly vus?: number;
+  readonly durationMs?: number;
+}
+
+/** A chaos experiment (Chaos Toolkit's shape, typed): steady state, fault, expectations during, recovery, ledger. */
+export interface Experiment {
+  /** Lower-case id, used in check ids and `readiness drill <id>`. */
+  readonly id: string;
+  readonly title: string;
+  readonly severity: Severity;
+  readonly fault: Fault;
+  /** Must hold before anything is injected. */
+  readonly steadyState: readonly Probe[];
+  /** The system-side proof that the fault took effect (besides Toxiproxy/Docker and a probe through the link). */
+  readonly proof?: readonly Probe[];
+  readonly during: readonly Expectation[];
+  readonly recovery: { readonly withinMs: number; readonly probes: readonly Probe[]; readonly remediation?: string };
+  readonly ledger?: LedgerPlan;
+  /** Not yet supported (see LoadPlan). */
+  readonly load?: LoadPlan;
+  /** What to fix when a check of this experiment fails, unless the expectation gives its own. */
+  readonly remediation: string;
+  readonly tags?: readonly string[];
+}
+
+/** Typed identity for `scenarios/chaos/*.ts`: `export default defineExperiment({...})`. */
+export function defineExperiment(experiment: Experiment): Experiment {
+  return experiment;
+}

@@ -1,0 +1,37 @@
+export {
+  describeFault,
+  faultLink,
+  isToxic,
+  STREAMS,
+  TOXIC_KINDS,
+  toToxic,
+  toxicAttributes,
+  validateFault,
+} from './catalog.ts';
+export type { ContainerFault, Fault, FaultKind, Stream, ToxicFault, ToxicKind, ToxicSpec } from './catalog.ts';
+export { cleanLeftovers, experimentsDirOf, loadExperiments, orderExperiments, runChaosStage } from './chaos-stage.ts';
+export type { ChaosStageOptions, LoadedExperiment } from './chaos-stage.ts';
+export { defineExperiment } from './experiment.ts';
+export type {
+  ChaosApi,
+  Expectation,
+  Experiment,
+  FaultControl,
+  HttpExpect,
+  LedgerPlan,
+  LoadPlan,
+  Probe,
+  ProbeOutcome,
+} from './experiment.ts';
+export { judgeLink, samplesFor } from './fault-proof.ts';
+export type { LinkVerdict } from './fault-proof.ts';
+export type { HttpOutcome, HttpRequest } from './http.ts';
+export { injectFault } from './injector.ts';
+export type { ActiveFault, ControlProof, FaultEnv } from './injector.ts';
+export { observeLink } from './link-probe.ts';
+export type { LinkObservation } from './link-probe.ts';
+export { judgeHttp } from './probes.ts';
+export { metricValue, parsePrometheus } from './prometheus.ts';
+export { runExperiment } from './run-experiment.ts';
+export { classifyLedger, fingerprintOf, WriteLedger } from './write-ledger.ts';
+export type { LedgerEntry, LedgerVerdict, WriteClass } from './write-ledger.ts';

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { classifyLedger, fingerprintOf } from './write-ledger.ts';
+import type { LedgerEntry } from './write-ledger.ts';
+
+const FP = ['items.0.sku', 'items.0.qty'];
+const entry = (seq: number, id?: string): LedgerEntry => {
+  const body = { items: [{ sku: 'TEA', qty: seq }] };
+  return {
+    seq,
+    key: `key-${seq}`,
+    fingerprint: fingerprintOf(body, FP),
+    body,
+    attempts: 1,
+    lostResponses: 0,
+    statuses: [id ? 201 : 503],
+    ...(id ? { id, acknowledgedAtMs: 1 } : {}),
+  };
+};
+const listed = (...pairs: [string, number][]) => pairs.map(([id, qty]) => ({ id, items: [{ sku: 'TEA', qty }] }));
+const options = { fingerprint: FP, idField: 'id', keysSent: true };
+
+describe('write ledger classification', () => {
+  it('stable: acknowledged, read back, listed once', () => {
+    const v = classifyLedger(
+      [entry(1, 'a'), entry(2, 'b')],
+      new Map([
+        ['a', 'present'],
+        ['b', 'present'],
+      ]),
+      listed(['a', 1], ['b', 2]),
+      options,
+    );
+    expect(v.counts).toMatchObject({ stable: 2, lost: 0, duplicated: 0 });
+    expect(v.failures).toEqual([]);
+  });
+
+  it('lost: acknowledged but gone after recovery fails', () => {
+    const v = classifyLedger(
+      [entry(1, 'a'), entry(2, 'b')],
+      new Map([
+        ['a', 'present'],
+        ['b', 'missing'],
+      ]),
+      listed(['a', 1]),
+      options,
+    );
+    expect(v.counts.lost).toBe(1);
+    expect(v.failures).toEqual(['write #2 was acknowledged as b and is gone']);
+  });
+
+  it('duplicated: two records for one key fails when keys were sent, is only reported otherwise', () => {
+    const reads = new Map([['a', 'present' as const]]);
+    const dup = listed(['a', 1], ['a2', 1]);
+    const withKeys = classifyLedger([entry(1, 'a')], reads, dup, options);
+    expect(withKeys.counts.duplicated).toBe(1);
+    expect(withKeys.failures[0]).toMatch(/exists 2 times \(a, a2\) although every attempt sent idempotency key key-1/);
+    expect(classifyLedger([entry(1, 'a')], reads, dup, { ...options, keysSent: false }).failures).toEqual([]);
+  });
+
+  it('unacknowledged writes are indeterminate, not failures; unreadable ones are unknown', () => {
+    const v = classifyLedger([entry(1), entry(2, 'b')], new Map([['b', 'unknown']]), undefined, options);
+    expect(v.counts).toMatchObject({ unacknowledged: 1, unknown: 1 });
+    expect(v.failures).toEqual([]);
+    expect(v.lines.at(-1)).toBe('listing failed: duplicates could not be counted');
+  });
+});

@@ -1,0 +1,206 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { getContainerRuntimeClient } from 'testcontainers';
+import { describe, expect, it } from 'vitest';
+import { readCertification } from '../../src/certify/index.ts';
+import { readCheckResults } from '../../src/core/results.ts';
+import { LABELS } from '../../src/stack/labels.ts';
+import { readStackHandle } from '../../src/stack/stack-handle.ts';
+import { ToxiproxyApi } from '../../src/stack/toxiproxy-api.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const MAIN = join(ROOT, 'src/cli/main.ts');
+
+/** The reference config with its reports in a temp folder (and optionally other chaos experiments). */
+async function referenceProject(experimentsDir?: string): Promise<{ dir: string; reports: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'readiness-chaos-'));
+  const reports = join(dir, 'reports');
+  const chaos = experimentsDir
+    ? `chaos: { ...base.chaos, experimentsDir: ${JSON.stringify(experimentsDir)}, shuffle: false },`
+    : '';
+  await writeFile(
+    join(dir, 'readiness.config.ts'),
+    `import base from ${JSON.stringify(join(ROOT, 'readiness.config.ts'))};
+export default { ...base, ${chaos} reportsDir: ${JSON.stringify(reports)}, suitesDir: ${JSON.stringify(join(ROOT, 'suites'))} };\n`,
+  );
+  return { dir, reports };
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(
+  dir: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  onStderr?: (text: string, interrupt: () => void) => void,
+): Promise<Run> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd: dir, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      onStderr?.(stderr, () => child.kill('SIGINT'));
+    });
+    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
+async function leftovers(runId: string): Promise<number> {
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
+  const [containers, networks] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+  ]);
+  return containers.length + networks.length;
+}
+
+async function onlyRun(reports: string): Promise<string> {
+  const runs = (await readdir(reports)).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n));
+  expect(runs).toHaveLength(1);
+  return runs[0]!;
+}
+
+const EXPERIMENTS = [
+  'orders-kill',
+  'payments-flaky',
+  'payments-unresponsive',
+  'postgres-down',
+  'postgres-latency',
+  'postgres-restart',
+  'postgres-unresponsive',
+  'redis-down',
+  'reset-during-writes',
+];
+
+/** Each planted defect, the experiment check that must fail for it, and the remediation it must carry. */
+const DEFECTS: readonly { defect: string; check: RegExp; remediation: RegExp }[] = [
+  {
+    defect: 'no-timeout',
+    check: /^chaos\.postgres-unresponsive\.during\.every-request-answers-within-2-s-503-is-fine-a-hang-is-not$/,
+    remediation: /Bound every database call/,
+  },
+  {
+    defect: 'no-breaker',
+    check: /^chaos\.payments-unresponsive\.during\.breaker-open-orders-answer-pending-payment-within-200-ms$/,
+    remediation: /circuit breaker/,
+  },
+  {
+    defect: 'no-retry',
+    check: /^chaos\.payments-flaky\.during\.retries-keep/,
+    remediation: /Retry failed payments attempts/,
+  },
+  {
+    defect: 'no-idempotency',
+    check: /^chaos\.reset-during-writes\.ledger$/,
+    remediation: /Idempotency-Key with the record/,
+  },
+  {
+    defect: 'no-redis-fallback',
+    check: /^chaos\.redis-down\.during\.orders-list-keeps-answering-200$/,
+    remediation: /in-process rate limiter/,
+  },
+  // Every experiment that cuts Postgres connections catches it: the first of them in the seeded
+  // order fails its recovery, and the stack stays broken for the others.
+  {
+    defect: 'no-reconnect',
+    check: /^chaos\.postgres-(restart|down|unresponsive)\.recovery$/,
+    remediation: /[Rr]econnect|connection pool that discards/,
+  },
+  { defect: 'lossy-writes', check: /^chaos\.orders-kill\.ledger$/, remediation: /only once it is committed/ },
+];
+
+describe('chaos stage on the reference stack', () => {
+  it('healthy: exit 0, chaos passed, every experiment proved its fault took effect, nothing left running', async () => {
+    const { dir, reports } = await referenceProject();
+    const run = await cli(dir, ['certify', '--stages', 'chaos'], { FRAGILE: '' });
+    expect(run.code, run.stderr).toBe(0);
+    const runId = await onlyRun(reports);
+    const cert = await readCertification(join(reports, runId, 'certification.json'));
+    expect(cert.stages.chaos.status).toBe('passed');
+    expect(cert.stages.chaos.passRate).toBe(1);
+    const { checks } = await readCheckResults(join(reports, runId, 'allure-results'));
+    const effects = checks.filter((c) => c.id.endsWith('.fault-effect'));
+    expect(effects.map((c) => c.id.split('.')[1]).sort()).toEqual(EXPERIMENTS);
+    for (const effect of effects) expect(effect.status, `${effect.id}: ${effect.message}`).toBe('passed');
+    const recovery = checks.find((c) => c.id === 'chaos.postgres-down.recovery');
+    expect(recovery?.metrics.map((m) => m.name)).toContain('time_to_recover_ms');
+    expect(effects.find((c) => c.id === 'chaos.postgres-down.fault-effect')?.metrics.map((m) => m.name)).toContain(
+      'time_to_detect_ms',
+    );
+    expect(checks.find((c) => c.id === 'chaos.orders-kill.ledger')?.message).toMatch(/0 lost, 0 duplicated/);
+    expect(effects[0]?.parameters['replay']).toMatch(/^readiness drill [a-z-]+ --seed \d+$/);
+    expect(await leftovers(runId)).toBe(0);
+  });
+
+  for (const { defect, check, remediation } of DEFECTS) {
+    it(`FRAGILE=${defect}: exit 1, ${check.source} failed with a remediation, nothing left running`, async () => {
+      const { dir, reports } = await referenceProject();
+      const run = await cli(dir, ['certify', '--stages', 'chaos'], { FRAGILE: defect });
+      expect(run.code, run.stderr).toBe(1);
+      const runId = await onlyRun(reports);
+      const cert = await readCertification(join(reports, runId, 'certification.json'));
+      expect(cert.verdict).toBe('NOT_CERTIFIED');
+      expect(cert.stages.chaos.status).toBe('failed');
+      const failure = cert.criticalFailures.find((f) => check.test(f.check));
+      expect(failure, cert.criticalFailures.map((f) => `${f.check}: ${f.message}`).join('\n')).toBeDefined();
+      expect(failure?.remediation).toMatch(remediation);
+      const { checks } = await readCheckResults(join(reports, runId, 'allure-results'));
+      expect(checks.find((c) => check.test(c.id))?.status).toBe('failed');
+      expect(await leftovers(runId)).toBe(0);
+    });
+  }
+});
+
+describe('readiness drill on a stack left running by readiness up', () => {
+  it('reports a fault the probed route never crosses as broken, and Ctrl-C leaves no toxic or paused container', async () => {
+    const { dir, reports } = await referenceProject(join(ROOT, 'test/fixtures/chaos/experiments'));
+    const up = await cli(dir, ['up'], { FRAGILE: '' });
+    expect(up.code, up.stderr).toBe(0);
+    const handle = await readStackHandle(join(reports, 'stack-handle.json'));
+    try {
+      const broken = await cli(dir, ['drill', 'no-traffic-link', '--seed', '5'], {});
+      expect(broken.code, broken.stderr).toBe(3);
+      expect(broken.stdout).toMatch(/BROKEN\s+chaos\.no-traffic-link\.fault-effect/);
+      expect(broken.stdout).toMatch(/The fault did not take effect: the system shows no effect/);
+      expect(broken.stdout).toMatch(/SKIPPED\s+chaos\.no-traffic-link\.during\.liveness-stays-200/);
+      expect(broken.stdout).toContain('replay: readiness drill no-traffic-link --seed 5');
+
+      const api = new ToxiproxyApi(handle.toxiproxy!.apiUrl);
+      const docker = (await getContainerRuntimeClient()).container.dockerode;
+      for (const id of ['interrupt-pause', 'interrupt-toxic']) {
+        let sent = false;
+        const run = await cli(dir, ['drill', id], {}, (text, interrupt) => {
+          if (!sent && text.includes(`PASSED  chaos.${id}.fault-effect`)) {
+            sent = true;
+            setTimeout(interrupt, 300);
+          }
+        });
+        expect(sent, run.stderr).toBe(true);
+        expect(run.code, run.stderr).toBe(130);
+        const proxies = await api.listProxies();
+        for (const [name, proxy] of Object.entries(proxies)) {
+          expect(proxy.toxics, `toxics left on ${name}`).toEqual([]);
+          expect(proxy.enabled, `${name} left disabled`).toBe(true);
+        }
+        for (const service of Object.values(handle.services)) {
+          const state = await docker.getContainer(service.containerId).inspect();
+          expect(state.State.Paused, `${service.containerName} left paused`).toBe(false);
+          expect(state.State.Running, `${service.containerName} left stopped`).toBe(true);
+        }
+      }
+    } finally {
+      const down = await cli(dir, ['down'], {});
+      expect(down.code, down.stderr).toBe(0);
+    }
+    expect(await leftovers(handle.runId)).toBe(0);
+  });
+});
