@@ -4,6 +4,8 @@ import type { ExitCode } from '../core/errors.ts';
 import type { Reporter } from '../core/reporter.ts';
 import { ensureChromium } from '../provision/chromium.ts';
 import { provision } from '../provision/provision.ts';
+import { ensurePythonVenv } from '../provision/python-venv.ts';
+import { SECURITY_REQUIREMENTS } from '../security/scanner-checks.ts';
 import type { ResolvedImage } from '../provision/images.ts';
 import { stackImageRefs } from '../stack/stack-provider.ts';
 
@@ -68,6 +70,14 @@ export async function provisionCommand(options: {
   for (const [ref, image] of Object.entries(result.images)) options.out(`  ${ref.padEnd(36)} -> ${describe(image)}`);
   // The certificate PDF (certify) and the certificate page tests (test) need Debian's headless Chromium.
   options.out(`chromium ${await ensureChromium({ install: mayInstall(), reporter: options.reporter })}`);
+  // schemathesis' venv (~30 s once per machine) before the first security stage needs it.
+  if (options.config.stages.includes('security') && options.config.security?.schemathesis.enabled) {
+    const venv = await ensurePythonVenv(
+      { name: 'security', requirementsFile: SECURITY_REQUIREMENTS },
+      { reporter: options.reporter },
+    );
+    options.out(`security venv ${venv.dir}`);
+  }
   return Object.values(result.images).some((i) => i.kind === 'unavailable') ? EXIT.harness : EXIT.certified;
 }
 

@@ -1,0 +1,60 @@
+import { createHmac, randomBytes } from 'node:crypto';
+
+export type JwtPart = Record<string, unknown>;
+
+export interface DecodedJwt {
+  readonly header: JwtPart;
+  readonly payload: JwtPart;
+  readonly signature: string;
+}
+
+const encode = (part: JwtPart): string => Buffer.from(JSON.stringify(part)).toString('base64url');
+
+function decodePart(text: string, what: string): JwtPart {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch (error) {
+    throw new Error(`JWT ${what} is not base64url JSON`, { cause: error });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`JWT ${what} is not an object`);
+  return value as JwtPart;
+}
+
+/** Splits a compact JWS without verifying it. */
+export function decodeJwt(token: string): DecodedJwt {
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new Error(`not a compact JWT (${parts.length} parts)`);
+  const [header = '', payload = '', signature = ''] = parts;
+  return { header: decodePart(header, 'header'), payload: decodePart(payload, 'payload'), signature };
+}
+
+/** An HS256 JWS of the given header and payload. */
+export function signHs256(header: JwtPart, payload: JwtPart, key: string | Uint8Array): string {
+  const input = `${encode({ ...header, alg: 'HS256' })}.${encode(payload)}`;
+  return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`;
+}
+
+/** The same header and payload with a signature made with a key the service does not know. */
+export function forgeSignature(token: string): string {
+  const { header, payload } = decodeJwt(token);
+  return signHs256(header, payload, randomBytes(32));
+}
+
+/** `alg: none` with the original claims and an empty signature (RFC 7519 unsecured JWT). */
+export function unsecuredJwt(token: string): string {
+  const { header, payload } = decodeJwt(token);
+  return `${encode({ ...header, alg: 'none' })}.${encode(payload)}.`;
+}
+
+/** A correctly signed copy of a token's claims with some claims replaced (`undefined` removes one). */
+export function resign(token: string, key: string, changes: Readonly<Record<string, unknown>>): string {
+  const { header, payload } = decodeJwt(token);
+  const next: JwtPart = { ...payload };
+  for (const [claim, value] of Object.entries(changes)) {
+    if (value === undefined) Reflect.deleteProperty(next, claim);
+    else next[claim] = value;
+  }
+  return signHs256(header, next, key);
+}

@@ -1,0 +1,8 @@
+import { defineSuite } from '../../src/runner/index.ts';
+import { runSecurityStage } from '../../src/security/index.ts';
+
+export default defineSuite({
+  stage: 'security',
+  name: 'Security: native checks of the HTTP surface, schemathesis and ZAP under one policy',
+  run: runSecurityStage,
+});

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Ajv } from 'ajv';
+import formats from 'ajv-formats';
+import { getContainerRuntimeClient } from 'testcontainers';
+import { describe, expect, it } from 'vitest';
+import { readCertification } from '../../src/certify/index.ts';
+import { readCheckResults } from '../../src/core/results.ts';
+import { LABELS } from '../../src/stack/labels.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+/** The OASIS SARIF 2.1.0 schema as an npm package ships it (a devDependency), not a vendored copy. */
+const SARIF_SCHEMA = 'node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json';
+const MAIN = join(ROOT, 'src/cli/main.ts');
+
+/** The reference config (its security stage enabled by fixtures/readiness/security.ts), reports in a temp folder. */
+async function referenceProject(): Promise<{ dir: string; reports: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'readiness-security-'));
+  const reports = join(dir, 'reports');
+  await writeFile(
+    join(dir, 'readiness.config.ts'),
+    `import base from ${JSON.stringify(join(ROOT, 'readiness.config.ts'))};
+export default { ...base, reportsDir: ${JSON.stringify(reports)}, suitesDir: ${JSON.stringify(join(ROOT, 'suites'))} };\n`,
+  );
+  return { dir, reports };
+}
+
+/** `readiness certify --stages security` with FRAGILE set; resolves with the exit code and the run folder. */
+async function certifySecurity(fragile: string): Promise<{ code: number | null; stderr: string; runDir: string }> {
+  const { dir, reports } = await referenceProject();
+  const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((done) => {
+    const child = spawn(process.execPath, [MAIN, 'certify', '--stages', 'security'], {
+      cwd: dir,
+      env: { ...process.env, FRAGILE: fragile },
+    });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.stdout.resume();
+    child.on('close', (exit) => done({ code: exit, stderr: err }));
+  });
+  const runs = (await readdir(reports)).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n));
+  expect(runs).toHaveLength(1);
+  return { code, stderr, runDir: join(reports, runs[0]!) };
+}
+
+async function leftovers(runId: string): Promise<number> {
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
+  const [containers, networks] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+  ]);
+  return containers.length + networks.length;
+}
+
+async function validateSarif(file: string): Promise<unknown[]> {
+  const schema = JSON.parse(await readFile(join(ROOT, SARIF_SCHEMA), 'utf8')) as Record<string, unknown>;
+  const { $schema: _draft, id, ...rest } = schema;
+  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false }); // rtm.5 has a pattern that is invalid in unicode mode
+  formats.default(ajv);
+  const validate = ajv.compile({ ...rest, $id: String(id) });
+  return validate(JSON.parse(await readFile(file, 'utf8'))) ? [] : (validate.errors ?? []);
+}
+
+describe('readiness certify --stages security on the reference stack', () => {
+  it('healthy: the security stage passes, ZAP is skipped with its reason, the SARIF file validates', async () => {
+    const run = await certifySecurity('');
+    const cert = await readCertification(join(run.runDir, 'certification.json'));
+    const { checks } = await readCheckResults(join(run.runDir, 'allure-results'));
+    const security = checks.filter((c) => c.stage === 'security');
+    const notPassed = security
+      .filter((c) => c.status !== 'passed')
+      .map((c) => `${c.id}: ${c.status} ${c.message ?? ''}`);
+    expect(notPassed).toEqual([
+      expect.stringMatching(/^security\.scanner\.zap: skipped the ZAP image .* cannot be had/),
+    ]);
+    expect(cert.stages.security.status).toBe('passed');
+    expect(cert.stages.security.passRate).toBe(1);
+    expect(security.length).toBeGreaterThanOrEqual(25);
+    expect(run.code, run.stderr.slice(-3000)).toBe(0);
+    expect(await validateSarif(join(run.runDir, 'security.sarif'))).toEqual([]);
+    expect(await leftovers(cert.runId)).toBe(0);
+  });
+
+  const defects = [
+    { fragile: 'weak-jwt', check: 'security.authn.tampered-signature', message: /forged signature accepted/ },
+    { fragile: 'bola', check: 'security.authz.object-level.order', message: /bob read alice's order/ },
+    { fragile: 'no-ratelimit', check: 'security.ratelimit.burst', message: /no 429 after 110 requests/ },
+    { fragile: 'leaky-errors', check: 'security.errors.malformed-json', message: /leaks a "stack" field/ },
+    { fragile: 'no-headers', check: 'security.headers.required', message: /missing Content-Security-Policy/ },
+  ] as const;
+
+  for (const defect of defects) {
+    it(`FRAGILE=${defect.fragile}: the stage fails naming ${defect.check}, with a remediation`, async () => {
+      const run = await certifySecurity(defect.fragile);
+      expect(run.code, run.stderr.slice(-3000)).toBe(1);
+      const cert = await readCertification(join(run.runDir, 'certification.json'));
+      expect(cert.verdict).toBe('NOT_CERTIFIED');
+      expect(cert.stages.security.status).toBe('failed');
+      const failure = cert.criticalFailures.find((f) => f.check === defect.check);
+      expect(failure?.message).toMatch(defect.message);
+      expect(failure?.remediation.length).toBeGreaterThan(20);
+      expect(await leftovers(cert.runId)).toBe(0);
+    });
+  }
+});
