@@ -138,6 +138,10 @@ describe('contract stage on the reference stack (certify --stages contract)', ()
   services: { payments: base.services.payments },
   links: [],
   boot: { readinessTruth: [] },
+  // Other stages' settings name services this trimmed stack does not have.
+  chaos: undefined,
+  security: undefined,
+  load: undefined,
   contract: { ...base.contract, pactDir: ${JSON.stringify(join(empty, 'pacts'))}, providers: { payments: base.contract.providers.payments } }`);
     const run = await certify(dir, { FRAGILE: '' });
     // No check failed and every blocking reason is missing evidence: NOT_CERTIFIED with exit 3.
