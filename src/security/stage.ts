@@ -41,7 +41,8 @@ export async function runSecurityStage(suite: SuiteContext): Promise<void> {
     );
     return;
   }
-  const baseUrl = serviceUrl(suite.handle, config.target.service, config.target.port);
+  // Refused before any request unless it is loopback, the run's own container or in allowTargets.
+  const baseUrl = suite.assertTarget(serviceUrl(suite.handle, config.target.service, config.target.port)).origin;
   const http = new SecurityHttp({
     baseUrl,
     correlationHeader: config.correlationHeader,
