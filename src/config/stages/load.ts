@@ -1,10 +1,309 @@
 import { z } from 'zod';
 import type { RefinementCtx } from './refine-context.ts';
 
+/** k6's built-in metrics and their types (https://grafana.com/docs/k6/latest/using-k6/metrics/reference/). */
+export const K6_BUILTIN_METRICS = {
+  checks: 'rate',
+  data_received: 'counter',
+  data_sent: 'counter',
+  dropped_iterations: 'counter',
+  iteration_duration: 'trend',
+  iterations: 'counter',
+  vus: 'gauge',
+  vus_max: 'gauge',
+  http_req_blocked: 'trend',
+  http_req_connecting: 'trend',
+  http_req_duration: 'trend',
+  http_req_failed: 'rate',
+  http_req_receiving: 'trend',
+  http_req_sending: 'trend',
+  http_req_tls_handshaking: 'trend',
+  http_req_waiting: 'trend',
+  http_reqs: 'counter',
+} as const;
+
+export const K6_METRIC_TYPES = ['trend', 'rate', 'counter', 'gauge'] as const;
+export type K6MetricType = (typeof K6_METRIC_TYPES)[number];
+
+/** Aggregations k6 accepts in a threshold, per metric type. */
+const AGGREGATIONS: Record<K6MetricType, RegExp> = {
+  trend: /^(avg|min|max|med|p\(\d+(\.\d+)?\))$/,
+  rate: /^rate$/,
+  counter: /^(count|rate)$/,
+  gauge: /^value$/,
+};
+
+/** `metric` or `metric{tag:value,...}`. */
+const SELECTOR = /^([A-Za-z_][A-Za-z0-9_]*)(\{[A-Za-z0-9_-]+:[^{},]+(,[A-Za-z0-9_-]+:[^{},]+)*\})?$/;
+const EXPRESSION = /^\s*([a-z]+(?:\(\d+(?:\.\d+)?\))?)\s*(<=|>=|<|>|===|==|!=)\s*-?\d+(\.\d+)?\s*$/;
+
+const ms = z.number().int().positive();
+const ratio = z.number().min(0).max(1);
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and -');
+
+/** Service-level objectives; each becomes a k6 threshold (per phase when the scenario has phases). */
+const sloSchema = z.strictObject({
+  p95Ms: ms.optional(),
+  p99Ms: ms.optional(),
+  /** Highest share of failed requests (`http_req_failed`), 0..1. */
+  maxErrorRate: ratio.optional(),
+  /** Lowest share of passed k6 `check()`s, 0..1. */
+  minCheckRate: ratio.optional(),
+});
+export type LoadSlo = z.infer<typeof sloSchema>;
+
+/** Extra thresholds exactly as k6 takes them: `{ 'http_req_duration{name:list}': ['p(95)<200'] }`. */
+const thresholdsSchema = z.record(z.string(), z.array(z.string().min(1)).min(1));
+
+const rateStage = z.strictObject({ target: z.number().int().min(0), durationSec: z.number().int().positive() });
+
+const faultSchema = z.strictObject({
+  kind: z.literal('latency'),
+  link: z.string().min(1),
+  latencyMs: ms,
+  jitterMs: z.number().int().min(0).default(0),
+  stream: z.enum(['upstream', 'downstream']).default('downstream'),
+});
+export type LoadFault = z.infer<typeof faultSchema>;
+
+const phaseSchema = z.strictObject({
+  name: id,
+  durationSec: z.number().int().positive(),
+  /** The fault is on during this phase only. */
+  fault: z.boolean().default(false),
+  /** Replaces the scenario's SLO for this phase (not merged: a fault phase may bound latency only). */
+  slo: sloSchema.optional(),
+});
+
+const scenarioSchema = z.strictObject({
+  id,
+  /** k6 script, relative to the config file; default `load.script`. */
+  script: z.string().min(1).optional(),
+  /** The script's exported function each iteration runs. */
+  exec: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .default('default'),
+  /** Constant arrival rate (iterations per second) for `durationSec`, or `stages` for a ramping arrival rate. */
+  ratePerSec: z.number().int().positive().optional(),
+  durationSec: z.number().int().positive().optional(),
+  startRatePerSec: z.number().int().min(0).default(0),
+  stages: z.array(rateStage).min(1).optional(),
+  /** Baseline, fault and recovery windows: the constant rate runs through each, requests tagged `phase:<name>`. */
+  phases: z.array(phaseSchema).min(1).optional(),
+  fault: faultSchema.optional(),
+  preAllocatedVUs: z.number().int().positive().default(20),
+  maxVUs: z.number().int().positive().default(100),
+  /** Overrides of `load.slo` for this scenario. */
+  slo: sloSchema.optional(),
+  thresholds: thresholdsSchema.default({}),
+  /** Fails the scenario when a service's memory grows faster than this (MB/min, least squares over the second half of the samples). */
+  maxMemorySlopeMbPerMin: z.record(z.string(), z.number().positive()).default({}),
+  severity: z.enum(['blocker', 'critical', 'normal', 'minor', 'trivial']).default('critical'),
+});
+export type LoadScenario = z.infer<typeof scenarioSchema>;
+
 /** Config of the `load` stage (`load: {...}` in readiness.config.ts). */
-export const loadConfigSchema = z.strictObject({});
+export const loadConfigSchema = z.strictObject({
+  k6: z
+    .strictObject({
+      module: z.string().default('go.k6.io/k6'),
+      version: z
+        .string()
+        .regex(/^v\d+\.\d+\.\d+$/, 'a pinned release tag such as v1.8.1')
+        .default('v1.8.1'),
+      /** A k6 binary to use instead of building the pinned one. */
+      binary: z.string().optional(),
+    })
+    .default({ module: 'go.k6.io/k6', version: 'v1.8.1' }),
+  /** Default script of every scenario, relative to the config file. */
+  script: z.string().min(1),
+  /** The service and port the script targets: `BASE_URL` in the script's env. */
+  target: z.strictObject({ service: z.string().min(1), port: z.number().int().positive() }),
+  /** Extra env for the script (credentials, knobs); values are redacted from artifacts when listed in `secrets`. */
+  env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
+  /** Metrics the scripts declare (`new Trend('x')`), so thresholds on them are known: name -> type. */
+  customMetrics: z.record(z.string(), z.enum(K6_METRIC_TYPES)).default({}),
+  slo: sloSchema.default({}),
+  scenarios: z.array(scenarioSchema).min(1),
+  /** Capacity knee probe: ramping arrival rate; the highest rate whose window still met `load.slo`. */
+  knee: z
+    .strictObject({
+      exec: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+        .default('default'),
+      script: z.string().min(1).optional(),
+      fromRatePerSec: z.number().int().positive(),
+      toRatePerSec: z.number().int().positive(),
+      durationSec: z.number().int().positive().max(120),
+      /** Width of the windows the SLO is judged on. */
+      windowSec: z.number().int().positive().default(3),
+      /** When set, a knee below this rate fails; otherwise the knee is informational. */
+      floorRatePerSec: z.number().positive().optional(),
+      maxVUs: z.number().int().positive().default(200),
+    })
+    .optional(),
+  /** Docker stats sampling of the services during each scenario. */
+  resources: z
+    .strictObject({ sampleIntervalMs: ms.default(1_000), services: z.array(z.string()).optional() })
+    .default({ sampleIntervalMs: 1_000 }),
+});
+export type LoadConfig = z.infer<typeof loadConfigSchema>;
+
+/** Metric type of a threshold's metric, or undefined when neither k6 nor `customMetrics` defines it. */
+export function metricTypeOf(metric: string, custom: Readonly<Record<string, K6MetricType>>): K6MetricType | undefined {
+  return (K6_BUILTIN_METRICS as Record<string, K6MetricType>)[metric] ?? custom[metric];
+}
+
+/** Problems with one threshold (selector + expressions): an unknown metric, a bad tag filter, an aggregation the type lacks. */
+export function thresholdProblems(
+  selector: string,
+  expressions: readonly string[],
+  custom: Readonly<Record<string, K6MetricType>>,
+): string[] {
+  const match = SELECTOR.exec(selector);
+  if (!match) return [`"${selector}" is not a k6 metric selector (metric or metric{tag:value})`];
+  const metric = match[1] ?? '';
+  const type = metricTypeOf(metric, custom);
+  if (type === undefined) {
+    const known = [...Object.keys(K6_BUILTIN_METRICS), ...Object.keys(custom)].sort();
+    return [
+      `"${metric}" is not a metric k6 or the scripts define (k6 would ignore this threshold); known: ${known.join(', ')}; declare script metrics in load.customMetrics`,
+    ];
+  }
+  const problems: string[] = [];
+  for (const expression of expressions) {
+    const parsed = EXPRESSION.exec(expression);
+    if (!parsed) {
+      problems.push(`"${expression}" is not a threshold expression such as p(95)<200`);
+      continue;
+    }
+    const aggregation = parsed[1] ?? '';
+    if (!AGGREGATIONS[type].test(aggregation)) {
+      problems.push(`"${expression}": ${metric} is a ${type}, which has no "${aggregation}"`);
+    }
+  }
+  return problems;
+}
 
 /** Cross-checks against the rest of the config (services, links); add issues with paths under `load`. */
-export function refineLoad(_config: RefinementCtx['config'], _ctx: RefinementCtx['ctx']): void {
-  // Nothing to cross-check yet.
+export function refineLoad(
+  config: RefinementCtx['config'] & { readonly load?: LoadConfig | undefined },
+  ctx: RefinementCtx['ctx'],
+): void {
+  const load = config.load;
+  if (!load) {
+    if (config.stages.includes('load'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['load'],
+        message: 'is required when "load" is in stages (script, target, scenarios)',
+      });
+    return;
+  }
+  const target = config.services[load.target.service];
+  if (!target) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['load', 'target', 'service'],
+      message: `names unknown service "${load.target.service}"`,
+    });
+  } else if (!target.ports.includes(load.target.port)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['load', 'target', 'port'],
+      message: `port ${load.target.port} is not in services.${load.target.service}.ports`,
+    });
+  }
+  for (const name of Object.keys(load.customMetrics)) {
+    if (name in K6_BUILTIN_METRICS)
+      ctx.addIssue({ code: 'custom', path: ['load', 'customMetrics', name], message: 'is a k6 built-in metric' });
+  }
+  const linkNames = new Set(config.links.map((l) => l.name ?? l.service));
+  const seen = new Set<string>();
+  load.scenarios.forEach((scenario, i) => {
+    const at = (...rest: (string | number)[]): (string | number)[] => ['load', 'scenarios', i, ...rest];
+    if (seen.has(scenario.id))
+      ctx.addIssue({ code: 'custom', path: at('id'), message: `duplicate scenario "${scenario.id}"` });
+    seen.add(scenario.id);
+    const constant = scenario.ratePerSec !== undefined;
+    if (constant === (scenario.stages !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at(),
+        message: 'needs exactly one of ratePerSec (constant) or stages (ramping)',
+      });
+    }
+    if (constant && scenario.durationSec === undefined && scenario.phases === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('durationSec'),
+        message: 'is required with ratePerSec (or give phases)',
+      });
+    }
+    if (scenario.phases !== undefined) {
+      if (!constant)
+        ctx.addIssue({
+          code: 'custom',
+          path: at('phases'),
+          message: 'need ratePerSec (phases run at a constant rate)',
+        });
+      if (scenario.durationSec !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: at('durationSec'),
+          message: 'conflicts with phases (their durations add up)',
+        });
+      const faulty = scenario.phases.filter((p) => p.fault).length;
+      if (scenario.fault && faulty !== 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: at('phases'),
+          message: `mark exactly one phase fault: true (found ${faulty})`,
+        });
+      if (!scenario.fault && faulty > 0)
+        ctx.addIssue({ code: 'custom', path: at('fault'), message: 'is required when a phase has fault: true' });
+      const names = scenario.phases.map((p) => p.name);
+      if (new Set(names).size !== names.length)
+        ctx.addIssue({ code: 'custom', path: at('phases'), message: 'phase names must be unique' });
+    } else if (scenario.fault) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('fault'),
+        message: 'needs phases (the fault is on during the phase marked fault: true)',
+      });
+    }
+    if (scenario.fault && !linkNames.has(scenario.fault.link)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('fault', 'link'),
+        message: `names unknown link "${scenario.fault.link}" (known: ${[...linkNames].join(', ') || 'none'})`,
+      });
+    }
+    for (const [selector, expressions] of Object.entries(scenario.thresholds)) {
+      for (const problem of thresholdProblems(selector, expressions, load.customMetrics)) {
+        ctx.addIssue({ code: 'custom', path: at('thresholds', selector), message: problem });
+      }
+    }
+    for (const service of Object.keys(scenario.maxMemorySlopeMbPerMin)) {
+      if (!(service in config.services))
+        ctx.addIssue({
+          code: 'custom',
+          path: at('maxMemorySlopeMbPerMin', service),
+          message: `names unknown service "${service}"`,
+        });
+    }
+  });
+  if (load.knee && load.knee.toRatePerSec <= load.knee.fromRatePerSec) {
+    ctx.addIssue({ code: 'custom', path: ['load', 'knee', 'toRatePerSec'], message: 'must be above fromRatePerSec' });
+  }
+  for (const [i, service] of (load.resources.services ?? []).entries()) {
+    if (!(service in config.services))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['load', 'resources', 'services', i],
+        message: `names unknown service "${service}"`,
+      });
+  }
 }

@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../core/errors.ts';
+import { resolveConfig } from '../load-config.ts';
+import { thresholdProblems } from './load.ts';
+
+const FILE = join(process.cwd(), 'readiness.config.ts');
+
+const base = {
+  name: 'shop',
+  stages: ['boot', 'load'],
+  services: { db: { image: 'postgres:16', ports: [5432] }, api: { image: 'api:1', ports: [8080] } },
+  links: [{ service: 'db', port: 5432 }],
+};
+
+const load = {
+  script: 'scenarios/load/mix.js',
+  target: { service: 'api', port: 8080 },
+  slo: { p95Ms: 200, maxErrorRate: 0.01 },
+  scenarios: [{ id: 'baseline', ratePerSec: 10, durationSec: 5 }],
+};
+
+function problems(config: unknown): string[] {
+  try {
+    resolveConfig(config, FILE);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+describe('load config', () => {
+  it('accepts a minimal stage and fills the pinned k6', () => {
+    const resolved = resolveConfig({ ...base, load }, FILE);
+    expect(resolved.load?.k6.version).toBe('v1.8.1');
+    expect(resolved.load?.scenarios[0]?.preAllocatedVUs).toBe(20);
+  });
+
+  it('names the missing load section when the stage is enabled', () => {
+    expect(problems(base).join('\n')).toMatch(/readiness\.config\.ts: load .*required/);
+  });
+
+  it('rejects a misspelled threshold metric that k6 would silently ignore', () => {
+    const found = problems({
+      ...base,
+      load: {
+        ...load,
+        scenarios: [{ ...load.scenarios[0], thresholds: { 'http_req_duraton{name:list}': ['p(95)<200'] } }],
+      },
+    });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain('load.scenarios[0].thresholds.http_req_duraton{name:list}');
+    expect(found[0]).toContain('"http_req_duraton" is not a metric k6 or the scripts define');
+  });
+
+  it('accepts a threshold on a declared custom metric, rejects an aggregation its type lacks', () => {
+    expect(thresholdProblems('orders_created', ['count>10'], { orders_created: 'counter' })).toEqual([]);
+    expect(thresholdProblems('http_req_failed', ['p(95)<0.1'], {})[0]).toMatch(/is a rate, which has no "p\(95\)"/);
+    expect(thresholdProblems('http_req_duration', ['p95 < 200'], {})[0]).toMatch(/not a threshold expression/);
+  });
+
+  it('cross-checks phases, the fault link and the target', () => {
+    const found = problems({
+      ...base,
+      load: {
+        ...load,
+        target: { service: 'api', port: 9999 },
+        scenarios: [
+          {
+            id: 'fault-phase',
+            ratePerSec: 5,
+            fault: { kind: 'latency', link: 'redis', latencyMs: 300 },
+            phases: [
+              { name: 'baseline', durationSec: 3 },
+              { name: 'fault', durationSec: 3 },
+            ],
+          },
+        ],
+      },
+    });
+    expect(found.join('\n')).toContain('load.target.port port 9999 is not in services.api.ports');
+    expect(found.join('\n')).toContain('load.scenarios[0].phases mark exactly one phase fault: true (found 0)');
+    expect(found.join('\n')).toContain('load.scenarios[0].fault.link names unknown link "redis"');
+  });
+});

@@ -1,0 +1,11 @@
+export { K6_THRESHOLDS_FAILED, runK6 } from './run-k6.ts';
+export type { K6RunOutcome, PhaseHook, RunK6Options } from './run-k6.ts';
+export { buildK6Options, buildKneeOptions, phaseWindows, plannedSeconds, sloThresholds } from './k6-options.ts';
+export type { K6Options, PhaseWindow } from './k6-options.ts';
+export { parseK6Summary, parseSelector, readK6Summary } from './k6-summary.ts';
+export type { K6Summary, ThresholdResult } from './k6-summary.ts';
+export { kneeFromSamples, readKneeSamples } from './knee.ts';
+export type { KneeResult, KneeWindow } from './knee.ts';
+export { ResourceSampler, memorySlopeMbPerMin, readDockerStats } from './resources.ts';
+export type { ResourceSample, ResourceSeries } from './resources.ts';
+export { ensureK6, groupMetrics, runLoadStage, thresholdCheckId, toxiproxyPhaseHook } from './load-stage.ts';

@@ -1,0 +1,482 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { LoadConfig, LoadFault, LoadScenario, LoadSlo } from '../config/stages/load.ts';
+import type { Evidence, Metric } from '../core/check-result.ts';
+import { ensureGoTool } from '../provision/go-tool.ts';
+import { runCheck } from '../runner/suite.ts';
+import type { CheckOutcome, SuiteContext } from '../runner/suite.ts';
+import { serviceUrl } from '../stack/stack-handle.ts';
+import { ToxiproxyApi } from '../stack/toxiproxy-api.ts';
+import { buildK6Options, isExportOnly, buildKneeOptions, phaseWindows, plannedSeconds } from './k6-options.ts';
+import type { PhaseWindow } from './k6-options.ts';
+import { parseSelector, readK6Summary } from './k6-summary.ts';
+import type { K6Summary, ThresholdResult } from './k6-summary.ts';
+import { kneeFromSamples, readKneeSamples } from './knee.ts';
+import { ResourceSampler, memorySlopeMbPerMin } from './resources.ts';
+import type { ResourceSeries } from './resources.ts';
+import { runK6 } from './run-k6.ts';
+import type { K6RunOutcome, PhaseHook } from './run-k6.ts';
+
+/** Time k6 may spend beyond the planned load: start, `setup()` (sign-ups wait out rate limits), graceful stop. */
+const K6_OVERHEAD_MS = 90_000;
+
+/** The k6 binary: the configured one, or the pinned release built once with `go install`. */
+export async function ensureK6(config: LoadConfig, context: Pick<SuiteContext, 'reporter'>): Promise<string> {
+  if (config.k6.binary) return config.k6.binary;
+  return ensureGoTool(
+    { name: 'k6', module: config.k6.module, version: config.k6.version },
+    { reporter: context.reporter },
+  );
+}
+
+const slug = (text: string): string =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z0-9._:-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+
+/** `load.<scenario>.<metric>[.<tag>-<value>].<aggregation>`, e.g. `load.fault-phase.http_req_duration.phase-fault.p95`. */
+export function thresholdCheckId(scenario: string, t: ThresholdResult): string {
+  const tags = Object.entries(t.tags)
+    .filter(([k, v]) => !(k === 'scenario' && v === scenario))
+    .map(([k, v]) => `${k}-${v}`);
+  const aggregation = t.aggregation.replace(/[()]/g, '');
+  const op = /(<=|>=|<|>|===|==|!=)/.exec(t.expression)?.[1];
+  const suffix = op === '>' || op === '>=' ? `${aggregation}-min` : aggregation;
+  return slug(['load', scenario, t.metric, ...tags, suffix].join('.'));
+}
+
+/** p95/p99/rps/error rate/check rate of one filter (`{phase:fault}`, `{scenario:baseline}`) in a summary. */
+export function groupMetrics(summary: K6Summary, filter: string, seconds: number, prefix: string): Metric[] {
+  const duration = summary.metrics[`http_req_duration${filter}`];
+  const failed = summary.metrics[`http_req_failed${filter}`];
+  const reqs = summary.metrics[`http_reqs${filter}`];
+  const checks = summary.metrics[`checks${filter}`];
+  const metrics: Metric[] = [];
+  const add = (name: string, value: number | undefined, unit: string): void => {
+    if (value !== undefined && Number.isFinite(value))
+      metrics.push({ name: `${prefix}${name}`, value: Math.round(value * 1000) / 1000, unit });
+  };
+  add('p95_ms', duration?.['p(95)'], 'ms');
+  add('p99_ms', duration?.['p(99)'], 'ms');
+  add('avg_ms', duration?.avg, 'ms');
+  add('requests', reqs?.count, 'count');
+  add('rps', reqs?.count === undefined || seconds <= 0 ? undefined : reqs.count / seconds, 'req/s');
+  add('error_rate', failed?.value, 'ratio');
+  add('check_rate', checks?.value, 'ratio');
+  return metrics;
+}
+
+function resourceMetrics(series: readonly ResourceSeries[]): Metric[] {
+  return series.flatMap(({ service, samples }) => {
+    if (samples.length === 0) return [];
+    const slope = memorySlopeMbPerMin(samples);
+    return [
+      {
+        name: `${service}_cpu_avg_cores`,
+        value: round(samples.reduce((a, s) => a + s.cpuCores, 0) / samples.length),
+        unit: 'cores',
+      },
+      { name: `${service}_cpu_max_cores`, value: round(Math.max(...samples.map((s) => s.cpuCores))), unit: 'cores' },
+      { name: `${service}_memory_max_mb`, value: round(Math.max(...samples.map((s) => s.memoryMb))), unit: 'MB' },
+      ...(slope === undefined
+        ? []
+        : [{ name: `${service}_memory_slope_mb_per_min`, value: round(slope), unit: 'MB/min' }]),
+    ];
+  });
+}
+
+const round = (n: number): number => Math.round(n * 1000) / 1000;
+
+function resolvePath(context: SuiteContext, path: string): string {
+  return isAbsolute(path) ? path : resolve(context.config.rootDir, path);
+}
+
+interface ScenarioRun {
+  readonly outcome: K6RunOutcome;
+  readonly series: readonly ResourceSeries[];
+  readonly faultEvidence: string[];
+}
+
+/**
+ * A latency toxic on a link during one phase: the rollback is registered in `teardowns` before the
+ * toxic is added, and the toxic must be listed by Toxiproxy afterwards (proof it took effect).
+ */
+export function toxiproxyPhaseHook(
+  context: SuiteContext,
+  fault: LoadFault,
+  toxicName: string,
+  log: string[],
+): PhaseHook {
+  const toxiproxy = context.handle.toxiproxy;
+  if (!toxiproxy?.proxies[fault.link]) {
+    throw new Error(`No Toxiproxy proxy for link "${fault.link}" in the stack handle`);
+  }
+  const api = new ToxiproxyApi(toxiproxy.apiUrl);
+  let registered = false;
+  return async (window: PhaseWindow, edge: 'start' | 'end'): Promise<void> => {
+    if (!window.fault) return;
+    const at = new Date(context.clock.now()).toISOString();
+    if (edge === 'start') {
+      if (!registered) {
+        context.teardowns.add(`remove toxic ${toxicName} from ${fault.link}`, async () => {
+          await api.removeToxicIfPresent(fault.link, toxicName);
+        });
+        registered = true;
+      }
+      await api.addToxic(fault.link, {
+        name: toxicName,
+        type: 'latency',
+        stream: fault.stream,
+        toxicity: 1,
+        attributes: { latency: fault.latencyMs, jitter: fault.jitterMs },
+      });
+      const listed = (await api.listToxics(fault.link)).some((t) => t.name === toxicName);
+      log.push(
+        `${at} phase ${window.name} start: latency ${fault.latencyMs}ms±${fault.jitterMs} on ${fault.link} (${fault.stream}); listed by Toxiproxy: ${listed}`,
+      );
+      if (!listed) throw new Error(`the fault did not take effect: toxic ${toxicName} is not listed on ${fault.link}`);
+    } else {
+      const removed = await api.removeToxicIfPresent(fault.link, toxicName);
+      log.push(`${at} phase ${window.name} end: toxic removed (was present: ${removed})`);
+    }
+  };
+}
+
+async function runScenarioK6(
+  context: SuiteContext,
+  k6: string,
+  outDir: string,
+  scenario: LoadScenario,
+): Promise<ScenarioRun> {
+  const load = context.config.load;
+  if (!load) throw new Error('load config is missing');
+  const baseUrl = serviceUrl(context.handle, load.target.service, load.target.port);
+  context.assertTarget(baseUrl);
+  const windows = phaseWindows(scenario);
+  const faultEvidence: string[] = [];
+  const onPhase = scenario.fault
+    ? toxiproxyPhaseHook(context, scenario.fault, `readiness-load-${scenario.id}`, faultEvidence)
+    : undefined;
+  const sampler = new ResourceSampler(
+    context.handle,
+    load.resources.services ?? Object.keys(context.handle.services),
+    load.resources.sampleIntervalMs,
+  );
+  let series: readonly ResourceSeries[] = [];
+  let samplerStarted = false;
+  const outcome = await runK6({
+    k6,
+    script: resolvePath(context, scenario.script ?? load.script),
+    options: buildK6Options(load, scenario),
+    outDir,
+    label: scenario.id,
+    env: { ...load.env, BASE_URL: baseUrl, READINESS_SEED: String(context.seed) },
+    timeoutMs: plannedSeconds(scenario) * 1000 + K6_OVERHEAD_MS,
+    signal: context.signal,
+    clock: context.clock,
+    phases: windows,
+    ...(onPhase ? { onPhase } : {}),
+    // Sample only while the scenarios run, not during setup() sign-ups.
+    onRunning: () => {
+      samplerStarted = true;
+      // No Docker API means no samples: the memory checks then say `unknown`, never passed.
+      sampler.start().catch((error: unknown) => {
+        context.reporter.onInfo?.(
+          `load: Docker stats sampling failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      });
+    },
+  }).finally(async () => {
+    if (samplerStarted) series = await sampler.stop();
+  });
+  return { outcome, series, faultEvidence };
+}
+
+function brokenOutcome(outcome: Extract<K6RunOutcome, { kind: 'broken' }>): CheckOutcome {
+  return {
+    status: 'broken',
+    message: `k6 run broken: ${outcome.message}`,
+    evidence: [{ name: 'k6 stderr (tail)', contentType: 'text/plain', content: outcome.stderrTail }],
+    remediation: 'Fix the harness/environment problem shown in the k6 stderr; the thresholds were not evaluated',
+  };
+}
+
+/** Expected `selector -> expressions` of a scenario (what the harness asked k6 to evaluate). */
+function askedThresholds(load: LoadConfig, scenario: LoadScenario): [string, string][] {
+  return Object.entries(buildK6Options(load, scenario).thresholds).flatMap(([selector, expressions]) =>
+    expressions
+      .filter((e) => !isExportOnly(parseSelector(selector).metric, e))
+      .map((e): [string, string] => [selector, e]),
+  );
+}
+
+function describeThreshold(t: ThresholdResult): string {
+  const where = Object.entries(t.tags)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const observed = t.observed === undefined ? 'not reported' : `${t.aggregation}=${round(t.observed)}`;
+  return `${t.expression} on ${t.selector}${where ? ` (${where})` : ''}: observed ${observed}`;
+}
+
+async function recordScenario(
+  context: SuiteContext,
+  k6: string,
+  outDir: string,
+  scenario: LoadScenario,
+): Promise<void> {
+  const load = context.config.load;
+  if (!load) return;
+  const feature = `load: ${scenario.id}`;
+  let run: ScenarioRun | undefined;
+  let runError: unknown;
+  try {
+    run = await runScenarioK6(context, k6, outDir, scenario);
+  } catch (error) {
+    runError = error;
+  }
+  if (!run || run.outcome.kind === 'broken') {
+    await runCheck(
+      context,
+      { id: `load.${scenario.id}.run`, name: `${scenario.id}: k6 run`, feature, severity: scenario.severity },
+      () => {
+        if (runError !== undefined)
+          throw runError instanceof Error ? runError : new Error('k6 run failed', { cause: runError });
+        if (run?.outcome.kind !== 'broken') throw new Error('k6 gave no outcome');
+        return Promise.resolve(brokenOutcome(run.outcome));
+      },
+    );
+    return;
+  }
+  const summary = await readK6Summary(run.outcome.summaryFile);
+  const summaryText = await readFile(run.outcome.summaryFile, 'utf8');
+  const windows = phaseWindows(scenario);
+  const groupOf = (t: ThresholdResult): Metric[] => {
+    const phase = t.tags.phase;
+    const window = windows.find((w) => w.name === phase);
+    if (window) return groupMetrics(summary, `{phase:${window.name}}`, window.durationSec, '');
+    return groupMetrics(summary, `{scenario:${scenario.id}}`, plannedSeconds(scenario), '');
+  };
+  const phaseMetrics = windows.flatMap((w) => groupMetrics(summary, `{phase:${w.name}}`, w.durationSec, `${w.name}_`));
+  const resources = resourceMetrics(run.series);
+  const dropped = summary.metrics.dropped_iterations?.count ?? 0;
+  const evidence: Evidence[] = [
+    { name: `${scenario.id} k6 summary`, contentType: 'application/json', content: summaryText },
+    ...(run.faultEvidence.length > 0
+      ? [{ name: `${scenario.id} fault timeline`, contentType: 'text/plain', content: run.faultEvidence.join('\n') }]
+      : []),
+  ];
+  const evaluated = new Map(summary.thresholds.map((t) => [`${t.selector} ${t.expression}`, t]));
+  let first = true;
+  for (const [selector, expression] of askedThresholds(load, scenario)) {
+    const t = evaluated.get(`${selector} ${expression}`);
+    const extra = first
+      ? [...phaseMetrics, ...resources, { name: 'dropped_iterations', value: dropped, unit: 'count' }]
+      : [];
+    const evidenceHere = first ? evidence : [];
+    first = false;
+    if (!t) {
+      await runCheck(
+        context,
+        {
+          id: slug(`load.${scenario.id}.${selector}.${expression}`),
+          name: `${scenario.id}: ${expression} on ${selector}`,
+          feature,
+          severity: scenario.severity,
+        },
+        () =>
+          Promise.resolve({
+            status: 'broken',
+            message: `k6 did not report threshold ${expression} on ${selector}: it was not evaluated`,
+            evidence: evidenceHere,
+          }),
+      );
+      continue;
+    }
+    await runCheck(
+      context,
+      {
+        id: thresholdCheckId(scenario.id, t),
+        name: `${scenario.id}: ${t.expression} on ${t.selector}`,
+        feature,
+        severity: scenario.severity,
+        tags: ['k6', ...(t.tags.phase ? [`phase:${t.tags.phase}`] : [])],
+        remediation: t.tags.phase
+          ? `Keep ${t.metric} within ${t.expression} during the ${t.tags.phase} phase of ${scenario.id} (e.g. bounded timeouts and fast failure under a slow dependency)`
+          : `Keep ${t.metric} within ${t.expression} at ${scenario.ratePerSec ?? 'the ramped'} iterations/s (profile the slowest endpoint; look for N+1 queries)`,
+      },
+      () =>
+        Promise.resolve({
+          status: t.passed ? 'passed' : 'failed',
+          message: `${t.passed ? 'Held' : 'Crossed'}: ${describeThreshold(t)}${t.tags.phase ? ` [phase ${t.tags.phase}]` : ''} in scenario ${scenario.id}`,
+          metrics: [...groupOf(t), ...extra],
+          evidence: evidenceHere,
+          parameters: {
+            scenario: scenario.id,
+            threshold: `${t.selector} ${t.expression}`,
+            ...(t.tags.phase ? { phase: t.tags.phase } : {}),
+          },
+        }),
+    );
+  }
+  for (const [service, maxSlope] of Object.entries(scenario.maxMemorySlopeMbPerMin)) {
+    const samples = run.series.find((s) => s.service === service)?.samples ?? [];
+    await runCheck(
+      context,
+      {
+        id: `load.${scenario.id}.memory-slope.${slug(service)}`,
+        name: `${scenario.id}: ${service} memory does not keep growing (< ${maxSlope} MB/min)`,
+        feature,
+        severity: scenario.severity,
+        tags: ['docker-stats'],
+        remediation: `Find what ${service} retains per request (heap snapshot under load); memory must level off under steady load`,
+      },
+      (): Promise<CheckOutcome> => {
+        // Judged on the second half: a healthy runtime grows its heap early under new load and then
+        // levels off; a leak keeps growing to the end.
+        const late = samples.slice(Math.floor(samples.length / 2));
+        const slope = memorySlopeMbPerMin(late);
+        const wholeSlope = memorySlopeMbPerMin(samples);
+        const evidenceSamples: Evidence = {
+          name: `${service} memory samples`,
+          contentType: 'text/csv',
+          content: [
+            'ms,memory_mb,cpu_cores',
+            ...samples.map((s) => `${s.atMs},${round(s.memoryMb)},${round(s.cpuCores)}`),
+          ].join('\n'),
+        };
+        if (slope === undefined) {
+          return Promise.resolve({
+            status: 'unknown',
+            message: `only ${samples.length} Docker stats samples of ${service}: no slope over the second half`,
+            evidence: [evidenceSamples],
+          });
+        }
+        const metrics = [
+          { name: 'memory_slope_mb_per_min', value: round(slope), unit: 'MB/min' },
+          ...(wholeSlope === undefined
+            ? []
+            : [{ name: 'memory_slope_whole_mb_per_min', value: round(wholeSlope), unit: 'MB/min' }]),
+          { name: 'memory_samples', value: samples.length, unit: 'count' },
+        ];
+        return Promise.resolve({
+          status: slope < maxSlope ? 'passed' : 'failed',
+          message: `${service} memory grew ${round(slope)} MB/min over the second half of the run (${late.length} of ${samples.length} samples; whole run ${round(wholeSlope ?? slope)} MB/min; limit ${maxSlope} MB/min) in scenario ${scenario.id}`,
+          metrics,
+          evidence: [evidenceSamples],
+        });
+      },
+    );
+  }
+}
+
+async function recordKnee(context: SuiteContext, k6: string, outDir: string): Promise<void> {
+  const load = context.config.load;
+  const knee = load?.knee;
+  if (!load || !knee) return;
+  const slo: LoadSlo = load.slo;
+  await runCheck(
+    context,
+    {
+      id: 'load.knee',
+      name: `capacity knee: highest rate that meets the SLO (${knee.fromRatePerSec}->${knee.toRatePerSec}/s)`,
+      feature: 'load: knee',
+      severity: knee.floorRatePerSec === undefined ? 'trivial' : 'critical',
+      tags: ['k6', knee.floorRatePerSec === undefined ? 'informational' : 'floor'],
+      remediation: `Raise the capacity above ${knee.floorRatePerSec ?? 0} requests/s at the SLO (profile the hot path, pool sizes)`,
+    },
+    async (): Promise<CheckOutcome> => {
+      const baseUrl = serviceUrl(context.handle, load.target.service, load.target.port);
+      context.assertTarget(baseUrl);
+      const outcome = await runK6({
+        k6,
+        script: resolvePath(context, knee.script ?? load.script),
+        options: buildKneeOptions(knee),
+        outDir,
+        label: 'knee',
+        env: { ...load.env, BASE_URL: baseUrl, READINESS_SEED: String(context.seed) },
+        timeoutMs: knee.durationSec * 1000 + K6_OVERHEAD_MS,
+        signal: context.signal,
+        clock: context.clock,
+        rawOutput: true,
+      });
+      if (outcome.kind === 'broken') return brokenOutcome(outcome);
+      const rawFile = `${join(outDir, 'knee')}.samples.ndjson`;
+      const samples = await readKneeSamples(rawFile, 'knee');
+      // Every sample of every metric (MBs): the windows CSV below is the evidence that is kept.
+      await rm(rawFile, { force: true });
+      const result = kneeFromSamples(samples, knee.windowSec, slo);
+      const table = [
+        'start_s,requests,rps,p95_ms,p99_ms,error_rate,slo_held',
+        ...result.windows.map(
+          (w) =>
+            `${w.startSec},${w.requests},${round(w.ratePerSec)},${round(w.p95Ms)},${round(w.p99Ms)},${round(w.errorRate)},${w.sloHeld}`,
+        ),
+      ].join('\n');
+      await writeFile(`${join(outDir, 'knee')}.windows.csv`, `${table}\n`);
+      const metrics: Metric[] = [
+        ...(result.kneeRatePerSec === undefined
+          ? []
+          : [{ name: 'knee_rps', value: round(result.kneeRatePerSec), unit: 'req/s' }]),
+        ...(result.firstBreachRatePerSec === undefined
+          ? []
+          : [{ name: 'first_breach_rps', value: round(result.firstBreachRatePerSec), unit: 'req/s' }]),
+        {
+          name: 'max_reached_rps',
+          value: round(Math.max(0, ...result.windows.map((w) => w.ratePerSec))),
+          unit: 'req/s',
+        },
+      ];
+      const evidence = [{ name: 'knee windows', contentType: 'text/csv', content: table }];
+      if (result.windows.length === 0)
+        return { status: 'unknown', message: 'the knee probe recorded no requests', evidence };
+      const kneeText =
+        result.kneeRatePerSec === undefined
+          ? 'the SLO did not hold even at the lowest rate'
+          : `the SLO held up to ${round(result.kneeRatePerSec)} req/s${result.firstBreachRatePerSec === undefined ? ' (never broke within the probe: the knee is above it)' : `, first broke at ${round(result.firstBreachRatePerSec)} req/s`}`;
+      if (knee.floorRatePerSec === undefined) {
+        return { status: 'passed', message: `Informational: ${kneeText}`, metrics, evidence };
+      }
+      const ok = result.kneeRatePerSec !== undefined && result.kneeRatePerSec >= knee.floorRatePerSec;
+      return {
+        status: ok ? 'passed' : 'failed',
+        message: `${kneeText}; floor ${knee.floorRatePerSec} req/s`,
+        metrics,
+        evidence,
+      };
+    },
+  );
+}
+
+/** The load stage: each scenario's k6 thresholds as checks (per phase), memory slopes, then the capacity knee. */
+export async function runLoadStage(context: SuiteContext): Promise<void> {
+  const load = context.config.load;
+  if (!load) {
+    await runCheck(
+      context,
+      { id: 'load.config', name: 'load stage configured', feature: 'load', severity: 'critical' },
+      () =>
+        Promise.resolve({
+          status: 'broken',
+          message: `"load" is enabled but ${context.config.configFile} has no load section`,
+        }),
+    );
+    return;
+  }
+  const outDir = join(context.runDir, 'load');
+  await mkdir(outDir, { recursive: true });
+  let k6: string;
+  try {
+    k6 = await ensureK6(load, context);
+  } catch (error) {
+    await runCheck(context, { id: 'load.k6', name: 'k6 is available', feature: 'load', severity: 'critical' }, () => {
+      throw error;
+    });
+    return;
+  }
+  for (const scenario of load.scenarios) {
+    context.signal.throwIfAborted();
+    await recordScenario(context, k6, outDir, scenario);
+  }
+  await recordKnee(context, k6, outDir);
+}

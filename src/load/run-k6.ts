@@ -1,0 +1,175 @@
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { pollUntil, systemClock } from '../core/clock.ts';
+import type { Clock } from '../core/clock.ts';
+import { exec, tail } from '../core/exec.ts';
+import type { K6Options, PhaseWindow } from './k6-options.ts';
+
+/** k6's exit code when thresholds failed (https://grafana.com/docs/k6/latest/using-k6/thresholds/). */
+export const K6_THRESHOLDS_FAILED = 99;
+
+/** What a run of k6 gave: `thresholds-failed` is data (exit 99), `broken` any other non-zero exit. */
+export type K6RunOutcome =
+  | {
+      readonly kind: 'ok' | 'thresholds-failed';
+      readonly summaryFile: string;
+      readonly durationMs: number;
+      readonly stderrTail: string;
+    }
+  | {
+      readonly kind: 'broken';
+      readonly exitCode: number | null;
+      readonly message: string;
+      readonly stderrTail: string;
+    };
+
+/** Called at the start and end of each phase, timed from the moment k6's scenarios start (after `setup()`). */
+export type PhaseHook = (window: PhaseWindow, edge: 'start' | 'end') => Promise<void>;
+
+export interface RunK6Options {
+  readonly k6: string;
+  readonly script: string;
+  readonly options: K6Options;
+  /** Folder for the options, summary and raw output files (`<label>.*`). */
+  readonly outDir: string;
+  readonly label: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  readonly clock?: Clock;
+  readonly phases?: readonly PhaseWindow[];
+  readonly onPhase?: PhaseHook;
+  /** Also write every sample as NDJSON (`--out json=`), e.g. for the knee probe. */
+  readonly rawOutput?: boolean;
+  /** Called once the scenarios run (after `setup()`), with the wall-clock start. */
+  readonly onRunning?: (startedAt: number) => void;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** k6's execution status (lib.ExecutionStatus): 7 = running, after setup(). */
+const K6_STATUS_RUNNING = 7;
+
+async function k6Status(apiPort: number): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${apiPort}/v1/status`, { signal: AbortSignal.timeout(1_000) });
+  const body = (await response.json()) as { data?: { attributes?: { status?: number } } };
+  return body.data?.attributes?.status ?? -1;
+}
+
+/**
+ * Runs one k6 test: options through `--config`, results through `--summary-export`. With phases,
+ * polls k6's REST API for the end of `setup()` and calls `onPhase` at each phase boundary.
+ */
+export async function runK6(options: RunK6Options): Promise<K6RunOutcome & { readonly rawFile?: string }> {
+  const clock = options.clock ?? systemClock;
+  const base = join(options.outDir, options.label);
+  const configFile = `${base}.k6-options.json`;
+  const summaryFile = `${base}.summary.json`;
+  const rawFile = `${base}.samples.ndjson`;
+  await writeFile(configFile, `${JSON.stringify(options.options, null, 2)}\n`);
+  const apiPort = await freePort();
+  const args = [
+    'run',
+    '--config',
+    configFile,
+    '--summary-export',
+    summaryFile,
+    '--address',
+    `127.0.0.1:${apiPort}`,
+    '--no-color',
+    '--quiet',
+    '--no-usage-report',
+    ...(options.rawOutput ? ['--out', `json=${rawFile}`] : []),
+    options.script,
+  ];
+  const run = exec(options.k6, args, {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...options.env, K6_NO_USAGE_REPORT: 'true' },
+    timeoutMs: options.timeoutMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  // Set when k6 exits; read by the scheduler between awaits (a function, so no narrowing applies).
+  const state: { finished: boolean } = { finished: false };
+  const isFinished = (): boolean => state.finished;
+  const hookErrors: unknown[] = [];
+  const scheduler = (async (): Promise<void> => {
+    if (!options.onRunning && !(options.phases?.length && options.onPhase)) return;
+    const running = await pollUntil(
+      () => k6Status(apiPort),
+      (s) => s >= K6_STATUS_RUNNING || isFinished(),
+      {
+        timeoutMs: options.timeoutMs,
+        intervalMs: 50,
+        clock,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
+    if (!running.ok || isFinished()) return;
+    const t0 = clock.monotonicMs();
+    options.onRunning?.(clock.now());
+    if (!options.onPhase) return;
+    const edges = (options.phases ?? []).flatMap((w) => [
+      { w, edge: 'start' as const, atSec: w.startSec },
+      { w, edge: 'end' as const, atSec: w.startSec + w.durationSec },
+    ]);
+    for (const { w, edge, atSec } of edges) {
+      const waitMs = t0 + atSec * 1000 - clock.monotonicMs();
+      if (waitMs > 0) await clock.sleep(waitMs, options.signal);
+      if (isFinished()) return;
+      try {
+        await options.onPhase(w, edge);
+      } catch (error) {
+        hookErrors.push(error);
+        return;
+      }
+    }
+  })().catch((error: unknown) => {
+    hookErrors.push(error);
+  });
+  const result = await run;
+  state.finished = true;
+  await scheduler;
+  const stderrTail = tail(result.stderr, 15);
+  if (hookErrors.length > 0) {
+    const first = hookErrors[0];
+    return {
+      kind: 'broken',
+      exitCode: result.exitCode,
+      message: `phase hook failed: ${first instanceof Error ? first.message : String(first)}`,
+      stderrTail,
+    };
+  }
+  if (result.timedOut) {
+    return {
+      kind: 'broken',
+      exitCode: result.exitCode,
+      message: `k6 did not finish within ${options.timeoutMs}ms`,
+      stderrTail,
+    };
+  }
+  if (result.exitCode === 0 || result.exitCode === K6_THRESHOLDS_FAILED) {
+    return {
+      kind: result.exitCode === 0 ? 'ok' : 'thresholds-failed',
+      summaryFile,
+      durationMs: Math.round(result.durationMs),
+      stderrTail,
+      ...(options.rawOutput ? { rawFile } : {}),
+    };
+  }
+  return {
+    kind: 'broken',
+    exitCode: result.exitCode,
+    message: `k6 exited ${result.exitCode ?? `on signal ${result.signal ?? '?'}`} (${result.command})`,
+    stderrTail,
+  };
+}
