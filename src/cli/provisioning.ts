@@ -5,6 +5,7 @@ import type { Reporter } from '../core/reporter.ts';
 import { ensureChromium } from '../provision/chromium.ts';
 import { provision } from '../provision/provision.ts';
 import { ensurePythonVenv } from '../provision/python-venv.ts';
+import { ensureK6 } from '../load/load-stage.ts';
 import { SECURITY_REQUIREMENTS } from '../security/scanner-checks.ts';
 import type { ResolvedImage } from '../provision/images.ts';
 import { stackImageRefs } from '../stack/stack-provider.ts';
@@ -77,6 +78,10 @@ export async function provisionCommand(options: {
       { reporter: options.reporter },
     );
     options.out(`security venv ${venv.dir}`);
+  }
+  // The pinned k6 (~3 min to build once per machine) before the first load stage needs it.
+  if (options.config.stages.includes('load') && options.config.load) {
+    options.out(`k6 ${await ensureK6(options.config.load, { reporter: options.reporter })}`);
   }
   return Object.values(result.images).some((i) => i.kind === 'unavailable') ? EXIT.harness : EXIT.certified;
 }
