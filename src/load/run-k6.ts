@@ -105,7 +105,8 @@ export async function runK6(options: RunK6Options): Promise<K6RunOutcome & { rea
   const scheduler = (async (): Promise<void> => {
     if (!options.onRunning && !(options.phases?.length && options.onPhase)) return;
     const running = await pollUntil(
-      () => k6Status(apiPort),
+      // Not listening yet (or any more) is an answer too, so the accept check sees k6's exit at once.
+      () => k6Status(apiPort).catch(() => -1),
       (s) => s >= K6_STATUS_RUNNING || isFinished(),
       {
         timeoutMs: options.timeoutMs,
