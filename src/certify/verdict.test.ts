@@ -3,6 +3,7 @@ import { checkResultSchema } from '../core/check-result.ts';
 import type { CheckResult, CheckResultInput } from '../core/check-result.ts';
 import { STAGES } from '../core/stage.ts';
 import type { Stage } from '../core/stage.ts';
+import { defaultPolicy } from '../config/schema.ts';
 import type { PolicyConfig } from '../config/schema.ts';
 import { tallyStage, worstStatus } from './pass-rates.ts';
 import { isCritical, isDue, matchesIdPattern } from './policy.ts';
@@ -11,15 +12,7 @@ import { evaluateVerdict, verdictExitCode } from './verdict.ts';
 const ALL: Stage[] = [...STAGES];
 
 function policy(overrides: Partial<PolicyConfig> = {}): PolicyConfig {
-  return {
-    stages: {},
-    critical: { severities: ['blocker', 'critical'], ids: [] },
-    skippable: [],
-    conditionalMargin: 0.1,
-    validityDays: 30,
-    conditionalExitCode: 4,
-    ...overrides,
-  };
+  return { ...defaultPolicy(), ...overrides };
 }
 
 let counter = 0;

@@ -147,14 +147,7 @@ export const configSchema = z
     load: loadConfigSchema.optional(),
     chaos: chaosConfigSchema.optional(),
     recovery: recoveryConfigSchema.optional(),
-    policy: policySchema.default({
-      stages: {},
-      critical: { severities: ['blocker', 'critical'], ids: [] },
-      skippable: [],
-      conditionalMargin: 0.1,
-      validityDays: 30,
-      conditionalExitCode: 4,
-    }),
+    policy: policySchema.default(() => policySchema.parse({})),
     deadlines: z
       .strictObject({
         runMs: ms.default(30 * 60_000),
@@ -235,6 +228,11 @@ export const configSchema = z
       }
     });
   });
+
+/** The policy every default fills in: one source for the schema and for tests. */
+export function defaultPolicy(): z.output<typeof policySchema> {
+  return policySchema.parse({});
+}
 
 /** What a user writes in readiness.config.ts. */
 export type ReadinessConfigInput = z.input<typeof configSchema>;

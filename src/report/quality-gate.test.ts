@@ -8,6 +8,7 @@ import { createRedactor } from '../core/redact.ts';
 import { writeCheckResult } from '../core/results.ts';
 import { STAGES } from '../core/stage.ts';
 import type { Stage } from '../core/stage.ts';
+import { defaultPolicy } from '../config/schema.ts';
 import type { PolicyConfig } from '../config/schema.ts';
 import {
   countResultFiles,
@@ -22,15 +23,7 @@ const FIXTURES = new URL('../../test/fixtures/', import.meta.url).pathname;
 const ALL: Stage[] = [...STAGES];
 
 function policy(overrides: Partial<PolicyConfig> = {}): PolicyConfig {
-  return {
-    stages: {},
-    critical: { severities: ['blocker', 'critical'], ids: [] },
-    skippable: [],
-    conditionalMargin: 0.1,
-    validityDays: 30,
-    conditionalExitCode: 4,
-    ...overrides,
-  };
+  return { ...defaultPolicy(), ...overrides };
 }
 
 let root: string;
