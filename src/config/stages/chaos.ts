@@ -17,7 +17,7 @@ const targetSchema = z.strictObject({ service: name, port });
  * How an experiment gets a disposable authenticated user: an optional sign-up request, then a
  * login whose JSON answer carries a token. `{{user}}` and `{{password}}` are seeded per experiment.
  */
-const sessionSchema = z.strictObject({
+export const sessionSchema = z.strictObject({
   signup: z
     .strictObject({
       method: method.default('POST'),
@@ -42,7 +42,7 @@ const sessionSchema = z.strictObject({
  * The write ledger (Jepsen-lite): how to write a record, how to read it back, how to list them.
  * Nothing here is specific to one API: routes, body template and fields come from the config.
  */
-const ledgerSchema = z.strictObject({
+export const ledgerSchema = z.strictObject({
   write: z.strictObject({
     method: method.default('POST'),
     path,
