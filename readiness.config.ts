@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from './src/config/index.ts';
+import type { ReadinessConfigInput } from './src/config/index.ts';
 import { chaos } from './fixtures/readiness/chaos.ts';
 import { contract, contractSecrets } from './fixtures/readiness/contract.ts';
 import { load } from './fixtures/readiness/load.ts';
@@ -21,6 +22,37 @@ const stackBuild = {
   prepare: [['npm', 'ci', '--omit=dev', '--no-audit', '--no-fund']],
 };
 
+type ServiceInput = ReadinessConfigInput['services'][string];
+
+// orders and orders-b: the same image and settings, two replicas.
+const ordersService: ServiceInput = {
+  build: stackBuild,
+  command: ['node', 'src/orders/main.ts'],
+  env: {
+    PORT: '8080',
+    DATABASE_URL: `postgres://app:${dbPassword}@postgres:5432/app`,
+    REDIS_URL: 'redis://redis:6379',
+    PAYMENTS_URL: 'http://payments:8081',
+    JWT_SECRET: jwtSecret,
+    JWT_ISSUER: 'readiness-reference',
+    JWT_AUDIENCE: 'orders-api',
+    SEED_PASSWORD_ALICE: seedPasswords.alice,
+    SEED_PASSWORD_BOB: seedPasswords.bob,
+    SEED_PASSWORD_ADMIN: seedPasswords.admin,
+    // On SIGTERM readiness turns 503 for 1.5 s while requests are still served, so the LB drains it first.
+    SHUTDOWN_DRAIN_MS: '1500',
+    FRAGILE: fragile,
+  },
+  ports: [8080],
+  // orders retries Postgres, Redis and payments on its own, so it starts as soon as their containers run.
+  dependsOn: [
+    { service: 'postgres', until: 'started' },
+    { service: 'redis', until: 'started' },
+    { service: 'payments', until: 'started' },
+  ],
+  health: { kind: 'http', port: 8080, path: '/health/ready', timeoutMs: 60_000 },
+};
+
 // Stage order is the run order; each stage's settings live in fixtures/readiness/<stage>.ts.
 const fragments = { contract, security, load, chaos, recovery } as const;
 const enabled = (Object.keys(fragments) as (keyof typeof fragments)[]).filter((s) => fragments[s].enabled);
@@ -32,8 +64,10 @@ export default defineConfig({
     postgres: {
       image: 'postgres:16',
       env: { POSTGRES_USER: 'app', POSTGRES_PASSWORD: dbPassword, POSTGRES_DB: 'app' },
+      // The data directory lives in the container, so it survives the chaos stage's container restart
+      // (a tmpfs would come back empty); durability settings are off instead, as throwaway test data allows.
+      command: ['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
       ports: [5432],
-      tmpfs: { '/var/lib/postgresql/data': 'rw' },
       health: {
         kind: 'command',
         command: ['pg_isready', '-h', '127.0.0.1', '-U', 'app', '-d', 'app'],
@@ -52,28 +86,20 @@ export default defineConfig({
       ports: [8081],
       health: { kind: 'http', port: 8081, path: '/health/ready', timeoutMs: 30_000 },
     },
-    orders: {
-      build: stackBuild,
-      command: ['node', 'src/orders/main.ts'],
-      env: {
-        PORT: '8080',
-        DATABASE_URL: `postgres://app:${dbPassword}@postgres:5432/app`,
-        REDIS_URL: 'redis://redis:6379',
-        PAYMENTS_URL: 'http://payments:8081',
-        JWT_SECRET: jwtSecret,
-        JWT_ISSUER: 'readiness-reference',
-        JWT_AUDIENCE: 'orders-api',
-        SEED_PASSWORD_ALICE: seedPasswords.alice,
-        SEED_PASSWORD_BOB: seedPasswords.bob,
-        SEED_PASSWORD_ADMIN: seedPasswords.admin,
-        FRAGILE: fragile,
+    // Two orders replicas behind a load balancer (fixtures/stack/lb): other stages target `orders`
+    // directly; the recovery stage restarts the replicas one at a time through `lb`.
+    orders: ordersService,
+    'orders-b': ordersService,
+    lb: {
+      build: {
+        context: fileURLToPath(new URL('fixtures/stack/lb', import.meta.url)),
+        args: { HAPROXY_IMAGE: { image: 'haproxy:2.6' } },
       },
       ports: [8080],
-      // orders retries Postgres, Redis and payments on its own, so it starts as soon as their containers run.
+      // HAProxy finds the replicas through Docker's DNS and health-checks them itself.
       dependsOn: [
-        { service: 'postgres', until: 'started' },
-        { service: 'redis', until: 'started' },
-        { service: 'payments', until: 'started' },
+        { service: 'orders', until: 'started' },
+        { service: 'orders-b', until: 'started' },
       ],
       health: { kind: 'http', port: 8080, path: '/health/ready', timeoutMs: 60_000 },
     },

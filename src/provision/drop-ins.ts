@@ -60,6 +60,7 @@ export const DROP_IN_TABLE = {
     dir: 'node',
     staged: [{ kind: 'node', fileName: 'node', major: 24 }],
   },
+  'haproxy:2.6': { kind: 'recipe', local: 'readiness-local/haproxy:2.6', dir: 'haproxy', staged: [] },
   'grafana/k6:1.8.1': {
     kind: 'recipe',
     local: 'readiness-local/k6:1.8.1',
