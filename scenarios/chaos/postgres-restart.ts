@@ -1,15 +1,14 @@
 import { defineExperiment } from '../../src/faults/index.ts';
 import { canCreateOrder, listOrders, ready } from './_reference.ts';
 
-// Postgres restarts: a crashed server process makes the postmaster end every connection and start
-// all server processes again. (A container restart would erase the reference stack's tmpfs data
-// directory; with a persistent one, `{ kind: 'container', action: 'restart', service: 'postgres' }`
-// is the same experiment.)
+// Postgres restarts: Docker stops its container (SIGINT, Postgres's fast shutdown, ends every
+// connection) and starts it again with the same data directory; the pool must drop the dead
+// connections and open new ones.
 export default defineExperiment({
   id: 'postgres-restart',
   title: 'Postgres restarts: the pool reconnects within 10 s',
   severity: 'blocker',
-  fault: { kind: 'signal', service: 'postgres', process: 'postgres: checkpointer', signal: 'KILL' },
+  fault: { kind: 'container', action: 'restart', service: 'postgres' },
   steadyState: [ready, listOrders(1_000)],
   during: [],
   recovery: {
