@@ -17,9 +17,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.integration.test.ts', 'src/**/*.integration.test.ts'],
-          // The load stage is disabled in the reference config until its soak memory check is stable
-          // (see fixtures/readiness/load.ts); its unit tests still run.
-          exclude: ['test/integration/load.integration.test.ts', '**/node_modules/**'],
+          exclude: ['**/node_modules/**'],
           testTimeout: 600_000,
           hookTimeout: 600_000,
           // Real containers on a 2-core machine: one file at a time.

@@ -12,8 +12,8 @@ import type { PhaseWindow } from './k6-options.ts';
 import { parseSelector, readK6Summary } from './k6-summary.ts';
 import type { K6Summary, ThresholdResult } from './k6-summary.ts';
 import { kneeFromSamples, readKneeSamples } from './knee.ts';
-import { ResourceSampler, memorySlopeMbPerMin } from './resources.ts';
-import type { ResourceSeries } from './resources.ts';
+import { ResourceSampler, memorySlopeMbPerMin, retainedMemoryMb } from './resources.ts';
+import type { ResourceSample, ResourceSeries } from './resources.ts';
 import { runK6 } from './run-k6.ts';
 import type { K6RunOutcome, PhaseHook } from './run-k6.ts';
 
@@ -96,6 +96,8 @@ interface ScenarioRun {
   readonly outcome: K6RunOutcome;
   readonly series: readonly ResourceSeries[];
   readonly faultEvidence: string[];
+  /** When the load ended and the quiet settle window closed, on the samples' time base. */
+  readonly settle?: { readonly loadEndMs: number; readonly settleEndMs: number };
 }
 
 /**
@@ -158,13 +160,22 @@ async function runScenarioK6(
   const onPhase = scenario.fault
     ? toxiproxyPhaseHook(context, scenario.fault, `readiness-load-${scenario.id}`, faultEvidence)
     : undefined;
+  const prometheus = Object.fromEntries(
+    Object.entries(load.resources.memoryFromPrometheus).map(([service, source]) => {
+      const url = `${serviceUrl(context.handle, service, source.port)}${source.path}`;
+      context.assertTarget(url);
+      return [service, { url, metrics: source.metrics }];
+    }),
+  );
   const sampler = new ResourceSampler(
     context.handle,
     load.resources.services ?? Object.keys(context.handle.services),
     load.resources.sampleIntervalMs,
+    prometheus,
   );
   let series: readonly ResourceSeries[] = [];
-  let samplerStarted = false;
+  // Set from k6's onRunning callback (an object, so the flow analysis sees it can change).
+  const sampling = { started: false };
   const outcome = await runK6({
     k6,
     script: resolvePath(context, scenario.script ?? load.script),
@@ -179,7 +190,7 @@ async function runScenarioK6(
     ...(onPhase ? { onPhase } : {}),
     // Sample only while the scenarios run, not during setup() sign-ups.
     onRunning: () => {
-      samplerStarted = true;
+      sampling.started = true;
       // No Docker API means no samples: the memory checks then say `unknown`, never passed.
       sampler.start().catch((error: unknown) => {
         context.reporter.onInfo?.(
@@ -187,10 +198,24 @@ async function runScenarioK6(
         );
       });
     },
-  }).finally(async () => {
-    if (samplerStarted) series = await sampler.stop();
+  }).catch(async (error: unknown) => {
+    if (sampling.started) await sampler.stop();
+    throw error;
   });
-  return { outcome, series, faultEvidence };
+  let settle: ScenarioRun['settle'];
+  if (sampling.started) {
+    try {
+      // Retained memory is judged after a quiet window: the runtime gets time to collect its garbage.
+      if (Object.keys(scenario.maxRetainedMemoryMb).length > 0 && outcome.kind !== 'broken') {
+        const loadEndMs = sampler.elapsedMs();
+        await context.clock.sleep(scenario.settleSec * 1000, context.signal);
+        settle = { loadEndMs, settleEndMs: sampler.elapsedMs() };
+      }
+    } finally {
+      series = await sampler.stop();
+    }
+  }
+  return { outcome, series, faultEvidence, ...(settle ? { settle } : {}) };
 }
 
 function brokenOutcome(outcome: Extract<K6RunOutcome, { kind: 'broken' }>): CheckOutcome {
@@ -341,8 +366,10 @@ async function recordScenario(
           name: `${service} memory samples`,
           contentType: 'text/csv',
           content: [
-            'ms,memory_mb,cpu_cores',
-            ...samples.map((s) => `${s.atMs},${round(s.memoryMb)},${round(s.cpuCores)}`),
+            'ms,memory_mb,container_memory_mb,cpu_cores',
+            ...samples.map(
+              (s) => `${s.atMs},${round(s.memoryMb)},${round(s.containerMemoryMb ?? s.memoryMb)},${round(s.cpuCores)}`,
+            ),
           ].join('\n'),
         };
         if (slope === undefined) {
@@ -368,6 +395,70 @@ async function recordScenario(
       },
     );
   }
+  for (const [service, maxMb] of Object.entries(scenario.maxRetainedMemoryMb)) {
+    const samples = run.series.find((s) => s.service === service)?.samples ?? [];
+    const settle = run.settle;
+    await runCheck(
+      context,
+      {
+        id: `load.${scenario.id}.memory-retained.${slug(service)}`,
+        name: `${scenario.id}: ${service} gives memory back after the load (keeps < ${maxMb} MB)`,
+        feature,
+        severity: scenario.severity,
+        tags: ['docker-stats'],
+        remediation: `Find what ${service} retains per request (compare heap snapshots before and after load); memory must return near its level before the load`,
+      },
+      () => Promise.resolve(retainedCheck(scenario, service, memorySource(load, service), maxMb, samples, settle)),
+    );
+  }
+}
+
+/** What a service's memory samples measure, for messages. */
+function memorySource(load: LoadConfig, service: string): string {
+  const source = load.resources.memoryFromPrometheus[service];
+  return source ? `memory (${source.metrics.join(' + ')})` : 'container memory (Docker stats)';
+}
+
+function retainedCheck(
+  scenario: LoadScenario,
+  service: string,
+  source: string,
+  maxMb: number,
+  samples: readonly ResourceSample[],
+  settle: ScenarioRun['settle'],
+): CheckOutcome {
+  const evidence: Evidence = {
+    name: `${service} memory samples (load, then ${scenario.settleSec}s quiet)`,
+    contentType: 'text/csv',
+    content: [
+      'ms,memory_mb,container_memory_mb,cpu_cores,window',
+      ...samples.map(
+        (s) =>
+          `${s.atMs},${round(s.memoryMb)},${round(s.containerMemoryMb ?? s.memoryMb)},${round(s.cpuCores)},${settle && s.atMs >= settle.loadEndMs ? 'settle' : 'load'}`,
+      ),
+    ].join('\n'),
+  };
+  const retained = settle ? retainedMemoryMb(samples, settle.loadEndMs, settle.settleEndMs) : undefined;
+  if (!retained) {
+    return {
+      status: 'unknown',
+      message: `${samples.length} Docker stats samples of ${service}${settle ? '' : ' and no settle window'}: no baseline and settled floor to compare`,
+      evidence: [evidence],
+    };
+  }
+  const growth = memorySlopeMbPerMin(samples.filter((s) => !settle || s.atMs < settle.loadEndMs));
+  return {
+    status: retained.retainedMb < maxMb ? 'passed' : 'failed',
+    message: `${service} kept ${round(retained.retainedMb)} MB of ${source} after the load (${round(retained.baselineMb)} MB as it began, peak ${round(retained.peakMb)} MB, ${round(retained.settledMb)} MB after ${scenario.settleSec}s quiet; limit ${maxMb} MB) in scenario ${scenario.id}`,
+    metrics: [
+      { name: 'memory_retained_mb', value: round(retained.retainedMb), unit: 'MB' },
+      { name: 'memory_baseline_mb', value: round(retained.baselineMb), unit: 'MB' },
+      { name: 'memory_peak_mb', value: round(retained.peakMb), unit: 'MB' },
+      { name: 'memory_settled_mb', value: round(retained.settledMb), unit: 'MB' },
+      ...(growth === undefined ? [] : [{ name: 'memory_slope_mb_per_min', value: round(growth), unit: 'MB/min' }]),
+    ],
+    evidence: [evidence],
+  };
 }
 
 async function recordKnee(context: SuiteContext, k6: string, outDir: string): Promise<void> {

@@ -7,8 +7,10 @@ export interface ResourceSample {
   readonly atMs: number;
   /** CPU use in cores (1.0 = one core busy). */
   readonly cpuCores: number;
-  /** Memory in use without page cache (as `docker stats` shows it), MB. */
+  /** Memory judged, MB: the service's Prometheus gauges when configured, else the container's (below). */
   readonly memoryMb: number;
+  /** With a Prometheus source: the container's memory without page cache (as `docker stats` shows it), MB. */
+  readonly containerMemoryMb?: number;
 }
 
 export interface ResourceSeries {
@@ -34,6 +36,41 @@ export function memorySlopeMbPerMin(samples: readonly ResourceSample[]): number 
   return den === 0 ? undefined : num / den;
 }
 
+/** What a service kept after the load: its settled memory floor against its memory when the load began. */
+export interface RetainedMemory {
+  /** The first sample, taken as the load began. */
+  readonly baselineMb: number;
+  readonly peakMb: number;
+  /** The lowest sample of the second half of the settle window (after the runtime had time to collect). */
+  readonly settledMb: number;
+  readonly retainedMb: number;
+  readonly settleSamples: number;
+}
+
+/**
+ * Retained memory from samples spanning load and a quiet settle window that starts at `loadEndMs`;
+ * undefined without a baseline or without samples in the second half of the settle window.
+ */
+export function retainedMemoryMb(
+  samples: readonly ResourceSample[],
+  loadEndMs: number,
+  settleEndMs: number,
+): RetainedMemory | undefined {
+  const first = samples[0];
+  if (!first || first.atMs >= loadEndMs) return undefined;
+  const half = loadEndMs + (settleEndMs - loadEndMs) / 2;
+  const settled = samples.filter((s) => s.atMs >= half);
+  if (settled.length === 0) return undefined;
+  const settledMb = Math.min(...settled.map((s) => s.memoryMb));
+  return {
+    baselineMb: first.memoryMb,
+    peakMb: Math.max(...samples.map((s) => s.memoryMb)),
+    settledMb,
+    retainedMb: settledMb - first.memoryMb,
+    settleSamples: settled.length,
+  };
+}
+
 interface DockerStats {
   cpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number; online_cpus?: number };
   precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
@@ -53,23 +90,67 @@ export function readDockerStats(stats: DockerStats): { cpuCores: number; memoryM
   return { cpuCores, memoryMb: Math.max(0, usage - cache) / (1024 * 1024) };
 }
 
-/** Samples the given services' containers every `intervalMs` until `stop()`; a failed sample is skipped, not invented. */
+/**
+ * The sum of every series of each named metric in a Prometheus text exposition (bytes -> MB);
+ * undefined when one of them is absent, so a renamed metric is noticed instead of read as 0.
+ */
+export function sumPrometheusMb(text: string, metrics: readonly string[]): number | undefined {
+  const totals = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const match = /^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    const name = match?.[1];
+    const value = Number(match?.[3]);
+    if (!name || !metrics.includes(name) || !Number.isFinite(value)) continue;
+    totals.set(name, (totals.get(name) ?? 0) + value);
+  }
+  if (metrics.some((m) => !totals.has(m))) return undefined;
+  return [...totals.values()].reduce((a, b) => a + b, 0) / (1024 * 1024);
+}
+
+/** Where a service's memory is read from instead of Docker stats: its Prometheus endpoint. */
+export interface PrometheusMemorySource {
+  readonly url: string;
+  readonly metrics: readonly string[];
+}
+
+/**
+ * Samples the given services' containers every `intervalMs` until `stop()`; a failed sample is skipped,
+ * not invented. Memory comes from Docker stats, or from the service's own gauges when it has a source.
+ */
 export class ResourceSampler {
   readonly #series = new Map<string, ResourceSample[]>();
   readonly #containers: readonly { service: string; id: string }[];
   readonly #intervalMs: number;
+  readonly #prometheus: Readonly<Record<string, PrometheusMemorySource>>;
   #timer: NodeJS.Timeout | undefined;
   #docker: Dockerode | undefined;
   #inFlight: Promise<void> = Promise.resolve();
   #t0 = 0;
   #stopped = false;
 
-  constructor(handle: StackHandle, services: readonly string[], intervalMs: number) {
+  constructor(
+    handle: StackHandle,
+    services: readonly string[],
+    intervalMs: number,
+    prometheus: Readonly<Record<string, PrometheusMemorySource>> = {},
+  ) {
     this.#containers = services.flatMap((service) => {
       const entry = handle.services[service];
       return entry ? [{ service, id: entry.containerId }] : [];
     });
     this.#intervalMs = intervalMs;
+    this.#prometheus = prometheus;
+  }
+
+  async #scrape(source: PrometheusMemorySource): Promise<number | undefined> {
+    try {
+      const response = await fetch(source.url, { signal: AbortSignal.timeout(Math.max(500, this.#intervalMs)) });
+      if (!response.ok) return undefined;
+      return sumPrometheusMb(await response.text(), source.metrics);
+    } catch {
+      return undefined;
+    }
   }
 
   async start(): Promise<void> {
@@ -90,16 +171,32 @@ export class ResourceSampler {
     if (!docker) return;
     await Promise.all(
       this.#containers.map(async ({ service, id }) => {
-        const stats = (await docker
-          .getContainer(id)
-          .stats({ stream: false })
-          .catch(() => undefined)) as DockerStats | undefined;
+        const source = this.#prometheus[service];
+        const [stats, scraped] = await Promise.all([
+          docker
+            .getContainer(id)
+            .stats({ stream: false })
+            .catch(() => undefined) as Promise<DockerStats | undefined>,
+          source ? this.#scrape(source) : Promise.resolve(undefined),
+        ]);
         if (!stats?.memory_stats?.usage) return;
+        if (source && scraped === undefined) return;
+        const read = readDockerStats(stats);
         const list = this.#series.get(service) ?? [];
-        list.push({ atMs: Math.round(performance.now() - this.#t0), ...readDockerStats(stats) });
+        list.push({
+          atMs: Math.round(performance.now() - this.#t0),
+          cpuCores: read.cpuCores,
+          memoryMb: scraped ?? read.memoryMb,
+          ...(scraped === undefined ? {} : { containerMemoryMb: read.memoryMb }),
+        });
         this.#series.set(service, list);
       }),
     );
+  }
+
+  /** Milliseconds since sampling started (the time base of the samples). */
+  elapsedMs(): number {
+    return Math.round(performance.now() - this.#t0);
   }
 
   async stop(): Promise<ResourceSeries[]> {

@@ -83,4 +83,23 @@ describe('load config', () => {
     expect(found.join('\n')).toContain('load.scenarios[0].phases mark exactly one phase fault: true (found 0)');
     expect(found.join('\n')).toContain('load.scenarios[0].fault.link names unknown link "redis"');
   });
+
+  it('cross-checks memory limits and Prometheus memory sources against the services', () => {
+    const found = problems({
+      ...base,
+      load: {
+        ...load,
+        scenarios: [{ id: 'soak', ratePerSec: 10, durationSec: 5, maxRetainedMemoryMb: { cache: 64 } }],
+        resources: {
+          memoryFromPrometheus: {
+            api: { port: 9090, metrics: ['nodejs_heap_size_used_bytes'] },
+            worker: { port: 8080, metrics: ['x'] },
+          },
+        },
+      },
+    }).join('\n');
+    expect(found).toContain('load.scenarios[0].maxRetainedMemoryMb.cache names unknown service "cache"');
+    expect(found).toContain('load.resources.memoryFromPrometheus.api.port 9090 is not a port of service "api"');
+    expect(found).toContain('load.resources.memoryFromPrometheus.worker names unknown service "worker"');
+  });
 });

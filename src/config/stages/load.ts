@@ -99,6 +99,14 @@ const scenarioSchema = z.strictObject({
   thresholds: thresholdsSchema.default({}),
   /** Fails the scenario when a service's memory grows faster than this (MB/min, least squares over the second half of the samples). */
   maxMemorySlopeMbPerMin: z.record(z.string(), z.number().positive()).default({}),
+  /**
+   * Fails the scenario when a service still holds more than this (MB) after the load stops and
+   * `settleSec` of quiet: the floor of its memory after settling minus its memory when the load began.
+   * Garbage a healthy runtime collects is given back; what a leak keeps is not.
+   */
+  maxRetainedMemoryMb: z.record(z.string(), z.number().positive()).default({}),
+  /** Quiet seconds after the load, sampled, before retained memory is judged (only with `maxRetainedMemoryMb`). */
+  settleSec: z.number().int().positive().max(120).default(15),
   severity: z.enum(['blocker', 'critical', 'normal', 'minor', 'trivial']).default('critical'),
 });
 export type LoadScenario = z.infer<typeof scenarioSchema>;
@@ -146,8 +154,26 @@ export const loadConfigSchema = z.strictObject({
     .optional(),
   /** Docker stats sampling of the services during each scenario. */
   resources: z
-    .strictObject({ sampleIntervalMs: ms.default(1_000), services: z.array(z.string()).optional() })
-    .default({ sampleIntervalMs: 1_000 }),
+    .strictObject({
+      sampleIntervalMs: ms.default(1_000),
+      services: z.array(z.string()).optional(),
+      /**
+       * Per service, read memory from its own Prometheus endpoint instead of the container's (the sum of
+       * these gauges, in bytes): e.g. a Node service's `nodejs_heap_size_used_bytes` +
+       * `nodejs_external_memory_bytes`, which a runtime's reserved-but-free heap does not inflate.
+       */
+      memoryFromPrometheus: z
+        .record(
+          z.string(),
+          z.strictObject({
+            port: z.number().int().positive(),
+            path: z.string().startsWith('/').default('/metrics'),
+            metrics: z.array(z.string().regex(/^[A-Za-z_:][A-Za-z0-9_:]*$/, 'a Prometheus metric name')).min(1),
+          }),
+        )
+        .default({}),
+    })
+    .default({ sampleIntervalMs: 1_000, memoryFromPrometheus: {} }),
 });
 export type LoadConfig = z.infer<typeof loadConfigSchema>;
 
@@ -286,13 +312,11 @@ export function refineLoad(
         ctx.addIssue({ code: 'custom', path: at('thresholds', selector), message: problem });
       }
     }
-    for (const service of Object.keys(scenario.maxMemorySlopeMbPerMin)) {
-      if (!(service in config.services))
-        ctx.addIssue({
-          code: 'custom',
-          path: at('maxMemorySlopeMbPerMin', service),
-          message: `names unknown service "${service}"`,
-        });
+    for (const key of ['maxMemorySlopeMbPerMin', 'maxRetainedMemoryMb'] as const) {
+      for (const service of Object.keys(scenario[key])) {
+        if (!(service in config.services))
+          ctx.addIssue({ code: 'custom', path: at(key, service), message: `names unknown service "${service}"` });
+      }
     }
   });
   if (load.knee && load.knee.toRatePerSec <= load.knee.fromRatePerSec) {
@@ -305,5 +329,21 @@ export function refineLoad(
         path: ['load', 'resources', 'services', i],
         message: `names unknown service "${service}"`,
       });
+  }
+  for (const [service, source] of Object.entries(load.resources.memoryFromPrometheus)) {
+    const declared = config.services[service];
+    if (!declared) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['load', 'resources', 'memoryFromPrometheus', service],
+        message: `names unknown service "${service}"`,
+      });
+    } else if (!declared.ports.includes(source.port)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['load', 'resources', 'memoryFromPrometheus', service, 'port'],
+        message: `${source.port} is not a port of service "${service}" (ports: ${declared.ports.join(', ') || 'none'})`,
+      });
+    }
   }
 }
