@@ -5,6 +5,7 @@ import type { ServiceConfig } from '../config/schema.ts';
 import type { Reporter } from '../core/reporter.ts';
 import { exec, execOrThrow } from '../core/exec.ts';
 import { StackStartError } from '../core/errors.ts';
+import { lockPath, resolveCacheDir, withFileLock } from '../provision/cache.ts';
 
 type BuildConfig = NonNullable<ServiceConfig['build']>;
 
@@ -46,8 +47,29 @@ export async function buildServiceImage(
 ): Promise<string> {
   const key = await buildKey(build, resolvedArgs);
   const tag = `readiness-build/${stackName}:${key}`;
-  const existing = await exec('docker', ['image', 'inspect', '--format', '{{.Id}}', tag]);
-  if (existing.exitCode === 0) return tag;
+  const exists = async (): Promise<boolean> =>
+    (await exec('docker', ['image', 'inspect', '--format', '{{.Id}}', tag])).exitCode === 0;
+  if (await exists()) return tag;
+  // `prepare` writes into the context (e.g. npm ci): two runs building from one context at once
+  // (two drills, a drill and CI) would tear each other's node_modules apart, so they take turns.
+  const contextId = createHash('sha256').update(build.context).digest('hex').slice(0, 12);
+  return withFileLock(
+    lockPath(resolveCacheDir(), `build-context-${contextId}`),
+    async () => ((await exists()) ? tag : buildLocked(tag, key, build, resolvedArgs, options)),
+    {
+      what: `the build context ${build.context}`,
+      ...(options.reporter ? { reporter: options.reporter } : {}),
+    },
+  );
+}
+
+async function buildLocked(
+  tag: string,
+  key: string,
+  build: BuildConfig,
+  resolvedArgs: Readonly<Record<string, string>>,
+  options: { reporter?: Reporter; signal?: AbortSignal },
+): Promise<string> {
   try {
     await stat(join(build.context, build.dockerfile));
   } catch {
