@@ -1,47 +1,20 @@
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { getContainerRuntimeClient } from 'testcontainers';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCertification } from '../../src/certify/index.ts';
 import { contractMatrixSchema } from '../../src/contracts/index.ts';
 import { readCheckResults } from '../../src/core/results.ts';
-import { LABELS } from '../../src/stack/labels.ts';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const MAIN = join(ROOT, 'src/cli/main.ts');
+import { leftovers, onlyRun, referenceProject, runCli } from '../support/harness.ts';
+import type { CliRun, Project } from '../support/harness.ts';
 
 /** A project folder whose config is the reference one (optionally changed), reports in a temp folder. */
-async function project(overrides = ''): Promise<{ dir: string; reports: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'readiness-contract-'));
-  const reports = join(dir, 'reports');
-  await writeFile(
-    join(dir, 'readiness.config.ts'),
-    `import base from ${JSON.stringify(join(ROOT, 'readiness.config.ts'))};
-export default { ...base, reportsDir: ${JSON.stringify(reports)}, suitesDir: ${JSON.stringify(join(ROOT, 'suites'))}${overrides} };\n`,
-  );
-  return { dir, reports };
+function project(overrides = ''): Promise<Project> {
+  return referenceProject('contract', overrides.replace(/^\s*,/, ''));
 }
 
-function certify(dir: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [MAIN, 'certify', '--stages', 'contract'], {
-      cwd: dir,
-      env: { ...process.env, ...env },
-    });
-    let stderr = '';
-    child.stdout.resume();
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolveRun({ code, stderr }));
-  });
-}
-
-async function onlyRun(reports: string): Promise<string> {
-  // Run folders only (not `latest` or the Allure `history`).
-  const runs = (await readdir(reports)).filter((n) => /^\d{8}-\d{6}-[0-9a-f]+$/.test(n));
-  expect(runs).toHaveLength(1);
-  return join(reports, runs[0]!);
+function certify(dir: string, env: Record<string, string>): Promise<CliRun> {
+  return runCli(dir, ['certify', '--stages', 'contract'], env);
 }
 
 /** The text of a check's evidence, read from the Allure result and its attachment file. */
@@ -56,17 +29,6 @@ async function attachment(runDir: string, checkId: string, name: string): Promis
     if (source) return readFile(join(dir, source), 'utf8');
   }
   throw new Error(`no attachment "${name}" for ${checkId}`);
-}
-
-async function leftovers(runDir: string): Promise<number> {
-  const runId = runDir.split('/').pop()!;
-  const docker = (await getContainerRuntimeClient()).container.dockerode;
-  const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
-  const [containers, networks] = await Promise.all([
-    docker.listContainers({ all: true, filters }),
-    docker.listNetworks({ filters }),
-  ]);
-  return containers.length + networks.length;
 }
 
 describe('contract stage on the reference stack (certify --stages contract)', () => {
@@ -142,6 +104,7 @@ describe('contract stage on the reference stack (certify --stages contract)', ()
   chaos: undefined,
   security: undefined,
   load: undefined,
+  recovery: undefined,
   contract: { ...base.contract, pactDir: ${JSON.stringify(join(empty, 'pacts'))}, providers: { payments: base.contract.providers.payments } }`);
     const run = await certify(dir, { FRAGILE: '' });
     // No check failed and every blocking reason is missing evidence: NOT_CERTIFIED with exit 3.

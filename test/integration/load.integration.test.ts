@@ -1,71 +1,33 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { getContainerRuntimeClient } from 'testcontainers';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCertification } from '../../src/certify/index.ts';
 import { readCheckResults } from '../../src/core/results.ts';
-import { LABELS } from '../../src/stack/labels.ts';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const MAIN = join(ROOT, 'src/cli/main.ts');
+import { ROOT, leftovers, onlyRun, referenceProject, runCli } from '../support/harness.ts';
+import type { CliRun, Project } from '../support/harness.ts';
 
 /**
  * The reference config with the load stage from fixtures/readiness/load.ts (whether or not it is
  * enabled there), reports in a temp folder; `only` keeps the scenarios a defect run needs.
  */
-async function loadProject(only?: { scenarios: string[]; knee: boolean }): Promise<{ dir: string; reports: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'readiness-load-'));
-  const reports = join(dir, 'reports');
+function loadProject(only?: { scenarios: string[]; knee: boolean }): Promise<Project> {
   const keep = only ? JSON.stringify(only.scenarios) : 'undefined';
-  await writeFile(
-    join(dir, 'readiness.config.ts'),
-    `import base from ${JSON.stringify(join(ROOT, 'readiness.config.ts'))};
-import { load } from ${JSON.stringify(join(ROOT, 'fixtures/readiness/load.ts'))};
-const keep = ${keep};
-export default {
-  ...base,
-  stages: [...base.stages.filter((s) => s !== 'load'), 'load'],
+  return referenceProject(
+    'load',
+    `stages: [...base.stages.filter((s) => s !== 'load'), 'load'],
   load: {
     ...load.config,
-    script: ${JSON.stringify(join(ROOT, 'scenarios/load/orders-mix.js'))},
     scenarios: load.config.scenarios.filter((s) => keep === undefined || keep.includes(s.id)),
     ${only && !only.knee ? 'knee: undefined,' : ''}
   },
-  policy: { ...base.policy, stages: { ...base.policy.stages, load: load.policy } },
-  reportsDir: ${JSON.stringify(reports)},
-  suitesDir: ${JSON.stringify(join(ROOT, 'suites'))},
-};\n`,
+  policy: { ...base.policy, stages: { ...base.policy.stages, load: load.policy } }`,
+    `import { load } from ${JSON.stringify(join(ROOT, 'fixtures/readiness/load.ts'))};
+const keep = ${keep};`,
   );
-  return { dir, reports };
 }
 
-function certify(dir: string, fragile: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [MAIN, 'certify', '--stages', 'load'], {
-      cwd: dir,
-      env: { ...process.env, FRAGILE: fragile },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
-
-async function onlyRun(reports: string): Promise<string> {
-  const runs = (await readdir(reports)).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n));
-  expect(runs).toHaveLength(1);
-  return join(reports, runs[0] ?? '');
-}
-
-async function leftovers(runFolder: string): Promise<number> {
-  const runId = runFolder.split('/').at(-1) ?? '';
-  const docker = (await getContainerRuntimeClient()).container.dockerode;
-  const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
-  return (await docker.listContainers({ all: true, filters })).length;
+function certify(dir: string, fragile: string): Promise<CliRun> {
+  return runCli(dir, ['certify', '--stages', 'load'], { FRAGILE: fragile });
 }
 
 describe('load stage (k6) on the reference stack', () => {
@@ -96,6 +58,8 @@ describe('load stage (k6) on the reference stack', () => {
         'orders_memory_max_mb',
       ]),
     );
+    const retained = load.find((c) => c.id === 'load.soak-short.memory-retained.orders');
+    expect(retained?.metrics.find((m) => m.name === 'memory_retained_mb')?.value).toBeLessThan(96);
     expect(load.find((c) => c.id === 'load.knee')?.metrics.map((m) => m.name)).toContain('max_reached_rps');
     expect((await stat(join(folder, 'load', 'baseline.summary.json'))).size).toBeGreaterThan(0);
     expect(await leftovers(folder)).toBe(0);
@@ -111,8 +75,8 @@ describe('load stage (k6) on the reference stack', () => {
     {
       fragile: 'leak',
       scenarios: ['soak-short'],
-      check: 'load.soak-short.memory-slope.orders',
-      text: /orders memory grew [\d.]+ MB\/min/,
+      check: 'load.soak-short.memory-retained.orders',
+      text: /orders kept [\d.]+ MB of memory \(nodejs_heap_size_used_bytes \+ nodejs_external_memory_bytes\) after the load/,
     },
     {
       fragile: 'no-timeout',

@@ -1,58 +1,20 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import formats from 'ajv-formats';
-import { getContainerRuntimeClient } from 'testcontainers';
 import { describe, expect, it } from 'vitest';
 import { readCertification } from '../../src/certify/index.ts';
 import { readCheckResults } from '../../src/core/results.ts';
-import { LABELS } from '../../src/stack/labels.ts';
+import { ROOT, leftovers, onlyRun, referenceProject, runCli } from '../support/harness.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 /** The OASIS SARIF 2.1.0 schema as an npm package ships it (a devDependency), not a vendored copy. */
 const SARIF_SCHEMA = 'node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json';
-const MAIN = join(ROOT, 'src/cli/main.ts');
-
-/** The reference config (its security stage enabled by fixtures/readiness/security.ts), reports in a temp folder. */
-async function referenceProject(): Promise<{ dir: string; reports: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'readiness-security-'));
-  const reports = join(dir, 'reports');
-  await writeFile(
-    join(dir, 'readiness.config.ts'),
-    `import base from ${JSON.stringify(join(ROOT, 'readiness.config.ts'))};
-export default { ...base, reportsDir: ${JSON.stringify(reports)}, suitesDir: ${JSON.stringify(join(ROOT, 'suites'))} };\n`,
-  );
-  return { dir, reports };
-}
 
 /** `readiness certify --stages security` with FRAGILE set; resolves with the exit code and the run folder. */
 async function certifySecurity(fragile: string): Promise<{ code: number | null; stderr: string; runDir: string }> {
-  const { dir, reports } = await referenceProject();
-  const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((done) => {
-    const child = spawn(process.execPath, [MAIN, 'certify', '--stages', 'security'], {
-      cwd: dir,
-      env: { ...process.env, FRAGILE: fragile },
-    });
-    let err = '';
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.stdout.resume();
-    child.on('close', (exit) => done({ code: exit, stderr: err }));
-  });
-  const runs = (await readdir(reports)).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n));
-  expect(runs).toHaveLength(1);
-  return { code, stderr, runDir: join(reports, runs[0]!) };
-}
-
-async function leftovers(runId: string): Promise<number> {
-  const docker = (await getContainerRuntimeClient()).container.dockerode;
-  const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
-  const [containers, networks] = await Promise.all([
-    docker.listContainers({ all: true, filters }),
-    docker.listNetworks({ filters }),
-  ]);
-  return containers.length + networks.length;
+  const { dir, reports } = await referenceProject('security');
+  const { code, stderr } = await runCli(dir, ['certify', '--stages', 'security'], { FRAGILE: fragile });
+  return { code, stderr, runDir: await onlyRun(reports) };
 }
 
 async function validateSarif(file: string): Promise<unknown[]> {

@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { getContainerRuntimeClient } from 'testcontainers';
+import { LABELS } from '../../src/stack/labels.ts';
+
+/** Shared by the integration tests: a project spreading the reference config, the CLI, and what a run left. */
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const MAIN = join(ROOT, 'src/cli/main.ts');
+
+export interface Project {
+  readonly dir: string;
+  /** The project's reports folder (a temp folder, never the repository's `reports/`). */
+  readonly reports: string;
+}
+
+/**
+ * A temp project whose config is the reference one with its reports in the project. `overrides` is
+ * source text appended inside the exported object (e.g. `chaos: { ...base.chaos, shuffle: false }`);
+ * `preamble` is source text (imports, consts) placed before it.
+ */
+export async function referenceProject(prefix: string, overrides = '', preamble = ''): Promise<Project> {
+  const dir = await mkdtemp(join(tmpdir(), `readiness-${prefix}-`));
+  const reports = join(dir, 'reports');
+  await writeFile(
+    join(dir, 'readiness.config.ts'),
+    `import base from ${JSON.stringify(join(ROOT, 'readiness.config.ts'))};
+${preamble}
+export default {
+  ...base,
+  ${overrides ? `${overrides.trim().replace(/,$/, '')},` : ''}
+  reportsDir: ${JSON.stringify(reports)},
+  suitesDir: ${JSON.stringify(join(ROOT, 'suites'))},
+};\n`,
+  );
+  return { dir, reports };
+}
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `readiness <args>` in `dir` with extra env; `onStderr` sees the stderr so far and can interrupt (SIGINT). */
+export function runCli(
+  dir: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+  onStderr?: (text: string, interrupt: () => void) => void,
+): Promise<CliRun> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd: dir, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      onStderr?.(stderr, () => child.kill('SIGINT'));
+    });
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+/** The one run folder in `reports` (not `latest` or the Allure history); throws unless there is exactly one. */
+export async function onlyRun(reports: string): Promise<string> {
+  const runs = (await readdir(reports)).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n));
+  if (runs.length !== 1) throw new Error(`expected one run folder in ${reports}, found: ${runs.join(', ') || 'none'}`);
+  return join(reports, runs[0] ?? '');
+}
+
+/** Containers and networks still labelled with a run (a run id or its folder). */
+export async function leftovers(runIdOrFolder: string): Promise<number> {
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  const filters = JSON.stringify({ label: [`${LABELS.runId}=${basename(runIdOrFolder)}`] });
+  const [containers, networks] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+  ]);
+  return containers.length + networks.length;
+}
