@@ -1,4 +1,4 @@
-export { K6_THRESHOLDS_FAILED, runK6 } from './run-k6.ts';
+export { K6_STOPPED_FROM_API, K6_THRESHOLDS_FAILED, runK6 } from './run-k6.ts';
 export type { K6RunOutcome, PhaseHook, RunK6Options } from './run-k6.ts';
 export { buildK6Options, buildKneeOptions, phaseWindows, plannedSeconds, sloThresholds } from './k6-options.ts';
 export type { K6Options, PhaseWindow } from './k6-options.ts';
@@ -9,3 +9,5 @@ export type { KneeResult, KneeWindow } from './knee.ts';
 export { ResourceSampler, memorySlopeMbPerMin, readDockerStats } from './resources.ts';
 export type { ResourceSample, ResourceSeries } from './resources.ts';
 export { ensureK6, groupMetrics, runLoadStage, thresholdCheckId, toxiproxyPhaseHook } from './load-stage.ts';
+export { readRequestSamples, startPhaseLoad, statsByPhase } from './phase-load.ts';
+export type { PhaseLoad, PhaseLoadPlan, PhaseLoadResult, PhaseLoadStats, TimedSample } from './phase-load.ts';

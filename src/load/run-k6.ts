@@ -44,6 +44,23 @@ export interface RunK6Options {
   readonly rawOutput?: boolean;
   /** Called once the scenarios run (after `setup()`), with the wall-clock start. */
   readonly onRunning?: (startedAt: number) => void;
+  /**
+   * When this settles, the run is stopped early through k6's REST API (its planned duration is then
+   * an upper bound); k6's exit for that (103) counts as a finished run, not a broken one.
+   */
+  readonly stopWhen?: Promise<unknown>;
+}
+
+/** k6's exit code when the run was stopped through its REST API (errext/exitcodes). */
+export const K6_STOPPED_FROM_API = 103;
+
+async function stopK6(apiPort: number): Promise<void> {
+  await fetch(`http://127.0.0.1:${apiPort}/v1/status`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ data: { type: 'status', id: 'default', attributes: { stopped: true } } }),
+    signal: AbortSignal.timeout(2_000),
+  });
 }
 
 async function freePort(): Promise<number> {
@@ -137,6 +154,15 @@ export async function runK6(options: RunK6Options): Promise<K6RunOutcome & { rea
   })().catch((error: unknown) => {
     hookErrors.push(error);
   });
+  const stop = { requested: false };
+  void options.stopWhen
+    ?.catch(() => undefined)
+    .then(async () => {
+      if (isFinished()) return;
+      stop.requested = true;
+      // A stop that fails leaves k6 to its planned duration, which bounds it anyway.
+      await stopK6(apiPort).catch(() => undefined);
+    });
   const result = await run;
   state.finished = true;
   await scheduler;
@@ -158,9 +184,10 @@ export async function runK6(options: RunK6Options): Promise<K6RunOutcome & { rea
       stderrTail,
     };
   }
-  if (result.exitCode === 0 || result.exitCode === K6_THRESHOLDS_FAILED) {
+  const stoppedOnRequest = stop.requested && result.exitCode === K6_STOPPED_FROM_API;
+  if (result.exitCode === 0 || result.exitCode === K6_THRESHOLDS_FAILED || stoppedOnRequest) {
     return {
-      kind: result.exitCode === 0 ? 'ok' : 'thresholds-failed',
+      kind: result.exitCode === K6_THRESHOLDS_FAILED ? 'thresholds-failed' : 'ok',
       summaryFile,
       durationMs: Math.round(result.durationMs),
       stderrTail,

@@ -1,0 +1,233 @@
+import { createReadStream } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { LoadSlo } from '../config/stages/load.ts';
+import type { SuiteContext } from '../runner/suite.ts';
+import { serviceUrl } from '../stack/stack-handle.ts';
+import { ensureK6 } from './load-stage.ts';
+import { runK6 } from './run-k6.ts';
+
+/**
+ * Constant-rate k6 load behind something else that runs (a chaos experiment), judged per phase the
+ * caller marks as it goes: k6 cannot know when a fault is injected, so every request sample keeps its
+ * timestamp and is assigned to the phase that was current when it was sent.
+ */
+export interface PhaseLoadPlan {
+  /** Iterations per second of the script's `exec` function. */
+  readonly ratePerSec: number;
+  /** Upper bound of the run; `stop()` ends it earlier. */
+  readonly maxDurationSec: number;
+  readonly exec?: string;
+  readonly maxVUs?: number;
+  /** SLO per phase name; a phase without one is measured, not judged. */
+  readonly slo?: Readonly<Record<string, LoadSlo>>;
+}
+
+export interface PhaseLoadStats {
+  readonly phase: string;
+  readonly requests: number;
+  readonly seconds: number;
+  readonly ratePerSec: number;
+  readonly p95Ms: number;
+  readonly p99Ms: number;
+  readonly errorRate: number;
+  readonly slo?: LoadSlo;
+  /** What the phase crossed of its SLO (empty: held); undefined without an SLO or without requests. */
+  readonly breaches?: readonly string[];
+}
+
+export type PhaseLoadResult =
+  | { readonly kind: 'measured'; readonly phases: readonly PhaseLoadStats[]; readonly csv: string }
+  | { readonly kind: 'broken'; readonly message: string; readonly stderrTail: string };
+
+export interface PhaseLoad {
+  /** The phase from now on (wall clock); the first mark is usually `baseline`. */
+  mark(phase: string): void;
+  /** Stops k6 and judges each marked phase on the samples sent during it. */
+  stop(): Promise<PhaseLoadResult>;
+}
+
+/** One request: when it was sent (wall clock, ms), how long it took, whether it failed. */
+export interface TimedSample {
+  readonly t: number;
+  readonly durationMs?: number;
+  readonly failed?: boolean;
+}
+
+/**
+ * The requests of one scenario from k6's `--out json` NDJSON, each placed at the time it was *sent*:
+ * k6 stamps a request's samples with its end, so a request that hung through a fault would otherwise
+ * count against the phase after it. A request's duration and failure points share time and tags.
+ */
+export async function readRequestSamples(file: string, scenario: string): Promise<TimedSample[]> {
+  const requests = new Map<string, { end: number; durationMs?: number; failed?: boolean }>();
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.includes('"Point"') || !(line.includes('"http_req_duration"') || line.includes('"http_req_failed"')))
+      continue;
+    const point = JSON.parse(line) as {
+      metric: string;
+      data: { time: string; value: number; tags?: Record<string, string> };
+    };
+    if (point.data.tags?.scenario !== scenario) continue;
+    const key = `${point.data.time} ${JSON.stringify(point.data.tags)}`;
+    const request = requests.get(key) ?? { end: Date.parse(point.data.time) };
+    if (point.metric === 'http_req_duration') request.durationMs = point.data.value;
+    else request.failed = point.data.value !== 0;
+    requests.set(key, request);
+  }
+  return [...requests.values()].map(({ end, durationMs, failed }) => ({
+    t: end - (durationMs ?? 0),
+    ...(durationMs === undefined ? {} : { durationMs }),
+    ...(failed === undefined ? {} : { failed }),
+  }));
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] ?? 0;
+}
+
+/** Each phase's figures from timed samples and the marks `[phase, fromMs]` (a phase lasts until the next mark or `endMs`). */
+export function statsByPhase(
+  samples: readonly TimedSample[],
+  marks: readonly (readonly [string, number])[],
+  endMs: number,
+  slo: Readonly<Record<string, LoadSlo>> = {},
+): PhaseLoadStats[] {
+  return marks.map(([phase, from], i) => {
+    const to = marks[i + 1]?.[1] ?? endMs;
+    const inPhase = samples.filter((s) => s.t >= from && s.t < to);
+    const durations = inPhase.flatMap((s) => (s.durationMs === undefined ? [] : [s.durationMs])).sort((a, b) => a - b);
+    const outcomes = inPhase.flatMap((s) => (s.failed === undefined ? [] : [s.failed]));
+    const requests = outcomes.length;
+    const seconds = Math.max(0, (to - from) / 1000);
+    const errorRate = requests === 0 ? 0 : outcomes.filter(Boolean).length / requests;
+    const p95Ms = percentile(durations, 95);
+    const p99Ms = percentile(durations, 99);
+    const target = slo[phase];
+    const breaches =
+      target === undefined || requests === 0
+        ? undefined
+        : [
+            ...(target.p95Ms !== undefined && p95Ms >= target.p95Ms
+              ? [`p95 ${round(p95Ms)}ms >= ${target.p95Ms}ms`]
+              : []),
+            ...(target.p99Ms !== undefined && p99Ms >= target.p99Ms
+              ? [`p99 ${round(p99Ms)}ms >= ${target.p99Ms}ms`]
+              : []),
+            ...(target.maxErrorRate !== undefined && errorRate >= target.maxErrorRate
+              ? [`error rate ${round(errorRate)} >= ${target.maxErrorRate}`]
+              : []),
+          ];
+    return {
+      phase,
+      requests,
+      seconds: round(seconds),
+      ratePerSec: seconds === 0 ? 0 : round(requests / seconds),
+      p95Ms: round(p95Ms),
+      p99Ms: round(p99Ms),
+      errorRate: round(errorRate),
+      ...(target ? { slo: target } : {}),
+      ...(breaches ? { breaches } : {}),
+    };
+  });
+}
+
+const round = (n: number): number => Math.round(n * 1000) / 1000;
+
+/**
+ * Starts k6 on the load stage's script and target (`load.script`, `load.target`, `load.env`) and
+ * resolves once its scenarios run (after `setup()`), so the caller's first phase sees load.
+ * Rejects when k6 ends before it runs; the caller must call `stop()` (register it as a teardown).
+ */
+export async function startPhaseLoad(context: SuiteContext, plan: PhaseLoadPlan, label: string): Promise<PhaseLoad> {
+  const load = context.config.load;
+  if (!load)
+    throw new Error(
+      `no load section in ${context.config.configFile}: an experiment under load needs load.script and load.target`,
+    );
+  const k6 = await ensureK6(load, context);
+  const baseUrl = serviceUrl(context.handle, load.target.service, load.target.port);
+  context.assertTarget(baseUrl);
+  const outDir = context.runDir;
+  const scenario = label.replace(/[^A-Za-z0-9_]/g, '_');
+  let stopNow: () => void = () => undefined;
+  const stopWhen = new Promise<void>((resolve) => (stopNow = resolve));
+  let started: (at: number) => void = () => undefined;
+  const running = new Promise<number>((resolve) => (started = resolve));
+  const run = runK6({
+    k6,
+    script: load.script,
+    options: {
+      scenarios: {
+        [scenario]: {
+          executor: 'constant-arrival-rate',
+          exec: plan.exec ?? 'default',
+          rate: plan.ratePerSec,
+          timeUnit: '1s',
+          duration: `${plan.maxDurationSec}s`,
+          gracefulStop: '2s',
+          preAllocatedVUs: Math.min(20, plan.maxVUs ?? 50),
+          maxVUs: plan.maxVUs ?? 50,
+        },
+      },
+      thresholds: {},
+      summaryTrendStats: ['avg', 'med', 'p(95)', 'p(99)', 'max'],
+      setupTimeout: '60s',
+      discardResponseBodies: false,
+    },
+    outDir,
+    label: `load-${label}`,
+    env: { ...load.env, BASE_URL: baseUrl, READINESS_SEED: String(context.seed) },
+    timeoutMs: plan.maxDurationSec * 1000 + 90_000,
+    signal: context.signal,
+    clock: context.clock,
+    rawOutput: true,
+    onRunning: (at) => started(at),
+    stopWhen,
+  });
+  const ended = run.then((outcome) => {
+    throw new Error(
+      `k6 ended before its load ran${outcome.kind === 'broken' ? `: ${outcome.message}\n${outcome.stderrTail}` : ''}`,
+    );
+  });
+  await Promise.race([running, ended]).catch((error: unknown) => {
+    stopNow();
+    throw error;
+  });
+  ended.catch(() => undefined);
+  const marks: [string, number][] = [];
+  let stopped: Promise<PhaseLoadResult> | undefined;
+  return {
+    mark(phase) {
+      marks.push([phase, context.clock.now()]);
+    },
+    stop() {
+      stopped ??= (async (): Promise<PhaseLoadResult> => {
+        const endMs = context.clock.now();
+        stopNow();
+        const outcome = await run;
+        if (outcome.kind === 'broken')
+          return { kind: 'broken', message: outcome.message, stderrTail: outcome.stderrTail };
+        const rawFile = outcome.rawFile ?? `${join(outDir, `load-${label}`)}.samples.ndjson`;
+        const samples = await readRequestSamples(rawFile, scenario);
+        // Every sample of every metric: the per-phase table below is the evidence that is kept.
+        await rm(rawFile, { force: true });
+        const phases = statsByPhase(samples, marks, endMs, plan.slo);
+        const csv = [
+          'phase,seconds,requests,rps,p95_ms,p99_ms,error_rate,slo_breaches',
+          ...phases.map(
+            (p) =>
+              `${p.phase},${p.seconds},${p.requests},${p.ratePerSec},${p.p95Ms},${p.p99Ms},${p.errorRate},"${(p.breaches ?? []).join('; ')}"`,
+          ),
+        ].join('\n');
+        await writeFile(`${join(outDir, `load-${label}`)}.phases.csv`, `${csv}\n`);
+        return { kind: 'measured', phases, csv };
+      })();
+      return stopped;
+    },
+  };
+}
