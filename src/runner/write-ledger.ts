@@ -35,6 +35,8 @@ export interface LedgerVerdict {
   /** Lost acknowledged writes, and duplicates of writes sent with an idempotency key: each fails the check. */
   readonly failures: readonly string[];
   readonly lines: readonly string[];
+  /** Each write's class, by its `seq`. */
+  readonly classes: ReadonlyMap<number, WriteClass>;
 }
 
 /** What the ledger needs to talk to the service (the experiment's session and endpoints). */
@@ -193,6 +195,7 @@ export function classifyLedger(
   const counts: Record<WriteClass, number> = { stable: 0, lost: 0, duplicated: 0, unacknowledged: 0, unknown: 0 };
   const failures: string[] = [];
   const lines: string[] = [];
+  const classes = new Map<number, WriteClass>();
   for (const e of entries) {
     const ids = copies.get(e.fingerprint) ?? [];
     const read = e.id === undefined ? undefined : reads.get(e.id);
@@ -203,6 +206,7 @@ export function classifyLedger(
     else if (read === 'present') cls = 'stable';
     else cls = 'unknown';
     counts[cls] += 1;
+    classes.set(e.seq, cls);
     const line = `#${e.seq} key ${e.key} ${cls}: acknowledged ${e.id ?? 'never'}, ${e.attempts} attempt(s) [${e.statuses.map((s) => (s === -1 ? 'lost-answer' : String(s))).join(', ')}], read ${read ?? '-'}, listed ${ids.length}x${ids.length > 1 ? ` (${ids.join(', ')})` : ''}`;
     lines.push(line);
     if (cls === 'lost') failures.push(`write #${e.seq} was acknowledged as ${e.id} and is gone`);
@@ -212,5 +216,5 @@ export function classifyLedger(
       );
   }
   if (listed === undefined) lines.push('listing failed: duplicates could not be counted');
-  return { counts, failures, lines };
+  return { counts, failures, lines, classes };
 }

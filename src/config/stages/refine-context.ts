@@ -4,7 +4,10 @@ import type { z } from 'zod';
 export interface RefinementCtx {
   readonly config: {
     readonly services: Readonly<
-      Record<string, { readonly ports: readonly number[]; readonly dependsOn: readonly string[] }>
+      Record<
+        string,
+        { readonly ports: readonly number[]; readonly dependsOn: readonly string[]; readonly health?: unknown }
+      >
     >;
     readonly links: readonly { readonly name?: string | undefined; readonly service: string; readonly port: number }[];
     readonly stages: readonly string[];

@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../core/errors.ts';
+import { resolveConfig } from '../load-config.ts';
+import { recoveryDrills } from './recovery.ts';
+
+const FILE = join(process.cwd(), 'readiness.config.ts');
+
+const health = { kind: 'http', port: 8080, path: '/health/ready' } as const;
+const base = {
+  name: 'shop',
+  stages: ['boot', 'recovery'],
+  services: {
+    db: { image: 'postgres:16', ports: [5432] },
+    api: { image: 'api:1', ports: [8080], health },
+    'api-b': { image: 'api:1', ports: [8080], health },
+    lb: { image: 'haproxy:2.6', ports: [8080] },
+  },
+};
+
+const backup = {
+  database: { service: 'db', name: 'app', user: 'app' },
+  tables: ['orders'],
+  services: ['api'],
+  rtoTargetMs: 30_000,
+  writesBeforeBackup: 0,
+  writesAfterBackup: 0,
+};
+
+function problems(config: unknown): string[] {
+  try {
+    resolveConfig(config, FILE);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+describe('recovery config', () => {
+  it('fills the Postgres defaults of a backup drill and runs only the configured drills', () => {
+    const resolved = resolveConfig({ ...base, recovery: { backup } }, FILE);
+    const recovery = resolved.recovery!;
+    expect(recovery.backup?.commands.backup).toEqual([
+      'pg_dump',
+      '-U',
+      '{user}',
+      '-d',
+      '{database}',
+      '-Fc',
+      '-f',
+      '{file}',
+    ]);
+    expect(recovery.backup?.commands.restore[0]).toBe('pg_restore');
+    expect(recoveryDrills(recovery)).toEqual(['backup-restore']);
+  });
+
+  it('names the missing recovery section when the stage is enabled', () => {
+    expect(problems(base).join('\n')).toMatch(/readiness\.config\.ts: recovery .*required/);
+  });
+
+  it('names unknown services, ports and services without a health check, under recovery', () => {
+    const found = problems({
+      ...base,
+      recovery: {
+        backup: { ...backup, database: { ...backup.database, service: 'pg' }, services: ['lb'] },
+        crash: { service: 'api', port: 9999 },
+        rolling: { replicas: ['api', 'nope'], via: { service: 'lb', port: 8080 } },
+        load: { requests: [{ path: '/v1/x' }], writesPerSec: 0 },
+      },
+    }).join('\n');
+    expect(found).toMatch(/recovery\.backup\.database\.service names unknown service "pg"/);
+    expect(found).toMatch(/recovery\.backup\.services\[0\] services\.lb has no health check/);
+    expect(found).toMatch(/recovery\.crash\.port port 9999 is not in services\.api\.ports/);
+    expect(found).toMatch(/recovery\.rolling\.replicas\[1\] names unknown service "nope"/);
+  });
+
+  it('refuses a rolling restart of a single replica and load drills without load', () => {
+    const found = problems({
+      ...base,
+      recovery: { rolling: { replicas: ['api'], via: { service: 'lb', port: 8080 } } },
+    }).join('\n');
+    expect(found).toMatch(/recovery\.rolling\.replicas needs at least two replicas/);
+    expect(found).toMatch(/recovery\.load is required/);
+  });
+
+  it('refuses ledger writes without a ledger, and a drill listed without its section', () => {
+    const found = problems({
+      ...base,
+      recovery: { drills: ['crash'], backup: { ...backup, writesAfterBackup: 3 } },
+    }).join('\n');
+    expect(found).toMatch(/recovery\.drills lists "crash" but recovery\.crash is not declared/);
+    expect(found).toMatch(/recovery\.backup\.writesBeforeBackup ledger writes need recovery\.ledger/);
+  });
+
+  it('rejects a table name the default query could not quote', () => {
+    const found = problems({ ...base, recovery: { backup: { ...backup, tables: ['orders; drop'] } } }).join('\n');
+    expect(found).toMatch(/recovery\.backup\.tables\[0\] letters/);
+  });
+});

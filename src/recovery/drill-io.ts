@@ -1,0 +1,266 @@
+import { getContainerRuntimeClient } from 'testcontainers';
+import type { RecoveryConfig } from '../config/stages/recovery.ts';
+import { pollUntil } from '../core/clock.ts';
+import { httpExchange, sendAndLoseResponse } from '../runner/http.ts';
+import type { HttpOutcome, HttpRequest } from '../runner/http.ts';
+import type { SuiteContext } from '../runner/suite.ts';
+import { getPath, renderTemplate, seededUuid } from '../runner/templates.ts';
+import type { LedgerIo } from '../runner/write-ledger.ts';
+import { dockerClient, inspectContainer, refreshServicePorts } from '../stack/containers.ts';
+import type { ContainerState } from '../stack/containers.ts';
+import { observeHealth } from '../stack/health.ts';
+import { serviceUrl } from '../stack/stack-handle.ts';
+
+/** Timestamped lines of what a drill did and saw; attached to its checks. */
+export class Timeline {
+  readonly #lines: string[] = [];
+  readonly #start = performance.now();
+  log(line: string): void {
+    this.#lines.push(`+${String(Math.round(performance.now() - this.#start)).padStart(7)}ms ${line}`);
+  }
+  text(): string {
+    return this.#lines.join('\n');
+  }
+}
+
+/** What a command run in a container returned. */
+export interface ExecOutcome {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly elapsedMs: number;
+}
+
+const tailOf = (text: string, n = 600): string => (text.length > n ? `…${text.slice(-n)}` : text);
+
+/** Runs an argv in a service's container, bounded by `timeoutMs` (a hung command is an error, not a hang). */
+export async function execIn(
+  context: Pick<SuiteContext, 'handle' | 'signal'>,
+  service: string,
+  argv: readonly string[],
+  timeoutMs: number,
+): Promise<ExecOutcome> {
+  const entry = context.handle.services[service];
+  if (!entry) throw new Error(`no service "${service}" in the stack handle`);
+  const client = await getContainerRuntimeClient();
+  const docker = client.container.dockerode;
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`${argv[0] ?? ''} in ${service} did not finish within ${timeoutMs}ms`));
+    }, timeoutMs);
+  });
+  try {
+    const result = await Promise.race([
+      client.container.exec(docker.getContainer(entry.containerId), [...argv]),
+      timeout,
+    ]);
+    context.signal.throwIfAborted();
+    return {
+      exitCode: result.exitCode,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      elapsedMs: performance.now() - started,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `argv -> exit N: stderr tail`, for messages. */
+export function describeExec(argv: readonly string[], outcome: ExecOutcome): string {
+  const err = (outcome.stderr || outcome.stdout).trim();
+  return `${argv.join(' ')} -> exit ${outcome.exitCode}${err ? `: ${tailOf(err, 400)}` : ''}`;
+}
+
+/** One observation of a service's configured health check, through its current host ports. */
+export async function serviceHealth(
+  context: Pick<SuiteContext, 'config' | 'handle' | 'signal'>,
+  service: string,
+): Promise<{ healthy: boolean; detail: string }> {
+  const health = context.config.services[service]?.health;
+  const entry = context.handle.services[service];
+  if (!health || !entry) return { healthy: false, detail: `${service} has no health check or is not in the stack` };
+  return observeHealth(health, {
+    host: entry.endpoint.host,
+    hostPort: (p) => {
+      const port = entry.endpoint.ports[String(p)];
+      if (port === undefined) throw new Error(`${service} does not expose port ${p}`);
+      return port;
+    },
+    exec: async (command) => {
+      const out = await execIn(context, service, command, 10_000);
+      return { exitCode: out.exitCode, output: out.stdout + out.stderr };
+    },
+  });
+}
+
+/** Polls a service's health until healthy or `withinMs` (from now) runs out. */
+export async function waitHealthy(
+  context: Pick<SuiteContext, 'config' | 'handle' | 'signal' | 'clock'>,
+  service: string,
+  withinMs: number,
+  intervalMs = 100,
+): Promise<{ healthy: boolean; elapsedMs: number; detail: string }> {
+  const outcome = await pollUntil(
+    () => serviceHealth(context, service),
+    (o) => o.healthy,
+    { timeoutMs: withinMs, intervalMs, clock: context.clock, signal: context.signal },
+  );
+  const last = outcome.ok ? outcome.value : outcome.last;
+  return { healthy: outcome.ok, elapsedMs: outcome.elapsedMs, detail: last?.detail ?? 'no observation' };
+}
+
+/** Docker operations on a service's container; each start re-reads its host ports into the handle. */
+export class ServiceContainer {
+  readonly #context: SuiteContext;
+  readonly #service: string;
+  readonly #handleFiles: readonly string[];
+
+  constructor(context: SuiteContext, service: string, handleFiles: readonly string[]) {
+    this.#context = context;
+    this.#service = service;
+    this.#handleFiles = handleFiles;
+  }
+
+  get #id(): string {
+    const entry = this.#context.handle.services[this.#service];
+    if (!entry) throw new Error(`no service "${this.#service}" in the stack handle`);
+    return entry.containerId;
+  }
+
+  async state(): Promise<ContainerState> {
+    return inspectContainer(await dockerClient(), this.#id);
+  }
+
+  async kill(): Promise<void> {
+    await (await dockerClient()).getContainer(this.#id).kill({ signal: 'SIGKILL' });
+  }
+
+  /** `docker stop -t`: SIGTERM (the image's stop signal), then SIGKILL after the grace period. */
+  async stop(graceSec: number): Promise<void> {
+    await (await dockerClient()).getContainer(this.#id).stop({ t: graceSec });
+  }
+
+  async restart(graceSec: number): Promise<void> {
+    await (await dockerClient()).getContainer(this.#id).restart({ t: graceSec });
+    await this.refreshPorts();
+  }
+
+  /** Starts the container when it is not running (the same container: same name, network alias and volumes). */
+  async ensureRunning(): Promise<boolean> {
+    const docker = await dockerClient();
+    const now = await inspectContainer(docker, this.#id);
+    let started = false;
+    if (now.paused) await docker.getContainer(this.#id).unpause();
+    else if (!now.running) {
+      await docker.getContainer(this.#id).start();
+      started = true;
+    }
+    await this.refreshPorts();
+    return started;
+  }
+
+  async refreshPorts(): Promise<void> {
+    const docker = await dockerClient();
+    await refreshServicePorts(
+      this.#context.handle,
+      this.#service,
+      await inspectContainer(docker, this.#id),
+      this.#handleFiles,
+    );
+  }
+}
+
+/** HTTP to the stack's services with the stage session's token; URLs are resolved per request (ports move on restart). */
+export class ApiClient {
+  token: string | undefined;
+  readonly #context: SuiteContext;
+  readonly #recovery: RecoveryConfig;
+
+  constructor(context: SuiteContext, recovery: RecoveryConfig) {
+    this.#context = context;
+    this.#recovery = recovery;
+  }
+
+  #headers(req: HttpRequest): Record<string, string> {
+    const session = this.#recovery.session;
+    const headers: Record<string, string> = { ...req.headers };
+    if (req.auth && this.token && session) headers[session.header] = `${session.scheme} ${this.token}`.trim();
+    if (req.body !== undefined) headers['content-type'] = 'application/json';
+    return headers;
+  }
+
+  #url(service: string, port: number, path: string): URL {
+    return this.#context.assertTarget(`${serviceUrl(this.#context.handle, service, port)}${path}`);
+  }
+
+  /** One request to `service:port` (the request's own service/port win). */
+  request(target: { service: string; port: number }, req: HttpRequest): Promise<HttpOutcome> {
+    const service = req.service ?? target.service;
+    const port = req.port ?? target.port;
+    return httpExchange(this.#url(service, port, req.path).href, {
+      method: req.method ?? 'GET',
+      headers: this.#headers(req),
+      ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
+      timeoutMs: req.timeoutMs ?? this.#recovery.probeTimeoutMs,
+      signal: this.#context.signal,
+    });
+  }
+
+  /** The ledger's I/O against one target. */
+  ledgerIo(target: { service: string; port: number }, random: () => number): LedgerIo {
+    const { clock, signal } = this.#context;
+    return {
+      request: (req) => this.request(target, req),
+      sendAndLose: async (req) => {
+        const url = this.#url(req.service ?? target.service, req.port ?? target.port, req.path);
+        return sendAndLoseResponse(
+          url.hostname,
+          Number(url.port),
+          {
+            method: req.method ?? 'POST',
+            path: req.path,
+            headers: this.#headers(req),
+            body: JSON.stringify(req.body ?? null),
+          },
+          this.#recovery.probeTimeoutMs,
+        );
+      },
+      random,
+      sleep: (ms) => clock.sleep(ms, signal),
+      now: () => clock.monotonicMs(),
+      signal,
+    };
+  }
+
+  /** Signs up (when configured) and logs in a disposable user; keeps its token for `auth: true` requests. */
+  async openSession(target: { service: string; port: number }, user: string, random: () => number): Promise<void> {
+    const session = this.#recovery.session;
+    if (!session) return;
+    const vars = { user, password: `Recovery-${seededUuid(random)}` };
+    if (session.signup) {
+      const out = await this.request(target, {
+        method: session.signup.method,
+        path: session.signup.path,
+        body: renderTemplate(session.signup.body, vars, random),
+      });
+      if (!session.signup.expectStatus.includes(out.status) && out.status !== 409)
+        throw new Error(
+          `sign-up ${session.signup.path} -> ${out.status || out.error || 'no answer'} ${out.body.slice(0, 160)}`,
+        );
+    }
+    const out = await this.request(target, {
+      method: session.login.method,
+      path: session.login.path,
+      body: renderTemplate(session.login.body, vars, random),
+    });
+    const token = getPath(out.json, session.login.tokenField);
+    if (out.status < 200 || out.status >= 300 || typeof token !== 'string')
+      throw new Error(
+        `login ${session.login.path} -> ${out.status || out.error || 'no answer'}, no ${session.login.tokenField} in the answer`,
+      );
+    this.token = token;
+  }
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { LedgerEntry, WriteClass } from '../runner/write-ledger.ts';
+import { judgeAroundEvent, windowOf } from './ledger-windows.ts';
+
+const entry = (seq: number, acknowledgedAtMs?: number): LedgerEntry => ({
+  seq,
+  key: `k${seq}`,
+  fingerprint: `f${seq}`,
+  body: {},
+  attempts: 1,
+  lostResponses: 0,
+  statuses: [acknowledgedAtMs === undefined ? 503 : 201],
+  ...(acknowledgedAtMs === undefined ? {} : { id: `o${seq}`, acknowledgedAtMs }),
+});
+
+describe('ledger around an event', () => {
+  it('places writes before, during and after a backup', () => {
+    expect(windowOf(entry(1, 5), 10, 20)).toBe('before');
+    expect(windowOf(entry(2, 15), 10, 20)).toBe('during');
+    expect(windowOf(entry(3, 25), 10, 20)).toBe('after');
+    expect(windowOf(entry(4), 10, 20)).toBeUndefined();
+  });
+
+  it('counts writes after the backup that are gone as the RPO, not as failures', () => {
+    const entries = [entry(1, 5), entry(2, 6), entry(3, 25), entry(4, 26), entry(5)];
+    const classes = new Map<number, WriteClass>([
+      [1, 'stable'],
+      [2, 'stable'],
+      [3, 'lost'],
+      [4, 'lost'],
+      [5, 'unacknowledged'],
+    ]);
+    const verdict = judgeAroundEvent(entries, classes, 10, 20, 'backup');
+    expect(verdict.mustSurviveMissing).toEqual([]);
+    expect(verdict.lostAfter).toHaveLength(2);
+    expect(verdict.survived).toBe(2);
+    expect(verdict.dueBefore).toBe(2);
+  });
+
+  it('fails a write acknowledged before a kill that is gone (lossy writes)', () => {
+    const entries = [entry(1, 5), entry(2, 9), entry(3, 12)];
+    const classes = new Map<number, WriteClass>([
+      [1, 'stable'],
+      [2, 'lost'],
+      [3, 'lost'],
+    ]);
+    const verdict = judgeAroundEvent(entries, classes, 10, 10, 'kill');
+    expect(verdict.mustSurviveMissing).toEqual(['write #2 acknowledged as o2 before the kill is gone']);
+    expect(verdict.dueBefore).toBe(2);
+  });
+
+  it('keeps unreadable writes apart: no evidence is not a pass', () => {
+    const verdict = judgeAroundEvent([entry(1, 5)], new Map([[1, 'unknown']]), 10, 10, 'kill');
+    expect(verdict.mustSurviveMissing).toEqual([]);
+    expect(verdict.unknownBefore).toHaveLength(1);
+    expect(verdict.survived).toBe(0);
+  });
+});

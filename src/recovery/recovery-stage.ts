@@ -1,0 +1,860 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { recoveryDrills } from '../config/stages/recovery.ts';
+import type { RecoveryBackupConfig, RecoveryConfig } from '../config/stages/recovery.ts';
+import type { CheckResult, Metric, Severity } from '../core/check-result.ts';
+import { seededRandom } from '../core/seed.ts';
+import type { HttpRequest } from '../runner/http.ts';
+import { runCheck } from '../runner/suite.ts';
+import type { CheckOutcome, SuiteContext } from '../runner/suite.ts';
+import { WriteLedger } from '../runner/write-ledger.ts';
+import type { LedgerVerdict } from '../runner/write-ledger.ts';
+import { ApiClient, describeExec, execIn, ServiceContainer, Timeline, waitHealthy } from './drill-io.ts';
+import { compareSnapshots, fillCommand, formatSnapshots, parseSnapshot, snapshotQuery } from './integrity.ts';
+import type { TableSnapshot } from './integrity.ts';
+import { judgeAroundEvent } from './ledger-windows.ts';
+import { SteadyLoad, summarizeLoad } from './steady-load.ts';
+import type { LoadSample } from './steady-load.ts';
+
+type Target = { readonly service: string; readonly port: number };
+
+/** Shared by the drills of one run. */
+interface Drill {
+  readonly context: SuiteContext;
+  readonly recovery: RecoveryConfig;
+  readonly api: ApiClient;
+  readonly handleFiles: readonly string[];
+  readonly results: CheckResult[];
+}
+
+const round = (n: number): number => Math.round(n);
+const seedOf = (seed: number, id: string): number =>
+  createHash('sha256').update(`${seed}:${id}`).digest().readUInt32BE(0);
+
+async function check(
+  drill: Drill,
+  spec: { id: string; name: string; feature: string; severity: Severity; remediation: string },
+  timeline: Timeline,
+  body: () => Promise<CheckOutcome>,
+): Promise<CheckResult> {
+  const result = await runCheck(
+    drill.context,
+    { ...spec, id: `recovery.${spec.id}`, tags: ['recovery', spec.feature], retries: 0 },
+    async () => {
+      const outcome = await body();
+      return {
+        ...outcome,
+        parameters: { seed: String(drill.context.seed), ...outcome.parameters },
+        evidence: [
+          ...(outcome.evidence ?? []),
+          { name: 'drill timeline', contentType: 'text/plain', content: timeline.text() },
+        ],
+      };
+    },
+  );
+  drill.results.push(result);
+  return result;
+}
+
+const notRun = (drill: Drill, id: string, name: string, feature: string, why: string): Promise<CheckResult> =>
+  check(drill, { id, name, feature, severity: 'critical', remediation: why }, new Timeline(), () =>
+    Promise.resolve({ status: 'unknown', message: `Not run: ${why}` }),
+  );
+
+function ledgerFor(drill: Drill, target: Target, id: string): WriteLedger | undefined {
+  if (!drill.recovery.ledger) return undefined;
+  const random = seededRandom(seedOf(drill.context.seed, `ledger:${id}`));
+  return new WriteLedger(drill.recovery.ledger, { maxAttempts: 3 }, drill.api.ledgerIo(target, random));
+}
+
+function ledgerEvidence(verdict: LedgerVerdict, extra: readonly string[]): CheckOutcome['evidence'] {
+  return [{ name: 'write ledger', contentType: 'text/plain', content: [...extra, '', ...verdict.lines].join('\n') }];
+}
+
+/** Sends the configured requests in turn; ok means an expected status. */
+function loadSender(drill: Drill, target: Target) {
+  const requests = drill.recovery.load?.requests ?? [];
+  return async (i: number) => {
+    const spec = requests[i % requests.length];
+    if (!spec) throw new Error('recovery.load.requests is empty');
+    const req: HttpRequest = {
+      method: spec.method,
+      path: spec.path,
+      auth: spec.auth,
+      ...(spec.body === undefined ? {} : { body: spec.body }),
+    };
+    const outcome = await drill.api.request(target, req);
+    return { label: `${spec.method} ${spec.path}`, outcome, ok: spec.expectStatus.includes(outcome.status) };
+  };
+}
+
+/** Steady load plus a ledger writer on one target, until `stop`. */
+function startTraffic(drill: Drill, target: Target, ledger: WriteLedger | undefined) {
+  const load = drill.recovery.load;
+  if (!load) throw new Error('recovery.load is not configured');
+  const { clock, signal } = drill.context;
+  const steady = new SteadyLoad({
+    ratePerSec: load.ratePerSec,
+    maxInFlight: load.maxInFlight,
+    clock,
+    signal,
+    send: loadSender(drill, target),
+  }).start();
+  let stopped = false;
+  const writer = (async () => {
+    if (!ledger || load.writesPerSec <= 0) return;
+    const everyMs = 1000 / load.writesPerSec;
+    const isStopped = (): boolean => stopped || signal.aborted;
+    while (!isStopped()) {
+      const started = clock.monotonicMs();
+      await ledger.write(isStopped);
+      const rest = everyMs - (clock.monotonicMs() - started);
+      if (rest > 0) await clock.sleep(rest, signal).catch(() => undefined);
+    }
+  })();
+  return {
+    stop: async (): Promise<LoadSample[]> => {
+      stopped = true;
+      const samples = await steady.stop();
+      await writer.catch(() => undefined);
+      return samples;
+    },
+  };
+}
+
+/** Failed ledger write attempts (an attempt whose status did not acknowledge), as extra load samples. */
+function writeAttemptFailures(ledger: WriteLedger | undefined, acknowledged: readonly number[]): number {
+  if (!ledger) return 0;
+  return ledger.entries.reduce((n, e) => n + e.statuses.filter((s) => !acknowledged.includes(s)).length, 0);
+}
+
+function loadMetrics(prefix: string, samples: readonly LoadSample[], writeFailures: number, writes: number): Metric[] {
+  const summary = summarizeLoad(samples);
+  return [
+    { name: `${prefix}_requests`, value: summary.total + writes, unit: 'count' },
+    { name: `${prefix}_failed_requests`, value: summary.failed + writeFailures, unit: 'count' },
+  ];
+}
+
+function loadEvidence(samples: readonly LoadSample[], startMs: number): CheckOutcome['evidence'] {
+  const summary = summarizeLoad(samples);
+  const lines = [
+    `${summary.total} requests, ${summary.failed} failed`,
+    ...summary.failureKinds.map((k) => `  ${k.count} x ${k.kind}`),
+    '',
+    ...samples
+      .filter((s) => !s.ok)
+      .slice(0, 200)
+      .map((s) => `+${round(s.atMs - startMs)}ms ${s.label} -> ${s.status || s.error || 'no answer'}`),
+  ];
+  return [{ name: 'load', contentType: 'text/plain', content: lines.join('\n') }];
+}
+
+// ---- backup and restore -------------------------------------------------------------------------
+
+async function runCommand(
+  drill: Drill,
+  backup: RecoveryBackupConfig,
+  argv: readonly string[],
+  vars: Record<string, string>,
+  timeline: Timeline,
+): Promise<{ ok: boolean; stdout: string; detail: string; elapsedMs: number }> {
+  const filled = fillCommand(argv, vars);
+  const out = await execIn(drill.context, backup.database.service, filled, backup.commandTimeoutMs);
+  const detail = describeExec(filled, out);
+  timeline.log(`${out.exitCode === 0 ? 'ok' : 'FAILED'} in ${round(out.elapsedMs)}ms: ${detail.slice(0, 300)}`);
+  return { ok: out.exitCode === 0, stdout: out.stdout, detail, elapsedMs: out.elapsedMs };
+}
+
+async function snapshotTables(
+  drill: Drill,
+  backup: RecoveryBackupConfig,
+  database: string,
+  timeline: Timeline,
+): Promise<TableSnapshot[]> {
+  const out: TableSnapshot[] = [];
+  for (const table of backup.tables) {
+    const { table: name, sql } = snapshotQuery(table);
+    const vars = varsOf(backup, { database, sql });
+    const result = await runCommand(drill, backup, backup.commands.query, vars, timeline);
+    if (!result.ok) throw new Error(`snapshot of ${name} in ${database} failed: ${result.detail}`);
+    out.push(parseSnapshot(name, result.stdout));
+  }
+  return out;
+}
+
+function varsOf(backup: RecoveryBackupConfig, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    file: backup.file,
+    database: backup.database.name,
+    staging: backup.database.staging ?? `${backup.database.name}_readiness_restore`,
+    user: backup.database.user,
+    sql: '',
+    ...extra,
+  };
+}
+
+async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): Promise<void> {
+  const { context, recovery } = drill;
+  const { clock } = context;
+  const timeline = new Timeline();
+  const feature = 'backup and restore';
+  const vars = varsOf(backup);
+  context.teardowns.add(`remove the backup file ${backup.file} in ${backup.database.service}`, async () => {
+    await execIn(context, backup.database.service, fillCommand(backup.commands.cleanup, vars), 30_000).catch(
+      () => undefined,
+    );
+  });
+  const target = recovery.target;
+  const ledger = target ? ledgerFor(drill, target, 'backup') : undefined;
+  const writeN = async (n: number, phase: string): Promise<void> => {
+    if (!ledger) return;
+    for (let i = 0; i < n; i += 1) {
+      const entry = await ledger.write();
+      timeline.log(
+        `ledger write #${entry.seq} ${phase}: ${entry.id ? `acknowledged ${entry.id}` : `not acknowledged [${entry.statuses.join(', ')}]`}`,
+      );
+    }
+  };
+
+  // 1. backup, between two snapshots that must agree (no writer in between), with its table of contents read back.
+  await writeN(backup.writesBeforeBackup, 'before the backup');
+  let snapshot: TableSnapshot[] | undefined;
+  let backupStartMs = 0;
+  let backupEndMs = 0;
+  let backupMs = 0;
+  let tocEntries = 0;
+  const taken = await check(
+    drill,
+    {
+      id: 'backup.taken',
+      name: 'Backup: taken, readable, consistent with the live tables',
+      feature,
+      severity: 'critical',
+      remediation:
+        'Make the backup command succeed against the live database and produce a file its restore tool can read',
+    },
+    timeline,
+    async () => {
+      const attempts: string[] = [];
+      for (let attempt = 1; attempt <= backup.quiesceAttempts; attempt += 1) {
+        const before = await snapshotTables(drill, backup, backup.database.name, timeline);
+        backupStartMs = clock.monotonicMs();
+        const dump = await runCommand(drill, backup, backup.commands.backup, vars, timeline);
+        backupEndMs = clock.monotonicMs();
+        backupMs = backupEndMs - backupStartMs;
+        if (!dump.ok) return { status: 'failed', message: `The backup command failed: ${dump.detail}` };
+        const toc = await runCommand(drill, backup, backup.commands.inspect, vars, timeline);
+        if (!toc.ok) return { status: 'failed', message: `The backup cannot be read back: ${toc.detail}` };
+        tocEntries = toc.stdout.split('\n').filter((l) => l.trim() !== '' && !l.startsWith(';')).length;
+        const after = await snapshotTables(drill, backup, backup.database.name, timeline);
+        const moved = compareSnapshots(before, after);
+        if (moved.length === 0) {
+          snapshot = after;
+          return {
+            status: 'passed',
+            message: `Backup of ${backup.database.name} in ${round(backupMs)}ms, ${tocEntries} entries in its table of contents; ${after.length} tables snapshotted`,
+            metrics: [
+              { name: 'backup_ms', value: round(backupMs), unit: 'ms' },
+              { name: 'backup_toc_entries', value: tocEntries, unit: 'count' },
+            ],
+            evidence: [{ name: 'tables at the backup', contentType: 'text/plain', content: formatSnapshots(after) }],
+            parameters: { attempts: String(attempt) },
+          };
+        }
+        attempts.push(`attempt ${attempt}: ${moved.map((m) => `${m.table} changed`).join(', ')}`);
+        timeline.log(`tables changed during the backup (${attempts.at(-1) ?? ''}); again`);
+      }
+      return {
+        status: 'broken',
+        message: `The tables kept changing during the backup (${attempts.join('; ')}): the snapshot to verify against is not the backup's. Quiesce writers during the drill or give tables a query that ignores volatile rows`,
+      };
+    },
+  );
+  if (taken.status !== 'passed' || !snapshot) {
+    for (const [id, name] of [
+      ['backup.integrity', 'Restore integrity'],
+      ['backup.rto', 'Services back after the restore within the RTO'],
+      ['backup.rpo', 'RPO'],
+    ] as const)
+      await notRun(drill, id, name, feature, 'no usable backup');
+    return;
+  }
+  const expected = snapshot;
+  await writeN(backup.writesAfterBackup, 'after the backup');
+
+  // 2. destroy, restore into staging, verify, promote.
+  const destroyedAtMs = clock.monotonicMs();
+  const destroy = await runCommand(drill, backup, backup.commands.destroy, vars, timeline);
+  if (!destroy.ok) {
+    await check(
+      drill,
+      {
+        id: 'backup.integrity',
+        name: 'Restore integrity',
+        feature,
+        severity: 'critical',
+        remediation: 'Fix recovery.backup.commands.destroy',
+      },
+      timeline,
+      () =>
+        Promise.resolve({ status: 'broken', message: `Could not destroy the data to restore it: ${destroy.detail}` }),
+    );
+    return;
+  }
+  let restoreMs = 0;
+  await check(
+    drill,
+    {
+      id: 'backup.integrity',
+      name: 'Restore integrity: row counts and checksums of every table match the backup',
+      feature,
+      severity: 'critical',
+      remediation:
+        'The restore must bring back every row of the backup: check the restore command, its exit code and its output',
+    },
+    timeline,
+    async () => {
+      const started = clock.monotonicMs();
+      const create = await runCommand(drill, backup, backup.commands.create, vars, timeline);
+      if (!create.ok)
+        return { status: 'broken', message: `Could not create the database to restore into: ${create.detail}` };
+      const restore = await runCommand(drill, backup, backup.commands.restore, vars, timeline);
+      restoreMs = clock.monotonicMs() - started;
+      if (!restore.ok) return { status: 'failed', message: `The restore failed: ${restore.detail}` };
+      const restored = await snapshotTables(drill, backup, vars.staging ?? '', timeline);
+      const diffs = compareSnapshots(expected, restored);
+      const evidence = [
+        {
+          name: 'tables: backup vs restored',
+          contentType: 'text/plain',
+          content: `backup\n${formatSnapshots(expected)}\n\nrestored\n${formatSnapshots(restored)}`,
+        },
+      ];
+      const metrics = [{ name: 'restore_ms', value: round(restoreMs), unit: 'ms' }];
+      if (diffs.length > 0)
+        return {
+          status: 'failed',
+          message: `The restore does not match the backup: ${diffs.map((d) => `${d.table}: ${d.problem}`).join('; ')}`,
+          metrics,
+          evidence,
+        };
+      return {
+        status: 'passed',
+        message: `${restored.length} tables, ${restored.reduce((n, s) => n + s.rows, 0)} rows restored with matching checksums in ${round(restoreMs)}ms`,
+        metrics,
+        evidence,
+      };
+    },
+  );
+  // Promote whatever the verdict, so the stack runs again for the later drills.
+  const promote = await runCommand(drill, backup, backup.commands.promote, vars, timeline);
+
+  // 3. the services come back by themselves (no restart): RTO from the destruction.
+  const services = backup.services;
+  const rtoResult = await check(
+    drill,
+    {
+      id: 'backup.rto',
+      name: `Services back after the restore within the RTO (${backup.rtoTargetMs}ms)`,
+      feature,
+      severity: 'critical',
+      remediation:
+        'Reconnect to the database on your own after it comes back (a connection pool that replaces broken connections), and tell the truth in the health check',
+    },
+    timeline,
+    async () => {
+      if (!promote.ok)
+        return { status: 'broken', message: `Could not promote the restored database: ${promote.detail}` };
+      const deadlineMs = destroyedAtMs + backup.rtoTargetMs;
+      const back: string[] = [];
+      const missing: string[] = [];
+      let lastBackMs = 0;
+      for (const service of services) {
+        const left = Math.max(0, deadlineMs - clock.monotonicMs());
+        const health = await waitHealthy(context, service, left, 200);
+        if (health.healthy) {
+          lastBackMs = Math.max(lastBackMs, clock.monotonicMs() - destroyedAtMs);
+          back.push(service);
+          timeline.log(`${service} healthy ${round(clock.monotonicMs() - destroyedAtMs)}ms after the destruction`);
+        } else {
+          missing.push(`${service} (${health.detail})`);
+          timeline.log(`${service} not healthy within the RTO target: ${health.detail}`);
+        }
+      }
+      const metrics: Metric[] = [
+        { name: 'rto_ms', value: round(missing.length ? clock.monotonicMs() - destroyedAtMs : lastBackMs), unit: 'ms' },
+        { name: 'rto_target_ms', value: backup.rtoTargetMs, unit: 'ms' },
+        { name: 'restore_ms', value: round(restoreMs), unit: 'ms' },
+      ];
+      if (missing.length > 0)
+        return {
+          status: 'failed',
+          message: `Not healthy within the RTO target of ${backup.rtoTargetMs}ms after the database was destroyed and restored, without a restart: ${missing.join(', ')}`,
+          metrics,
+        };
+      return {
+        status: 'passed',
+        message: `RTO ${round(lastBackMs)}ms (target ${backup.rtoTargetMs}ms): ${back.join(', ')} healthy again without a restart`,
+        metrics,
+      };
+    },
+  );
+  if (rtoResult.status !== 'passed' && backup.restartOnMiss) {
+    for (const service of services) {
+      const container = new ServiceContainer(context, service, drill.handleFiles);
+      timeline.log(`restarting ${service} so the later drills start from a running stack`);
+      await container
+        .restart(10)
+        .catch((error: unknown) => timeline.log(`restart of ${service} failed: ${String(error)}`));
+      const health = await waitHealthy(
+        context,
+        service,
+        context.config.services[service]?.health?.timeoutMs ?? 60_000,
+        200,
+      );
+      timeline.log(`${service} after the restart: ${health.healthy ? 'healthy' : health.detail}`);
+    }
+  }
+
+  // 4. RPO: writes acknowledged before the backup survive; those after it are lost by design, counted and listed.
+  await check(
+    drill,
+    {
+      id: 'backup.rpo',
+      name: 'RPO: every write acknowledged before the backup survives the restore; later ones counted',
+      feature,
+      severity: 'critical',
+      remediation: 'Acknowledge a write only once it is committed, so a backup taken afterwards contains it',
+    },
+    timeline,
+    async () => {
+      const windowMs = round(destroyedAtMs - backupStartMs);
+      const base: Metric[] = [{ name: 'rpo_window_ms', value: windowMs, unit: 'ms' }];
+      if (!ledger)
+        return {
+          status: 'passed',
+          message: `RPO window ${windowMs}ms (backup start to destruction); no ledger configured, so no write was counted`,
+          metrics: base,
+        };
+      const verdict = await ledger.verify();
+      const judged = judgeAroundEvent(ledger.entries, verdict.classes, backupStartMs, backupEndMs, 'backup');
+      const metrics: Metric[] = [
+        ...base,
+        { name: 'rpo_lost_writes', value: judged.lostAfter.length, unit: 'count' },
+        { name: 'writes_before_backup_survived', value: judged.survived, unit: 'count' },
+      ];
+      const evidence = ledgerEvidence(verdict, [
+        'Acknowledged after the backup and lost (RPO):',
+        ...(judged.lostAfter.length ? judged.lostAfter : ['(none)']),
+        ...(judged.mustSurviveMissing.length
+          ? ['', 'Acknowledged before the backup and missing:', ...judged.mustSurviveMissing]
+          : []),
+      ]);
+      if (judged.mustSurviveMissing.length > 0)
+        return {
+          status: 'failed',
+          message: `${judged.mustSurviveMissing.length} write(s) acknowledged before the backup are missing after the restore: ${judged.mustSurviveMissing.slice(0, 5).join('; ')}`,
+          metrics,
+          evidence,
+        };
+      if (judged.unknownBefore.length > 0 || judged.dueBefore < backup.writesBeforeBackup)
+        return {
+          status: 'broken',
+          message: `Only ${judged.dueBefore} of ${backup.writesBeforeBackup} writes before the backup were acknowledged, ${judged.unknownBefore.length} could not be read back: no evidence for the RPO`,
+          metrics,
+          evidence,
+        };
+      return {
+        status: 'passed',
+        message: `RPO: ${judged.lostAfter.length} acknowledged write(s) lost (made in the ${windowMs}ms between the backup and the destruction); all ${judged.survived} writes before the backup survived`,
+        metrics,
+        evidence,
+      };
+    },
+  );
+}
+
+// ---- crash recovery -----------------------------------------------------------------------------
+
+async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash']>): Promise<void> {
+  const { context } = drill;
+  const { clock } = context;
+  const timeline = new Timeline();
+  const feature = 'crash recovery';
+  const target = { service: crash.service, port: crash.port };
+  const container = new ServiceContainer(context, crash.service, drill.handleFiles);
+  context.teardowns.add(`start ${crash.service} again if the crash drill left it stopped`, async () => {
+    await container.ensureRunning();
+  });
+  const ledger = ledgerFor(drill, target, 'crash');
+  const ready = await waitHealthy(context, crash.service, 30_000, 200);
+  if (!ready.healthy) {
+    await notRun(
+      drill,
+      'crash.back',
+      'Crash recovery',
+      feature,
+      `${crash.service} was not healthy before the crash (${ready.detail})`,
+    );
+    await notRun(
+      drill,
+      'crash.ledger',
+      'Crash recovery: acknowledged writes',
+      feature,
+      `${crash.service} was not healthy before the crash`,
+    );
+    return;
+  }
+  const startMs = clock.monotonicMs();
+  const traffic = startTraffic(drill, target, ledger);
+  let killedAtMs = 0;
+  let backAfterMs: number | undefined;
+  let detail = '';
+  let proof = '';
+  let samples: LoadSample[] = [];
+  try {
+    await clock.sleep(crash.warmupMs, context.signal);
+    killedAtMs = clock.monotonicMs();
+    await container.kill();
+    const state = await container.state();
+    proof = `${crash.service} running=${state.running} (status ${state.status}) after SIGKILL`;
+    timeline.log(`SIGKILL ${crash.service}; ${proof}`);
+    if (crash.restartDelayMs > 0) await clock.sleep(crash.restartDelayMs, context.signal);
+    await container.ensureRunning();
+    timeline.log(`${crash.service} started again (docker start of the same container)`);
+    if (state.running) proof = `${crash.service} was still running after SIGKILL: the crash did not happen`;
+    const left = Math.max(0, killedAtMs + crash.withinMs - clock.monotonicMs());
+    const health = await waitHealthy(context, crash.service, left, 100);
+    detail = health.detail;
+    if (health.healthy) backAfterMs = clock.monotonicMs() - killedAtMs;
+    timeline.log(
+      health.healthy
+        ? `${crash.service} healthy ${round(backAfterMs ?? 0)}ms after the kill`
+        : `${crash.service} not healthy: ${detail}`,
+    );
+    await clock.sleep(crash.afterMs, context.signal);
+  } finally {
+    samples = await traffic.stop();
+  }
+  const acknowledged = drill.recovery.ledger?.write.acknowledged ?? [];
+  const writeFailures = writeAttemptFailures(ledger, acknowledged);
+  const writes = ledger?.entries.reduce((n, e) => n + e.attempts, 0) ?? 0;
+  const metrics = loadMetrics('crash', samples, writeFailures, writes);
+  await check(
+    drill,
+    {
+      id: 'crash.back',
+      name: `Crash recovery: ${crash.service} killed under load is healthy again within ${crash.withinMs}ms`,
+      feature,
+      severity: 'blocker',
+      remediation:
+        'Start quickly and without manual steps after a crash (idempotent migrations, dependencies re-resolved)',
+    },
+    timeline,
+    () => {
+      if (proof.includes('still running')) return Promise.resolve({ status: 'broken', message: proof });
+      const all = [
+        ...metrics,
+        ...(backAfterMs === undefined ? [] : [{ name: 'crash_recovery_ms', value: round(backAfterMs), unit: 'ms' }]),
+      ];
+      const failed = summarizeLoad(samples).failed + writeFailures;
+      const evidence = loadEvidence(samples, startMs);
+      if (backAfterMs === undefined)
+        return Promise.resolve({
+          status: 'failed',
+          message: `${crash.service} not healthy within ${crash.withinMs}ms of the kill (${detail})`,
+          metrics: all,
+          evidence,
+        });
+      if (crash.maxFailedRequests !== undefined && failed > crash.maxFailedRequests)
+        return Promise.resolve({
+          status: 'failed',
+          message: `${failed} requests failed around the crash (at most ${crash.maxFailedRequests} allowed)`,
+          metrics: all,
+          evidence,
+        });
+      return Promise.resolve({
+        status: 'passed',
+        message: `${crash.service} healthy ${round(backAfterMs)}ms after SIGKILL; ${failed} of ${summarizeLoad(samples).total + writes} requests failed around the crash`,
+        metrics: all,
+        evidence,
+      });
+    },
+  );
+  await check(
+    drill,
+    {
+      id: 'crash.ledger',
+      name: 'Crash recovery: every write acknowledged before the kill is there afterwards',
+      feature,
+      severity: 'blocker',
+      remediation: 'Acknowledge a write only once it is committed to the database, never from an in-memory buffer',
+    },
+    timeline,
+    async () => {
+      if (!ledger) return { status: 'unknown', message: 'No recovery.ledger configured: no write was checked' };
+      if (backAfterMs === undefined)
+        return { status: 'unknown', message: `${crash.service} did not come back: the writes cannot be read` };
+      const verdict = await ledger.verify();
+      const judged = judgeAroundEvent(ledger.entries, verdict.classes, killedAtMs, killedAtMs, 'kill');
+      const metrics: Metric[] = [
+        { name: 'crash_writes_before_kill', value: judged.dueBefore, unit: 'count' },
+        { name: 'crash_writes_lost', value: judged.mustSurviveMissing.length, unit: 'count' },
+      ];
+      const evidence = ledgerEvidence(
+        verdict,
+        judged.mustSurviveMissing.length ? ['Lost:', ...judged.mustSurviveMissing] : [],
+      );
+      if (judged.mustSurviveMissing.length > 0)
+        return {
+          status: 'failed',
+          message: `${judged.mustSurviveMissing.length} of ${judged.dueBefore} writes acknowledged before the kill are gone: ${judged.mustSurviveMissing.slice(0, 5).join('; ')}`,
+          metrics,
+          evidence,
+        };
+      if (judged.dueBefore === 0 || judged.unknownBefore.length > 0)
+        return {
+          status: 'broken',
+          message: `${judged.dueBefore} writes acknowledged before the kill, ${judged.unknownBefore.length} unreadable: no evidence`,
+          metrics,
+          evidence,
+        };
+      return {
+        status: 'passed',
+        message: `All ${judged.dueBefore} writes acknowledged before the kill are present`,
+        metrics,
+        evidence,
+      };
+    },
+  );
+}
+
+// ---- rolling restart ----------------------------------------------------------------------------
+
+async function rollingDrill(drill: Drill, rolling: NonNullable<RecoveryConfig['rolling']>): Promise<void> {
+  const { context } = drill;
+  const { clock } = context;
+  const timeline = new Timeline();
+  const feature = 'rolling restart';
+  const via = rolling.via;
+  const containers = rolling.replicas.map((s) => ({
+    service: s,
+    container: new ServiceContainer(context, s, drill.handleFiles),
+  }));
+  for (const { service, container } of containers)
+    context.teardowns.add(`start ${service} again if the rolling restart left it stopped`, async () => {
+      await container.ensureRunning();
+    });
+  for (const { service } of containers) {
+    const ready = await waitHealthy(context, service, 30_000, 200);
+    if (!ready.healthy) {
+      await notRun(
+        drill,
+        'rolling.replicas',
+        'Rolling restart: replicas',
+        feature,
+        `${service} was not healthy before the drill (${ready.detail})`,
+      );
+      await notRun(
+        drill,
+        'rolling.zero-downtime',
+        'Rolling restart: zero downtime',
+        feature,
+        `${service} was not healthy before the drill`,
+      );
+      return;
+    }
+  }
+  const ledger = ledgerFor(drill, via, 'rolling');
+  const startMs = clock.monotonicMs();
+  const traffic = startTraffic(drill, via, ledger);
+  const restarted: { service: string; ms: number; proof: string }[] = [];
+  const problems: string[] = [];
+  let samples: LoadSample[] = [];
+  try {
+    await clock.sleep(rolling.warmupMs, context.signal);
+    for (const { service, container } of containers) {
+      const before = await container.state();
+      const t0 = clock.monotonicMs();
+      timeline.log(`docker stop -t ${rolling.stopTimeoutSec} ${service}`);
+      await container.stop(rolling.stopTimeoutSec);
+      const stoppedMs = clock.monotonicMs() - t0;
+      timeline.log(`${service} stopped after ${round(stoppedMs)}ms; starting it again`);
+      await container.ensureRunning();
+      const health = await waitHealthy(context, service, rolling.withinMs, 100);
+      const after = await container.state();
+      const proof = `started at ${after.startedAt} (before ${before.startedAt})`;
+      if (!health.healthy) {
+        problems.push(`${service} not healthy within ${rolling.withinMs}ms of its restart (${health.detail})`);
+        timeline.log(problems.at(-1) ?? '');
+        break;
+      }
+      if (after.startedAt === before.startedAt) problems.push(`${service} was not restarted (${proof})`);
+      restarted.push({ service, ms: clock.monotonicMs() - t0, proof });
+      timeline.log(`${service} healthy ${round(clock.monotonicMs() - t0)}ms after the stop began; ${proof}`);
+      await clock.sleep(rolling.betweenMs, context.signal);
+    }
+    await clock.sleep(rolling.afterMs, context.signal);
+  } finally {
+    samples = await traffic.stop();
+  }
+  const acknowledged = drill.recovery.ledger?.write.acknowledged ?? [];
+  const writeFailures = writeAttemptFailures(ledger, acknowledged);
+  const writes = ledger?.entries.reduce((n, e) => n + e.attempts, 0) ?? 0;
+  const metrics: Metric[] = [
+    ...loadMetrics('rolling', samples, writeFailures, writes),
+    ...restarted.map((r) => ({ name: `rolling_${r.service}_restart_ms`, value: round(r.ms), unit: 'ms' })),
+  ];
+  await check(
+    drill,
+    {
+      id: 'rolling.replicas',
+      name: 'Rolling restart: each replica stops gracefully, starts and is healthy again',
+      feature,
+      severity: 'critical',
+      remediation: 'Stop on SIGTERM within the grace period and start without manual steps',
+    },
+    timeline,
+    () =>
+      Promise.resolve(
+        problems.length > 0
+          ? {
+              status: problems.some((p) => p.includes('was not restarted')) ? 'broken' : 'failed',
+              message: problems.join('; '),
+              metrics,
+            }
+          : {
+              status: 'passed',
+              message: restarted.map((r) => `${r.service} back in ${round(r.ms)}ms`).join(', '),
+              metrics,
+            },
+      ),
+  );
+  await check(
+    drill,
+    {
+      id: 'rolling.zero-downtime',
+      name: `Rolling restart: no failed request through ${via.service} while the replicas restart one at a time`,
+      feature,
+      severity: 'critical',
+      remediation:
+        'Drain before stopping: fail readiness on SIGTERM and keep serving until the load balancer has taken the replica out; let the load balancer retry connection failures on another replica',
+    },
+    timeline,
+    async () => {
+      const summary = summarizeLoad(samples);
+      const failed = summary.failed + writeFailures;
+      const evidence = [...(loadEvidence(samples, startMs) ?? [])];
+      let lost: string[] = [];
+      if (ledger) {
+        const verdict = await ledger.verify();
+        lost = [...verdict.failures];
+        evidence.push(...(ledgerEvidence(verdict, []) ?? []));
+      }
+      if (restarted.length < containers.length)
+        return {
+          status: problems.length ? 'failed' : 'broken',
+          message: `Only ${restarted.length} of ${containers.length} replicas were restarted: ${problems.join('; ')}`,
+          metrics,
+          evidence,
+        };
+      if (failed > rolling.maxFailedRequests || lost.length > 0)
+        return {
+          status: 'failed',
+          message: `${failed} of ${summary.total + writes} requests failed through ${via.service} (at most ${rolling.maxFailedRequests} allowed)${
+            summary.failureKinds.length
+              ? `: ${summary.failureKinds
+                  .slice(0, 5)
+                  .map((k) => `${k.count} x ${k.kind}`)
+                  .join(', ')}`
+              : ''
+          }${lost.length ? `; ${lost.length} acknowledged writes lost` : ''}`,
+          metrics,
+          evidence,
+        };
+      return {
+        status: 'passed',
+        message: `${summary.total + writes} requests through ${via.service}, ${failed} failed, while ${restarted.map((r) => r.service).join(', ')} restarted one at a time`,
+        metrics,
+        evidence,
+      };
+    },
+  );
+}
+
+// ---- the stage ----------------------------------------------------------------------------------
+
+/** The recovery stage: backup and restore, crash recovery, rolling restart, as configured. */
+export async function runRecoveryStage(context: SuiteContext): Promise<CheckResult[]> {
+  const recovery = context.config.recovery;
+  const results: CheckResult[] = [];
+  if (!recovery) {
+    results.push(
+      await context.record({
+        id: 'recovery.config',
+        name: 'Recovery stage configured',
+        feature: 'harness',
+        severity: 'critical',
+        status: 'broken',
+        message: `${context.config.configFile} has no recovery key`,
+        remediation: 'Declare recovery: { backup, crash, rolling, ... } in the config',
+        startedAt: context.clock.now(),
+        finishedAt: context.clock.now(),
+      }),
+    );
+    return results;
+  }
+  const drills = recoveryDrills(recovery);
+  context.reporter.onInfo?.(`recovery: ${drills.join(', ')} (seed ${context.seed})`);
+  const handleFiles = [join(context.runDir, 'stack-handle.json')];
+  const runTag = `${String(context.seed)}-${Date.now().toString(36)}`;
+  for (const name of drills) {
+    if (context.signal.aborted) break;
+    context.reporter.onInfo?.(`recovery: ${name}`);
+    // Each drill has its own user, so one drill's ledger listing never sees another's writes.
+    const drill: Drill = { context, recovery, api: new ApiClient(context, recovery), handleFiles, results };
+    const sessionTarget =
+      name === 'backup-restore'
+        ? recovery.target
+        : name === 'crash'
+          ? recovery.crash && { service: recovery.crash.service, port: recovery.crash.port }
+          : recovery.rolling?.via;
+    if (recovery.session && sessionTarget) {
+      try {
+        await drill.api.openSession(
+          sessionTarget,
+          `recovery-${runTag}-${name}`,
+          seededRandom(seedOf(context.seed, `session:${name}`)),
+        );
+      } catch (error) {
+        results.push(
+          await context.record({
+            id: `recovery.${name}.session`,
+            name: `Recovery drill ${name}: session`,
+            feature: 'harness',
+            severity: 'critical',
+            status: 'broken',
+            message: `Could not open the session on ${sessionTarget.service}: ${error instanceof Error ? error.message : String(error)}`,
+            remediation: 'Check recovery.session against the target service',
+            startedAt: context.clock.now(),
+            finishedAt: context.clock.now(),
+          }),
+        );
+        continue;
+      }
+    }
+    switch (name) {
+      case 'backup-restore':
+        if (recovery.backup) await backupRestoreDrill(drill, recovery.backup);
+        break;
+      case 'crash':
+        if (recovery.crash) await crashDrill(drill, recovery.crash);
+        break;
+      case 'rolling-restart':
+        if (recovery.rolling) await rollingDrill(drill, recovery.rolling);
+        break;
+    }
+  }
+  return results;
+}
