@@ -8,7 +8,7 @@ import type { SuiteContext } from '../runner/suite.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { faultLink, validateFault } from './catalog.ts';
 import { dockerClient, inspectContainer } from './containers.ts';
-import type { Experiment } from './experiment.ts';
+import type { Experiment, LoadDriver } from './experiment.ts';
 import { toxiproxyOf } from './injector.ts';
 import { runExperiment } from './run-experiment.ts';
 
@@ -130,6 +130,8 @@ export interface ChaosStageOptions {
   readonly handleFiles?: readonly string[];
   /** The replay command of one experiment. */
   readonly replay?: (id: string, seed: number) => string;
+  /** Starts k6 load behind experiments that declare `load` (the load stage's `startPhaseLoad`). */
+  readonly loadDriver?: LoadDriver;
 }
 
 /** Where the experiments are: `chaos.experimentsDir`, relative to the config file. */
@@ -224,6 +226,7 @@ export async function runChaosStage(context: SuiteContext, options: ChaosStageOp
         handleFiles: [join(context.runDir, 'stack-handle.json'), ...(options.handleFiles ?? [])],
         runTag,
         replay: replay(experiment.id, seed),
+        ...(options.loadDriver ? { loadDriver: options.loadDriver } : {}),
       })),
     );
   }

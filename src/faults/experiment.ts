@@ -1,5 +1,7 @@
+import type { LoadSlo } from '../config/stages/load.ts';
 import type { Metric, Severity } from '../core/check-result.ts';
 import type { Clock } from '../core/clock.ts';
+import type { SuiteContext } from '../runner/suite.ts';
 import type { Fault } from './catalog.ts';
 import type { HttpOutcome, HttpRequest } from './http.ts';
 import type { Json } from './templates.ts';
@@ -96,12 +98,63 @@ export interface LedgerPlan {
   readonly remediation?: string;
 }
 
-/** Not yet supported: the load stage (k6) belongs to another module. An experiment that sets it records a `skipped` check. */
+/** The phases of an experiment under load: before the fault, while it is in place, after its removal. */
+export type LoadPhase = 'baseline' | 'fault' | 'recovery';
+
+/**
+ * k6 load behind the experiment, on the load stage's script and target (`load.script`, `load.target`,
+ * `load.env` in the config): a constant arrival rate from before the steady state to the end of
+ * recovery, each request judged in the phase during which it was sent.
+ */
 export interface LoadPlan {
-  readonly scenario: string;
-  readonly vus?: number;
-  readonly durationMs?: number;
+  /** Iterations per second of the script's `exec` function. */
+  readonly ratePerSec: number;
+  readonly exec?: string;
+  /** SLO per phase; each phase given one is a check (`chaos.<id>.load.<phase>`), the others are measured. */
+  readonly slo: Readonly<Partial<Record<LoadPhase, LoadSlo>>>;
+  /** Upper bound of the k6 run, seconds (default 300); it is stopped when the recovery check ends. */
+  readonly maxDurationSec?: number;
+  readonly maxVUs?: number;
+  readonly remediation?: string;
 }
+
+/** Figures of one phase of the load behind an experiment. */
+export interface LoadPhaseStats {
+  readonly phase: string;
+  readonly requests: number;
+  readonly ratePerSec: number;
+  readonly p95Ms: number;
+  readonly p99Ms: number;
+  readonly errorRate: number;
+  /** What the phase crossed of its SLO (empty: held); absent without an SLO or without requests. */
+  readonly breaches?: readonly string[];
+}
+
+/** Load running behind an experiment: phases are marked as the experiment goes. */
+export interface ExperimentLoad {
+  mark(phase: LoadPhase): void;
+  /** Idempotent. */
+  stop(): Promise<
+    | { readonly kind: 'measured'; readonly phases: readonly LoadPhaseStats[]; readonly csv: string }
+    | { readonly kind: 'broken'; readonly message: string; readonly stderrTail: string }
+  >;
+}
+
+/**
+ * Starts load behind an experiment, resolving once it runs (the load stage provides one: the chaos
+ * suite passes it in, since stage modules do not import each other).
+ */
+export type LoadDriver = (
+  context: SuiteContext,
+  plan: {
+    readonly ratePerSec: number;
+    readonly maxDurationSec: number;
+    readonly exec?: string;
+    readonly maxVUs?: number;
+    readonly slo: Readonly<Record<string, LoadSlo>>;
+  },
+  label: string,
+) => Promise<ExperimentLoad>;
 
 /** A chaos experiment (Chaos Toolkit's shape, typed): steady state, fault, expectations during, recovery, ledger. */
 export interface Experiment {
@@ -117,7 +170,7 @@ export interface Experiment {
   readonly during: readonly Expectation[];
   readonly recovery: { readonly withinMs: number; readonly probes: readonly Probe[]; readonly remediation?: string };
   readonly ledger?: LedgerPlan;
-  /** Not yet supported (see LoadPlan). */
+  /** k6 load behind the whole experiment, judged per phase. */
   readonly load?: LoadPlan;
   /** What to fix when a check of this experiment fails, unless the expectation gives its own. */
   readonly remediation: string;

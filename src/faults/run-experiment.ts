@@ -8,7 +8,15 @@ import type { CheckOutcome, SuiteContext } from '../runner/suite.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
 import { describeFault, faultLink, isToxic } from './catalog.ts';
 import { dockerClient } from './containers.ts';
-import type { ChaosApi, Experiment, Expectation, Probe, ProbeOutcome } from './experiment.ts';
+import type {
+  ChaosApi,
+  Experiment,
+  ExperimentLoad,
+  Expectation,
+  LoadDriver,
+  Probe,
+  ProbeOutcome,
+} from './experiment.ts';
 import { judgeLink, samplesFor } from './fault-proof.ts';
 import type { LinkVerdict } from './fault-proof.ts';
 import { httpExchange, sendAndLoseResponse } from './http.ts';
@@ -31,6 +39,8 @@ export interface ExperimentRunOptions {
   readonly runTag: string;
   /** How to replay this experiment, printed with its checks. */
   readonly replay: string;
+  /** Starts k6 load behind an experiment that declares `load` (the load stage's `startPhaseLoad`). */
+  readonly loadDriver?: LoadDriver;
 }
 
 /** A 32-bit seed for one experiment, derived from the run seed and its id. */
@@ -247,8 +257,36 @@ export async function runExperiment(
     };
   };
 
-  // --- 1. steady state ------------------------------------------------------------------------------
+  // --- 0. load behind the experiment (when declared) ---------------------------------------------------
   timeline.log(`experiment ${experiment.id} (seed ${seed}): ${description}`);
+  let load: ExperimentLoad | undefined;
+  let loadProblem = 'no k6 load driver was given to the chaos stage (the chaos suite passes the load stage one)';
+  if (experiment.load && options.loadDriver) {
+    const plan = experiment.load;
+    try {
+      load = await options.loadDriver(
+        context,
+        {
+          ratePerSec: plan.ratePerSec,
+          maxDurationSec: plan.maxDurationSec ?? 300,
+          slo: plan.slo,
+          ...(plan.exec === undefined ? {} : { exec: plan.exec }),
+          ...(plan.maxVUs === undefined ? {} : { maxVUs: plan.maxVUs }),
+        },
+        `chaos-${experiment.id}`,
+      );
+      const started = load;
+      context.teardowns.add(`stop the k6 load behind ${experiment.id}`, async () => {
+        await started.stop();
+      });
+      load.mark('baseline');
+      timeline.log(`k6 load started: ${plan.ratePerSec} iterations/s`);
+    } catch (error) {
+      loadProblem = `k6 load did not start: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+
+  // --- 1. steady state ------------------------------------------------------------------------------
   const steady = await check('steady-state', 'steady state holds before the fault', async () => {
     if (chaos.session) {
       try {
@@ -371,6 +409,7 @@ export async function runExperiment(
   const effect = await check('fault-effect', `the fault took effect (${description})`, async () => {
     injectedAt = clock.monotonicMs();
     active = await injectFault(env, experiment.fault, toxicName);
+    load?.mark('fault');
     const injectMs = clock.monotonicMs() - injectedAt;
     // Detection is timed from the moment the fault is in place.
     injectedAt = clock.monotonicMs();
@@ -487,6 +526,7 @@ export async function runExperiment(
   // --- 4. rollback and recovery ----------------------------------------------------------------------------
   const rollbackStart = clock.monotonicMs();
   await active?.rollback();
+  load?.mark('recovery');
   timeline.log(
     `rolled back in ${Math.round(clock.monotonicMs() - rollbackStart)}ms (fault active ${Math.round(clock.monotonicMs() - injectedAt)}ms)`,
   );
@@ -546,15 +586,60 @@ export async function runExperiment(
     );
   }
 
-  // --- 6. load (not yet supported) ------------------------------------------------------------------
+  // --- 6. load, per phase ------------------------------------------------------------------------------
   if (experiment.load) {
-    await check(
-      'load',
-      `under load (${experiment.load.scenario})`,
-      skipped(
-        'Not supported yet: running an experiment under k6 load belongs to the load stage, which this harness does not drive from chaos yet; the experiment ran without load',
-      ),
-    );
+    const plan = experiment.load;
+    const outcome = load ? await load.stop() : undefined;
+    const phaseMetrics: Metric[] =
+      outcome?.kind === 'measured'
+        ? outcome.phases.flatMap((p) => [
+            { name: `${p.phase}_p95_ms`, value: p.p95Ms, unit: 'ms' },
+            { name: `${p.phase}_p99_ms`, value: p.p99Ms, unit: 'ms' },
+            { name: `${p.phase}_rps`, value: p.ratePerSec, unit: 'req/s' },
+            { name: `${p.phase}_error_rate`, value: p.errorRate, unit: 'ratio' },
+          ])
+        : [];
+    for (const [phase, slo] of Object.entries(plan.slo)) {
+      const bounds = [
+        slo.p95Ms === undefined ? '' : `p95 < ${slo.p95Ms}ms`,
+        slo.p99Ms === undefined ? '' : `p99 < ${slo.p99Ms}ms`,
+        slo.maxErrorRate === undefined ? '' : `errors < ${slo.maxErrorRate * 100}%`,
+      ].filter(Boolean);
+      await check(
+        `load.${phase}`,
+        `under ${plan.ratePerSec}/s k6 load, the ${phase} phase holds ${bounds.join(', ') || 'its SLO'}`,
+        (): Promise<CheckOutcome> => {
+          if (!outcome) return Promise.resolve({ status: 'broken', message: loadProblem });
+          if (outcome.kind === 'broken')
+            return Promise.resolve({
+              status: 'broken',
+              message: `k6 load broken: ${outcome.message}`,
+              evidence: [{ name: 'k6 stderr (tail)', contentType: 'text/plain', content: outcome.stderrTail }],
+            });
+          const evidence = [{ name: 'k6 load per phase', contentType: 'text/csv', content: outcome.csv }];
+          const stats = outcome.phases.find((p) => p.phase === phase);
+          if (!stats || stats.requests === 0 || stats.breaches === undefined)
+            return Promise.resolve({
+              status: 'unknown',
+              message: `No k6 request was sent during the ${phase} phase: nothing to judge`,
+              metrics: phaseMetrics,
+              evidence,
+            });
+          const seen = `${stats.requests} requests at ${stats.ratePerSec}/s: p95 ${stats.p95Ms}ms, p99 ${stats.p99Ms}ms, errors ${Math.round(stats.errorRate * 1000) / 10}%`;
+          return Promise.resolve({
+            status: stats.breaches.length === 0 ? 'passed' : 'failed',
+            message:
+              stats.breaches.length === 0
+                ? `Held in the ${phase} phase: ${seen}`
+                : `Crossed in the ${phase} phase: ${stats.breaches.join('; ')} (${seen})`,
+            metrics: phaseMetrics,
+            evidence,
+            parameters: { phase },
+          });
+        },
+        plan.remediation ?? experiment.remediation,
+      );
+    }
   }
   return results;
 

@@ -1,10 +1,12 @@
 import { runChaosStage } from '../../src/faults/index.ts';
+import { startPhaseLoad } from '../../src/load/index.ts';
 import { defineSuite } from '../../src/runner/index.ts';
 
 export default defineSuite({
   stage: 'chaos',
   name: 'Chaos experiments: faults take effect, the system degrades as declared and recovers',
   run: async (context) => {
-    await runChaosStage(context);
+    // The suite joins the two stage modules: an experiment that declares load runs behind k6.
+    await runChaosStage(context, { loadDriver: startPhaseLoad });
   },
 });

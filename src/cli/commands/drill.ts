@@ -9,6 +9,7 @@ import { writeCheckResult } from '../../core/results.ts';
 import { newSeed } from '../../core/seed.ts';
 import { Teardowns } from '../../core/teardown.ts';
 import { experimentsDirOf, loadExperiments, runChaosStage } from '../../faults/index.ts';
+import { startPhaseLoad } from '../../load/index.ts';
 import { assertAllowedTarget } from '../../runner/blast-radius.ts';
 import type { SuiteContext } from '../../runner/suite.ts';
 import { readStackHandle, writeStackHandle } from '../../stack/stack-handle.ts';
@@ -78,7 +79,12 @@ export async function drill(options: DrillOptions): Promise<ExitCode> {
       signal.addEventListener('abort', () => reject(new Error('interrupted')), { once: true });
     });
     await Promise.race([
-      runChaosStage(context, { only: [id], handleFiles: [handleFile], replay: () => replay }),
+      runChaosStage(context, {
+        only: [id],
+        handleFiles: [handleFile],
+        replay: () => replay,
+        loadDriver: startPhaseLoad,
+      }),
       interruptedRun,
     ]);
   } catch (error) {
