@@ -112,7 +112,12 @@ export interface LoadPlan {
   readonly exec?: string;
   /** SLO per phase; each phase given one is a check (`chaos.<id>.load.<phase>`), the others are measured. */
   readonly slo: Readonly<Partial<Record<LoadPhase, LoadSlo>>>;
-  /** Upper bound of the k6 run, seconds (default 300); it is stopped when the recovery check ends. */
+  /**
+   * Least seconds of each phase (load before the fault, with the fault in place, after its removal);
+   * default 5, so each phase is judged on more than a handful of requests.
+   */
+  readonly minPhaseSec?: number;
+  /** Upper bound of the k6 run, seconds (default 300); it is stopped after the recovery phase. */
   readonly maxDurationSec?: number;
   readonly maxVUs?: number;
   readonly remediation?: string;

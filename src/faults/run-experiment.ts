@@ -260,6 +260,15 @@ export async function runExperiment(
   // --- 0. load behind the experiment (when declared) ---------------------------------------------------
   timeline.log(`experiment ${experiment.id} (seed ${seed}): ${description}`);
   let load: ExperimentLoad | undefined;
+  let loadPhaseAt = 0;
+  /** Keeps the current load phase going until it has lasted `minPhaseSec`. */
+  const holdLoadPhase = async (phase: string): Promise<void> => {
+    if (!load || !experiment.load) return;
+    const waitMs = (experiment.load.minPhaseSec ?? 5) * 1000 - (clock.monotonicMs() - loadPhaseAt);
+    if (waitMs <= 0) return;
+    timeline.log(`k6 load: ${phase} phase held ${Math.round(waitMs)}ms more`);
+    await clock.sleep(waitMs, signal);
+  };
   let loadProblem = 'no k6 load driver was given to the chaos stage (the chaos suite passes the load stage one)';
   if (experiment.load && options.loadDriver) {
     const plan = experiment.load;
@@ -280,6 +289,7 @@ export async function runExperiment(
         await started.stop();
       });
       load.mark('baseline');
+      loadPhaseAt = clock.monotonicMs();
       timeline.log(`k6 load started: ${plan.ratePerSec} iterations/s`);
     } catch (error) {
       loadProblem = `k6 load did not start: ${error instanceof Error ? error.message : String(error)}`;
@@ -313,7 +323,12 @@ export async function runExperiment(
     }
     return { status: 'passed', message: lines.join('\n') };
   });
-  if (steady.status !== 'passed') return results;
+  if (steady.status !== 'passed') {
+    // Not run: its load must not run on behind the next experiment.
+    await load?.stop();
+    return results;
+  }
+  await holdLoadPhase('baseline');
 
   // --- 2. baselines, ledger, injection and proof of effect ------------------------------------------------
   const linkTarget = linkTargetOf(context, chaos, experiment);
@@ -410,6 +425,7 @@ export async function runExperiment(
     injectedAt = clock.monotonicMs();
     active = await injectFault(env, experiment.fault, toxicName);
     load?.mark('fault');
+    loadPhaseAt = clock.monotonicMs();
     const injectMs = clock.monotonicMs() - injectedAt;
     // Detection is timed from the moment the fault is in place.
     injectedAt = clock.monotonicMs();
@@ -524,9 +540,11 @@ export async function runExperiment(
   await ledgerLoop?.done;
 
   // --- 4. rollback and recovery ----------------------------------------------------------------------------
+  if (active) await holdLoadPhase('fault');
   const rollbackStart = clock.monotonicMs();
   await active?.rollback();
   load?.mark('recovery');
+  loadPhaseAt = clock.monotonicMs();
   timeline.log(
     `rolled back in ${Math.round(clock.monotonicMs() - rollbackStart)}ms (fault active ${Math.round(clock.monotonicMs() - injectedAt)}ms)`,
   );
@@ -589,6 +607,7 @@ export async function runExperiment(
   // --- 6. load, per phase ------------------------------------------------------------------------------
   if (experiment.load) {
     const plan = experiment.load;
+    await holdLoadPhase('recovery');
     const outcome = load ? await load.stop() : undefined;
     const phaseMetrics: Metric[] =
       outcome?.kind === 'measured'
