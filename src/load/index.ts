@@ -4,10 +4,12 @@ export { buildK6Options, buildKneeOptions, phaseWindows, plannedSeconds, sloThre
 export type { K6Options, PhaseWindow } from './k6-options.ts';
 export { parseK6Summary, parseSelector, readK6Summary } from './k6-summary.ts';
 export type { K6Summary, ThresholdResult } from './k6-summary.ts';
-export { kneeFromSamples, readKneeSamples } from './knee.ts';
+export { kneeFromSamples } from './knee.ts';
+export { percentile, readRequestSamples } from './k6-samples.ts';
+export type { TimedSample } from './k6-samples.ts';
 export type { KneeResult, KneeWindow } from './knee.ts';
 export { ResourceSampler, memorySlopeMbPerMin, readDockerStats } from './resources.ts';
 export type { ResourceSample, ResourceSeries } from './resources.ts';
 export { ensureK6, groupMetrics, runLoadStage, thresholdCheckId, toxiproxyPhaseHook } from './load-stage.ts';
-export { readRequestSamples, startPhaseLoad, statsByPhase } from './phase-load.ts';
-export type { PhaseLoad, PhaseLoadPlan, PhaseLoadResult, PhaseLoadStats, TimedSample } from './phase-load.ts';
+export { startPhaseLoad, statsByPhase } from './phase-load.ts';
+export type { PhaseLoad, PhaseLoadPlan, PhaseLoadResult, PhaseLoadStats } from './phase-load.ts';

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kneeFromSamples, readKneeSamples } from './knee.ts';
+import { readRequestSamples } from './k6-samples.ts';
+import { kneeFromSamples } from './knee.ts';
 
 describe('knee', () => {
   it('reads a recorded k6 --out json excerpt and judges full windows only', async () => {
-    const samples = await readKneeSamples(
+    const samples = await readRequestSamples(
       join(import.meta.dirname, '../../test/fixtures/load/knee.samples.ndjson'),
       'knee',
     );

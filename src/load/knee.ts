@@ -1,6 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { LoadSlo } from '../config/stages/load.ts';
+import { percentile } from './k6-samples.ts';
+import type { TimedSample } from './k6-samples.ts';
 
 /** One window of the knee probe: what was reached and whether the SLO held. */
 export interface KneeWindow {
@@ -21,20 +21,8 @@ export interface KneeResult {
   readonly firstBreachRatePerSec: number | undefined;
 }
 
-interface Sample {
-  readonly t: number;
-  readonly durationMs?: number;
-  readonly failed?: boolean;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank] ?? 0;
-}
-
 /** Groups http_req_duration / http_req_failed samples into windows and judges each against the SLO. */
-export function kneeFromSamples(samples: readonly Sample[], windowSec: number, slo: LoadSlo): KneeResult {
+export function kneeFromSamples(samples: readonly TimedSample[], windowSec: number, slo: LoadSlo): KneeResult {
   if (samples.length === 0) return { windows: [], kneeRatePerSec: undefined, firstBreachRatePerSec: undefined };
   const t0 = Math.min(...samples.map((s) => s.t));
   const buckets = new Map<number, { durations: number[]; failed: number; total: number }>();
@@ -81,23 +69,4 @@ export function kneeFromSamples(samples: readonly Sample[], windowSec: number, s
     kneeRatePerSec,
     firstBreachRatePerSec: firstBreach < 0 ? undefined : windows[firstBreach]?.ratePerSec,
   };
-}
-
-/** Reads k6's `--out json` NDJSON: request durations and failures of one scenario. */
-export async function readKneeSamples(file: string, scenario: string): Promise<Sample[]> {
-  const samples: Sample[] = [];
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (!line.includes('"Point"') || !(line.includes('"http_req_duration"') || line.includes('"http_req_failed"')))
-      continue;
-    const point = JSON.parse(line) as {
-      metric: string;
-      data: { time: string; value: number; tags?: Record<string, string> };
-    };
-    if (point.data.tags?.scenario !== scenario) continue;
-    const t = Date.parse(point.data.time);
-    if (point.metric === 'http_req_duration') samples.push({ t, durationMs: point.data.value });
-    else samples.push({ t, failed: point.data.value !== 0 });
-  }
-  return samples;
 }

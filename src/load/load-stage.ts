@@ -11,7 +11,8 @@ import { buildK6Options, isExportOnly, buildKneeOptions, phaseWindows, plannedSe
 import type { PhaseWindow } from './k6-options.ts';
 import { parseSelector, readK6Summary } from './k6-summary.ts';
 import type { K6Summary, ThresholdResult } from './k6-summary.ts';
-import { kneeFromSamples, readKneeSamples } from './knee.ts';
+import { readRequestSamples } from './k6-samples.ts';
+import { kneeFromSamples } from './knee.ts';
 import { ResourceSampler, memorySlopeMbPerMin, retainedMemoryMb } from './resources.ts';
 import type { ResourceSample, ResourceSeries } from './resources.ts';
 import { runK6 } from './run-k6.ts';
@@ -493,7 +494,7 @@ async function recordKnee(context: SuiteContext, k6: string, outDir: string): Pr
       });
       if (outcome.kind === 'broken') return brokenOutcome(outcome);
       const rawFile = `${join(outDir, 'knee')}.samples.ndjson`;
-      const samples = await readKneeSamples(rawFile, 'knee');
+      const samples = await readRequestSamples(rawFile, 'knee');
       // Every sample of every metric (MBs): the windows CSV below is the evidence that is kept.
       await rm(rawFile, { force: true });
       const result = kneeFromSamples(samples, knee.windowSec, slo);

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readRequestSamples, statsByPhase } from './phase-load.ts';
+import { readRequestSamples } from './k6-samples.ts';
+import { statsByPhase } from './phase-load.ts';
 
 const RECORDED = join(import.meta.dirname, '../../test/fixtures/load/knee.samples.ndjson');
 

@@ -1,0 +1,45 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+/** One request: when it was sent (wall clock, ms), how long it took, whether it failed. */
+export interface TimedSample {
+  readonly t: number;
+  readonly durationMs?: number;
+  readonly failed?: boolean;
+}
+
+/**
+ * The requests of one scenario from k6's `--out json` NDJSON, each placed at the time it was *sent*:
+ * k6 stamps a request's samples with its end, so a request that hung through a fault would otherwise
+ * count against the phase after it. A request's duration and failure points share time and tags.
+ */
+export async function readRequestSamples(file: string, scenario: string): Promise<TimedSample[]> {
+  const requests = new Map<string, { end: number; durationMs?: number; failed?: boolean }>();
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.includes('"Point"') || !(line.includes('"http_req_duration"') || line.includes('"http_req_failed"')))
+      continue;
+    const point = JSON.parse(line) as {
+      metric: string;
+      data: { time: string; value: number; tags?: Record<string, string> };
+    };
+    if (point.data.tags?.scenario !== scenario) continue;
+    const key = `${point.data.time} ${JSON.stringify(point.data.tags)}`;
+    const request = requests.get(key) ?? { end: Date.parse(point.data.time) };
+    if (point.metric === 'http_req_duration') request.durationMs = point.data.value;
+    else request.failed = point.data.value !== 0;
+    requests.set(key, request);
+  }
+  return [...requests.values()].map(({ end, durationMs, failed }) => ({
+    t: end - (durationMs ?? 0),
+    ...(durationMs === undefined ? {} : { durationMs }),
+    ...(failed === undefined ? {} : { failed }),
+  }));
+}
+
+/** Nearest-rank percentile of sorted values (0 when empty). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] ?? 0;
+}
