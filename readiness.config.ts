@@ -89,7 +89,9 @@ export default defineConfig({
     // Two orders replicas behind a load balancer (fixtures/stack/lb): other stages target `orders`
     // directly; the recovery stage restarts the replicas one at a time through `lb`.
     orders: ordersService,
-    'orders-b': ordersService,
+    // orders-b runs no outbox worker: the chaos experiments watch orders' own breaker close again as
+    // its outbox settles the orders it took, which a second worker would settle first.
+    'orders-b': { ...ordersService, env: { ...ordersService.env, OUTBOX_INTERVAL_MS: '0' } },
     lb: {
       build: {
         context: fileURLToPath(new URL('fixtures/stack/lb', import.meta.url)),
