@@ -101,18 +101,32 @@ function startTraffic(drill: Drill, target: Target, ledger: WriteLedger | undefi
     send: loadSender(drill, target),
   }).start();
   let stopped = false;
+  let acked: (() => void)[] = [];
   const writer = (async () => {
     if (!ledger || load.writesPerSec <= 0) return;
     const everyMs = 1000 / load.writesPerSec;
     const isStopped = (): boolean => stopped || signal.aborted;
     while (!isStopped()) {
       const started = clock.monotonicMs();
-      await ledger.write(isStopped);
+      const entry = await ledger.write(isStopped);
+      if (entry.id !== undefined) {
+        for (const resolveAck of acked) resolveAck();
+        acked = [];
+      }
       const rest = everyMs - (clock.monotonicMs() - started);
       if (rest > 0) await clock.sleep(rest, signal).catch(() => undefined);
     }
   })();
   return {
+    /** Resolves right after the next acknowledged write (or after `timeoutMs`): the most demanding instant to crash. */
+    nextAck: (timeoutMs: number): Promise<void> =>
+      new Promise<void>((resolveAck) => {
+        acked.push(resolveAck);
+        clock
+          .sleep(timeoutMs, signal)
+          .catch(() => undefined)
+          .finally(resolveAck);
+      }),
     stop: async (): Promise<LoadSample[]> => {
       stopped = true;
       const samples = await steady.stop();
@@ -284,9 +298,21 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
   await writeN(backup.writesAfterBackup, 'after the backup');
 
   // 2. destroy, restore into staging, verify, promote.
+  // Registered before the destruction: an interrupted drill still leaves the database restored.
+  let promoted = false;
+  context.teardowns.add(
+    `restore ${backup.database.name} from the backup if the drill stopped before promoting it`,
+    async () => {
+      if (promoted) return;
+      const teardownContext = { handle: context.handle, signal: new AbortController().signal };
+      for (const argv of [backup.commands.create, backup.commands.restore, backup.commands.promote])
+        await execIn(teardownContext, backup.database.service, fillCommand(argv, vars), backup.commandTimeoutMs);
+    },
+  );
   const destroyedAtMs = clock.monotonicMs();
   const destroy = await runCommand(drill, backup, backup.commands.destroy, vars, timeline);
   if (!destroy.ok) {
+    promoted = true; // nothing was destroyed
     await check(
       drill,
       {
@@ -349,6 +375,7 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
   );
   // Promote whatever the verdict, so the stack runs again for the later drills.
   const promote = await runCommand(drill, backup, backup.commands.promote, vars, timeline);
+  promoted = promote.ok;
 
   // 3. the services come back by themselves (no restart): RTO from the destruction.
   const services = backup.services;
@@ -515,6 +542,7 @@ async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash
   let samples: LoadSample[] = [];
   try {
     await clock.sleep(crash.warmupMs, context.signal);
+    await traffic.nextAck(5_000);
     killedAtMs = clock.monotonicMs();
     await container.kill();
     const state = await container.state();
