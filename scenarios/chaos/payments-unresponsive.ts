@@ -66,6 +66,19 @@ export default defineExperiment({
   recovery: {
     withinMs: 20_000,
     probes: [
+      // An order drives the half-open trial: with a second replica on the same database, its outbox may
+      // settle every pending order, and a breaker that is asked nothing stays half-open.
+      {
+        kind: 'fn',
+        name: 'orders are paid at creation again',
+        run: async (api) => {
+          const r = await createOrder(api, 3_000);
+          return {
+            ok: r.status === 201 && bodyStatus(r) === 'paid',
+            detail: `POST /v1/orders -> ${orderStatus(r)} in ${Math.round(r.latencyMs)}ms`,
+          };
+        },
+      },
       gauge('payments_breaker_state', 0, 'the breaker closes again (half-open trial succeeded)'),
       gauge('orders_outbox_pending', 0, 'the outbox settled every pending order'),
     ],
