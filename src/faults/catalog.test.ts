@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeFault, isToxic, toToxic, validateFault } from './catalog.ts';
+import { describeFault, isToxic, toToxic, unseededDraws, validateFault } from './catalog.ts';
 import type { Fault } from './catalog.ts';
 
 describe('fault catalog', () => {
@@ -47,5 +47,16 @@ describe('fault catalog', () => {
       'latency 500ms ±50ms on postgres (downstream, toxicity 1)',
     );
     expect(describeFault({ kind: 'container', action: 'kill', service: 'orders' })).toBe('container kill of orders');
+  });
+
+  it('names what Toxiproxy draws without the run seed', () => {
+    expect(unseededDraws({ kind: 'reset_peer', link: 'p', toxicity: 0.3 })).toEqual([
+      'which connections the toxic affects (toxicity 0.3, drawn per connection)',
+    ]);
+    expect(unseededDraws({ kind: 'latency', link: 'db', latencyMs: 500, jitterMs: 50 })).toEqual([
+      'each delay within the ±50ms jitter',
+    ]);
+    expect(unseededDraws({ kind: 'latency', link: 'db', latencyMs: 500 })).toEqual([]);
+    expect(unseededDraws({ kind: 'container', action: 'restart', service: 'postgres' })).toEqual([]);
   });
 });

@@ -123,6 +123,22 @@ export function validateFault(fault: Fault): string[] {
   return problems;
 }
 
+/**
+ * What Toxiproxy draws for a fault from its own random source, which takes no seed (empty when
+ * nothing): the run seed replays everything the harness decides, never these draws.
+ */
+export function unseededDraws(fault: Fault): string[] {
+  if (!isToxic(fault)) return [];
+  const draws: string[] = [];
+  const toxicity = fault.toxicity ?? 1;
+  if (toxicity < 1) draws.push(`which connections the toxic affects (toxicity ${toxicity}, drawn per connection)`);
+  if (fault.kind === 'latency' && (fault.jitterMs ?? 0) > 0)
+    draws.push(`each delay within the ±${fault.jitterMs}ms jitter`);
+  if (fault.kind === 'slicer' && (fault.sizeVariationBytes ?? 0) > 0)
+    draws.push(`slice sizes within ±${fault.sizeVariationBytes}B`);
+  return draws;
+}
+
 /** One line for reports: `latency 500ms ±50ms on postgres (downstream, toxicity 1)`. */
 export function describeFault(fault: Fault): string {
   const toxic = (what: string, f: ToxicFault): string =>

@@ -6,7 +6,7 @@ import { seededRandom } from '../core/seed.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { CheckOutcome, SuiteContext } from '../runner/suite.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
-import { describeFault, faultLink, isToxic } from './catalog.ts';
+import { describeFault, faultLink, isToxic, unseededDraws } from './catalog.ts';
 import { dockerClient } from './containers.ts';
 import type {
   ChaosApi,
@@ -155,7 +155,16 @@ export async function runExperiment(
   const prefix = `chaos.${experiment.id}`;
   const description = describeFault(experiment.fault);
   const tags = ['chaos', experiment.fault.kind, ...(experiment.tags ?? [])];
-  const parameters = { seed: String(seed), fault: description, replay: options.replay };
+  const unseeded = unseededDraws(experiment.fault);
+  const parameters = {
+    seed: String(seed),
+    fault: description,
+    replay: options.replay,
+    // Said on every check, so nobody expects a replay to meet the same resets.
+    ...(unseeded.length > 0
+      ? { unseeded: `Toxiproxy draws from its own unseeded source: ${unseeded.join('; ')}` }
+      : {}),
+  };
   const evidence = (): CheckOutcome['evidence'] => [
     { name: 'experiment timeline', contentType: 'text/plain', content: timeline.text() },
   ];

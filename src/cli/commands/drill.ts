@@ -97,8 +97,11 @@ export async function drill(options: DrillOptions): Promise<ExitCode> {
   }
   const counts = { passed: 0, failed: 0, broken: 0, skipped: 0, unknown: 0 };
   for (const r of results) counts[r.status] += 1;
+  const unseeded = results.find((r) => r.parameters['unseeded'])?.parameters['unseeded'];
   if (options.json)
-    options.out(JSON.stringify({ experiment: id, seed, replay, runDir: folder.dir, counts, checks: results }, null, 2));
+    options.out(
+      JSON.stringify({ experiment: id, seed, replay, unseeded, runDir: folder.dir, counts, checks: results }, null, 2),
+    );
   else {
     for (const r of results) {
       options.out(
@@ -111,6 +114,7 @@ export async function drill(options: DrillOptions): Promise<ExitCode> {
     );
     options.out(`results: ${relative(process.cwd(), folder.resultsDir)}`);
     options.out(`replay: ${replay}`);
+    if (unseeded) options.out(`not replayed: ${unseeded}`);
   }
   if (interrupted || signal.aborted) return EXIT.interrupted;
   if (counts.failed > 0) return EXIT.notCertified;
