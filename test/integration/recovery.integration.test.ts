@@ -1,77 +1,35 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { getContainerRuntimeClient } from 'testcontainers';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCertification } from '../../src/certify/index.ts';
 import { readCheckResults } from '../../src/core/results.ts';
-import { LABELS } from '../../src/stack/labels.ts';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const MAIN = join(ROOT, 'src/cli/main.ts');
+import { ROOT, leftovers, onlyRun, referenceProject, runCli } from '../support/harness.ts';
+import type { Project } from '../support/harness.ts';
 
 /**
  * The reference config with the recovery stage enabled (whatever fixtures/readiness/recovery.ts
  * says), its reports in a temp folder; `recovery` overrides parts of the stage's settings.
  */
-async function project(recoveryOverrides = ''): Promise<{ dir: string; reports: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'readiness-recovery-'));
-  const reports = join(dir, 'reports');
-  await writeFile(
-    join(dir, 'readiness.config.ts'),
-    `import base from ${JSON.stringify(join(ROOT, 'readiness.config.ts'))};
-import { recovery } from ${JSON.stringify(join(ROOT, 'fixtures/readiness/recovery.ts'))};
-const r = recovery.config;
-export default {
-  ...base,
-  stages: [...base.stages.filter((s) => s !== 'recovery'), 'recovery'],
+function project(recoveryOverrides = ''): Promise<Project> {
+  return referenceProject(
+    'recovery',
+    `stages: [...base.stages.filter((s) => s !== 'recovery'), 'recovery'],
   recovery: { ...r, ${recoveryOverrides} },
-  policy: { ...base.policy, stages: { ...base.policy?.stages, recovery: recovery.policy } },
-  reportsDir: ${JSON.stringify(reports)},
-  suitesDir: ${JSON.stringify(join(ROOT, 'suites'))},
-};\n`,
+  policy: { ...base.policy, stages: { ...base.policy?.stages, recovery: recovery.policy } }`,
+    `import { recovery } from ${JSON.stringify(join(ROOT, 'fixtures/readiness/recovery.ts'))};
+const r = recovery.config;`,
   );
-  return { dir, reports };
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(dir: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: dir, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
-  });
-}
-
-async function leftovers(runId: string): Promise<number> {
-  const docker = (await getContainerRuntimeClient()).container.dockerode;
-  const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
-  const [containers, networks] = await Promise.all([
-    docker.listContainers({ all: true, filters }),
-    docker.listNetworks({ filters }),
-  ]);
-  return containers.length + networks.length;
 }
 
 async function certify(overrides: string, env: Record<string, string> = {}) {
   const { dir, reports } = await project(overrides);
-  const run = await cli(dir, ['certify', '--stages', 'recovery'], env);
-  const runs = (await readdir(reports)).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n));
-  expect(runs, run.stderr.slice(-2000)).toHaveLength(1);
-  const runDir = join(reports, runs[0]!);
+  const run = await runCli(dir, ['certify', '--stages', 'recovery'], env);
+  const runDir = await onlyRun(reports).catch((error: unknown) => {
+    throw new Error(`${String(error)}\n${run.stderr.slice(-2000)}`);
+  });
   const results = (await readCheckResults(join(runDir, 'allure-results'))).checks.filter((r) => r.stage === 'recovery');
   const byId = new Map(results.map((r) => [r.id, r]));
   const metric = (id: string, name: string) => byId.get(id)?.metrics.find((m) => m.name === name)?.value;
-  return { run, runDir, results, byId, metric, runId: runs[0]! };
+  return { run, runDir, results, byId, metric, runId: basename(runDir) };
 }
 
 describe('recovery stage (real stack)', { timeout: 600_000 }, () => {
