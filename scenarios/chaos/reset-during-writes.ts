@@ -26,7 +26,13 @@ export default defineExperiment({
     remediation:
       'Store the Idempotency-Key with the record in the same transaction (unique per user) and answer a retry with the stored record',
   },
-  recovery: { withinMs: 10_000, probes: [ready, canCreateOrder] },
+  recovery: {
+    withinMs: 10_000,
+    probes: [ready, canCreateOrder],
+    // A service that keeps one connection for its lifetime never gets Postgres back after a reset.
+    remediation:
+      'Reconnect to Postgres after a connection reset: use a connection pool that discards broken connections and opens new ones',
+  },
   remediation: 'Make writes idempotent and durable under connection resets',
   tags: ['postgres', 'ledger'],
 });

@@ -108,11 +108,11 @@ const DEFECTS: readonly { defect: string; check: RegExp; remediation: RegExp }[]
     check: /^chaos\.redis-down\.during\.orders-list-keeps-answering-200$/,
     remediation: /in-process rate limiter/,
   },
-  // Every experiment that cuts Postgres connections catches it: the first of them in the seeded
-  // order fails its recovery, and the stack stays broken for the others.
+  // Every experiment that cuts Postgres connections catches it (reset-during-writes resets them):
+  // the first of them in the seeded order fails its recovery, and the stack stays broken for the others.
   {
     defect: 'no-reconnect',
-    check: /^chaos\.postgres-(restart|down|unresponsive)\.recovery$/,
+    check: /^chaos\.(postgres-(restart|down|unresponsive)|reset-during-writes)\.recovery$/,
     remediation: /[Rr]econnect|connection pool that discards/,
   },
   { defect: 'lossy-writes', check: /^chaos\.orders-kill\.ledger$/, remediation: /only once it is committed/ },
