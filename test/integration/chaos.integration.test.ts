@@ -1,72 +1,24 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { describe, expect, it } from 'vitest';
 import { readCertification } from '../../src/certify/index.ts';
 import { readCheckResults } from '../../src/core/results.ts';
-import { LABELS } from '../../src/stack/labels.ts';
 import { readStackHandle } from '../../src/stack/stack-handle.ts';
 import { ToxiproxyApi } from '../../src/stack/toxiproxy-api.ts';
+import { ROOT, leftovers, onlyRun, referenceProject, runCli as cli } from '../support/harness.ts';
+import type { Project } from '../support/harness.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const MAIN = join(ROOT, 'src/cli/main.ts');
-
-/** The reference config with its reports in a temp folder (and optionally other chaos experiments). */
-async function referenceProject(experimentsDir?: string): Promise<{ dir: string; reports: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'readiness-chaos-'));
-  const reports = join(dir, 'reports');
-  const chaos = experimentsDir
-    ? `chaos: { ...base.chaos, experimentsDir: ${JSON.stringify(experimentsDir)}, shuffle: false },`
-    : '';
-  await writeFile(
-    join(dir, 'readiness.config.ts'),
-    `import base from ${JSON.stringify(join(ROOT, 'readiness.config.ts'))};
-export default { ...base, ${chaos} reportsDir: ${JSON.stringify(reports)}, suitesDir: ${JSON.stringify(join(ROOT, 'suites'))} };\n`,
-  );
-  return { dir, reports };
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(
-  dir: string,
-  args: readonly string[],
-  env: Record<string, string>,
-  onStderr?: (text: string, interrupt: () => void) => void,
-): Promise<Run> {
-  return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: dir, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-      onStderr?.(stderr, () => child.kill('SIGINT'));
-    });
-    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
-  });
-}
-
-async function leftovers(runId: string): Promise<number> {
-  const docker = (await getContainerRuntimeClient()).container.dockerode;
-  const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
-  const [containers, networks] = await Promise.all([
-    docker.listContainers({ all: true, filters }),
-    docker.listNetworks({ filters }),
-  ]);
-  return containers.length + networks.length;
-}
-
-async function onlyRun(reports: string): Promise<string> {
-  const runs = (await readdir(reports)).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n));
-  expect(runs).toHaveLength(1);
-  return runs[0]!;
+/**
+ * The reference config with its reports in a temp folder; optionally other chaos experiments, or only
+ * some of the reference ones (a defect run needs only the experiments that must catch it).
+ */
+function chaosProject(options: { experimentsDir?: string; experiments?: readonly string[] } = {}): Promise<Project> {
+  const overrides = options.experimentsDir
+    ? `chaos: { ...base.chaos, experimentsDir: ${JSON.stringify(options.experimentsDir)}, shuffle: false }`
+    : options.experiments
+      ? `chaos: { ...base.chaos, experiments: ${JSON.stringify(options.experiments)} }`
+      : '';
+  return referenceProject('chaos', overrides);
 }
 
 const EXPERIMENTS = [
@@ -82,29 +34,34 @@ const EXPERIMENTS = [
 ];
 
 /** Each planted defect, the experiment check that must fail for it, and the remediation it must carry. */
-const DEFECTS: readonly { defect: string; check: RegExp; remediation: RegExp }[] = [
+const DEFECTS: readonly { defect: string; experiments: readonly string[]; check: RegExp; remediation: RegExp }[] = [
   {
     defect: 'no-timeout',
+    experiments: ['postgres-unresponsive'],
     check: /^chaos\.postgres-unresponsive\.during\.every-request-answers-within-2-s-503-is-fine-a-hang-is-not$/,
     remediation: /Bound every database call/,
   },
   {
     defect: 'no-breaker',
+    experiments: ['payments-unresponsive'],
     check: /^chaos\.payments-unresponsive\.during\.breaker-open-orders-answer-pending-payment-within-200-ms$/,
     remediation: /circuit breaker/,
   },
   {
     defect: 'no-retry',
+    experiments: ['payments-flaky'],
     check: /^chaos\.payments-flaky\.during\.retries-keep/,
     remediation: /Retry failed payments attempts/,
   },
   {
     defect: 'no-idempotency',
+    experiments: ['reset-during-writes'],
     check: /^chaos\.reset-during-writes\.ledger$/,
     remediation: /Idempotency-Key with the record/,
   },
   {
     defect: 'no-redis-fallback',
+    experiments: ['redis-down'],
     check: /^chaos\.redis-down\.during\.orders-list-keeps-answering-200$/,
     remediation: /in-process rate limiter/,
   },
@@ -112,18 +69,24 @@ const DEFECTS: readonly { defect: string; check: RegExp; remediation: RegExp }[]
   // the first of them in the seeded order fails its recovery, and the stack stays broken for the others.
   {
     defect: 'no-reconnect',
+    experiments: ['postgres-restart', 'postgres-down', 'postgres-unresponsive', 'reset-during-writes'],
     check: /^chaos\.(postgres-(restart|down|unresponsive)|reset-during-writes)\.recovery$/,
     remediation: /[Rr]econnect|connection pool that discards/,
   },
-  { defect: 'lossy-writes', check: /^chaos\.orders-kill\.ledger$/, remediation: /only once it is committed/ },
+  {
+    defect: 'lossy-writes',
+    experiments: ['orders-kill'],
+    check: /^chaos\.orders-kill\.ledger$/,
+    remediation: /only once it is committed/,
+  },
 ];
 
 describe('chaos stage on the reference stack', () => {
   it('healthy: exit 0, chaos passed, every experiment proved its fault took effect, nothing left running', async () => {
-    const { dir, reports } = await referenceProject();
+    const { dir, reports } = await chaosProject();
     const run = await cli(dir, ['certify', '--stages', 'chaos'], { FRAGILE: '' });
     expect(run.code, run.stderr).toBe(0);
-    const runId = await onlyRun(reports);
+    const runId = basename(await onlyRun(reports));
     const cert = await readCertification(join(reports, runId, 'certification.json'));
     expect(cert.stages.chaos.status).toBe('passed');
     expect(cert.stages.chaos.passRate).toBe(1);
@@ -137,16 +100,29 @@ describe('chaos stage on the reference stack', () => {
       'time_to_detect_ms',
     );
     expect(checks.find((c) => c.id === 'chaos.orders-kill.ledger')?.message).toMatch(/0 lost, 0 duplicated/);
+    // redis-down runs behind k6: one check per phase, every phase's figures as metrics.
+    const underLoad = checks
+      .filter((c) => c.id.startsWith('chaos.redis-down.load.'))
+      .sort((a, b) => a.id.localeCompare(b.id));
+    expect(underLoad.map((c) => [c.id, c.status])).toEqual([
+      ['chaos.redis-down.load.baseline', 'passed'],
+      ['chaos.redis-down.load.fault', 'passed'],
+      ['chaos.redis-down.load.recovery', 'passed'],
+    ]);
+    expect(underLoad[1]?.metrics.map((m) => m.name)).toEqual(
+      expect.arrayContaining(['baseline_p95_ms', 'fault_p95_ms', 'fault_rps', 'fault_error_rate', 'recovery_p95_ms']),
+    );
     expect(effects[0]?.parameters['replay']).toMatch(/^readiness drill [a-z-]+ --seed \d+$/);
     expect(await leftovers(runId)).toBe(0);
   });
 
-  for (const { defect, check, remediation } of DEFECTS) {
+  // Each defect runs the experiments that must catch it (the healthy run above runs them all).
+  for (const { defect, experiments, check, remediation } of DEFECTS) {
     it(`FRAGILE=${defect}: exit 1, ${check.source} failed with a remediation, nothing left running`, async () => {
-      const { dir, reports } = await referenceProject();
+      const { dir, reports } = await chaosProject({ experiments });
       const run = await cli(dir, ['certify', '--stages', 'chaos'], { FRAGILE: defect });
       expect(run.code, run.stderr).toBe(1);
-      const runId = await onlyRun(reports);
+      const runId = basename(await onlyRun(reports));
       const cert = await readCertification(join(reports, runId, 'certification.json'));
       expect(cert.verdict).toBe('NOT_CERTIFIED');
       expect(cert.stages.chaos.status).toBe('failed');
@@ -162,7 +138,7 @@ describe('chaos stage on the reference stack', () => {
 
 describe('readiness drill on a stack left running by readiness up', () => {
   it('reports a fault the probed route never crosses as broken, and Ctrl-C leaves no toxic or paused container', async () => {
-    const { dir, reports } = await referenceProject(join(ROOT, 'test/fixtures/chaos/experiments'));
+    const { dir, reports } = await chaosProject({ experimentsDir: join(ROOT, 'test/fixtures/chaos/experiments') });
     const up = await cli(dir, ['up'], { FRAGILE: '' });
     expect(up.code, up.stderr).toBe(0);
     const handle = await readStackHandle(join(reports, 'stack-handle.json'));
