@@ -63,7 +63,13 @@ export default defineConfig({
   services: {
     postgres: {
       image: 'postgres:16',
-      env: { POSTGRES_USER: 'app', POSTGRES_PASSWORD: dbPassword, POSTGRES_DB: 'app' },
+      // --no-sync: initdb does not fsync a data directory that only lives as long as the run.
+      env: {
+        POSTGRES_USER: 'app',
+        POSTGRES_PASSWORD: dbPassword,
+        POSTGRES_DB: 'app',
+        POSTGRES_INITDB_ARGS: '--no-sync',
+      },
       // The data directory lives in the container, so it survives the chaos stage's container restart
       // (a tmpfs would come back empty); durability settings are off instead, as throwaway test data allows.
       command: ['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],

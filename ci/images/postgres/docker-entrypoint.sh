@@ -18,11 +18,14 @@ if [ ! -s "$data/PG_VERSION" ]; then
   pwfile="$(mktemp)"
   printf '%s\n' "${POSTGRES_PASSWORD:-}" > "$pwfile"
   chown postgres "$pwfile"
-  as_pg initdb -D "$data" -U "$user" --pwfile="$pwfile" --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+  # POSTGRES_INITDB_ARGS is word-split into initdb's arguments, as in the official image (e.g. --no-sync).
+  # shellcheck disable=SC2086
+  as_pg initdb -D "$data" -U "$user" --pwfile="$pwfile" --auth-local=trust --auth-host=scram-sha-256 ${POSTGRES_INITDB_ARGS:-} >/dev/null
   rm -f "$pwfile"
   echo "host all all all ${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}" >> "$data/pg_hba.conf"
   echo "listen_addresses = '*'" >> "$data/postgresql.conf"
-  as_pg pg_ctl -D "$data" -o "-c listen_addresses=''" -w start >/dev/null
+  # The temporary init server gets the server's own flags too (e.g. -c fsync=off), as in the official image.
+  as_pg pg_ctl -D "$data" -o "$(printf '%q ' "$@")-c listen_addresses=''" -w start >/dev/null
   if [ "$db" != "postgres" ]; then
     as_pg psql -v ON_ERROR_STOP=1 -U "$user" -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
   fi
