@@ -69,6 +69,17 @@ export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[]):
   return [...new Set(lines)];
 }
 
+/** Every problem of a config object, one line each, as `ConfigError` would list them; empty when it is valid. */
+export function configProblems(raw: unknown, configFile: string): string[] {
+  try {
+    resolveConfig(raw, configFile);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
 /** Validates a config object; throws `ConfigError` (exit 2) with every problem. */
 export function resolveConfig(raw: unknown, configFile: string): ResolvedConfig {
   const display = relative(process.cwd(), configFile) || configFile;

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../core/errors.ts';
-import { resolveConfig } from '../load-config.ts';
+import { configProblems, resolveConfig } from '../load-config.ts';
 import { thresholdProblems } from './load.ts';
 
 const FILE = join(process.cwd(), 'readiness.config.ts');
@@ -20,15 +19,7 @@ const load = {
   scenarios: [{ id: 'baseline', ratePerSec: 10, durationSec: 5 }],
 };
 
-function problems(config: unknown): string[] {
-  try {
-    resolveConfig(config, FILE);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
+const problems = (config: unknown): string[] => configProblems(config, FILE);
 
 describe('load config', () => {
   it('accepts a minimal stage and fills the pinned k6', () => {

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../core/errors.ts';
-import { resolveConfig } from '../load-config.ts';
+import { configProblems, resolveConfig } from '../load-config.ts';
 import { recoveryDrills } from './recovery.ts';
 
 const FILE = join(process.cwd(), 'readiness.config.ts');
@@ -27,15 +26,7 @@ const backup = {
   writesAfterBackup: 0,
 };
 
-function problems(config: unknown): string[] {
-  try {
-    resolveConfig(config, FILE);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
+const problems = (config: unknown): string[] => configProblems(config, FILE);
 
 describe('recovery config', () => {
   it('fills the Postgres defaults of a backup drill and runs only the configured drills', () => {

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../core/errors.ts';
-import { resolveConfig } from '../load-config.ts';
+import { configProblems, resolveConfig } from '../load-config.ts';
 
 // Inside the working directory, so messages name the file as `readiness.config.ts`.
 const FILE = join(process.cwd(), 'readiness.config.ts');
@@ -30,15 +29,7 @@ const security = {
   auth: { login: { request: { method: 'POST', path: '/login' } }, probe: { path: '/me' }, rejectStatus: 401 },
 };
 
-function problems(config: unknown): string[] {
-  try {
-    resolveConfig(config, FILE);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
+const problems = (config: unknown): string[] => configProblems(config, FILE);
 
 describe('security config', () => {
   it('fills defaults: statuses become lists, scanners on, policy as ZAP', () => {
