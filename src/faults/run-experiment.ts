@@ -3,6 +3,7 @@ import type { ChaosConfig } from '../config/stages/chaos.ts';
 import type { CheckResult, Metric } from '../core/check-result.ts';
 import { pollUntil } from '../core/clock.ts';
 import { seededRandom } from '../core/seed.ts';
+import { openSession } from '../runner/session.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { CheckOutcome, SuiteContext } from '../runner/suite.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
@@ -27,7 +28,7 @@ import { observeLink } from './link-probe.ts';
 import type { LinkObservation } from './link-probe.ts';
 import { metricKey, runProbe, slug } from './probes.ts';
 import { metricValue, parsePrometheus } from './prometheus.ts';
-import { getPath, helloBytes, renderTemplate, seededUuid } from './templates.ts';
+import { helloBytes, seededUuid } from './templates.ts';
 import { WriteLedger } from './write-ledger.ts';
 
 /** What the chaos stage passes to each experiment besides the suite context. */
@@ -309,7 +310,7 @@ export async function runExperiment(
   const steady = await check('steady-state', 'steady state holds before the fault', async () => {
     if (chaos.session) {
       try {
-        token = await openSession(chaos.session, request, `chaos-${options.runTag}-${experiment.id}`, random);
+        token = await openSession(chaos.session, request, `chaos-${options.runTag}-${experiment.id}`, random, 'Chaos');
       } catch (error) {
         // The service refusing a sign-in is the system's state, not a harness failure.
         return {
@@ -362,12 +363,16 @@ export async function runExperiment(
   if (experiment.ledger && chaos.ledger) {
     // The ledger writes as its own user, so its listing holds nothing but its writes.
     ledgerToken = chaos.session
-      ? await openSession(chaos.session, request, `chaos-${options.runTag}-${experiment.id}-ledger`, random).catch(
-          (error: unknown) => {
-            ledgerProblem = `The ledger's user could not sign in: ${error instanceof Error ? error.message : String(error)}`;
-            return null;
-          },
-        )
+      ? await openSession(
+          chaos.session,
+          request,
+          `chaos-${options.runTag}-${experiment.id}-ledger`,
+          random,
+          'Chaos',
+        ).catch((error: unknown) => {
+          ledgerProblem = `The ledger's user could not sign in: ${error instanceof Error ? error.message : String(error)}`;
+          return null;
+        })
       : undefined;
   }
   if (experiment.ledger && chaos.ledger && ledgerToken !== null) {
@@ -698,37 +703,4 @@ export async function runExperiment(
           metrics,
         };
   }
-}
-
-/** Signs up (when configured) and logs in a disposable user; returns the token. */
-async function openSession(
-  session: NonNullable<ChaosConfig['session']>,
-  request: (req: HttpRequest) => Promise<HttpOutcome>,
-  user: string,
-  random: () => number,
-): Promise<string> {
-  const password = `Chaos-${seededUuid(random)}`;
-  const vars = { user, password };
-  if (session.signup) {
-    const out = await request({
-      method: session.signup.method,
-      path: session.signup.path,
-      body: renderTemplate(session.signup.body, vars, random),
-    });
-    if (!session.signup.expectStatus.includes(out.status) && out.status !== 409)
-      throw new Error(
-        `sign-up ${session.signup.path} -> ${out.status || out.error || 'no answer'} ${out.body.slice(0, 160)}`,
-      );
-  }
-  const out = await request({
-    method: session.login.method,
-    path: session.login.path,
-    body: renderTemplate(session.login.body, vars, random),
-  });
-  const token = getPath(out.json, session.login.tokenField);
-  if (out.status < 200 || out.status >= 300 || typeof token !== 'string')
-    throw new Error(
-      `login ${session.login.path} -> ${out.status || out.error || 'no answer'}, no ${session.login.tokenField} in the answer`,
-    );
-  return token;
 }

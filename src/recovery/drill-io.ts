@@ -3,8 +3,8 @@ import type { RecoveryConfig } from '../config/stages/recovery.ts';
 import { pollUntil } from '../core/clock.ts';
 import { httpExchange, sendAndLoseResponse } from '../runner/http.ts';
 import type { HttpOutcome, HttpRequest } from '../runner/http.ts';
+import { openSession } from '../runner/session.ts';
 import type { SuiteContext } from '../runner/suite.ts';
-import { getPath, renderTemplate, seededUuid } from '../runner/templates.ts';
 import type { LedgerIo } from '../runner/write-ledger.ts';
 import { dockerClient, inspectContainer, refreshServicePorts } from '../stack/containers.ts';
 import type { ContainerState } from '../stack/containers.ts';
@@ -239,28 +239,6 @@ export class ApiClient {
   async openSession(target: { service: string; port: number }, user: string, random: () => number): Promise<void> {
     const session = this.#recovery.session;
     if (!session) return;
-    const vars = { user, password: `Recovery-${seededUuid(random)}` };
-    if (session.signup) {
-      const out = await this.request(target, {
-        method: session.signup.method,
-        path: session.signup.path,
-        body: renderTemplate(session.signup.body, vars, random),
-      });
-      if (!session.signup.expectStatus.includes(out.status) && out.status !== 409)
-        throw new Error(
-          `sign-up ${session.signup.path} -> ${out.status || out.error || 'no answer'} ${out.body.slice(0, 160)}`,
-        );
-    }
-    const out = await this.request(target, {
-      method: session.login.method,
-      path: session.login.path,
-      body: renderTemplate(session.login.body, vars, random),
-    });
-    const token = getPath(out.json, session.login.tokenField);
-    if (out.status < 200 || out.status >= 300 || typeof token !== 'string')
-      throw new Error(
-        `login ${session.login.path} -> ${out.status || out.error || 'no answer'}, no ${session.login.tokenField} in the answer`,
-      );
-    this.token = token;
+    this.token = await openSession(session, (req) => this.request(target, req), user, random, 'Recovery');
   }
 }

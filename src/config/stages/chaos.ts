@@ -104,6 +104,8 @@ export const chaosConfigSchema = z.strictObject({
   shuffle: z.boolean().default(true),
 });
 export type ChaosConfig = z.output<typeof chaosConfigSchema>;
+/** A disposable user's sign-up and login (chaos and recovery stages). */
+export type SessionConfig = z.output<typeof sessionSchema>;
 export type ChaosConfigInput = z.input<typeof chaosConfigSchema>;
 
 /** Cross-checks against the rest of the config (services, links); add issues with paths under `chaos`. */
