@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import type { CheckResultInput } from '../core/check-result.ts';
 import { ToolFailedError } from '../core/errors.ts';
 import { createRedactor } from '../core/redact.ts';
 import { writeCheckResult } from '../core/results.ts';
+import { withFileLock } from '../provision/cache.ts';
 import {
   READINESS_CATEGORIES,
   findAnalytics,
@@ -258,4 +259,70 @@ describe('generateAllureReport', () => {
     },
     30_000,
   );
+});
+
+describe('generateAllureReport with a shared history', () => {
+  it('keeps every run of the reports folder in the history when runs generate at the same time', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'readiness-history-'));
+    try {
+      const redact = createRedactor();
+      const runs = ['run-a', 'run-b', 'run-c'];
+      for (const run of runs) {
+        for (const check of CHECKS) await writeCheckResult(join(dir, run, 'allure-results'), check, redact);
+      }
+      // Allure rewrites the history file in place (trimmed to its limit): unserialised, runs drop each other's line.
+      await Promise.all(
+        runs.map((run) =>
+          generateAllureReport({
+            resultsDir: join(dir, run, 'allure-results'),
+            outDir: join(dir, run, 'allure-report'),
+            name: run,
+            cwd: dir,
+            historyPath: join(dir, 'history', 'allure-history.jsonl'),
+            timeoutMs: 25_000,
+          }),
+        ),
+      );
+      const lines = (await readFile(join(dir, 'history', 'allure-history.jsonl'), 'utf8')).trim().split('\n');
+      expect(lines.map((l) => (JSON.parse(l) as { name: string }).name).sort()).toEqual(runs);
+      expect(await readdir(join(dir, 'history'))).toEqual(['allure-history.jsonl']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('waits for the history lock of another run before touching the history', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'readiness-history-lock-'));
+    const history = join(dir, 'history', 'allure-history.jsonl');
+    try {
+      for (const check of CHECKS) await writeCheckResult(join(dir, 'allure-results'), check, createRedactor());
+      await mkdir(join(dir, 'history'), { recursive: true });
+      let release: () => void = () => undefined;
+      let taken: () => void = () => undefined;
+      const isTaken = new Promise<void>((resolve) => (taken = resolve));
+      // Another run holds the lock (as certify does while Allure rewrites the history).
+      const other = withFileLock(`${history}.lock`, async () => {
+        taken();
+        await new Promise<void>((resolve) => (release = resolve));
+      });
+      await isTaken;
+      const generating = generateAllureReport({
+        resultsDir: join(dir, 'allure-results'),
+        outDir: join(dir, 'allure-report'),
+        name: 'waiting run',
+        cwd: dir,
+        historyPath: history,
+        timeoutMs: 25_000,
+      });
+      // Longer than a whole generation takes here (~1 s): without the lock the history would exist by now.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      await expect(stat(history)).rejects.toThrow(/ENOENT/);
+      release();
+      await other;
+      await generating;
+      expect((await readFile(history, 'utf8')).trim().split('\n')).toHaveLength(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

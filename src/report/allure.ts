@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { CHECK_STATUSES } from '../core/check-result.ts';
 import { ReadinessError, ToolFailedError, ToolMissingError } from '../core/errors.ts';
 import { exec, tail } from '../core/exec.ts';
+import { withFileLock } from '../provision/cache.ts';
 
 /** Who produced the results: shown by the report (Allure's `executor.json`). */
 export interface AllureExecutor {
@@ -219,12 +220,13 @@ export async function generateAllureReport(options: GenerateAllureReportOptions)
     categories: await readCategories(resultsDir),
   };
   const configDir = await mkdtemp(join(tmpdir(), 'readiness-allure-'));
-  if (options.historyPath !== undefined) await mkdir(dirname(resolve(cwd, options.historyPath)), { recursive: true });
-  try {
+  const history = options.historyPath === undefined ? undefined : resolve(cwd, options.historyPath);
+  if (history !== undefined) await mkdir(dirname(history), { recursive: true });
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const generate = async (): Promise<void> => {
     const configFile = join(configDir, 'allurerc.json');
     await writeFile(configFile, JSON.stringify(config, null, 2));
     const cli = options.allureCli ?? resolveAllureCli();
-    const timeoutMs = options.timeoutMs ?? 120_000;
     const result = await exec(process.execPath, [cli, 'generate', '--config', configFile, '--cwd', cwd, resultsDir], {
       cwd,
       timeoutMs,
@@ -239,6 +241,16 @@ export async function generateAllureReport(options: GenerateAllureReportOptions)
         hint: `check the results in ${resultsDir}`,
       });
     }
+  };
+  try {
+    // Allure reads the shared history, then rewrites it (trimmed to historyLimit): two runs of one
+    // reports folder at once would drop each other's entry, so they take turns.
+    if (history === undefined) await generate();
+    else
+      await withFileLock(`${history}.lock`, generate, {
+        timeoutMs: 2 * timeoutMs,
+        what: `the Allure history ${history}`,
+      });
   } finally {
     await rm(configDir, { recursive: true, force: true });
   }
