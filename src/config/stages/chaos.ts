@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkServicePort } from './refine-context.ts';
 import type { RefinementCtx } from './refine-context.ts';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case name of letters, digits and dashes');
@@ -125,20 +126,7 @@ export function refineChaos(
     }
     return;
   }
-  const service = config.services[chaos.target.service];
-  if (!service) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['chaos', 'target', 'service'],
-      message: `names unknown service "${chaos.target.service}"`,
-    });
-  } else if (!service.ports.includes(chaos.target.port)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['chaos', 'target', 'port'],
-      message: `port ${chaos.target.port} is not in services.${chaos.target.service}.ports`,
-    });
-  }
+  checkServicePort(config, ctx, ['chaos', 'target'], chaos.target);
   const linkNames = new Set(config.links.map((l) => l.name ?? l.service));
   for (const link of Object.keys(chaos.links)) {
     if (!linkNames.has(link)) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkServicePort } from './refine-context.ts';
 import type { RefinementCtx } from './refine-context.ts';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case name of letters, digits and dashes');
@@ -175,20 +176,7 @@ export function refineContract(
   const services = config.services;
   for (const [id, provider] of Object.entries(contract.providers)) {
     const at = ['contract', 'providers', id];
-    const service = services[provider.service];
-    if (!service) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [...at, 'service'],
-        message: `names unknown service "${provider.service}"`,
-      });
-    } else if (!service.ports.includes(provider.port)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [...at, 'port'],
-        message: `port ${provider.port} is not in services.${provider.service}.ports`,
-      });
-    }
+    checkServicePort(config, ctx, at, provider);
     const principals = new Set(Object.keys(provider.principals));
     const checkPrincipal = (principal: string | null | undefined, path: readonly PropertyKey[]): void => {
       if (principal === null || principal === undefined) return;

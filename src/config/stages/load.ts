@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkServicePort } from './refine-context.ts';
 import type { RefinementCtx } from './refine-context.ts';
 
 /** k6's built-in metrics and their types (https://grafana.com/docs/k6/latest/using-k6/metrics/reference/). */
@@ -228,20 +229,7 @@ export function refineLoad(
       });
     return;
   }
-  const target = config.services[load.target.service];
-  if (!target) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['load', 'target', 'service'],
-      message: `names unknown service "${load.target.service}"`,
-    });
-  } else if (!target.ports.includes(load.target.port)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['load', 'target', 'port'],
-      message: `port ${load.target.port} is not in services.${load.target.service}.ports`,
-    });
-  }
+  checkServicePort(config, ctx, ['load', 'target'], load.target);
   for (const name of Object.keys(load.customMetrics)) {
     if (name in K6_BUILTIN_METRICS)
       ctx.addIssue({ code: 'custom', path: ['load', 'customMetrics', name], message: 'is a k6 built-in metric' });

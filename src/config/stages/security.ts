@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkServicePort } from './refine-context.ts';
 import type { RefinementCtx } from './refine-context.ts';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case name of letters, digits and dashes');
@@ -248,11 +249,7 @@ export function refineSecurity(config: SecurityRefineInput, ctx: RefinementCtx['
     return;
   }
   const services = config.services;
-  const target = services[security.target.service];
-  if (!target) issue(['target', 'service'], `names unknown service "${security.target.service}"`);
-  else if (!target.ports.includes(security.target.port)) {
-    issue(['target', 'port'], `port ${security.target.port} is not in services.${security.target.service}.ports`);
-  }
+  checkServicePort(config, ctx, ['security', 'target'], security.target);
   const checkRef = (ref: ValueRef, at: readonly (string | number)[]): void => {
     if (typeof ref === 'string') return;
     const { service, key } = ref.fromServiceEnv;
