@@ -87,14 +87,7 @@ export class SteadyLoad {
       if (isStopped()) break;
       const atMs = clock.monotonicMs();
       if (this.#inFlight.size >= maxInFlight) {
-        this.samples.push({
-          atMs,
-          label: 'load',
-          status: 0,
-          ok: false,
-          latencyMs: 0,
-          error: `not sent: ${maxInFlight} requests still in flight`,
-        });
+        this.#failed(atMs, `not sent: ${maxInFlight} requests still in flight`);
         continue;
       }
       const request = this.#options
@@ -110,18 +103,16 @@ export class SteadyLoad {
           });
         })
         .catch((error: unknown) => {
-          this.samples.push({
-            atMs,
-            label: 'load',
-            status: 0,
-            ok: false,
-            latencyMs: 0,
-            error: error instanceof Error ? error.message : String(error),
-          });
+          this.#failed(atMs, error instanceof Error ? error.message : String(error));
         })
         .finally(() => this.#inFlight.delete(request));
       this.#inFlight.add(request);
     }
+  }
+
+  /** A request that got no answer: not sent, or the sender threw. */
+  #failed(atMs: number, error: string): void {
+    this.samples.push({ atMs, label: 'load', status: 0, ok: false, latencyMs: 0, error });
   }
 
   /** Stops sending and waits for the requests in flight (each is bounded by its own timeout). */
