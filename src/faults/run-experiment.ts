@@ -4,6 +4,7 @@ import type { CheckResult, Metric } from '../core/check-result.ts';
 import { pollUntil } from '../core/clock.ts';
 import { seededRandom } from '../core/seed.ts';
 import { openSession } from '../runner/session.ts';
+import { Timeline } from '../runner/timeline.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { CheckOutcome, SuiteContext } from '../runner/suite.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
@@ -47,18 +48,6 @@ export interface ExperimentRunOptions {
 /** A 32-bit seed for one experiment, derived from the run seed and its id. */
 export function experimentSeed(seed: number, id: string): number {
   return createHash('sha256').update(`${seed}:${id}`).digest().readUInt32BE(0);
-}
-
-/** Timestamped lines of what an experiment did and saw; attached to its checks. */
-class Timeline {
-  readonly #lines: string[] = [];
-  readonly #start = performance.now();
-  log(line: string): void {
-    this.#lines.push(`+${String(Math.round(performance.now() - this.#start)).padStart(6)}ms ${line}`);
-  }
-  text(): string {
-    return this.#lines.join('\n');
-  }
 }
 
 interface LinkTarget {

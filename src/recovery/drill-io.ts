@@ -11,18 +11,6 @@ import type { ContainerState } from '../stack/containers.ts';
 import { observeHealth } from '../stack/health.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
 
-/** Timestamped lines of what a drill did and saw; attached to its checks. */
-export class Timeline {
-  readonly #lines: string[] = [];
-  readonly #start = performance.now();
-  log(line: string): void {
-    this.#lines.push(`+${String(Math.round(performance.now() - this.#start)).padStart(7)}ms ${line}`);
-  }
-  text(): string {
-    return this.#lines.join('\n');
-  }
-}
-
 /** What a command run in a container returned. */
 export interface ExecOutcome {
   readonly exitCode: number;
