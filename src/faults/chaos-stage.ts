@@ -7,7 +7,7 @@ import { seededRandom } from '../core/seed.ts';
 import type { SuiteContext } from '../runner/suite.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { faultLink, validateFault } from './catalog.ts';
-import { dockerClient, inspectContainer } from './containers.ts';
+import { dockerClient, inspectContainer } from '../stack/containers.ts';
 import type { Experiment, LoadDriver } from './experiment.ts';
 import { toxiproxyOf } from './injector.ts';
 import { runExperiment } from './run-experiment.ts';

@@ -3,8 +3,8 @@ import type { Metric, Severity } from '../core/check-result.ts';
 import type { Clock } from '../core/clock.ts';
 import type { SuiteContext } from '../runner/suite.ts';
 import type { Fault } from './catalog.ts';
-import type { HttpOutcome, HttpRequest } from './http.ts';
-import type { Json } from './templates.ts';
+import type { HttpOutcome, HttpRequest } from '../runner/http.ts';
+import type { Json } from '../runner/templates.ts';
 
 /** What a function probe returns: the verdict as data, with a line saying what was seen. */
 export interface ProbeOutcome {

@@ -29,7 +29,7 @@ export type {
 } from './experiment.ts';
 export { judgeLink, samplesFor } from './fault-proof.ts';
 export type { LinkVerdict } from './fault-proof.ts';
-export type { HttpOutcome, HttpRequest } from './http.ts';
+export type { HttpOutcome, HttpRequest } from '../runner/http.ts';
 export { injectFault } from './injector.ts';
 export type { ActiveFault, ControlProof, FaultEnv } from './injector.ts';
 export { observeLink } from './link-probe.ts';
@@ -37,5 +37,5 @@ export type { LinkObservation } from './link-probe.ts';
 export { judgeHttp } from './probes.ts';
 export { metricValue, parsePrometheus } from './prometheus.ts';
 export { runExperiment } from './run-experiment.ts';
-export { classifyLedger, fingerprintOf, WriteLedger } from './write-ledger.ts';
-export type { LedgerEntry, LedgerVerdict, WriteClass } from './write-ledger.ts';
+export { classifyLedger, fingerprintOf, WriteLedger } from '../runner/write-ledger.ts';
+export type { LedgerEntry, LedgerVerdict, WriteClass } from '../runner/write-ledger.ts';

@@ -5,7 +5,7 @@ import type { StackHandle } from '../stack/stack-handle.ts';
 import { ToxiproxyApi } from '../stack/toxiproxy-api.ts';
 import { describeFault, isToxic, toToxic } from './catalog.ts';
 import type { Fault, ToxicFault } from './catalog.ts';
-import { inspectContainer, refreshServicePorts, signalProcesses } from './containers.ts';
+import { inspectContainer, refreshServicePorts, signalProcesses } from '../stack/containers.ts';
 
 /** What injecting a fault needs from the run. */
 export interface FaultEnv {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeHttp, slug } from './probes.ts';
-import type { HttpOutcome } from './http.ts';
+import type { HttpOutcome } from '../runner/http.ts';
 
 const answer = (status: number, latencyMs: number, json?: unknown, error?: string): HttpOutcome => ({
   status,

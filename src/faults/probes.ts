@@ -1,7 +1,7 @@
 import { assertNever } from '../core/stage.ts';
 import type { ChaosApi, HttpExpect, Probe, ProbeOutcome } from './experiment.ts';
-import type { HttpOutcome } from './http.ts';
-import { getPath } from './templates.ts';
+import type { HttpOutcome } from '../runner/http.ts';
+import { getPath } from '../runner/templates.ts';
 
 /** A check-id-safe slug of a probe name. */
 export function slug(name: string): string {

@@ -9,7 +9,7 @@ import { runCheck } from '../runner/suite.ts';
 import type { CheckOutcome, SuiteContext } from '../runner/suite.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
 import { describeFault, faultLink, isToxic, unseededDraws } from './catalog.ts';
-import { dockerClient } from './containers.ts';
+import { dockerClient } from '../stack/containers.ts';
 import type {
   ChaosApi,
   Experiment,
@@ -21,16 +21,16 @@ import type {
 } from './experiment.ts';
 import { judgeLink, samplesFor } from './fault-proof.ts';
 import type { LinkVerdict } from './fault-proof.ts';
-import { httpExchange, sendAndLoseResponse } from './http.ts';
-import type { HttpOutcome, HttpRequest } from './http.ts';
+import { httpExchange, sendAndLoseResponse } from '../runner/http.ts';
+import type { HttpOutcome, HttpRequest } from '../runner/http.ts';
 import { injectFault } from './injector.ts';
 import type { ActiveFault, FaultEnv } from './injector.ts';
 import { observeLink } from './link-probe.ts';
 import type { LinkObservation } from './link-probe.ts';
 import { metricKey, runProbe, slug } from './probes.ts';
 import { metricValue, parsePrometheus } from './prometheus.ts';
-import { helloBytes, seededUuid } from './templates.ts';
-import { WriteLedger } from './write-ledger.ts';
+import { helloBytes, seededUuid } from '../runner/templates.ts';
+import { WriteLedger } from '../runner/write-ledger.ts';
 
 /** What the chaos stage passes to each experiment besides the suite context. */
 export interface ExperimentRunOptions {

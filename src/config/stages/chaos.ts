@@ -7,7 +7,7 @@ const port = z.number().int().min(1).max(65535);
 const ms = z.number().int().positive();
 const path = z.string().startsWith('/');
 const method = z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
-/** A JSON value; strings may hold `{{token}}` placeholders (see src/faults/templates.ts). */
+/** A JSON value; strings may hold `{{token}}` placeholders (see src/runner/templates.ts). */
 const template = z.json();
 const statusList = z.array(z.number().int().min(100).max(599)).min(1);
 
