@@ -1,16 +1,14 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { certifyChecks, writeCertification } from '../certify/certification.ts';
-import type { Certification } from '../certify/certification.ts';
+import type { Certification, CertifyRunOptions } from '../certify/certification.ts';
 import { writeEvidenceManifest, writeRunManifest } from '../certify/manifest.ts';
 import type { CheckResult } from '../core/check-result.ts';
-import type { Stage } from '../core/stage.ts';
 import { EXIT, describeError } from '../core/errors.ts';
 import type { ExitCode } from '../core/errors.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Reporter } from '../core/reporter.ts';
 import { readCheckResults } from '../core/results.ts';
-import type { PolicyConfig } from '../config/schema.ts';
 import { chromiumVersion } from '../provision/chromium.ts';
 import { generateAllureReport, resolveAllureCli, writeAllureMetadata } from './allure.ts';
 import type { AllureExecutor } from './allure.ts';
@@ -39,21 +37,13 @@ export const SECURITY_SARIF_FILE = 'security.sarif';
 /** Allure's history, shared by all runs of a reports folder (trends, new/fixed/regressed marks). */
 export const ALLURE_HISTORY_FILE = join('history', 'allure-history.jsonl');
 
-export interface RunArtifactsOptions {
+/** What the certification is computed from (its report path is decided here), plus what the report needs. */
+export interface RunArtifactsOptions extends Omit<CertifyRunOptions, 'reportPath'> {
   readonly runDir: string;
-  readonly resultsDir: string;
   /** The reports folder holding this run and the previous ones (trend, history). */
   readonly reportsDir: string;
-  readonly runId: string;
   /** The stack's name (config `name`). */
   readonly stackName: string;
-  readonly policy: PolicyConfig;
-  readonly enabledStages: readonly Stage[];
-  readonly selectedStages: readonly Stage[];
-  readonly startedAt: Date;
-  readonly finishedAt: Date;
-  readonly seed: number;
-  readonly git: { readonly sha: string | null; readonly dirty: boolean | null };
   /** Shown as the Allure environment; tool versions are added. */
   readonly environment: Readonly<Record<string, string>>;
   readonly executor: AllureExecutor;
