@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { ChaosConfig } from '../config/stages/chaos.ts';
 import type { CheckResult, Metric } from '../core/check-result.ts';
 import { pollUntil } from '../core/clock.ts';
-import { seededRandom } from '../core/seed.ts';
+import { derivedSeed, seededRandom } from '../core/seed.ts';
 import { openSession } from '../runner/session.ts';
 import { Timeline } from '../runner/timeline.ts';
 import { runCheck } from '../runner/suite.ts';
@@ -43,11 +42,6 @@ export interface ExperimentRunOptions {
   readonly replay: string;
   /** Starts k6 load behind an experiment that declares `load` (the load stage's `startPhaseLoad`). */
   readonly loadDriver?: LoadDriver;
-}
-
-/** A 32-bit seed for one experiment, derived from the run seed and its id. */
-export function experimentSeed(seed: number, id: string): number {
-  return createHash('sha256').update(`${seed}:${id}`).digest().readUInt32BE(0);
 }
 
 interface LinkTarget {
@@ -141,7 +135,7 @@ export async function runExperiment(
   const { chaos } = options;
   const results: CheckResult[] = [];
   const timeline = new Timeline();
-  const random = seededRandom(experimentSeed(seed, experiment.id));
+  const random = seededRandom(derivedSeed(seed, experiment.id));
   const prefix = `chaos.${experiment.id}`;
   const description = describeFault(experiment.fault);
   const tags = ['chaos', experiment.fault.kind, ...(experiment.tags ?? [])];

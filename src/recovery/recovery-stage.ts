@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { recoveryDrills } from '../config/stages/recovery.ts';
 import type { RecoveryBackupConfig, RecoveryConfig } from '../config/stages/recovery.ts';
 import type { CheckResult, Metric, Severity } from '../core/check-result.ts';
-import { seededRandom } from '../core/seed.ts';
+import { derivedSeed, seededRandom } from '../core/seed.ts';
 import type { HttpRequest } from '../runner/http.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { CheckOutcome, SuiteContext } from '../runner/suite.ts';
@@ -15,7 +14,7 @@ import { compareSnapshots, fillCommand, formatSnapshots, parseSnapshot, snapshot
 import type { TableSnapshot } from './integrity.ts';
 import { judgeAroundEvent } from './ledger-windows.ts';
 import { SteadyLoad, summarizeLoad } from './steady-load.ts';
-import type { LoadSample } from './steady-load.ts';
+import type { LoadSample, LoadSummary } from './steady-load.ts';
 
 type Target = { readonly service: string; readonly port: number };
 
@@ -29,8 +28,6 @@ interface Drill {
 }
 
 const round = (n: number): number => Math.round(n);
-const seedOf = (seed: number, id: string): number =>
-  createHash('sha256').update(`${seed}:${id}`).digest().readUInt32BE(0);
 
 async function check(
   drill: Drill,
@@ -57,14 +54,22 @@ async function check(
   return result;
 }
 
-const notRun = (drill: Drill, id: string, name: string, feature: string, why: string): Promise<CheckResult> =>
-  check(drill, { id, name, feature, severity: 'critical', remediation: why }, new Timeline(), () =>
-    Promise.resolve({ status: 'unknown', message: `Not run: ${why}` }),
-  );
+/** Records each of a drill's checks as `unknown` (not run), with the reason. */
+async function notRun(
+  drill: Drill,
+  feature: string,
+  why: string,
+  checks: readonly (readonly [id: string, name: string])[],
+): Promise<void> {
+  for (const [id, name] of checks)
+    await check(drill, { id, name, feature, severity: 'critical', remediation: why }, new Timeline(), () =>
+      Promise.resolve({ status: 'unknown', message: `Not run: ${why}` }),
+    );
+}
 
 function ledgerFor(drill: Drill, target: Target, id: string): WriteLedger | undefined {
   if (!drill.recovery.ledger) return undefined;
-  const random = seededRandom(seedOf(drill.context.seed, `ledger:${id}`));
+  const random = seededRandom(derivedSeed(drill.context.seed, `ledger:${id}`));
   return new WriteLedger(drill.recovery.ledger, { maxAttempts: 3 }, drill.api.ledgerIo(target, random));
 }
 
@@ -89,11 +94,22 @@ function loadSender(drill: Drill, target: Target) {
   };
 }
 
+/** What the traffic of a drill saw: steady-load samples (summarized once) and the ledger's write attempts. */
+interface TrafficResult {
+  readonly startMs: number;
+  readonly samples: readonly LoadSample[];
+  readonly summary: LoadSummary;
+  /** Ledger write attempts, and those whose status did not acknowledge. */
+  readonly writes: number;
+  readonly writeFailures: number;
+}
+
 /** Steady load plus a ledger writer on one target, until `stop`. */
 function startTraffic(drill: Drill, target: Target, ledger: WriteLedger | undefined) {
   const load = drill.recovery.load;
   if (!load) throw new Error('recovery.load is not configured');
   const { clock, signal } = drill.context;
+  const startMs = clock.monotonicMs();
   const steady = new SteadyLoad({
     ratePerSec: load.ratePerSec,
     maxInFlight: load.maxInFlight,
@@ -128,31 +144,32 @@ function startTraffic(drill: Drill, target: Target, ledger: WriteLedger | undefi
           .catch(() => undefined)
           .finally(resolveAck);
       }),
-    stop: async (): Promise<LoadSample[]> => {
+    stop: async (): Promise<TrafficResult> => {
       stopped = true;
       const samples = await steady.stop();
       await writer.catch(() => undefined);
-      return samples;
+      const acknowledged = drill.recovery.ledger?.write.acknowledged ?? [];
+      const entries = ledger?.entries ?? [];
+      return {
+        startMs,
+        samples,
+        summary: summarizeLoad(samples),
+        writes: entries.reduce((n, e) => n + e.attempts, 0),
+        // A failed write attempt counts as a failed request, like a failed load sample.
+        writeFailures: entries.reduce((n, e) => n + e.statuses.filter((st) => !acknowledged.includes(st)).length, 0),
+      };
     },
   };
 }
 
-/** Failed ledger write attempts (an attempt whose status did not acknowledge), as extra load samples. */
-function writeAttemptFailures(ledger: WriteLedger | undefined, acknowledged: readonly number[]): number {
-  if (!ledger) return 0;
-  return ledger.entries.reduce((n, e) => n + e.statuses.filter((s) => !acknowledged.includes(s)).length, 0);
-}
-
-function loadMetrics(prefix: string, samples: readonly LoadSample[], writeFailures: number, writes: number): Metric[] {
-  const summary = summarizeLoad(samples);
+function loadMetrics(prefix: string, t: TrafficResult): Metric[] {
   return [
-    { name: `${prefix}_requests`, value: summary.total + writes, unit: 'count' },
-    { name: `${prefix}_failed_requests`, value: summary.failed + writeFailures, unit: 'count' },
+    { name: `${prefix}_requests`, value: t.summary.total + t.writes, unit: 'count' },
+    { name: `${prefix}_failed_requests`, value: t.summary.failed + t.writeFailures, unit: 'count' },
   ];
 }
 
-function loadEvidence(samples: readonly LoadSample[], startMs: number): CheckOutcome['evidence'] {
-  const summary = summarizeLoad(samples);
+function loadEvidence({ samples, summary, startMs }: TrafficResult): CheckOutcome['evidence'] {
   const lines = [
     `${summary.total} requests, ${summary.failed} failed`,
     ...summary.failureKinds.map((k) => `  ${k.count} x ${k.kind}`),
@@ -237,8 +254,6 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
   let snapshot: TableSnapshot[] | undefined;
   let backupStartMs = 0;
   let backupEndMs = 0;
-  let backupMs = 0;
-  let tocEntries = 0;
   const taken = await check(
     drill,
     {
@@ -257,11 +272,11 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
         backupStartMs = clock.monotonicMs();
         const dump = await runCommand(drill, backup, backup.commands.backup, vars, timeline);
         backupEndMs = clock.monotonicMs();
-        backupMs = backupEndMs - backupStartMs;
+        const backupMs = backupEndMs - backupStartMs;
         if (!dump.ok) return { status: 'failed', message: `The backup command failed: ${dump.detail}` };
         const toc = await runCommand(drill, backup, backup.commands.inspect, vars, timeline);
         if (!toc.ok) return { status: 'failed', message: `The backup cannot be read back: ${toc.detail}` };
-        tocEntries = toc.stdout.split('\n').filter((l) => l.trim() !== '' && !l.startsWith(';')).length;
+        const tocEntries = toc.stdout.split('\n').filter((l) => l.trim() !== '' && !l.startsWith(';')).length;
         const after = await snapshotTables(drill, backup, backup.database.name, timeline);
         const moved = compareSnapshots(before, after);
         if (moved.length === 0) {
@@ -287,12 +302,11 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
     },
   );
   if (taken.status !== 'passed' || !snapshot) {
-    for (const [id, name] of [
+    await notRun(drill, feature, 'no usable backup', [
       ['backup.integrity', 'Restore integrity'],
       ['backup.rto', 'Services back after the restore within the RTO'],
       ['backup.rpo', 'RPO'],
-    ] as const)
-      await notRun(drill, id, name, feature, 'no usable backup');
+    ]);
     return;
   }
   const expected = snapshot;
@@ -518,29 +532,18 @@ async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash
   const ledger = ledgerFor(drill, target, 'crash');
   const ready = await waitHealthy(context, crash.service, 30_000, 200);
   if (!ready.healthy) {
-    await notRun(
-      drill,
-      'crash.back',
-      'Crash recovery',
-      feature,
-      `${crash.service} was not healthy before the crash (${ready.detail})`,
-    );
-    await notRun(
-      drill,
-      'crash.ledger',
-      'Crash recovery: acknowledged writes',
-      feature,
-      `${crash.service} was not healthy before the crash`,
-    );
+    await notRun(drill, feature, `${crash.service} was not healthy before the crash (${ready.detail})`, [
+      ['crash.back', 'Crash recovery'],
+      ['crash.ledger', 'Crash recovery: acknowledged writes'],
+    ]);
     return;
   }
-  const startMs = clock.monotonicMs();
   const traffic = startTraffic(drill, target, ledger);
   let killedAtMs = 0;
   let backAfterMs: number | undefined;
   let detail = '';
   let proof = '';
-  let samples: LoadSample[] = [];
+  let seen: TrafficResult;
   try {
     await clock.sleep(crash.warmupMs, context.signal);
     await traffic.nextAck(5_000);
@@ -564,12 +567,9 @@ async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash
     );
     await clock.sleep(crash.afterMs, context.signal);
   } finally {
-    samples = await traffic.stop();
+    seen = await traffic.stop();
   }
-  const acknowledged = drill.recovery.ledger?.write.acknowledged ?? [];
-  const writeFailures = writeAttemptFailures(ledger, acknowledged);
-  const writes = ledger?.entries.reduce((n, e) => n + e.attempts, 0) ?? 0;
-  const metrics = loadMetrics('crash', samples, writeFailures, writes);
+  const metrics = loadMetrics('crash', seen);
   await check(
     drill,
     {
@@ -587,8 +587,8 @@ async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash
         ...metrics,
         ...(backAfterMs === undefined ? [] : [{ name: 'crash_recovery_ms', value: round(backAfterMs), unit: 'ms' }]),
       ];
-      const failed = summarizeLoad(samples).failed + writeFailures;
-      const evidence = loadEvidence(samples, startMs);
+      const failed = seen.summary.failed + seen.writeFailures;
+      const evidence = loadEvidence(seen);
       if (backAfterMs === undefined)
         return Promise.resolve({
           status: 'failed',
@@ -605,7 +605,7 @@ async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash
         });
       return Promise.resolve({
         status: 'passed',
-        message: `${crash.service} healthy ${round(backAfterMs)}ms after SIGKILL; ${failed} of ${summarizeLoad(samples).total + writes} requests failed around the crash`,
+        message: `${crash.service} healthy ${round(backAfterMs)}ms after SIGKILL; ${failed} of ${seen.summary.total + seen.writes} requests failed around the crash`,
         metrics: all,
         evidence,
       });
@@ -678,29 +678,18 @@ async function rollingDrill(drill: Drill, rolling: NonNullable<RecoveryConfig['r
   for (const { service } of containers) {
     const ready = await waitHealthy(context, service, 30_000, 200);
     if (!ready.healthy) {
-      await notRun(
-        drill,
-        'rolling.replicas',
-        'Rolling restart: replicas',
-        feature,
-        `${service} was not healthy before the drill (${ready.detail})`,
-      );
-      await notRun(
-        drill,
-        'rolling.zero-downtime',
-        'Rolling restart: zero downtime',
-        feature,
-        `${service} was not healthy before the drill`,
-      );
+      await notRun(drill, feature, `${service} was not healthy before the drill (${ready.detail})`, [
+        ['rolling.replicas', 'Rolling restart: replicas'],
+        ['rolling.zero-downtime', 'Rolling restart: zero downtime'],
+      ]);
       return;
     }
   }
   const ledger = ledgerFor(drill, via, 'rolling');
-  const startMs = clock.monotonicMs();
   const traffic = startTraffic(drill, via, ledger);
   const restarted: { service: string; ms: number; proof: string }[] = [];
   const problems: string[] = [];
-  let samples: LoadSample[] = [];
+  let seen: TrafficResult;
   try {
     await clock.sleep(rolling.warmupMs, context.signal);
     for (const { service, container } of containers) {
@@ -726,13 +715,10 @@ async function rollingDrill(drill: Drill, rolling: NonNullable<RecoveryConfig['r
     }
     await clock.sleep(rolling.afterMs, context.signal);
   } finally {
-    samples = await traffic.stop();
+    seen = await traffic.stop();
   }
-  const acknowledged = drill.recovery.ledger?.write.acknowledged ?? [];
-  const writeFailures = writeAttemptFailures(ledger, acknowledged);
-  const writes = ledger?.entries.reduce((n, e) => n + e.attempts, 0) ?? 0;
   const metrics: Metric[] = [
-    ...loadMetrics('rolling', samples, writeFailures, writes),
+    ...loadMetrics('rolling', seen),
     ...restarted.map((r) => ({ name: `rolling_${r.service}_restart_ms`, value: round(r.ms), unit: 'ms' })),
   ];
   await check(
@@ -772,9 +758,9 @@ async function rollingDrill(drill: Drill, rolling: NonNullable<RecoveryConfig['r
     },
     timeline,
     async () => {
-      const summary = summarizeLoad(samples);
-      const failed = summary.failed + writeFailures;
-      const evidence = [...(loadEvidence(samples, startMs) ?? [])];
+      const { summary, writes } = seen;
+      const failed = summary.failed + seen.writeFailures;
+      const evidence = [...(loadEvidence(seen) ?? [])];
       let lost: string[] = [];
       if (ledger) {
         const verdict = await ledger.verify();
@@ -854,7 +840,7 @@ export async function runRecoveryStage(context: SuiteContext): Promise<CheckResu
         await drill.api.openSession(
           sessionTarget,
           `recovery-${runTag}-${name}`,
-          seededRandom(seedOf(context.seed, `session:${name}`)),
+          seededRandom(derivedSeed(context.seed, `session:${name}`)),
         );
       } catch (error) {
         results.push(
