@@ -5,6 +5,7 @@ import type { SuiteContext } from '../runner/suite.ts';
 import type { Fault } from './catalog.ts';
 import type { HttpOutcome, HttpRequest } from '../runner/http.ts';
 import type { Json } from '../runner/templates.ts';
+import type { LedgerWritePlan } from '../runner/write-ledger.ts';
 
 /** What a function probe returns: the verdict as data, with a line saying what was seen. */
 export interface ProbeOutcome {
@@ -82,19 +83,15 @@ export type Expectation = Probe & {
 };
 
 /** The ledger part of an experiment: how many writes, when, and which client faults to add. */
-export interface LedgerPlan {
+export interface LedgerPlan extends LedgerWritePlan {
   readonly writes: number;
   /**
    * `around-injection`: writes run while the fault is injected (half are acknowledged first), as
    * for a crash right after acknowledged writes. `during-fault`: writes run while the fault is in place.
    */
   readonly phase: 'around-injection' | 'during-fault';
-  /** Share of writes whose first answer the client loses (it resets the connection), then retries with the same key. */
-  readonly lostResponseRatio?: number;
   /** Re-draw the fault's toxicity before each write (pooled connections otherwise dodge a partial toxic). */
   readonly redrawEachWrite?: boolean;
-  /** Attempts per write, same idempotency key each time (default 6). */
-  readonly maxAttempts?: number;
   readonly remediation?: string;
 }
 

@@ -46,6 +46,13 @@ describe('write ledger classification', () => {
     );
     expect(v.counts.lost).toBe(1);
     expect(v.failures).toEqual(['write #2 was acknowledged as b and is gone']);
+    // Per-write classes, by sequence number: what recovery's window judgement reads.
+    expect(v.classes).toEqual(
+      new Map([
+        [1, 'stable'],
+        [2, 'lost'],
+      ]),
+    );
   });
 
   it('duplicated: two records for one key fails when keys were sent, is only reported otherwise', () => {
