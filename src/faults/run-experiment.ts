@@ -27,7 +27,7 @@ import type { ActiveFault, FaultEnv } from './injector.ts';
 import { observeLink } from './link-probe.ts';
 import type { LinkObservation } from './link-probe.ts';
 import { metricKey, runProbe, slug } from './probes.ts';
-import { metricValue, parsePrometheus } from './prometheus.ts';
+import { metricValue, parsePrometheus } from '../runner/prometheus.ts';
 import { helloBytes, seededUuid } from '../runner/templates.ts';
 import { WriteLedger } from '../runner/write-ledger.ts';
 

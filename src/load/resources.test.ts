@@ -78,4 +78,10 @@ describe('sumPrometheusMb', () => {
   it('is undefined when a named metric is absent, instead of counting it as 0', () => {
     expect(sumPrometheusMb(text, ['nodejs_heap_size_used_bytes', 'nodejs_heap_used'])).toBeUndefined();
   });
+
+  it('reads a series whose label value contains a closing brace', () => {
+    const braces =
+      'nodejs_heap_size_used_bytes{service="orders",note="a}b"} 1048576\nprocess_resident_memory_bytes 1048576';
+    expect(sumPrometheusMb(braces, ['nodejs_heap_size_used_bytes', 'process_resident_memory_bytes'])).toBe(2);
+  });
 });

@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import { getContainerRuntimeClient } from 'testcontainers';
+import { metricValue, parsePrometheus } from '../runner/prometheus.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 
 /** One Docker stats sample of a container. */
@@ -92,20 +93,17 @@ export function readDockerStats(stats: DockerStats): { cpuCores: number; memoryM
 
 /**
  * The sum of every series of each named metric in a Prometheus text exposition (bytes -> MB);
- * undefined when one of them is absent, so a renamed metric is noticed instead of read as 0.
+ * undefined when one of them is absent (or not a finite number), so a renamed metric is noticed instead of read as 0.
  */
 export function sumPrometheusMb(text: string, metrics: readonly string[]): number | undefined {
-  const totals = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const match = /^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    const name = match?.[1];
-    const value = Number(match?.[3]);
-    if (!name || !metrics.includes(name) || !Number.isFinite(value)) continue;
-    totals.set(name, (totals.get(name) ?? 0) + value);
+  const samples = parsePrometheus(text);
+  let bytes = 0;
+  for (const name of new Set(metrics)) {
+    const value = metricValue(samples, name);
+    if (value === undefined || !Number.isFinite(value)) return undefined;
+    bytes += value;
   }
-  if (metrics.some((m) => !totals.has(m))) return undefined;
-  return [...totals.values()].reduce((a, b) => a + b, 0) / (1024 * 1024);
+  return bytes / (1024 * 1024);
 }
 
 /** Where a service's memory is read from instead of Docker stats: its Prometheus endpoint. */
