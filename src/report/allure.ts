@@ -199,12 +199,11 @@ export async function generateAllureReport(options: GenerateAllureReportOptions)
   const cwd = resolve(options.cwd);
   const resultsDir = resolve(cwd, options.resultsDir);
   const outDir = resolve(cwd, options.outDir);
+  const history = options.historyPath === undefined ? undefined : resolve(cwd, options.historyPath);
   const config = {
     name: options.name,
     output: outDir,
-    ...(options.historyPath === undefined
-      ? {}
-      : { historyPath: resolve(cwd, options.historyPath), historyLimit: options.historyLimit ?? 50 }),
+    ...(history === undefined ? {} : { historyPath: history, historyLimit: options.historyLimit ?? 50 }),
     plugins: {
       awesome: {
         options: {
@@ -220,8 +219,6 @@ export async function generateAllureReport(options: GenerateAllureReportOptions)
     categories: await readCategories(resultsDir),
   };
   const configDir = await mkdtemp(join(tmpdir(), 'readiness-allure-'));
-  const history = options.historyPath === undefined ? undefined : resolve(cwd, options.historyPath);
-  if (history !== undefined) await mkdir(dirname(history), { recursive: true });
   const timeoutMs = options.timeoutMs ?? 120_000;
   const generate = async (): Promise<void> => {
     const configFile = join(configDir, 'allurerc.json');
