@@ -82,6 +82,7 @@ describe('load config', () => {
         ...load,
         scenarios: [{ id: 'soak', ratePerSec: 10, durationSec: 5, maxRetainedMemoryMb: { cache: 64 } }],
         resources: {
+          services: ['api', 'queue'],
           memoryFromPrometheus: {
             api: { port: 9090, metrics: ['nodejs_heap_size_used_bytes'] },
             worker: { port: 8080, metrics: ['x'] },
@@ -90,7 +91,8 @@ describe('load config', () => {
       },
     }).join('\n');
     expect(found).toContain('load.scenarios[0].maxRetainedMemoryMb.cache names unknown service "cache"');
-    expect(found).toContain('load.resources.memoryFromPrometheus.api.port 9090 is not a port of service "api"');
+    expect(found).toContain('load.resources.memoryFromPrometheus.api.port port 9090 is not in services.api.ports');
     expect(found).toContain('load.resources.memoryFromPrometheus.worker names unknown service "worker"');
+    expect(found).toContain('load.resources.services[1] names unknown service "queue"');
   });
 });

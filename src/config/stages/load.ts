@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkServicePort } from './refine-context.ts';
+import { checkService, checkServicePort } from './refine-context.ts';
 import type { RefinementCtx } from './refine-context.ts';
 
 /** k6's built-in metrics and their types (https://grafana.com/docs/k6/latest/using-k6/metrics/reference/). */
@@ -301,37 +301,17 @@ export function refineLoad(
       }
     }
     for (const key of ['maxMemorySlopeMbPerMin', 'maxRetainedMemoryMb'] as const) {
-      for (const service of Object.keys(scenario[key])) {
-        if (!(service in config.services))
-          ctx.addIssue({ code: 'custom', path: at(key, service), message: `names unknown service "${service}"` });
-      }
+      for (const service of Object.keys(scenario[key])) checkService(config, ctx, at(key, service), service);
     }
   });
   if (load.knee && load.knee.toRatePerSec <= load.knee.fromRatePerSec) {
     ctx.addIssue({ code: 'custom', path: ['load', 'knee', 'toRatePerSec'], message: 'must be above fromRatePerSec' });
   }
   for (const [i, service] of (load.resources.services ?? []).entries()) {
-    if (!(service in config.services))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['load', 'resources', 'services', i],
-        message: `names unknown service "${service}"`,
-      });
+    checkService(config, ctx, ['load', 'resources', 'services', i], service);
   }
   for (const [service, source] of Object.entries(load.resources.memoryFromPrometheus)) {
-    const declared = config.services[service];
-    if (!declared) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['load', 'resources', 'memoryFromPrometheus', service],
-        message: `names unknown service "${service}"`,
-      });
-    } else if (!declared.ports.includes(source.port)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['load', 'resources', 'memoryFromPrometheus', service, 'port'],
-        message: `${source.port} is not a port of service "${service}" (ports: ${declared.ports.join(', ') || 'none'})`,
-      });
-    }
+    const at = ['load', 'resources', 'memoryFromPrometheus', service];
+    checkServicePort(config, ctx, at, { service, port: source.port }, at);
   }
 }

@@ -16,22 +16,35 @@ export interface RefinementCtx {
 }
 
 /**
+ * Checks that `service` is a declared service: adds an issue at `path` (where the config names it,
+ * a `service` field, a key or a list entry) when it is not. Returns whether it is.
+ */
+export function checkService(
+  config: RefinementCtx['config'],
+  ctx: RefinementCtx['ctx'],
+  path: readonly PropertyKey[],
+  service: string,
+): boolean {
+  if (config.services[service]) return true;
+  ctx.addIssue({ code: 'custom', path: [...path], message: `names unknown service "${service}"` });
+  return false;
+}
+
+/**
  * Checks a reference to a declared service and, when given, one of its ports: adds an issue at
- * `<at>.service` for an unknown service or at `<at>.port` for a port the service does not expose.
- * Returns whether the reference holds.
+ * `servicePath` (default `<at>.service`) for an unknown service or at `<at>.port` for a port the
+ * service does not expose. Returns whether the reference holds.
  */
 export function checkServicePort(
   config: RefinementCtx['config'],
   ctx: RefinementCtx['ctx'],
   at: readonly PropertyKey[],
   ref: { readonly service: string; readonly port?: number | undefined },
+  servicePath: readonly PropertyKey[] = [...at, 'service'],
 ): boolean {
-  const service = config.services[ref.service];
-  if (!service) {
-    ctx.addIssue({ code: 'custom', path: [...at, 'service'], message: `names unknown service "${ref.service}"` });
-    return false;
-  }
-  if (ref.port !== undefined && !service.ports.includes(ref.port)) {
+  if (!checkService(config, ctx, servicePath, ref.service)) return false;
+  const ports = config.services[ref.service]?.ports ?? [];
+  if (ref.port !== undefined && !ports.includes(ref.port)) {
     ctx.addIssue({
       code: 'custom',
       path: [...at, 'port'],
