@@ -1,4 +1,4 @@
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { describe, expect, it } from 'vitest';
 import { readCertification } from '../../src/certify/index.ts';
@@ -86,11 +86,11 @@ describe('chaos stage on the reference stack', () => {
     const { dir, reports } = await chaosProject();
     const run = await cli(dir, ['certify', '--stages', 'chaos'], { FRAGILE: '' });
     expect(run.code, run.stderr).toBe(0);
-    const runId = basename(await onlyRun(reports));
-    const cert = await readCertification(join(reports, runId, 'certification.json'));
+    const runDir = await onlyRun(reports);
+    const cert = await readCertification(join(runDir, 'certification.json'));
     expect(cert.stages.chaos.status).toBe('passed');
     expect(cert.stages.chaos.passRate).toBe(1);
-    const { checks } = await readCheckResults(join(reports, runId, 'allure-results'));
+    const { checks } = await readCheckResults(join(runDir, 'allure-results'));
     const effects = checks.filter((c) => c.id.endsWith('.fault-effect'));
     expect(effects.map((c) => c.id.split('.')[1]).sort()).toEqual(EXPERIMENTS);
     for (const effect of effects) expect(effect.status, `${effect.id}: ${effect.message}`).toBe('passed');
@@ -113,7 +113,7 @@ describe('chaos stage on the reference stack', () => {
       expect.arrayContaining(['baseline_p95_ms', 'fault_p95_ms', 'fault_rps', 'fault_error_rate', 'recovery_p95_ms']),
     );
     expect(effects[0]?.parameters['replay']).toMatch(/^readiness drill [a-z-]+ --seed \d+$/);
-    expect(await leftovers(runId)).toBe(0);
+    expect(await leftovers(runDir)).toBe(0);
   });
 
   // Each defect runs the experiments that must catch it (the healthy run above runs them all).
@@ -122,16 +122,16 @@ describe('chaos stage on the reference stack', () => {
       const { dir, reports } = await chaosProject({ experiments });
       const run = await cli(dir, ['certify', '--stages', 'chaos'], { FRAGILE: defect });
       expect(run.code, run.stderr).toBe(1);
-      const runId = basename(await onlyRun(reports));
-      const cert = await readCertification(join(reports, runId, 'certification.json'));
+      const runDir = await onlyRun(reports);
+      const cert = await readCertification(join(runDir, 'certification.json'));
       expect(cert.verdict).toBe('NOT_CERTIFIED');
       expect(cert.stages.chaos.status).toBe('failed');
       const failure = cert.criticalFailures.find((f) => check.test(f.check));
       expect(failure, cert.criticalFailures.map((f) => `${f.check}: ${f.message}`).join('\n')).toBeDefined();
       expect(failure?.remediation).toMatch(remediation);
-      const { checks } = await readCheckResults(join(reports, runId, 'allure-results'));
+      const { checks } = await readCheckResults(join(runDir, 'allure-results'));
       expect(checks.find((c) => check.test(c.id))?.status).toBe('failed');
-      expect(await leftovers(runId)).toBe(0);
+      expect(await leftovers(runDir)).toBe(0);
     });
   }
 });

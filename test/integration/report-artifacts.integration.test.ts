@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium as playwright } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCertification } from '../../src/certify/index.ts';
@@ -19,9 +19,8 @@ import { pdfPageCount } from '../../src/report/certificate-pdf.ts';
 import { qualityGateRecordSchema } from '../../src/report/quality-gate.ts';
 import { writeRunArtifacts } from '../../src/report/run-artifacts.ts';
 import type { RunArtifacts } from '../../src/report/run-artifacts.ts';
+import { MAIN, ROOT } from '../support/harness.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const MAIN = join(ROOT, 'src/cli/main.ts');
 const RUN_1 = '20250101-100000-aaaa';
 const RUN_2 = '20250102-100000-bbbb';
 

@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCertification } from '../../src/certify/index.ts';
@@ -11,9 +11,8 @@ import { ensureChromium } from '../../src/provision/chromium.ts';
 import { pdfPageCount } from '../../src/report/certificate-pdf.ts';
 import { qualityGateRecordSchema } from '../../src/report/quality-gate.ts';
 import { LABELS } from '../../src/stack/labels.ts';
+import { MAIN, ROOT } from '../support/harness.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const MAIN = join(ROOT, 'src/cli/main.ts');
 let project: string | undefined;
 
 afterAll(async () => {
