@@ -19,7 +19,7 @@ import { runK6 } from './run-k6.ts';
 import type { K6RunOutcome, PhaseHook } from './run-k6.ts';
 
 /** Time k6 may spend beyond the planned load: start, `setup()` (sign-ups wait out rate limits), graceful stop. */
-const K6_OVERHEAD_MS = 90_000;
+export const K6_OVERHEAD_MS = 90_000;
 
 /** The k6 binary: the configured one, or the pinned release built once with `go install`. */
 export async function ensureK6(config: LoadConfig, context: Pick<SuiteContext, 'reporter'>): Promise<string> {
@@ -89,7 +89,8 @@ function resourceMetrics(series: readonly ResourceSeries[]): Metric[] {
 
 const round = (n: number): number => Math.round(n * 1000) / 1000;
 
-function resolvePath(context: SuiteContext, path: string): string {
+/** A path of the config (a k6 script) against the config's folder, not the working directory. */
+export function resolvePath(context: SuiteContext, path: string): string {
   return isAbsolute(path) ? path : resolve(context.config.rootDir, path);
 }
 
@@ -493,10 +494,9 @@ async function recordKnee(context: SuiteContext, k6: string, outDir: string): Pr
         rawOutput: true,
       });
       if (outcome.kind === 'broken') return brokenOutcome(outcome);
-      const rawFile = `${join(outDir, 'knee')}.samples.ndjson`;
-      const samples = await readRequestSamples(rawFile, 'knee');
+      const samples = await readRequestSamples(outcome.rawFile, 'knee');
       // Every sample of every metric (MBs): the windows CSV below is the evidence that is kept.
-      await rm(rawFile, { force: true });
+      await rm(outcome.rawFile, { force: true });
       const result = kneeFromSamples(samples, knee.windowSec, slo);
       const table = [
         'start_s,requests,rps,p95_ms,p99_ms,error_rate,slo_held',

@@ -5,7 +5,7 @@ import type { SuiteContext } from '../runner/suite.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
 import { percentile, readRequestSamples } from './k6-samples.ts';
 import type { TimedSample } from './k6-samples.ts';
-import { ensureK6 } from './load-stage.ts';
+import { K6_OVERHEAD_MS, ensureK6, resolvePath } from './load-stage.ts';
 import { runK6 } from './run-k6.ts';
 
 /**
@@ -118,7 +118,7 @@ export async function startPhaseLoad(context: SuiteContext, plan: PhaseLoadPlan,
   const running = new Promise<number>((resolve) => (started = resolve));
   const run = runK6({
     k6,
-    script: load.script,
+    script: resolvePath(context, load.script),
     options: {
       scenarios: {
         [scenario]: {
@@ -140,7 +140,7 @@ export async function startPhaseLoad(context: SuiteContext, plan: PhaseLoadPlan,
     outDir,
     label: `load-${label}`,
     env: { ...load.env, BASE_URL: baseUrl, READINESS_SEED: String(context.seed) },
-    timeoutMs: plan.maxDurationSec * 1000 + 90_000,
+    timeoutMs: plan.maxDurationSec * 1000 + K6_OVERHEAD_MS,
     signal: context.signal,
     clock: context.clock,
     rawOutput: true,
@@ -156,7 +156,6 @@ export async function startPhaseLoad(context: SuiteContext, plan: PhaseLoadPlan,
     stopNow();
     throw error;
   });
-  ended.catch(() => undefined);
   const marks: [string, number][] = [];
   let stopped: Promise<PhaseLoadResult> | undefined;
   return {
@@ -170,10 +169,9 @@ export async function startPhaseLoad(context: SuiteContext, plan: PhaseLoadPlan,
         const outcome = await run;
         if (outcome.kind === 'broken')
           return { kind: 'broken', message: outcome.message, stderrTail: outcome.stderrTail };
-        const rawFile = outcome.rawFile ?? `${join(outDir, `load-${label}`)}.samples.ndjson`;
-        const samples = await readRequestSamples(rawFile, scenario);
+        const samples = await readRequestSamples(outcome.rawFile, scenario);
         // Every sample of every metric: the per-phase table below is the evidence that is kept.
-        await rm(rawFile, { force: true });
+        await rm(outcome.rawFile, { force: true });
         const phases = statsByPhase(samples, marks, endMs, plan.slo);
         const csv = [
           'phase,seconds,requests,rps,p95_ms,p99_ms,error_rate,slo_breaches',

@@ -24,6 +24,11 @@ export type K6RunOutcome =
       readonly stderrTail: string;
     };
 
+/** A run with `rawOutput: true`: when k6 finished, its samples are in `rawFile` (NDJSON). */
+export type K6RawRunOutcome =
+  | Extract<K6RunOutcome, { kind: 'broken' }>
+  | (Exclude<K6RunOutcome, { kind: 'broken' }> & { readonly rawFile: string });
+
 /** Called at the start and end of each phase, timed from the moment k6's scenarios start (after `setup()`). */
 export type PhaseHook = (window: PhaseWindow, edge: 'start' | 'end') => Promise<void>;
 
@@ -88,6 +93,8 @@ async function k6Status(apiPort: number): Promise<number> {
  * Runs one k6 test: options through `--config`, results through `--summary-export`. With phases,
  * polls k6's REST API for the end of `setup()` and calls `onPhase` at each phase boundary.
  */
+export function runK6(options: RunK6Options & { readonly rawOutput: true }): Promise<K6RawRunOutcome>;
+export function runK6(options: RunK6Options): Promise<K6RunOutcome & { readonly rawFile?: string }>;
 export async function runK6(options: RunK6Options): Promise<K6RunOutcome & { readonly rawFile?: string }> {
   const clock = options.clock ?? systemClock;
   const base = join(options.outDir, options.label);
