@@ -182,7 +182,7 @@ export class ResourceSampler {
         const read = readDockerStats(stats);
         const list = this.#series.get(service) ?? [];
         list.push({
-          atMs: Math.round(performance.now() - this.#t0),
+          atMs: this.elapsedMs(),
           cpuCores: read.cpuCores,
           memoryMb: scraped ?? read.memoryMb,
           ...(scraped === undefined ? {} : { containerMemoryMb: read.memoryMb }),

@@ -122,8 +122,9 @@ export async function runK6(options: RunK6Options): Promise<K6RunOutcome & { rea
     timeoutMs: options.timeoutMs,
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  // Set when k6 exits; read by the scheduler between awaits (a function, so no narrowing applies).
-  const state: { finished: boolean } = { finished: false };
+  // Set when k6 exits and when `stopWhen` asks it to stop; read across awaits (through an object and
+  // a function, so no stale narrowing applies).
+  const state: { finished: boolean; stopRequested: boolean } = { finished: false, stopRequested: false };
   const isFinished = (): boolean => state.finished;
   const hookErrors: unknown[] = [];
   const scheduler = (async (): Promise<void> => {
@@ -161,12 +162,11 @@ export async function runK6(options: RunK6Options): Promise<K6RunOutcome & { rea
   })().catch((error: unknown) => {
     hookErrors.push(error);
   });
-  const stop = { requested: false };
   void options.stopWhen
     ?.catch(() => undefined)
     .then(async () => {
       if (isFinished()) return;
-      stop.requested = true;
+      state.stopRequested = true;
       // A stop that fails leaves k6 to its planned duration, which bounds it anyway.
       await stopK6(apiPort).catch(() => undefined);
     });
@@ -191,7 +191,7 @@ export async function runK6(options: RunK6Options): Promise<K6RunOutcome & { rea
       stderrTail,
     };
   }
-  const stoppedOnRequest = stop.requested && result.exitCode === K6_STOPPED_FROM_API;
+  const stoppedOnRequest = state.stopRequested && result.exitCode === K6_STOPPED_FROM_API;
   if (result.exitCode === 0 || result.exitCode === K6_THRESHOLDS_FAILED || stoppedOnRequest) {
     return {
       kind: result.exitCode === K6_THRESHOLDS_FAILED ? 'thresholds-failed' : 'ok',
