@@ -38,7 +38,7 @@ export function memorySlopeMbPerMin(samples: readonly ResourceSample[]): number 
 }
 
 /** What a service kept after the load: its settled memory floor against its memory when the load began. */
-export interface RetainedMemory {
+interface RetainedMemory {
   /** The first sample, taken as the load began. */
   readonly baselineMb: number;
   readonly peakMb: number;
@@ -107,7 +107,7 @@ export function sumPrometheusMb(text: string, metrics: readonly string[]): numbe
 }
 
 /** Where a service's memory is read from instead of Docker stats: its Prometheus endpoint. */
-export interface PrometheusMemorySource {
+interface PrometheusMemorySource {
   readonly url: string;
   readonly metrics: readonly string[];
 }
