@@ -19,10 +19,6 @@ export type {
   FaultControl,
   HttpExpect,
   LedgerPlan,
-  ExperimentLoad,
-  LoadDriver,
-  LoadPhase,
-  LoadPhaseStats,
   LoadPlan,
   Probe,
   ProbeOutcome,
@@ -35,7 +31,4 @@ export type { ActiveFault, ControlProof, FaultEnv } from './injector.ts';
 export { observeLink } from './link-probe.ts';
 export type { LinkObservation } from './link-probe.ts';
 export { judgeHttp } from './probes.ts';
-export { metricValue, parsePrometheus } from '../runner/prometheus.ts';
 export { runExperiment } from './run-experiment.ts';
-export { classifyLedger, fingerprintOf, WriteLedger } from '../runner/write-ledger.ts';
-export type { LedgerEntry, LedgerVerdict, WriteClass } from '../runner/write-ledger.ts';

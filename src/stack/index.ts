@@ -8,5 +8,3 @@ export { StackProvider, StartedStack, stackImageRefs, startOrder } from './stack
 export type { StackOptions } from './stack-provider.ts';
 export { ToxiproxyApi } from './toxiproxy-api.ts';
 export type { ProxyState } from './toxiproxy-api.ts';
-export { dockerClient, inspectContainer, refreshServicePorts, signalProcesses } from './containers.ts';
-export type { ContainerState } from './containers.ts';
