@@ -4,7 +4,7 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 // Imports only go down: cli -> certify|report -> boot|faults|load|contracts|security -> runner
-// -> stack -> provision -> config -> core (STYLE.md).
+// -> stack -> provision -> config -> core (docs/architecture.md).
 // The middle row: stage modules share only what is below them.
 const STAGE_DIRS = ['./src/boot', './src/faults', './src/load', './src/contracts', './src/security', './src/recovery'];
 const layer = (target: string, from: string[], message: string) => ({ target, from, message });

@@ -1,4 +1,4 @@
-/** Exit codes of the CLI; see ARCHITECTURE.md. */
+/** Exit codes of the CLI; see docs/architecture.md and the README. */
 export const EXIT = {
   certified: 0,
   notCertified: 1,
