@@ -61,6 +61,8 @@ export const DROP_IN_TABLE = {
     staged: [{ kind: 'node', fileName: 'node', major: 24 }],
   },
   'haproxy:2.6': { kind: 'recipe', local: 'readiness-local/haproxy:2.6', dir: 'haproxy', staged: [] },
+  // The plain base for users' own Dockerfiles: `FROM debian:bookworm-slim` (or a build arg given `{ image: ... }`).
+  'debian:bookworm-slim': { kind: 'recipe', local: 'readiness-local/debian:bookworm-slim', dir: 'debian', staged: [] },
   'grafana/k6:1.8.1': {
     kind: 'recipe',
     local: 'readiness-local/k6:1.8.1',
