@@ -179,7 +179,7 @@ describe('dockerImageBackend pull', () => {
     const { docker, pulls } = unreachableDocker(
       'Error response from daemon: Get "https://ghcr.io/v2/": dial tcp: lookup ghcr.io: no such host\n',
     );
-    const backend = dockerImageBackend({ docker, cacheDir: '/nonexistent' });
+    const backend = dockerImageBackend({ docker, cacheDir: '/nonexistent', unreachable: new Map() });
     expect(await backend.pull('ghcr.io/a/one:1', 1000)).toMatchObject({
       ok: false,
       reason: expect.stringMatching(/^docker pull ghcr.io\/a\/one:1 failed: .*no such host/),
@@ -193,9 +193,23 @@ describe('dockerImageBackend pull', () => {
 
   it('keeps asking a reachable registry when only an image is missing', async () => {
     const { docker, pulls } = unreachableDocker('Error response from daemon: manifest unknown\n');
-    const backend = dockerImageBackend({ docker, cacheDir: '/nonexistent' });
+    const backend = dockerImageBackend({ docker, cacheDir: '/nonexistent', unreachable: new Map() });
     await backend.pull('ghcr.io/a/one:1', 1000);
     await backend.pull('ghcr.io/b/two:1', 1000);
     expect(pulls).toHaveLength(2);
+  });
+
+  it('does not ask a registry again in the same run from another backend (provisioning, then a stage)', async () => {
+    const { docker, pulls } = unreachableDocker(
+      'Error response from daemon: Get "https://unreachable.test/v2/": dial tcp: lookup unreachable.test: no such host\n',
+    );
+    await dockerImageBackend({ docker, cacheDir: '/nonexistent' }).pull('unreachable.test/a/one:1', 1000);
+    expect(
+      await dockerImageBackend({ docker, cacheDir: '/nonexistent' }).pull('unreachable.test/b/two:1', 1000),
+    ).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/registry unreachable.test was unreachable earlier in this run/),
+    });
+    expect(pulls).toEqual(['pull --quiet unreachable.test/a/one:1']);
   });
 });

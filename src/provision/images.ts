@@ -159,13 +159,23 @@ const UNREACHABLE =
   /no such host|i\/o timeout|connection refused|network is unreachable|TLS handshake timeout|dial tcp/i;
 
 /**
- * The backend over the real docker CLI. A registry found unreachable is not asked again by
- * the same backend, so a firewalled registry costs one pull timeout per run, not one per image.
+ * Registries found unreachable in this process (a run), with the pull failure that showed it:
+ * every backend of the run shares it, so provisioning and a later stage (a scanner image) do not
+ * each wait out a pull timeout against the same firewalled registry.
  */
-export function dockerImageBackend(options: DropInBuildOptions = {}): ImageBackend {
+const unreachableThisRun = new Map<string, string>();
+
+/**
+ * The backend over the real docker CLI. A registry found unreachable is not asked again in this
+ * run (`unreachable`, by default shared by the whole process), so a firewalled registry costs one
+ * pull timeout per run, not one per image or per stage.
+ */
+export function dockerImageBackend(
+  options: DropInBuildOptions & { readonly unreachable?: Map<string, string> } = {},
+): ImageBackend {
   const docker = options.docker ?? dockerCli;
   const cacheDir = options.cacheDir ?? resolveCacheDir();
-  const unreachable = new Map<string, string>();
+  const unreachable = options.unreachable ?? unreachableThisRun;
   return {
     inspect: (ref) => inspectImage(docker, ref),
     pull: async (ref, timeoutMs) => {
