@@ -4,8 +4,9 @@ import type { ExitCode } from '../../core/errors.ts';
 import { exec } from '../../core/exec.ts';
 import { probeDocker } from '../../provision/docker-engine.ts';
 import { dockerCli, inspectImage } from '../../provision/docker-cli.ts';
-import { findDropIn } from '../../provision/drop-ins.ts';
+import { findDropIn, registryOf } from '../../provision/drop-ins.ts';
 import { findExecutable } from '../../provision/host.ts';
+import { probeRegistry } from '../../provision/registry-probe.ts';
 import { stackImageRefs } from '../../stack/stack-provider.ts';
 
 type Level = 'ok' | 'warn' | 'missing';
@@ -21,6 +22,34 @@ async function version(file: string, args: readonly string[]): Promise<string | 
   if (!path) return undefined;
   const result = await exec(path, args, { timeoutMs: 10_000 }).catch(() => undefined);
   return result?.exitCode === 0 ? (result.stdout || result.stderr).trim().split('\n')[0] : undefined;
+}
+
+/**
+ * One finding per registry that images not present locally would be pulled from: whether it
+ * answers at all (a connection, no request). When none answers, drop-ins are the only way.
+ */
+async function registryFindings(refs: readonly string[]): Promise<Finding[]> {
+  const registries = [...new Set(refs.map(registryOf))].sort();
+  const reaches = await Promise.all(registries.map((registry) => probeRegistry(registry)));
+  const findings: Finding[] = reaches.map((reach) =>
+    reach.reachable
+      ? { what: `registry ${reach.registry}`, level: 'ok', detail: 'answers' }
+      : {
+          what: `registry ${reach.registry}`,
+          level: 'warn',
+          detail: `does not answer: ${reach.reason}`,
+          fix: 'images from it come from local drop-ins (readiness images build) or must be loaded with docker load',
+        },
+  );
+  if (reaches.length > 0 && reaches.every((reach) => !reach.reachable)) {
+    findings.push({
+      what: 'registries',
+      level: 'warn',
+      detail: `no registry answers (${registries.join(', ')}): every image must be local or a drop-in`,
+      fix: 'readiness images build; set images.pull: never to skip pull attempts',
+    });
+  }
+  return findings;
 }
 
 /** Everything a run needs, each with its state and the fix; changes nothing. */
@@ -51,12 +80,14 @@ export async function diagnose(config: ResolvedConfig): Promise<Finding[]> {
         },
   );
   if (docker.ok) {
+    const toPull: string[] = [];
     for (const ref of stackImageRefs(config)) {
       const local = await inspectImage(dockerCli, ref);
       if (local) {
         findings.push({ what: `image ${ref}`, level: 'ok', detail: `local ${local.id.slice(7, 19)}` });
         continue;
       }
+      toPull.push(ref);
       const dropIn = findDropIn(ref);
       if (dropIn?.kind === 'recipe') {
         const built = await inspectImage(dockerCli, dropIn.local);
@@ -75,6 +106,7 @@ export async function diagnose(config: ResolvedConfig): Promise<Finding[]> {
         });
       }
     }
+    if (config.images.pull !== 'never') findings.push(...(await registryFindings(toPull)));
   }
   const tools: readonly [string, string, readonly string[], string][] = [
     ['go', 'go', ['version'], 'apt-get install golang (builds Toxiproxy and k6 drop-ins)'],
