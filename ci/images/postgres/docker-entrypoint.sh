@@ -25,7 +25,10 @@ if [ ! -s "$data/PG_VERSION" ]; then
   echo "host all all all ${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}" >> "$data/pg_hba.conf"
   echo "listen_addresses = '*'" >> "$data/postgresql.conf"
   # The temporary init server gets the server's own flags too (e.g. -c fsync=off), as in the official image.
-  as_pg pg_ctl -D "$data" -o "$(printf '%q ' "$@")-c listen_addresses=''" -w start >/dev/null
+  # With no flags, printf '%q ' would still print one empty argument ('') that postgres refuses.
+  server_flags=""
+  if [ "$#" -gt 0 ]; then server_flags="$(printf '%q ' "$@")"; fi
+  as_pg pg_ctl -D "$data" -o "${server_flags}-c listen_addresses=''" -w start >/dev/null
   if [ "$db" != "postgres" ]; then
     as_pg psql -v ON_ERROR_STOP=1 -U "$user" -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
   fi
