@@ -1,15 +1,15 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { exec, tail } from '../core/exec.ts';
+import { siblingModule } from '../core/package-paths.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { workerResultsSchema } from './worker-protocol.ts';
 import { stripAnsi } from './verifier-report.ts';
 import type { WorkerPlanInput, WorkerResults } from './worker-protocol.ts';
 
-const WORKER = fileURLToPath(new URL('./verifier-worker.ts', import.meta.url));
+const WORKER = siblingModule(import.meta.url, 'verifier-worker');
 
 /** `service -> container port -> http://host:port`, and `service -> container id`, from the stack handle. */
 export function stackEndpoints(handle: StackHandle): {

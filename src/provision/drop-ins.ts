@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, realpath } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, sep } from 'node:path';
 import { ToolMissingError } from '../core/errors.ts';
 import { exec } from '../core/exec.ts';
+import { packagePath } from '../core/package-paths.ts';
 import type { GoToolSpec } from './go-tool.ts';
 
 /** A binary put into the build context before `docker build`, not kept in git. */
@@ -140,9 +140,9 @@ export function dropInRecipes(): DropInRecipe[] {
   );
 }
 
-/** `<repo>/ci/images`, found from this file (works from src/ and from a dist/ build). */
+/** `ci/images` of the readiness package (the checkout, or the installed package). */
 export function defaultRecipesDir(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'ci', 'images');
+  return packagePath('ci', 'images');
 }
 
 /** Every file of a recipe directory except the staged binaries, as relative paths, sorted. */

@@ -5,6 +5,7 @@ import type { Certification, CertifyRunOptions } from '../certify/certification.
 import { writeEvidenceManifest, writeRunManifest } from '../certify/manifest.ts';
 import type { CheckResult } from '../core/check-result.ts';
 import { EXIT, describeError } from '../core/errors.ts';
+import { packagePath } from '../core/package-paths.ts';
 import type { ExitCode } from '../core/errors.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Reporter } from '../core/reporter.ts';
@@ -103,7 +104,7 @@ async function allureVersion(): Promise<string> {
 }
 
 async function readinessVersion(): Promise<string> {
-  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  const pkg = JSON.parse(await readFile(packagePath('package.json'), 'utf8')) as {
     version?: unknown;
   };
   return typeof pkg.version === 'string' ? pkg.version : 'unknown';

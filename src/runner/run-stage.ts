@@ -1,6 +1,6 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { CheckResult } from '../core/check-result.ts';
 import type { Clock } from '../core/clock.ts';
@@ -26,9 +26,40 @@ export interface StageRunOptions {
   readonly signal: AbortSignal;
   /** Only suites whose file name (without `.suite.ts`) is listed, e.g. one drill. */
   readonly only?: readonly string[];
+  /** Where the built-in suites are (default `BUILT_IN_SUITES_DIR`); tests point it at their own folder. */
+  readonly builtInSuitesDir?: string;
 }
 
-/** Suite files of a stage: `<suitesDir>/<stage>/*.suite.ts`. */
+/**
+ * The built-in stage suites shipped with readiness: `suites/` of the checkout when running from
+ * source, `dist/suites/` of the installed package (both two folders above this module).
+ */
+export const BUILT_IN_SUITES_DIR = fileURLToPath(new URL('../../suites/', import.meta.url));
+
+/**
+ * Suite files of a stage: the built-in ones, then the config's own (`<suitesDir>/<stage>/`), which
+ * add to them and never replace them; the same file reached through both is run once.
+ */
+export async function findStageSuites(
+  suitesDir: string,
+  stage: Stage,
+  builtInSuitesDir = BUILT_IN_SUITES_DIR,
+): Promise<string[]> {
+  const builtIn = await findSuites(builtInSuitesDir, stage);
+  const own = await findSuites(suitesDir, stage);
+  const seen = new Set(await Promise.all(builtIn.map((file) => realpath(file))));
+  const added: string[] = [];
+  for (const file of own) {
+    const real = await realpath(file);
+    if (!seen.has(real)) {
+      seen.add(real);
+      added.push(file);
+    }
+  }
+  return [...builtIn, ...added];
+}
+
+/** Suite files of a stage in one folder: `<suitesDir>/<stage>/*.suite.ts` (or `.suite.js` when built). */
 export async function findSuites(suitesDir: string, stage: Stage): Promise<string[]> {
   try {
     const names = await readdir(join(suitesDir, stage));
@@ -61,7 +92,7 @@ export async function runStage(options: StageRunOptions): Promise<CheckResult[]>
     return written;
   };
   reporter.onStageStart?.(stage);
-  const files = (await findSuites(config.suitesDir, stage)).filter(
+  const files = (await findStageSuites(config.suitesDir, stage, options.builtInSuitesDir)).filter(
     (f) => !options.only || options.only.includes(suiteId(f)),
   );
   if (files.length === 0) {
@@ -72,7 +103,7 @@ export async function runStage(options: StageRunOptions): Promise<CheckResult[]>
       feature: 'harness',
       severity: 'critical',
       status: 'unknown',
-      message: `No suite file in ${join(config.suitesDir, stage)} (expected *.suite.ts): the ${stage} stage has no evidence`,
+      message: `No suite file for the ${stage} stage in ${join(BUILT_IN_SUITES_DIR, stage)} (built in) or ${join(config.suitesDir, stage)} (config suitesDir; expected *.suite.ts): the ${stage} stage has no evidence`,
       remediation: `Add a suite under ${join(config.suitesDir, stage)} or remove "${stage}" from the config's stages`,
       startedAt: now,
       finishedAt: now,

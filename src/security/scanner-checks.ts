@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describeError } from '../core/errors.ts';
+import { packagePath } from '../core/package-paths.ts';
 import { resolveImage } from '../provision/images.ts';
 import { ensurePythonVenv } from '../provision/python-venv.ts';
 import type { CheckOutcome } from '../runner/suite.ts';
@@ -13,7 +13,7 @@ import { applyPolicy, describeFindings, policyVerdict, zapRulesTsv } from './zap
 import type { EvaluatedFinding, RulesPolicy } from './zap-policy.ts';
 
 /** The pinned Python tools of the stage (schemathesis), shipped with the harness. */
-export const SECURITY_REQUIREMENTS = fileURLToPath(new URL('../../ci/requirements-security.txt', import.meta.url));
+export const SECURITY_REQUIREMENTS = packagePath('ci', 'requirements-security.txt');
 
 const countsLine = (evaluated: readonly EvaluatedFinding[], failOn: 'FAIL' | 'WARN'): string => {
   const { counts } = policyVerdict(evaluated, failOn);

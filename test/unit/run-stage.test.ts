@@ -7,6 +7,7 @@ import { systemClock } from '../../src/core/clock.ts';
 import { createRedactor } from '../../src/core/redact.ts';
 import { readCheckResults } from '../../src/core/results.ts';
 import { runStage } from '../../src/runner/index.ts';
+import { findStageSuites } from '../../src/runner/run-stage.ts';
 import type { StackHandle } from '../../src/stack/index.ts';
 
 const handle: StackHandle = {
@@ -22,10 +23,12 @@ const handle: StackHandle = {
   toxiproxy: null,
 };
 
-async function stageWith(suites: Record<string, string>, stageMs = 60_000) {
+async function stageWith(suites: Record<string, string>, stageMs = 60_000, builtIn: Record<string, string> = {}) {
   const root = await mkdtemp(join(tmpdir(), 'run-stage-'));
   await mkdir(join(root, 'suites', 'boot'), { recursive: true });
+  await mkdir(join(root, 'built-in', 'boot'), { recursive: true });
   for (const [name, body] of Object.entries(suites)) await writeFile(join(root, 'suites', 'boot', name), body);
+  for (const [name, body] of Object.entries(builtIn)) await writeFile(join(root, 'built-in', 'boot', name), body);
   const config = resolveConfig(
     { name: 'unit', services: { api: { image: 'a:1' } }, deadlines: { stageMs } },
     join(root, 'readiness.config.ts'),
@@ -42,6 +45,7 @@ async function stageWith(suites: Record<string, string>, stageMs = 60_000) {
     reporter: {},
     redact: createRedactor(),
     signal: new AbortController().signal,
+    builtInSuitesDir: join(root, 'built-in'),
   });
   return { results, resultsDir };
 }
@@ -94,5 +98,27 @@ describe('runStage', () => {
     });
     expect(results[0]).toMatchObject({ id: 'boot.suite.wrong', status: 'broken' });
     expect(results[0]?.message).toContain("must default-export defineSuite({ stage: 'boot'");
+  });
+
+  it("runs the built-in suites and then the config's own, which add to them and never replace them", async () => {
+    const { results } = await stageWith(
+      {
+        'own.suite.ts': `export default { stage: 'boot', name: 'own', run: async (ctx) => { ${record('boot.own', 'passed')} } };`,
+      },
+      60_000,
+      {
+        'built-in.suite.ts': `export default { stage: 'boot', name: 'built-in', run: async (ctx) => { ${record('boot.built-in', 'passed')} } };`,
+      },
+    );
+    expect(results.map((r) => r.id)).toEqual(['boot.built-in', 'boot.own']);
+  });
+
+  it('runs a suite reached both as built-in and through the config once (the checkout certifying itself)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'run-stage-'));
+    await mkdir(join(root, 'suites', 'boot'), { recursive: true });
+    await writeFile(join(root, 'suites', 'boot', 'a.suite.ts'), 'export default {};');
+    expect(await findStageSuites(join(root, 'suites'), 'boot', join(root, 'suites'))).toEqual([
+      join(root, 'suites', 'boot', 'a.suite.ts'),
+    ]);
   });
 });
