@@ -114,7 +114,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['src/cli/**', 'bench/**', 'ci/**'],
+    files: ['src/cli/**', 'bench/**', 'ci/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
   {
