@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  ATTESTATION_FILE,
+  ATTESTATION_KEY_FILE,
   EVIDENCE_MANIFEST_FILE,
   MANIFEST_FILE,
   formatManifest,
@@ -79,6 +81,19 @@ describe('run manifests', () => {
     });
     const check = spawnSync('sha256sum', ['-c', MANIFEST_FILE], { cwd: dir, encoding: 'utf8' });
     expect(check.status).not.toBe(0);
+  });
+
+  it('leaves the signature files out of the manifest and does not count them as unlisted', async () => {
+    await runFolder();
+    // Written after the manifest by the signing step; a stale pair must not be sealed into a new manifest either.
+    await writeFile(join(dir, ATTESTATION_FILE), '{}\n');
+    await writeFile(join(dir, ATTESTATION_KEY_FILE), 'key\n');
+    const manifest = await writeRunManifest(dir);
+    expect(manifest.entries.map((e) => e.path)).not.toContain(ATTESTATION_FILE);
+    expect(manifest.entries.map((e) => e.path)).not.toContain(ATTESTATION_KEY_FILE);
+    expect(await verifyRunManifest(dir)).toEqual({ ok: true, changed: [], missing: [], unlisted: [] });
+    await writeFile(join(dir, 'signature.extra'), 'x');
+    expect((await verifyRunManifest(dir)).unlisted).toEqual(['signature.extra']);
   });
 
   it('escapes names the way sha256sum does and parses them back', () => {

@@ -11,13 +11,23 @@ import { ReadinessError } from '../core/errors.ts';
  *    the two manifests; the certificate shows the SHA-256 of `evidence.sha256` itself.
  * 2. `manifest.sha256`, written last, lists every file of the run folder but itself: the evidence,
  *    `evidence.sha256`, `certificate.html` and `certificate.pdf`.
- * Both are in `sha256sum` format: `cd <run> && sha256sum -c manifest.sha256` checks everything, and
+ * 3. When the run has a signing key, `certification.intoto.jsonl` (a DSSE envelope over an in-toto
+ *    Statement naming `certification.json` and `manifest.sha256` by digest) and the public key
+ *    `certification.pub.pem` are written after the manifest, which therefore cannot list them: the
+ *    signature covers the manifest, and the manifest covers everything else.
+ * Both manifests are in `sha256sum` format: `cd <run> && sha256sum -c manifest.sha256` checks everything, and
  * `sha256sum evidence.sha256` must print the hash on the certificate.
  */
 export const EVIDENCE_MANIFEST_FILE = 'evidence.sha256';
 export const MANIFEST_FILE = 'manifest.sha256';
+/** The DSSE envelope of the run's signed in-toto Statement (one JSON line). */
+export const ATTESTATION_FILE = 'certification.intoto.jsonl';
+/** The public key of the signature, for convenience only: a verifier pins its own copy. */
+export const ATTESTATION_KEY_FILE = 'certification.pub.pem';
 /** Files the evidence manifest leaves out: they are written after it (the certificate shows its hash). */
 export const SEALED_AFTER_EVIDENCE = ['certificate.html', 'certificate.pdf'] as const;
+/** Files the run manifest leaves out: itself, and the signature over it. */
+export const SEALED_AFTER_MANIFEST = [MANIFEST_FILE, ATTESTATION_FILE, ATTESTATION_KEY_FILE] as const;
 
 export interface ManifestEntry {
   /** Path relative to the run folder, with `/` separators. */
@@ -111,7 +121,11 @@ export interface SealedEvidence {
 
 /** Step 1: writes `evidence.sha256` over everything but the certificate and the manifests. */
 export async function writeEvidenceManifest(runDir: string): Promise<SealedEvidence> {
-  const entries = await hashRunFolder(runDir, [...SEALED_AFTER_EVIDENCE, EVIDENCE_MANIFEST_FILE, MANIFEST_FILE]);
+  const entries = await hashRunFolder(runDir, [
+    ...SEALED_AFTER_EVIDENCE,
+    EVIDENCE_MANIFEST_FILE,
+    ...SEALED_AFTER_MANIFEST,
+  ]);
   const text = formatManifest(entries);
   const file = join(runDir, EVIDENCE_MANIFEST_FILE);
   await writeFile(file, text);
@@ -119,7 +133,7 @@ export async function writeEvidenceManifest(runDir: string): Promise<SealedEvide
 }
 
 /**
- * Step 2, last of a run: writes `manifest.sha256` over every file of the run folder but itself.
+ * Step 2: writes `manifest.sha256` over every file of the run folder but itself and the signature.
  * The evidence step's hashes are reused (same process, moments earlier); new files are hashed.
  */
 export async function writeRunManifest(
@@ -127,7 +141,7 @@ export async function writeRunManifest(
   evidence?: Pick<SealedEvidence, 'entries'>,
 ): Promise<{ file: string; entries: readonly ManifestEntry[] }> {
   const known = new Map((evidence?.entries ?? []).map((entry) => [entry.path, entry.sha256]));
-  const entries = await hashRunFolder(runDir, [MANIFEST_FILE], known);
+  const entries = await hashRunFolder(runDir, SEALED_AFTER_MANIFEST, known);
   const file = join(runDir, MANIFEST_FILE);
   await writeFile(file, formatManifest(entries));
   return { file, entries };
@@ -139,11 +153,14 @@ export interface ManifestCheck {
   readonly changed: readonly string[];
   /** Listed files that are gone. */
   readonly missing: readonly string[];
-  /** Files in the folder the manifest does not list (added after sealing). */
+  /** Files in the folder the manifest does not list (added after sealing), the signature files aside. */
   readonly unlisted: readonly string[];
 }
 
-/** Re-hashes a sealed run folder against its `manifest.sha256`, like `sha256sum -c` plus unlisted files. */
+/**
+ * Re-hashes a sealed run folder against its `manifest.sha256`, like `sha256sum -c` plus unlisted files.
+ * The signature files are not unlisted files: the signature check judges them.
+ */
 export async function verifyRunManifest(runDir: string): Promise<ManifestCheck> {
   const listed = parseManifest(await readFile(join(runDir, MANIFEST_FILE), 'utf8'));
   const present = new Set(await listRunFiles(runDir));
@@ -154,6 +171,7 @@ export async function verifyRunManifest(runDir: string): Promise<ManifestCheck> 
     else if ((await sha256File(join(runDir, entry.path))) !== entry.sha256) changed.push(entry.path);
   }
   const names = new Set(listed.map((entry) => entry.path));
-  const unlisted = [...present].filter((path) => path !== MANIFEST_FILE && !names.has(path));
+  const sealedAfter: readonly string[] = SEALED_AFTER_MANIFEST;
+  const unlisted = [...present].filter((path) => !sealedAfter.includes(path) && !names.has(path));
   return { ok: changed.length + missing.length + unlisted.length === 0, changed, missing, unlisted };
 }

@@ -5,6 +5,7 @@ import type { ExitCode } from '../core/errors.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Reporter } from '../core/reporter.ts';
 import type { Stage } from '../core/stage.ts';
+import type { RunSigning } from '../certify/sign.ts';
 import { ensureChromium } from '../provision/chromium.ts';
 import { formatVerdictTable } from '../report/index.ts';
 import { describeQualityGate } from '../report/quality-gate.ts';
@@ -25,6 +26,8 @@ export interface FinalizeOptions {
   readonly json: boolean;
   readonly out: (text: string) => void;
   readonly redact: Redactor;
+  /** Signs the run folder; unsigned (and said so) when absent. */
+  readonly signing?: RunSigning;
 }
 
 /** Chromium for the certificate PDF; installed with apt when we are root on Debian, else the reason it is missing. */
@@ -72,7 +75,7 @@ export async function finalizeRun(options: FinalizeOptions): Promise<ExitCode> {
       runId: folder.runId,
       seed: String(options.seed),
       stages: options.selected.join(','),
-      'git.sha': git.sha,
+      'git.sha': git.sha ?? 'none',
       'git.dirty': String(git.dirty),
       replay: `npm run certify -- --seed ${options.seed}${partial ? ` --stages ${options.selected.join(',')}` : ''}`,
       ...Object.fromEntries(Object.entries(options.images).map(([ref, resolved]) => [`image ${ref}`, resolved])),
@@ -95,6 +98,7 @@ export async function finalizeRun(options: FinalizeOptions): Promise<ExitCode> {
     redact: options.redact,
     cwd: config.rootDir,
     reporter,
+    ...(options.signing === undefined ? {} : { signing: options.signing }),
   });
   const { cert, gate } = artifacts;
   reporter.onRunEnd?.({

@@ -1,9 +1,24 @@
 import { exec } from '../core/exec.ts';
 
-/** The checkout's commit and whether it has uncommitted changes; `unknown` outside git. */
-export async function gitState(cwd: string): Promise<{ sha: string; dirty: boolean }> {
-  const sha = await exec('git', ['rev-parse', 'HEAD'], { cwd, timeoutMs: 5_000 }).catch(() => undefined);
-  if (!sha || sha.exitCode !== 0) return { sha: 'unknown', dirty: false };
-  const status = await exec('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, timeoutMs: 5_000 });
-  return { sha: sha.stdout.trim(), dirty: status.stdout.trim().length > 0 };
+/** A checkout's commit and whether it differs from it; both null when unknown. */
+export interface GitState {
+  /** HEAD's commit; null outside a git work tree, without git, or before the first commit. */
+  readonly sha: string | null;
+  /** Modified, staged or untracked files (ignored ones do not count); null when git cannot tell. */
+  readonly dirty: boolean | null;
+}
+
+const GIT_TIMEOUT_MS = 5_000;
+
+async function git(cwd: string, args: readonly string[]): Promise<string | null> {
+  const result = await exec('git', args, { cwd, timeoutMs: GIT_TIMEOUT_MS }).catch(() => null);
+  return result !== null && result.exitCode === 0 ? result.stdout : null;
+}
+
+/** The checkout's commit and whether it has uncommitted changes, untracked files included; nulls outside git. */
+export async function gitState(cwd: string): Promise<GitState> {
+  if ((await git(cwd, ['rev-parse', '--is-inside-work-tree']))?.trim() !== 'true') return { sha: null, dirty: null };
+  const sha = (await git(cwd, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']))?.trim() || null;
+  const status = await git(cwd, ['status', '--porcelain', '--untracked-files=normal', '--ignored=no']);
+  return { sha, dirty: status === null ? null : status.trim().length > 0 };
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, EXIT, ReadinessError, describeError } from '../core/errors.ts';
 import type { ExitCode } from '../core/errors.ts';
@@ -46,12 +47,20 @@ const HELP: Readonly<Record<string, string>> = {
   Examples:
     readiness images build
     readiness images list`,
-  report: `readiness report [--run id] [--open|--serve [--port n]] [--compare run-id] [--json]
-  Show the latest run (verdict, quality gate, manifest check, file paths), open or serve its folder, or compare two runs.
+  report: `readiness report [--run id] [--open|--serve [--port n]] [--compare run-id] [--key public.pem] [--json]
+  Show the latest run (verdict, quality gate, manifest, signature and validity, file paths), open or serve it, or compare two runs.
   Examples:
     readiness report
     readiness report --serve --port 8080
     readiness report --compare 20261123-104512-a1b2`,
+  verify: `readiness verify [run-dir] [--key public.pem] [--require-signature] [--json]
+  Check a run folder (the latest by default): every file against manifest.sha256, the DSSE signature, the validity.
+  Exit 0 intact and valid, 1 changed/missing/extra file, bad signature, expired or NOT CERTIFIED, 2 usage.
+  The key may also come from READINESS_VERIFY_KEY (PEM) or READINESS_VERIFY_KEY_FILE; a pinned key requires a signature.
+  Examples:
+    readiness verify
+    readiness verify reports/20261123-104512-a1b2 --key ci-signing.pub.pem
+    READINESS_VERIFY_KEY_FILE=ci-signing.pub.pem readiness verify ./downloaded-run --require-signature --json`,
 };
 
 function usage(): string {
@@ -63,7 +72,7 @@ ${Object.values(HELP)
   .join('\n')}
 
 Run "readiness <command> --help" for examples. Exit codes: 0 certified, 1 not certified,
-2 usage/config error, 3 harness error, 4 conditional, 130 interrupted.`;
+2 usage/config error, 3 harness error, 4 conditional, 130 interrupted (verify: 0 ok, 1 failed, 2 usage).`;
 }
 
 const out = (text: string): void => {
@@ -111,6 +120,8 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
         open: { type: 'boolean', default: false },
         serve: { type: 'boolean', default: false },
         port: { type: 'string' },
+        key: { type: 'string' },
+        'require-signature': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -130,6 +141,7 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     if (!Number.isSafeInteger(seed) || seed < 0)
       throw new ConfigError([`--seed must be a non-negative integer (received "${values.seed}")`]);
   }
+  if (command === 'verify' && positionals[0] !== undefined) return verifyCommand(positionals[0], values);
   // Loaded after the signal handlers are in place: zod and the config take a moment to import.
   const { loadConfig } = await import('../config/load-config.ts');
   const config = await loadConfig(values.config);
@@ -145,8 +157,12 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
   switch (command) {
     case 'certify': {
       const { certify } = await import('./commands/certify.ts');
+      const { signingFromEnv } = await import('./keys.ts');
+      const signing = await signingFromEnv(process.env);
+      if (signing.kind === 'none') reporter.onInfo?.(`unsigned run: ${signing.reason}`);
       return certify({
         config,
+        signing,
         ...(values.stages === undefined
           ? {}
           : {
@@ -207,8 +223,11 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
       if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
         throw new ConfigError([`--port must be an integer 0-65535 (received "${values.port ?? ''}")`]);
       const { report } = await import('./commands/report.ts');
+      const { verifyKeyFrom } = await import('./keys.ts');
+      const key = await verifyKeyFrom(values.key, process.env);
       return report({
         config,
+        ...(key === undefined ? {} : { key }),
         ...(values.run === undefined ? {} : { run: values.run }),
         ...(values.compare === undefined ? {} : { compare: values.compare }),
         open: values.open,
@@ -219,9 +238,34 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
         out,
       });
     }
+    case 'verify': {
+      const { latestRunId } = await import('../report/runs.ts');
+      const latest = await latestRunId(config.reportsDir);
+      if (latest === undefined)
+        throw new ConfigError([`${config.reportsDir}: no run folder to verify; give one: readiness verify <run-dir>`]);
+      return verifyCommand(join(config.reportsDir, latest), values);
+    }
     default:
       throw new ConfigError([`unknown command "${command}"`]);
   }
+}
+
+/** `readiness verify <run-dir>`: needs no config, so a reviewer can verify a downloaded run folder anywhere. */
+async function verifyCommand(
+  runDir: string,
+  values: { readonly key?: string | undefined; readonly 'require-signature': boolean; readonly json: boolean },
+): Promise<ExitCode> {
+  const { verifyKeyFrom } = await import('./keys.ts');
+  const { verify } = await import('./commands/verify.ts');
+  const key = await verifyKeyFrom(values.key, process.env);
+  return verify({
+    runDir,
+    ...(key === undefined ? {} : { key }),
+    requireSignature: values['require-signature'],
+    json: values.json,
+    now: new Date(),
+    out,
+  });
 }
 
 main(process.argv.slice(2)).then(

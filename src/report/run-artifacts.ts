@@ -2,7 +2,14 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { certifyChecks, writeCertification } from '../certify/certification.ts';
 import type { Certification, CertifyRunOptions } from '../certify/certification.ts';
-import { writeEvidenceManifest, writeRunManifest } from '../certify/manifest.ts';
+import {
+  ATTESTATION_FILE,
+  ATTESTATION_KEY_FILE,
+  writeEvidenceManifest,
+  writeRunManifest,
+} from '../certify/manifest.ts';
+import { removeRunSignature, signRunFolder } from '../certify/sign.ts';
+import type { RunSigning } from '../certify/sign.ts';
 import type { CheckResult } from '../core/check-result.ts';
 import { EXIT, describeError } from '../core/errors.ts';
 import { packagePath } from '../core/package-paths.ts';
@@ -59,7 +66,14 @@ export interface RunArtifactsOptions extends Omit<CertifyRunOptions, 'reportPath
   readonly signal?: AbortSignal;
   /** How many past runs the certificate's trend shows (this one included). */
   readonly trendLength?: number;
+  /** The key that signs certification.json and manifest.sha256; unsigned (and said so) when absent. */
+  readonly signing?: RunSigning;
 }
+
+/** Whether the run folder was signed, and with which key, or why not. */
+export type RunSignatureOutcome =
+  | { readonly status: 'signed'; readonly keyid: string; readonly source: string }
+  | { readonly status: 'unsigned'; readonly reason: string };
 
 export interface RunArtifacts {
   readonly cert: Certification;
@@ -78,7 +92,11 @@ export interface RunArtifacts {
     readonly sarif: string | null;
     readonly evidence: string;
     readonly manifest: string;
+    /** The DSSE envelope and its public key; null when unsigned. */
+    readonly attestation: string | null;
+    readonly attestationKey: string | null;
   };
+  readonly signature: RunSignatureOutcome;
   /** SHA-256 of evidence.sha256, shown on the certificate. */
   readonly evidenceSha256: string;
   /** The content of summary.md (for a CI step summary). */
@@ -125,8 +143,9 @@ function gateError(error: unknown): QualityGateRun {
 /**
  * Writes everything a reader needs into the run folder, from the results directory only: Allure
  * metadata and metrics, the Allure report (with history), the quality gate, certification.json,
- * summary.md, junit.xml, then seals the evidence, writes the certificate (html + pdf) and last
- * manifest.sha256. Never throws for a missing report or PDF: those become warnings.
+ * summary.md, junit.xml, then seals the evidence, writes the certificate (html + pdf), manifest.sha256
+ * and last signs certification.json and the manifest (a DSSE envelope) when a key is given. Never
+ * throws for a missing report or PDF: those become warnings, and so does a run without a signing key.
  */
 export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<RunArtifacts> {
   const { runDir, resultsDir, reporter } = options;
@@ -305,6 +324,23 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
     }
   });
   const manifest = await time('manifest', () => writeRunManifest(runDir, evidence));
+  const signing = options.signing ?? { kind: 'none', reason: 'no signing key was given' };
+  const signature = await time('sign', async (): Promise<RunSignatureOutcome> => {
+    if (signing.kind === 'none') {
+      await removeRunSignature(runDir);
+      warn(`unsigned: ${signing.reason}; the run folder has a manifest but no signature (see docs/verify.md)`);
+      return { status: 'unsigned', reason: signing.reason };
+    }
+    await signRunFolder(runDir, {
+      key: signing.key,
+      predicate: { runId: cert.runId, verdict: cert.verdict, validUntil: cert.validUntil, git: options.git },
+      now: new Date(),
+    });
+    reporter?.onInfo?.(
+      `signed ${ATTESTATION_FILE} (ed25519 keyid ${signing.key.keyid}, key from ${signing.key.source})`,
+    );
+    return { status: 'signed', keyid: signing.key.keyid, source: signing.key.source };
+  });
   return {
     cert,
     gate: gateRecord,
@@ -320,7 +356,10 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
       sarif: (await exists(join(runDir, SECURITY_SARIF_FILE))) ? SECURITY_SARIF_FILE : null,
       evidence: relative(runDir, evidence.file),
       manifest: relative(runDir, manifest.file),
+      attestation: signature.status === 'signed' ? ATTESTATION_FILE : null,
+      attestationKey: signature.status === 'signed' ? ATTESTATION_KEY_FILE : null,
     },
+    signature,
     evidenceSha256: evidence.sha256,
     summaryMarkdown,
     warnings,

@@ -108,6 +108,8 @@ export const RUN_ARTIFACTS: readonly { readonly path: string; readonly what: str
   { path: 'certification.json', what: 'the verdict, machine-readable (schema v1)' },
   { path: 'quality-gate.json', what: 'Allure quality gate result and whether it agrees' },
   { path: 'manifest.sha256', what: 'SHA-256 of every file: sha256sum -c manifest.sha256' },
+  { path: 'certification.intoto.jsonl', what: 'signature: DSSE envelope (readiness verify --key <public.pem>)' },
+  { path: 'certification.pub.pem', what: 'the signing public key (pin your own copy)' },
 ];
 
 /** The known artifacts present in a run folder, as `label: path` lines relative to `displayDir`. */

@@ -2,6 +2,7 @@
 // the certificate checked in a real headless Chromium, the PDF's pages, the manifest with sha256sum,
 // Allure's history across two runs, and `readiness report` (show, compare, serve) as a spawned CLI.
 import { spawn, spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,8 @@ import { join } from 'node:path';
 import { chromium as playwright } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCertification } from '../../src/certify/index.ts';
+import { parseSigningKey } from '../../src/certify/sign.ts';
+import type { SigningKey } from '../../src/certify/sign.ts';
 import type { CheckResultInput } from '../../src/core/check-result.ts';
 import { createRedactor } from '../../src/core/redact.ts';
 import { writeCheckResult } from '../../src/core/results.ts';
@@ -34,6 +37,8 @@ const POLICY: PolicyConfig = {
 };
 
 let chromiumPath: string;
+let signingKey: SigningKey;
+let publicKeyFile: string;
 let reports: string;
 let project: string;
 const runs: Record<string, RunArtifacts> = {};
@@ -118,6 +123,8 @@ async function certifyRun(runId: string, run: 1 | 2): Promise<RunArtifacts> {
     chromium: { path: chromiumPath },
     redact,
     cwd: ROOT,
+    // The first run is signed, the second is not (and says so).
+    ...(run === 1 ? { signing: { kind: 'key' as const, key: signingKey } } : {}),
   });
 }
 
@@ -148,6 +155,10 @@ beforeAll(async () => {
   }
   project = await mkdtemp(join(tmpdir(), 'readiness-report-'));
   reports = join(project, 'reports');
+  const pair = generateKeyPairSync('ed25519');
+  signingKey = parseSigningKey(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 'test key');
+  publicKeyFile = join(project, 'signing.pub.pem');
+  await writeFile(publicKeyFile, pair.publicKey.export({ type: 'spki', format: 'pem' }).toString());
   await writeFile(
     join(project, 'readiness.config.ts'),
     `import base from ${JSON.stringify(join(ROOT, 'readiness.config.ts'))};\nexport default { ...base, reportsDir: ${JSON.stringify(reports)} };\n`,
@@ -172,6 +183,11 @@ describe('run folder artifacts', () => {
     expect(second.gate).toMatchObject({ outcome: 'failed', gateVerdict: 'NOT_CERTIFIED', agrees: true });
     expect(second.gate.failedRules.map((r) => r.rule)).toContain('block:critical/maxCount');
     expect(second.exitCode).toBe(1);
+    expect(first.signature).toEqual({ status: 'signed', keyid: signingKey.keyid, source: 'test key' });
+    expect(first.files.attestation).toBe('certification.intoto.jsonl');
+    expect(second.signature.status).toBe('unsigned');
+    expect(second.files.attestation).toBeNull();
+    expect(second.warnings).toContainEqual(expect.stringMatching(/^unsigned: no signing key was given/));
     const dir = join(reports, RUN_2);
     for (const file of [
       'certification.json',
@@ -281,6 +297,28 @@ describe('readiness report (spawned CLI)', () => {
     expect(stdout).toContain('manifest: every file matches manifest.sha256');
     expect(stdout).toMatch(/certificate\.html\s+one-page certificate/);
     expect(stdout).toMatch(/security\.sarif\s+SARIF/);
+  });
+
+  it('verify: the signed run is intact and signed by the pinned key, but expired; one changed byte fails it', async () => {
+    const first = cli(['verify', join(reports, RUN_1), '--key', publicKeyFile]);
+    expect(first.code).toBe(1);
+    expect(first.stdout).toContain('manifest: every file matches manifest.sha256');
+    expect(first.stdout).toContain('signature: verified with the pinned key');
+    expect(first.stdout).toContain('validity: EXPIRED (CERTIFIED was valid until 2025-01-31T10:05:00.000Z)');
+    const file = join(reports, RUN_1, 'certification.json');
+    const original = await readFile(file);
+    const changed = Buffer.from(original);
+    changed[changed.indexOf('"seed": 4242') + 9] = '5'.charCodeAt(0);
+    await writeFile(file, changed);
+    try {
+      const tampered = cli(['verify', join(reports, RUN_1), '--key', publicKeyFile]);
+      expect(tampered.code).toBe(1);
+      expect(tampered.stdout).toContain('signature: INVALID (certification.json does not match its signed SHA-256');
+    } finally {
+      await writeFile(file, original);
+    }
+    const second = cli(['verify', join(reports, RUN_2)]);
+    expect(second.stdout).toContain('signature: unsigned');
   });
 
   it('--open without a desktop prints the file URL', () => {

@@ -7,6 +7,7 @@ import type { Redactor } from '../../core/redact.ts';
 import type { Reporter } from '../../core/reporter.ts';
 import { writeCheckResult } from '../../core/results.ts';
 import { newSeed } from '../../core/seed.ts';
+import type { RunSigning } from '../../certify/sign.ts';
 import { isStage } from '../../core/stage.ts';
 import type { Stage } from '../../core/stage.ts';
 import { Teardowns } from '../../core/teardown.ts';
@@ -27,6 +28,8 @@ export interface CertifyOptions {
   readonly reporter: Reporter;
   readonly signal: AbortSignal;
   readonly out: (text: string) => void;
+  /** Signs the run folder (from READINESS_SIGNING_KEY[_FILE]); unsigned when absent. */
+  readonly signing?: RunSigning;
 }
 
 /** Which stages run: all enabled ones, or a subset given with --stages (each must be enabled). */
@@ -164,6 +167,7 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
     json: options.json,
     out: options.out,
     redact,
+    ...(options.signing === undefined ? {} : { signing: options.signing }),
   });
   // An interrupt at any point, even while the report is written, ends in 130 (the report is still completed).
   return interrupted || signal.aborted ? EXIT.interrupted : exitCode;

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CERTIFICATION_FILE, readCertification } from '../../certify/certification.ts';
-import { MANIFEST_FILE, verifyRunManifest } from '../../certify/manifest.ts';
+import type { VerifyKey } from '../../certify/sign.ts';
+import { formatRunVerification, verifyRunFolder } from '../../certify/verify-run.ts';
 import type { ResolvedConfig } from '../../config/load-config.ts';
 import { ConfigError, EXIT, describeError } from '../../core/errors.ts';
 import type { ExitCode } from '../../core/errors.ts';
@@ -24,6 +25,8 @@ export interface ReportOptions {
   readonly serve: boolean;
   readonly port?: number;
   readonly json: boolean;
+  /** The pinned public key the signature is checked with (as `readiness verify` does). */
+  readonly key?: VerifyKey;
   readonly signal: AbortSignal;
   readonly out: (text: string) => void;
 }
@@ -55,26 +58,6 @@ async function gateLine(runDir: string): Promise<string> {
   return parsed.success ? describeQualityGate(parsed.data) : `quality gate: ${QUALITY_GATE_FILE} is not a gate record`;
 }
 
-async function manifestLine(runDir: string): Promise<{ line: string; ok: boolean }> {
-  const sealed = await access(join(runDir, MANIFEST_FILE)).then(
-    () => true,
-    () => false,
-  );
-  if (!sealed) return { line: `manifest: none (${MANIFEST_FILE} missing: the run was not sealed)`, ok: true };
-  try {
-    const check = await verifyRunManifest(runDir);
-    if (check.ok) return { line: `manifest: every file matches ${MANIFEST_FILE}`, ok: true };
-    const parts = [
-      check.changed.length > 0 ? `changed: ${check.changed.slice(0, 5).join(', ')}` : '',
-      check.missing.length > 0 ? `missing: ${check.missing.slice(0, 5).join(', ')}` : '',
-      check.unlisted.length > 0 ? `not listed: ${check.unlisted.slice(0, 5).join(', ')}` : '',
-    ].filter((p) => p !== '');
-    return { line: `manifest: THE RUN FOLDER WAS MODIFIED after sealing (${parts.join('; ')})`, ok: false };
-  } catch (error) {
-    return { line: `manifest: cannot be checked (${describeError(error).split('\n')[0] ?? ''})`, ok: false };
-  }
-}
-
 /** Opens a file in the desktop's browser when there is a desktop; returns whether it tried. */
 async function openInDesktop(file: string): Promise<boolean> {
   if (!process.env['DISPLAY'] && !process.env['WAYLAND_DISPLAY']) return false;
@@ -103,15 +86,26 @@ export async function report(options: ReportOptions): Promise<ExitCode> {
   }
 
   const cert = await readCertification(join(runDir, CERTIFICATION_FILE));
-  const manifest = await manifestLine(runDir);
+  // The same verification as `readiness verify`; a tampered folder exits 3, an expired or unsigned one is shown.
+  const verification = await verifyRunFolder({
+    runDir,
+    ...(options.key === undefined ? {} : { key: options.key }),
+    now: new Date(),
+  });
   if (options.json) {
-    out(JSON.stringify({ runId, runDir, manifestOk: manifest.ok, certification: cert }, null, 2));
+    out(
+      JSON.stringify(
+        { runId, runDir, manifestOk: verification.manifest.status === 'ok', verification, certification: cert },
+        null,
+        2,
+      ),
+    );
   } else {
     const display = relative(process.cwd(), runDir) || '.';
     out(`run ${runId} (${display})\n`);
     out(formatVerdictTable(cert));
     out(await gateLine(runDir));
-    out(manifest.line);
+    for (const line of formatRunVerification(verification)) out(line);
     out(`\nfiles:\n${await formatRunFiles(runDir, display)}`);
   }
 
@@ -138,5 +132,5 @@ export async function report(options: ReportOptions): Promise<ExitCode> {
     await server.close();
     out('server stopped');
   }
-  return manifest.ok ? EXIT.certified : EXIT.harness;
+  return verification.intact ? EXIT.certified : EXIT.harness;
 }
