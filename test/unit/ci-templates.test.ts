@@ -34,7 +34,7 @@ describe('CI templates for users', () => {
     };
     expect(validate(await schema('github-workflow.schema.json'), workflow)).toEqual([]);
     const steps = workflow.jobs['certify']!.steps;
-    const certify = steps.find((s) => s.run?.includes('npm run certify'));
+    const certify = steps.find((s) => s.run?.includes('npx readiness certify'));
     expect(certify).toMatchObject({ id: 'certify', 'continue-on-error': true });
     expect(steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'))).toMatchObject({
       if: 'always()',
@@ -61,7 +61,7 @@ describe('CI templates for users', () => {
     >;
     expect(validate(await schema('gitlab-job.schema.json'), pipeline)).toEqual([]);
     const job = pipeline['readiness']!;
-    expect(job.script).toContain('npm run certify');
+    expect(job.script).toContain('npx readiness certify');
     expect(job.allow_failure).toBeUndefined();
     expect(job.artifacts).toMatchObject({
       when: 'always',
