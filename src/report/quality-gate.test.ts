@@ -88,8 +88,9 @@ async function crossCheck(
     resultFileCount: await countResultFiles(resultsDir),
   });
   expect(run.outcome, run.output).not.toBe('error');
-  expect(qualityGateRecord(plan, run, cert.verdict, configFile).agrees).toBe(gateVerdict(run) === cert.verdict);
-  return { verdict: cert.verdict, gate: gateVerdict(run), failed: run.failedRules.map((r) => r.rule) };
+  const implied = gateVerdict(run, plan.partial);
+  expect(qualityGateRecord(plan, run, cert.verdict, configFile).agrees).toBe(implied === cert.verdict);
+  return { verdict: cert.verdict, gate: implied, failed: run.failedRules.map((r) => r.rule) };
 }
 
 const passingRun = (): CheckSpec[] => STAGES.map((stage) => ({ stage, status: 'passed' }));
@@ -134,15 +135,12 @@ describe('allure quality-gate configured from the policy agrees with the verdict
     expect(result.failed).toEqual(['block:chaos/no-evidence/maxCount']);
   });
 
-  it('skipped never counts as passed, unless the policy lists the id as skippable', async () => {
+  it('skipped never counts as passed and blocks, unless the policy lists the id as skippable', async () => {
     const checks: CheckSpec[] = [...passingRun(), ...many(9, { stage: 'security', status: 'passed' })];
     checks.push({ stage: 'security', status: 'skipped', id: 'security.zap.baseline' });
     const strict = await crossCheck(checks);
-    expect(strict).toEqual({
-      verdict: 'CONDITIONAL',
-      gate: 'CONDITIONAL',
-      failed: ['certify:security/pass-rate/readinessPassRate'],
-    });
+    expect(strict).toMatchObject({ verdict: 'NOT_CERTIFIED', gate: 'NOT_CERTIFIED' });
+    expect(strict.failed).toContain('block:security/no-evidence/maxCount');
     const lenient = await crossCheck(checks, { policy: policy({ skippable: ['security.zap*'] }) });
     expect(lenient).toEqual({ verdict: 'CERTIFIED', gate: 'CERTIFIED', failed: [] });
   });
@@ -184,9 +182,26 @@ describe('allure quality-gate configured from the policy agrees with the verdict
     expect(result).toEqual({ verdict: 'CERTIFIED', gate: 'CERTIFIED', failed: [] });
   });
 
-  it('a partial run is judged on its selected stages only', async () => {
+  it('a partial run is judged on its selected stages only, and is never CERTIFIED', async () => {
     const result = await crossCheck([{ stage: 'boot', status: 'passed' }], { selected: ['boot'] });
-    expect(result).toEqual({ verdict: 'CERTIFIED', gate: 'CERTIFIED', failed: [] });
+    expect(result).toEqual({ verdict: 'PASSED_PARTIAL', gate: 'PASSED_PARTIAL', failed: [] });
+    const failed = await crossCheck(
+      [...many(19, { stage: 'boot', status: 'passed' }), { stage: 'boot', status: 'failed' }],
+      { selected: ['boot'] },
+    );
+    expect(failed).toMatchObject({ verdict: 'FAILED_PARTIAL', gate: 'FAILED_PARTIAL' });
+  });
+
+  it('a broken check blocks in the gate as in the verdict, even when the pass rate absorbs it', async () => {
+    const result = await crossCheck(
+      [...passingRun(), ...many(19, { stage: 'load', status: 'passed' }), { stage: 'load', status: 'broken' }],
+      { policy: policy({ stages: { load: { minPassRate: 0.9, weight: 1 } } }) },
+    );
+    expect(result).toEqual({
+      verdict: 'NOT_CERTIFIED',
+      gate: 'NOT_CERTIFIED',
+      failed: ['block:load/no-evidence/maxCount'],
+    });
   });
 });
 
