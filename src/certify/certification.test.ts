@@ -179,6 +179,14 @@ describe('certifyRun', () => {
     expect(await readCertification(await writeCertification(dir, passed))).toEqual(passed);
   });
 
+  it('lists the stages not run in stage order whatever the order of the config', async () => {
+    await write('load', 'passed');
+    const cert = await certifyRun(
+      options({ enabledStages: ['boot', 'recovery', 'chaos', 'load'], selectedStages: ['load'] }),
+    );
+    expect(cert).toMatchObject({ verdict: 'PASSED_PARTIAL', stagesNotRun: ['boot', 'chaos', 'recovery'] });
+  });
+
   it('redacts secrets before they reach the certification', async () => {
     await writeAllPassing();
     await write('boot', 'failed', {

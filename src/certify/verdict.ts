@@ -1,7 +1,7 @@
 import { CHECK_STATUSES } from '../core/check-result.ts';
 import type { CheckResult, CheckStatus } from '../core/check-result.ts';
 import { EXIT } from '../core/errors.ts';
-import { assertNever } from '../core/stage.ts';
+import { STAGES, assertNever } from '../core/stage.ts';
 import type { Stage } from '../core/stage.ts';
 import { listPolicyExceptions } from '../config/policy-exceptions.ts';
 import type { PolicyException } from '../config/policy-exceptions.ts';
@@ -386,7 +386,7 @@ export function evaluateVerdict(input: VerdictInput): VerdictResult {
   return {
     verdict,
     partial,
-    stagesNotRun: enabledStages.filter((stage) => !selectedStages.includes(stage)),
+    stagesNotRun: STAGES.filter((stage) => enabledStages.includes(stage) && !selectedStages.includes(stage)),
     policyExceptions: listPolicyExceptions(policy, running),
     stages,
     criticalFailures: critical.failures,

@@ -2,7 +2,7 @@ import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { certifyRun } from '../certify/certification.ts';
+import { certifyRun, readCertification } from '../certify/certification.ts';
 import type { CheckResultInput } from '../core/check-result.ts';
 import { createRedactor } from '../core/redact.ts';
 import { writeCheckResult } from '../core/results.ts';
@@ -11,6 +11,7 @@ import type { Stage } from '../core/stage.ts';
 import { defaultPolicy } from '../config/schema.ts';
 import type { PolicyConfig } from '../config/schema.ts';
 import {
+  confirmByQualityGate,
   countResultFiles,
   evaluateQualityGate,
   gateVerdict,
@@ -259,5 +260,38 @@ describe('quality gate plan and output', () => {
       'x.mjs',
     );
     expect(record).toMatchObject({ outcome: 'error', gateVerdict: null, agrees: false });
+  });
+
+  it('withdraws the verdict in the certification when the gate does not confirm it', async () => {
+    const cert = await readCertification(join(FIXTURES, 'certify/certification.v2-partial.json'));
+    const plan = planQualityGate({
+      policy: policy(),
+      enabledStages: ALL,
+      selectedStages: ['boot'],
+      resultFileCount: 1,
+    });
+    const run = {
+      command: 'allure quality-gate',
+      exitCode: null,
+      durationMs: 0,
+      outcome: 'error' as const,
+      failedRules: [],
+      output: 'boom',
+    };
+    const withdrawn = confirmByQualityGate(cert, qualityGateRecord(plan, run, cert.verdict, 'x.mjs'));
+    expect(withdrawn).toMatchObject({
+      verdict: 'FAILED_PARTIAL',
+      exitCode: 3,
+      validUntil: null,
+      crossCheck: { qualityGate: 'disagrees', policyVerdict: 'PASSED_PARTIAL' },
+    });
+    expect(withdrawn.reasons[0]).toBe(
+      "HARNESS ERROR: Allure quality gate did not evaluate (boom); the policy's verdict PASSED_PARTIAL is not confirmed, so it is withdrawn (see quality-gate.json).",
+    );
+    const passed = { ...run, outcome: 'passed' as const, exitCode: 0 };
+    expect(confirmByQualityGate(cert, qualityGateRecord(plan, passed, cert.verdict, 'x.mjs'))).toEqual({
+      ...cert,
+      crossCheck: { qualityGate: 'agrees', policyVerdict: 'PASSED_PARTIAL' },
+    });
   });
 });
