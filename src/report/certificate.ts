@@ -147,7 +147,7 @@ function skippedList(cert: Certification): string {
     .slice(0, MAX_SKIPPED)
     .map(
       (entry) =>
-        `<li><b>${htmlEscape(entry.check)}</b> <span class="muted">(${entry.stage}, ${htmlEscape(entry.counting)})</span>: ${htmlEscape(clip(entry.reason))}</li>`,
+        `<li><b>${htmlEscape(entry.check)}</b> <span class="muted">(${entry.stage}, ${htmlEscape(entry.counting)})</span>: ${htmlEscape(clip(entry.reason, 120))}</li>`,
     );
   return `<h2>Skipped checks</h2><ul class="critical" id="skipped-checks">${shown.join('')}${moreLine(skipped.length - shown.length)}</ul>`;
 }
@@ -159,7 +159,7 @@ function exceptionsList(cert: Certification): string {
     .slice(0, MAX_EXCEPTIONS)
     .map(
       (exception) =>
-        `<li><code>${htmlEscape(exception.key)}</code> = <code>${htmlEscape(JSON.stringify(exception.value))}</code>: ${htmlEscape(clip(exception.text))}</li>`,
+        `<li><code>${htmlEscape(exception.key)}</code> = <code>${htmlEscape(JSON.stringify(exception.value))}</code>: ${htmlEscape(clip(exception.text, 120))}</li>`,
     );
   return `<h2>Policy exceptions</h2><ul class="critical" id="policy-exceptions">${shown.join('')}${moreLine(cert.policyExceptions.length - shown.length)}</ul>`;
 }
@@ -306,13 +306,13 @@ ${stageTable(cert)}
     <h2>Critical checks not passed</h2>
     ${criticalList(cert)}
     ${reasonsList(cert)}
-    ${exceptionsList(cert)}
-    ${skippedList(cert)}
   </section>
   <section>
     <h2>Trend: last ${model.trend.length.toString()} run(s)</h2>
     ${trendBlock(model.trend)}
     ${changes}
+    ${exceptionsList(cert)}
+    ${skippedList(cert)}
   </section>
 </div>
 <footer>
