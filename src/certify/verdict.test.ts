@@ -507,6 +507,31 @@ describe('verdict', () => {
     });
   });
 
+  it('records every check that did not pass with its reason, clipped to 500 characters', () => {
+    const checks = [
+      ...allPassing(),
+      check('security', 'skipped', { id: 'security.scanner.zap', message: 'image absent' }),
+      check('load', 'failed', { id: 'load.long', message: 'x'.repeat(2_000) }),
+    ];
+    const result = evaluateVerdict({
+      checks,
+      enabledStages: ALL,
+      selectedStages: ALL,
+      policy: policy({ skippable: ['security.scanner.zap'] }),
+    });
+    expect(result.stages.security.notPassed).toEqual([
+      {
+        check: 'security.scanner.zap',
+        name: expect.any(String),
+        status: 'skipped',
+        due: false,
+        reason: 'image absent',
+      },
+    ]);
+    expect(result.stages.load.notPassed[0]?.reason).toHaveLength(500);
+    expect(result.stages.boot.notPassed).toEqual([]);
+  });
+
   describe('exit codes (issue 15 point 3)', () => {
     it('exits 3, not 4 or 1, when nothing failed but a non-skippable scanner was skipped, naming it with its reason', () => {
       const checks = [

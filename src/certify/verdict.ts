@@ -239,6 +239,11 @@ function stageEvidenceReasons(stage: Stage, tally: StageTally, dueChecks: readon
   return reasons;
 }
 
+/** A not-passed check's reason in certification.json is its message up to this length; the report has the rest. */
+const MAX_REASON_CHARS = 500;
+const clipReason = (text: string): string =>
+  text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS - 1)}…` : text;
+
 function notPassedOf(stage: Stage, checks: readonly CheckResult[], policy: PolicyConfig): NotPassedCheck[] {
   const out: NotPassedCheck[] = [];
   for (const check of checks) {
@@ -248,7 +253,7 @@ function notPassedOf(stage: Stage, checks: readonly CheckResult[], policy: Polic
       name: check.name,
       status: check.status,
       due: isDue(check, policy),
-      reason: check.message?.trim() || `The check ended ${check.status} without a message.`,
+      reason: clipReason(check.message?.trim() || `The check ended ${check.status} without a message.`),
     });
   }
   return out;

@@ -97,7 +97,8 @@ async function crossCheck(
 const passingRun = (): CheckSpec[] => STAGES.map((stage) => ({ stage, status: 'passed' }));
 const many = (n: number, spec: CheckSpec): CheckSpec[] => Array.from({ length: n }, () => ({ ...spec }));
 
-describe('allure quality-gate configured from the policy agrees with the verdict', () => {
+// Each test runs the real Allure CLI once or twice (1-3 s each on a quiet machine): a budget that survives a busy one.
+describe('allure quality-gate configured from the policy agrees with the verdict', { timeout: 60_000 }, () => {
   it('CERTIFIED: every stage at its minimum and no critical failure', async () => {
     expect(await crossCheck(passingRun())).toEqual({ verdict: 'CERTIFIED', gate: 'CERTIFIED', failed: [] });
   });
