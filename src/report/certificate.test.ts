@@ -83,6 +83,7 @@ describe('renderCertificateHtml', () => {
     const html = renderCertificateHtml({
       ...(await model()),
       cert,
+      trend: [trendPoint(cert)],
       gate: { outcome: 'passed', gateVerdict: 'PASSED_PARTIAL', agrees: true, failedRules: 0 },
     });
     expect(html).toContain(
@@ -93,6 +94,7 @@ describe('renderCertificateHtml', () => {
       '<div class="alert note" id="partial">Partial run: not a certification. Stages not run: contract, security, load, chaos, recovery.</div>',
     );
     expect(html).toMatch(/<tr data-stage="chaos"><td>chaos<\/td><td class="status not-run">not run<\/td>/);
+    expect(html).toContain('PASSED <span class="muted">(partial)</span></td>');
   });
 
   it('lists the policy exceptions and each skipped check with its reason (issue 15 points 4 and 10)', async () => {

@@ -202,6 +202,13 @@ const DOT: Readonly<Record<Certification['verdict'], string>> = {
   FAILED_PARTIAL: '#b42318',
 };
 
+/** The trend's narrow verdict column: a partial run's verdict as PASSED/FAILED with a muted "(partial)". */
+function trendLabel(verdict: Certification['verdict']): string {
+  if (verdict === 'PASSED_PARTIAL') return 'PASSED <span class="muted">(partial)</span>';
+  if (verdict === 'FAILED_PARTIAL') return 'FAILED <span class="muted">(partial)</span>';
+  return verdictLabel(verdict);
+}
+
 function trendBlock(trend: readonly TrendPoint[]): string {
   if (trend.length === 0) return '';
   const width = 300;
@@ -224,7 +231,7 @@ function trendBlock(trend: readonly TrendPoint[]): string {
     .slice(0, 6)
     .map(
       (p) =>
-        `<tr><td>${day(p.finishedAt)}</td><td><code class="run">${htmlEscape(p.runId)}</code></td><td style="color:${DOT[p.verdict]};font-weight:600;white-space:nowrap">${verdictLabel(p.verdict)}${p.partial ? ' <span class="muted">(partial)</span>' : ''}</td><td class="num">${pct(p.score)}</td></tr>`,
+        `<tr><td>${day(p.finishedAt)}</td><td><code class="run">${htmlEscape(p.runId)}</code></td><td style="color:${DOT[p.verdict]};font-weight:600;white-space:nowrap">${trendLabel(p.verdict)}</td><td class="num">${pct(p.score)}</td></tr>`,
     );
   return `<div class="trend" id="trend">${svg}<table><thead><tr><th>Date</th><th>Run</th><th>Verdict</th><th class="num">Score</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
