@@ -11,6 +11,7 @@ import type { Stage } from '../core/stage.ts';
 import type { PolicyConfig } from '../config/schema.ts';
 import {
   CERTIFICATION_FILE,
+  applyQualityGate,
   certificationSchema,
   certifyRun,
   readCertification,
@@ -27,6 +28,7 @@ const POLICY: PolicyConfig = {
   conditionalMargin: 0.1,
   validityDays: 30,
   conditionalExitCode: 4,
+  strict: false,
 };
 const redact = createRedactor(['s3cr3t-password']);
 
@@ -88,23 +90,29 @@ describe('certifyRun', () => {
     await write('security', 'skipped', { id: 'security.zap.baseline', name: 'ZAP baseline', message: 'image absent' });
     const cert = await certifyRun(options());
     expect(cert).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: 2,
       verdict: 'CERTIFIED',
       exitCode: 0,
       partial: false,
+      stagesNotRun: [],
       reasons: [],
       score: 1,
       seed: 7,
+      crossCheck: { qualityGate: 'not-evaluated', policyVerdict: 'CERTIFIED' },
     });
     expect(cert.validUntil).toBe('2025-02-09T10:20:00.000Z');
     expect(cert.stages.security).toEqual({
       status: 'passed',
+      role: 'mandatory',
       passRate: 1,
       counts: { passed: 1, failed: 0, broken: 0, skipped: 1, unknown: 0 },
       due: 1,
       minPassRate: 1,
-      mandatory: true,
+      notPassed: [
+        { check: 'security.zap.baseline', name: 'ZAP baseline', status: 'skipped', due: false, reason: 'image absent' },
+      ],
     });
+    expect(cert.policyExceptions.map((e) => e.key)).toEqual(['policy.skippable', 'policy.conditionalMargin']);
     const file = await writeCertification(join(dir, 'run'), cert);
     expect(file).toBe(join(dir, 'run', CERTIFICATION_FILE));
     expect(await readCertification(file)).toEqual(cert);
@@ -118,11 +126,14 @@ describe('certifyRun', () => {
       'finishedAt',
       'seed',
       'git',
+      'stagesNotRun',
+      'policyExceptions',
       'stages',
       'criticalFailures',
       'reasons',
       'score',
       'exitCode',
+      'crossCheck',
       'reportPath',
       'validUntil',
       'invalidResults',
@@ -150,16 +161,30 @@ describe('certifyRun', () => {
     expect(cert).toMatchObject({ verdict: 'NOT_CERTIFIED', exitCode: 3, score: 0 });
     expect(cert.reasons).toHaveLength(6);
     for (const stage of STAGES)
-      expect(cert.stages[stage]).toMatchObject({ status: 'unknown', passRate: null, mandatory: true });
+      expect(cert.stages[stage]).toMatchObject({ status: 'unknown', passRate: null, role: 'mandatory' });
   });
 
-  it('records a partial run and gives CONDITIONAL a validity date', async () => {
+  it('never certifies a partial run: FAILED_PARTIAL or PASSED_PARTIAL, no validity, the stages not run listed', async () => {
     for (let i = 0; i < 19; i += 1) await write('boot', 'passed', { id: `boot.c${i.toString()}` });
     await write('boot', 'failed', { id: 'boot.slow-start', message: 'ready after 61 s' });
-    const cert = await certifyRun(options({ selectedStages: ['boot'] }));
-    expect(cert).toMatchObject({ verdict: 'CONDITIONAL', exitCode: 4, partial: true });
-    expect(cert.validUntil).not.toBeNull();
-    expect(cert.stages.contract).toMatchObject({ status: 'skipped', mandatory: false, passRate: null });
+    const failed = await certifyRun(options({ selectedStages: ['boot'] }));
+    expect(failed).toMatchObject({ verdict: 'FAILED_PARTIAL', exitCode: 1, partial: true, validUntil: null });
+    expect(failed.stagesNotRun).toEqual(['contract', 'security', 'load', 'chaos', 'recovery']);
+    expect(failed.stages.contract).toMatchObject({ status: 'skipped', role: 'not-run', passRate: null });
+
+    await rm(resultsDir(), { recursive: true });
+    await write('boot', 'passed');
+    const passed = await certifyRun(options({ selectedStages: ['boot'] }));
+    expect(passed).toMatchObject({ verdict: 'PASSED_PARTIAL', exitCode: 0, validUntil: null, reasons: [] });
+    expect(await readCertification(await writeCertification(dir, passed))).toEqual(passed);
+  });
+
+  it('lists the stages not run in stage order whatever the order of the config', async () => {
+    await write('load', 'passed');
+    const cert = await certifyRun(
+      options({ enabledStages: ['boot', 'recovery', 'chaos', 'load'], selectedStages: ['load'] }),
+    );
+    expect(cert).toMatchObject({ verdict: 'PASSED_PARTIAL', stagesNotRun: ['boot', 'chaos', 'recovery'] });
   });
 
   it('redacts secrets before they reach the certification', async () => {
@@ -176,8 +201,10 @@ describe('certifyRun', () => {
 });
 
 describe('certification.json schema', () => {
-  it('reads the recorded v1 example that outside tools rely on', async () => {
-    const cert = await readCertification(join(FIXTURES, 'certification.v1.json'));
+  const V2 = join(FIXTURES, 'certification.v2.json');
+
+  it('reads the recorded v2 example that outside tools rely on', async () => {
+    const cert = await readCertification(V2);
     expect(cert.verdict).toBe('NOT_CERTIFIED');
     expect(Object.keys(cert.stages)).toEqual([...STAGES]);
     expect(cert.criticalFailures[0]).toEqual({
@@ -187,10 +214,27 @@ describe('certification.json schema', () => {
       message: 'GET /admin/orders -> 200 for role viewer',
       remediation: 'Enforce the admin role on /admin routes',
     });
+    expect(cert.stages.security.notPassed.map((c) => [c.check, c.status, c.due])).toEqual([
+      ['security.authz.admin', 'failed', true],
+      ['security.scanner.zap', 'skipped', false],
+    ]);
+    expect((await readCertification(join(FIXTURES, 'certification.v2-partial.json'))).verdict).toBe('PASSED_PARTIAL');
   });
 
-  const tamper = async (edit: (raw: Record<string, unknown>) => void): Promise<string> => {
-    const raw = JSON.parse(await readFile(join(FIXTURES, 'certification.v1.json'), 'utf8')) as Record<string, unknown>;
+  it('refuses a v1 file with a message that names the version and the fix', async () => {
+    const error = await readCertification(join(FIXTURES, 'certification.v1.json')).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ReadinessError);
+    expect((error as ReadinessError).message).toBe(
+      `${join(FIXTURES, 'certification.v1.json')}: certification schemaVersion 1 is not supported: this readiness reads schemaVersion 2 only`,
+    );
+    expect((error as ReadinessError).hint).toMatch(/run `readiness certify` again/);
+  });
+
+  const tamper = async (edit: (raw: Record<string, unknown>) => void, from = V2): Promise<string> => {
+    const raw = JSON.parse(await readFile(from, 'utf8')) as Record<string, unknown>;
     edit(raw);
     const file = join(dir, 'certification.json');
     await writeFile(file, JSON.stringify(raw));
@@ -213,23 +257,65 @@ describe('certification.json schema', () => {
     expect(message).toContain(`${file}: exitCode: 1 does not match CERTIFIED`);
   });
 
+  it('rejects a partial run that claims a certification or a validity', async () => {
+    const partial = join(FIXTURES, 'certification.v2-partial.json');
+    await expect(readCertification(await tamper((raw) => (raw.verdict = 'CERTIFIED'), partial))).rejects.toThrow(
+      /verdict: CERTIFIED is a full-run verdict but partial is true/,
+    );
+    await expect(
+      readCertification(await tamper((raw) => (raw.validUntil = '2025-01-01T00:00:00.000Z'), partial)),
+    ).rejects.toThrow(/validUntil: must be null for a PASSED_PARTIAL verdict/);
+    await expect(readCertification(await tamper((raw) => (raw.stagesNotRun = []), partial))).rejects.toThrow(
+      /stagesNotRun: must list the stages not run/,
+    );
+  });
+
   it('rejects a missing stage, an unknown key, another schema version and non-JSON', async () => {
     await expect(
       readCertification(await tamper((raw) => delete (raw.stages as Record<string, unknown>).chaos)),
     ).rejects.toThrow(/stages\.chaos/);
     await expect(readCertification(await tamper((raw) => (raw.extra = 1)))).rejects.toThrow(/extra/);
-    await expect(readCertification(await tamper((raw) => (raw.schemaVersion = 2)))).rejects.toThrow(/schemaVersion/);
+    await expect(readCertification(await tamper((raw) => (raw.schemaVersion = 3)))).rejects.toThrow(
+      /schemaVersion 3 is not supported/,
+    );
     const file = join(dir, 'broken.json');
-    await writeFile(file, '{"schemaVersion": 1,');
+    await writeFile(file, '{"schemaVersion": 2,');
     await expect(readCertification(file)).rejects.toThrow(/cannot read certification/);
   });
 
   it('refuses to write an inconsistent certification', async () => {
-    const valid = certificationSchema.parse(
-      JSON.parse(await readFile(join(FIXTURES, 'certification.v1.json'), 'utf8')),
-    );
+    const valid = certificationSchema.parse(JSON.parse(await readFile(V2, 'utf8')));
     await expect(writeCertification(dir, { ...valid, exitCode: 0 })).rejects.toThrow(
       /exitCode: 0 does not match NOT_CERTIFIED/,
     );
+  });
+});
+
+describe('applyQualityGate (issue 15 point 2: the gate disagrees)', () => {
+  it('withdraws a CERTIFIED verdict in certification.json itself: NOT_CERTIFIED, exit 3, no validity', async () => {
+    await writeAllPassing();
+    const cert = await certifyRun(options());
+    expect(cert.verdict).toBe('CERTIFIED');
+    const withdrawn = applyQualityGate(cert, { agrees: false, why: 'HARNESS ERROR: the gate implies CONDITIONAL' });
+    expect(withdrawn).toMatchObject({
+      verdict: 'NOT_CERTIFIED',
+      exitCode: 3,
+      validUntil: null,
+      reasons: ['HARNESS ERROR: the gate implies CONDITIONAL'],
+      crossCheck: { qualityGate: 'disagrees', policyVerdict: 'CERTIFIED' },
+    });
+    expect(await readCertification(await writeCertification(dir, withdrawn))).toEqual(withdrawn);
+    expect(applyQualityGate(cert, { agrees: true, why: '' })).toEqual({
+      ...cert,
+      crossCheck: { qualityGate: 'agrees', policyVerdict: 'CERTIFIED' },
+    });
+  });
+
+  it('refuses a file that says the gate disagreed yet keeps the verdict', async () => {
+    await writeAllPassing();
+    const cert = await certifyRun(options());
+    expect(() =>
+      certificationSchema.parse({ ...cert, crossCheck: { qualityGate: 'disagrees', policyVerdict: 'CERTIFIED' } }),
+    ).toThrow(/the quality gate disagreed, so the verdict cannot be CERTIFIED/);
   });
 });

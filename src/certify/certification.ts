@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { CHECK_STATUSES } from '../core/check-result.ts';
 import type { CheckResult } from '../core/check-result.ts';
-import { ReadinessError } from '../core/errors.ts';
+import { EXIT, ReadinessError } from '../core/errors.ts';
 import { readCheckResults } from '../core/results.ts';
 import { STAGES } from '../core/stage.ts';
 import type { Stage } from '../core/stage.ts';
 import type { PolicyConfig } from '../config/schema.ts';
-import { VERDICTS, evaluateVerdict } from './verdict.ts';
+import { mapStages } from './pass-rates.ts';
+import { STAGE_ROLES, VERDICTS, evaluateVerdict, isCertifying } from './verdict.ts';
+import type { Verdict } from './verdict.ts';
 
 /** The file name of a run's certification, inside the run folder. */
 export const CERTIFICATION_FILE = 'certification.json';
@@ -17,15 +19,28 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const ratio = z.number().min(0).max(1);
 const count = z.number().int().nonnegative();
 
+const notPassedSchema = z.strictObject({
+  check: z.string().min(1),
+  name: z.string().min(1),
+  status: z.enum(['failed', 'broken', 'skipped', 'unknown']),
+  /** False: a skipped check the policy lists as skippable, not counted against the stage. */
+  due: z.boolean(),
+  /** The check's own message. */
+  reason: z.string().min(1),
+});
+
 const stageEntrySchema = z.strictObject({
   status: z.enum(CHECK_STATUSES),
-  /** passed / due; null when nothing was due or the stage was not evaluated. */
+  /** mandatory: gates the verdict; optional: ran, reported only; not-run: enabled but left out; not-enabled. */
+  role: z.enum(STAGE_ROLES),
+  /** passed / due; null when nothing was due or the stage did not run. */
   passRate: ratio.nullable(),
   counts: z.strictObject({ passed: count, failed: count, broken: count, skipped: count, unknown: count }),
   /** Checks counted in the pass rate (all but skippable skipped ones). */
   due: count,
   minPassRate: ratio,
-  mandatory: z.boolean(),
+  /** Every check that did not pass, skipped ones included, with its reason. */
+  notPassed: z.array(notPassedSchema),
 });
 
 const stagesSchema = z.strictObject({
@@ -45,23 +60,51 @@ const criticalFailureSchema = z.strictObject({
   remediation: z.string().min(1),
 });
 
-/** `certification.json` (schemaVersion 1): the verdict of one run, read by the CLI, the certificate and outside tools. */
+const policyExceptionSchema = z.strictObject({
+  /** The dotted config key, e.g. `policy.stages.load.minPassRate`. */
+  key: z.string().regex(/^policy\./),
+  value: z.union([z.number(), z.boolean(), z.string(), z.array(z.string())]),
+  text: z.string().min(1),
+});
+
+/** The certification schema version this code writes and reads. */
+export const CERTIFICATION_SCHEMA_VERSION = 2;
+
+const EXIT_CODES_OF: Readonly<Record<Verdict, readonly number[]>> = {
+  CERTIFIED: [0],
+  CONDITIONAL: [0, 4],
+  NOT_CERTIFIED: [1, 3],
+  PASSED_PARTIAL: [0],
+  FAILED_PARTIAL: [1, 3],
+};
+
+/** `certification.json` (schemaVersion 2): the verdict of one run, read by the CLI, the certificate and outside tools. */
 export const certificationSchema = z
   .strictObject({
-    schemaVersion: z.literal(1),
+    schemaVersion: z.literal(CERTIFICATION_SCHEMA_VERSION),
     runId: z.string().min(1),
-    /** True when the run left out a stage the config enables. */
+    /** True when the run left out a stage the config enables: then the verdict is PASSED_PARTIAL or FAILED_PARTIAL. */
     partial: z.boolean(),
     verdict: z.enum(VERDICTS),
     startedAt: z.iso.datetime(),
     finishedAt: z.iso.datetime(),
     seed: z.number().int(),
     git: z.strictObject({ sha: z.string().min(1).nullable(), dirty: z.boolean().nullable() }),
+    /** Stages the config enables that this run left out. */
+    stagesNotRun: z.array(z.enum(STAGES)),
+    /** Every way the policy is weaker than the strictest one (see policy.strict). */
+    policyExceptions: z.array(policyExceptionSchema),
     stages: stagesSchema,
     criticalFailures: z.array(criticalFailureSchema),
     reasons: z.array(z.string().min(1)),
     score: ratio,
     exitCode: z.union([z.literal(0), z.literal(1), z.literal(3), z.literal(4)]),
+    /** Allure's quality gate reads the same results independently; the policy's verdict stands only when it agrees. */
+    crossCheck: z.strictObject({
+      qualityGate: z.enum(['not-evaluated', 'agrees', 'disagrees']),
+      /** The verdict of the policy alone; `verdict` differs from it when the gate disagreed. */
+      policyVerdict: z.enum(VERDICTS),
+    }),
     /** The Allure report, relative to the run folder; null when it could not be generated. */
     reportPath: z.string().min(1).nullable(),
     validUntil: z.iso.datetime().nullable(),
@@ -72,17 +115,42 @@ export const certificationSchema = z
       ctx.addIssue({ code: 'custom', path: [path], message });
     };
     if (Date.parse(cert.finishedAt) < Date.parse(cert.startedAt)) issue('finishedAt', 'is before startedAt');
-    const isPassing = cert.verdict === 'CERTIFIED' || cert.verdict === 'CONDITIONAL';
-    if (isPassing && cert.validUntil === null) issue('validUntil', `must be set for a ${cert.verdict} verdict`);
-    if (!isPassing && cert.validUntil !== null) issue('validUntil', 'must be null for a NOT_CERTIFIED verdict');
-    if (isPassing && cert.criticalFailures.length > 0) issue('criticalFailures', `must be empty for ${cert.verdict}`);
-    if (isPassing && cert.invalidResults.length > 0) issue('invalidResults', `must be empty for ${cert.verdict}`);
-    if (cert.verdict === 'CERTIFIED' && cert.reasons.length > 0) issue('reasons', 'must be empty for CERTIFIED');
-    if (cert.verdict !== 'CERTIFIED' && cert.reasons.length === 0)
-      issue('reasons', `must explain a ${cert.verdict} verdict`);
-    const allowed = { CERTIFIED: [0], CONDITIONAL: [0, 4], NOT_CERTIFIED: [1, 3] }[cert.verdict];
-    if (!allowed.includes(cert.exitCode))
+    const certifying = isCertifying(cert.verdict);
+    const isPartialVerdict = cert.verdict === 'PASSED_PARTIAL' || cert.verdict === 'FAILED_PARTIAL';
+    if (certifying && cert.validUntil === null) issue('validUntil', `must be set for a ${cert.verdict} verdict`);
+    if (!certifying && cert.validUntil !== null) issue('validUntil', `must be null for a ${cert.verdict} verdict`);
+    if (cert.partial !== isPartialVerdict)
+      issue(
+        'verdict',
+        `${cert.verdict} is ${isPartialVerdict ? 'a partial' : 'a full-run'} verdict but partial is ${String(cert.partial)}`,
+      );
+    if (cert.partial !== cert.stagesNotRun.length > 0)
+      issue(
+        'stagesNotRun',
+        `must ${cert.partial ? 'list the stages not run' : 'be empty'} when partial is ${String(cert.partial)}`,
+      );
+    const notRun = STAGES.filter((stage) => cert.stages[stage].role === 'not-run');
+    if (notRun.join() !== cert.stagesNotRun.join())
+      issue('stagesNotRun', `must equal the stages whose role is not-run [${notRun.join(', ')}]`);
+    const clean = certifying || cert.verdict === 'PASSED_PARTIAL';
+    if (clean && cert.criticalFailures.length > 0) issue('criticalFailures', `must be empty for ${cert.verdict}`);
+    if (clean && cert.invalidResults.length > 0) issue('invalidResults', `must be empty for ${cert.verdict}`);
+    const noReasons = cert.verdict === 'CERTIFIED' || cert.verdict === 'PASSED_PARTIAL';
+    if (noReasons && cert.reasons.length > 0) issue('reasons', `must be empty for ${cert.verdict}`);
+    if (!noReasons && cert.reasons.length === 0) issue('reasons', `must explain a ${cert.verdict} verdict`);
+    if (!EXIT_CODES_OF[cert.verdict].includes(cert.exitCode))
       issue('exitCode', `${cert.exitCode.toString()} does not match ${cert.verdict}`);
+    const { qualityGate, policyVerdict } = cert.crossCheck;
+    if (qualityGate !== 'disagrees' && policyVerdict !== cert.verdict)
+      issue(
+        'crossCheck',
+        `policyVerdict ${policyVerdict} differs from the verdict ${cert.verdict} although the gate did not disagree`,
+      );
+    if (qualityGate === 'disagrees' && (clean || cert.exitCode !== 3))
+      issue(
+        'crossCheck',
+        `the quality gate disagreed, so the verdict cannot be ${cert.verdict} with exit ${cert.exitCode.toString()}`,
+      );
   });
 
 export type Certification = z.output<typeof certificationSchema>;
@@ -118,6 +186,17 @@ export async function readCertification(file: string): Promise<Certification> {
       'CERTIFICATION_UNREADABLE',
       `${file}: cannot read certification (${error instanceof Error ? error.message : String(error)})`,
       { cause: error, hint: 'run `readiness certify` to produce it again' },
+    );
+  }
+  const version =
+    typeof raw === 'object' && raw !== null ? (raw as { schemaVersion?: unknown }).schemaVersion : undefined;
+  if (typeof version === 'number' && version !== CERTIFICATION_SCHEMA_VERSION) {
+    throw new ReadinessError(
+      'CERTIFICATION_VERSION',
+      `${file}: certification schemaVersion ${version.toString()} is not supported: this readiness reads schemaVersion ${CERTIFICATION_SCHEMA_VERSION.toString()} only`,
+      {
+        hint: 'a run certified by another readiness version; run `readiness certify` again to write it in this format',
+      },
     );
   }
   const parsed = certificationSchema.safeParse(raw);
@@ -168,9 +247,8 @@ export function certifyChecks(options: CertifyChecksOptions): Certification {
     policy: options.policy,
     invalidResults: invalid,
   });
-  const isPassing = result.verdict !== 'NOT_CERTIFIED';
   return certificationSchema.parse({
-    schemaVersion: 1,
+    schemaVersion: CERTIFICATION_SCHEMA_VERSION,
     runId: options.runId,
     partial: result.partial,
     verdict: result.verdict,
@@ -178,15 +256,42 @@ export function certifyChecks(options: CertifyChecksOptions): Certification {
     finishedAt: options.finishedAt.toISOString(),
     seed: options.seed,
     git: { sha: options.git.sha, dirty: options.git.dirty },
-    stages: result.stages,
+    stagesNotRun: [...result.stagesNotRun],
+    policyExceptions: result.policyExceptions.map((exception) => ({
+      ...exception,
+      value: typeof exception.value === 'object' ? [...exception.value] : exception.value,
+    })),
+    stages: mapStages((stage) => ({ ...result.stages[stage], notPassed: [...result.stages[stage].notPassed] })),
     criticalFailures: [...result.criticalFailures],
     reasons: result.reasons.map((reason) => reason.text),
     score: result.score,
     exitCode: result.exitCode,
+    crossCheck: { qualityGate: 'not-evaluated', policyVerdict: result.verdict },
     reportPath: options.reportPath,
-    validUntil: isPassing
+    validUntil: isCertifying(result.verdict)
       ? new Date(options.finishedAt.getTime() + options.policy.validityDays * DAY_MS).toISOString()
       : null,
     invalidResults: [...invalid],
+  } satisfies z.input<typeof certificationSchema>);
+}
+
+/**
+ * The certification after Allure's quality gate read the same results: unchanged but for `crossCheck` when
+ * the gate agrees; when it disagrees (or could not evaluate) the verdict is withdrawn: NOT_CERTIFIED (or
+ * FAILED_PARTIAL), exit 3, no validity, with `why` as the first reason.
+ */
+export function applyQualityGate(
+  cert: Certification,
+  gate: { readonly agrees: boolean; readonly why: string },
+): Certification {
+  if (gate.agrees)
+    return certificationSchema.parse({ ...cert, crossCheck: { ...cert.crossCheck, qualityGate: 'agrees' } });
+  return certificationSchema.parse({
+    ...cert,
+    verdict: cert.partial ? 'FAILED_PARTIAL' : 'NOT_CERTIFIED',
+    exitCode: EXIT.harness,
+    validUntil: null,
+    reasons: [gate.why, ...cert.reasons],
+    crossCheck: { qualityGate: 'disagrees', policyVerdict: cert.crossCheck.policyVerdict },
   } satisfies z.input<typeof certificationSchema>);
 }

@@ -1,5 +1,7 @@
 export {
   CERTIFICATION_FILE,
+  CERTIFICATION_SCHEMA_VERSION,
+  applyQualityGate,
   certificationSchema,
   certifyChecks,
   certifyRun,
@@ -36,10 +38,23 @@ export {
   stagePolicy,
 } from './policy.ts';
 export type { StagePolicy } from './policy.ts';
-export { VERDICTS, evaluateVerdict, formatPercent, remediationFor, verdictExitCode, weightedScore } from './verdict.ts';
+export {
+  STAGE_ROLES,
+  VERDICTS,
+  evaluateVerdict,
+  formatPercent,
+  isCertifying,
+  remediationFor,
+  runVerdict,
+  verdictExitCode,
+  weightedScore,
+} from './verdict.ts';
 export type {
   CriticalFailure,
+  FullRunVerdict,
+  NotPassedCheck,
   ReasonCause,
+  StageRole,
   StageVerdict,
   Verdict,
   VerdictExitCode,

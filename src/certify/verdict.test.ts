@@ -8,6 +8,7 @@ import type { PolicyConfig } from '../config/schema.ts';
 import { tallyStage, worstStatus } from './pass-rates.ts';
 import { isCritical, isDue, matchesIdPattern } from './policy.ts';
 import { evaluateVerdict, verdictExitCode } from './verdict.ts';
+import type { Verdict } from './verdict.ts';
 
 const ALL: Stage[] = [...STAGES];
 
@@ -101,7 +102,7 @@ describe('verdict', () => {
     expect(result.partial).toBe(false);
     expect(result.score).toBe(1);
     for (const stage of STAGES)
-      expect(result.stages[stage]).toMatchObject({ status: 'passed', passRate: 1, mandatory: true, minPassRate: 1 });
+      expect(result.stages[stage]).toMatchObject({ status: 'passed', passRate: 1, role: 'mandatory', minPassRate: 1 });
   });
 
   it('blocks on a mandatory stage whose status is unknown, as a harness problem (exit 3)', () => {
@@ -116,7 +117,7 @@ describe('verdict', () => {
     expect(result.verdict).toBe('NOT_CERTIFIED');
     expect(result.exitCode).toBe(3);
     expect(result.reasons.map((r) => r.text).join('\n')).toMatch(
-      /Stage chaos is mandatory and its status is unknown: 2 check\(s\) have no evidence/,
+      /Stage chaos is mandatory and 2 due check\(s\) are unknown, with no evidence/,
     );
   });
 
@@ -135,7 +136,7 @@ describe('verdict', () => {
   it('treats a mandatory stage with no checks at all as unknown, never 100%, and blocks', () => {
     const checks = allPassing().filter((c) => c.stage !== 'recovery');
     const result = evaluateVerdict({ checks, enabledStages: ALL, selectedStages: ALL, policy: policy() });
-    expect(result.stages.recovery).toMatchObject({ status: 'unknown', passRate: null, mandatory: true, due: 0 });
+    expect(result.stages.recovery).toMatchObject({ status: 'unknown', passRate: null, role: 'mandatory', due: 0 });
     expect(result.verdict).toBe('NOT_CERTIFIED');
     expect(result.exitCode).toBe(3);
     expect(result.reasons.map((r) => r.text)).toContain(
@@ -169,7 +170,8 @@ describe('verdict', () => {
     });
     expect(result.stages.load).toMatchObject({ status: 'skipped', passRate: 0 });
     expect(result.verdict).toBe('NOT_CERTIFIED');
-    expect(result.exitCode).toBe(1);
+    // Nothing failed: blocked by policy, so exit 3, not 1.
+    expect(result.exitCode).toBe(3);
     expect(result.reasons.map((r) => r.text).join('\n')).toMatch(
       /Stage load is mandatory but executed no check: all 2 due check\(s\) were skipped/,
     );
@@ -339,38 +341,51 @@ describe('verdict', () => {
     expect(withUnknown.reasons.filter((r) => r.effect === 'conditional')).toHaveLength(1);
   });
 
-  it('records a partial run: unselected stages skipped and not mandatory, their critical checks ignored', () => {
-    const checks = [
-      check('boot', 'passed'),
-      check('contract', 'passed'),
-      check('load', 'failed', { severity: 'blocker' }),
-    ];
-    const result = evaluateVerdict({
-      checks,
-      enabledStages: ALL,
-      selectedStages: ['boot', 'contract'],
-      policy: policy({ critical: { severities: ['blocker', 'critical'], ids: ['chaos.db-latency'] } }),
+  describe('a partial run (issue 15 point 1)', () => {
+    const partialOf = (checks: CheckResult[], extra: Partial<PolicyConfig> = {}) =>
+      evaluateVerdict({ checks, enabledStages: ALL, selectedStages: ['boot', 'contract'], policy: policy(extra) });
+
+    it('is never a certification: PASSED_PARTIAL, exit 0, listing the stages not run; their critical checks ignored', () => {
+      const result = partialOf(
+        [check('boot', 'passed'), check('contract', 'passed'), check('load', 'failed', { severity: 'blocker' })],
+        { critical: { severities: ['blocker', 'critical'], ids: ['chaos.db-latency'] } },
+      );
+      expect(result).toMatchObject({ partial: true, verdict: 'PASSED_PARTIAL', exitCode: 0, reasons: [] });
+      expect(result.stagesNotRun).toEqual(['security', 'load', 'chaos', 'recovery']);
+      expect(result.stages.boot).toMatchObject({ status: 'passed', role: 'mandatory' });
+      for (const stage of ['security', 'load', 'chaos', 'recovery'] as const) {
+        expect(result.stages[stage]).toMatchObject({ status: 'skipped', role: 'not-run', passRate: null });
+      }
+      expect(result.stages.load.counts.failed).toBe(1);
+      expect(result.criticalFailures).toEqual([]);
+      expect(result.score).toBe(1);
     });
-    expect(result.partial).toBe(true);
-    expect(result.verdict).toBe('CERTIFIED');
-    expect(result.stages.boot).toMatchObject({ status: 'passed', mandatory: true });
-    for (const stage of ['security', 'load', 'chaos', 'recovery'] as const) {
-      expect(result.stages[stage]).toMatchObject({ status: 'skipped', mandatory: false, passRate: null });
-    }
-    expect(result.stages.load.counts.failed).toBe(1);
-    expect(result.criticalFailures).toEqual([]);
-    expect(result.score).toBe(1);
+
+    it('is FAILED_PARTIAL with exit 1 when a selected stage failed a check, even within the conditional margin', () => {
+      const result = partialOf([
+        check('boot', 'passed'),
+        ...many(19, 'contract', 'passed'),
+        check('contract', 'failed', { id: 'contract.orders.web.get' }),
+      ]);
+      expect(result).toMatchObject({ verdict: 'FAILED_PARTIAL', exitCode: 1 });
+      expect(result.reasons.map((r) => r.effect)).toEqual(['conditional']);
+    });
+
+    it('is FAILED_PARTIAL with exit 3 when only evidence is missing', () => {
+      const result = partialOf([check('boot', 'passed'), check('contract', 'unknown')]);
+      expect(result).toMatchObject({ verdict: 'FAILED_PARTIAL', exitCode: 3 });
+    });
   });
 
-  it('records stages the config does not enable as skipped and not mandatory, without making the run partial', () => {
+  it('records stages the config does not enable as skipped and not enabled, without making the run partial', () => {
     const result = evaluateVerdict({
       checks: [check('boot', 'passed')],
       enabledStages: ['boot'],
       selectedStages: ['boot'],
       policy: policy(),
     });
-    expect(result).toMatchObject({ verdict: 'CERTIFIED', partial: false });
-    expect(result.stages.chaos).toMatchObject({ status: 'skipped', mandatory: false });
+    expect(result).toMatchObject({ verdict: 'CERTIFIED', partial: false, stagesNotRun: [] });
+    expect(result.stages.chaos).toMatchObject({ status: 'skipped', role: 'not-enabled' });
   });
 
   it('blocks when the run evaluates no mandatory stage at all', () => {
@@ -380,7 +395,7 @@ describe('verdict', () => {
       selectedStages: ['load'],
       policy: policy(),
     });
-    expect(result.verdict).toBe('NOT_CERTIFIED');
+    expect(result).toMatchObject({ verdict: 'FAILED_PARTIAL', exitCode: 3 });
     expect(result.reasons[0]?.text).toMatch(/No mandatory stage/);
   });
 
@@ -420,31 +435,17 @@ describe('verdict', () => {
     expect(result.exitCode).toBe(1);
   });
 
-  it('maps verdicts to exit codes', () => {
-    const evidence = [{ effect: 'blocks', cause: 'evidence' }] as const;
-    expect(verdictExitCode({ verdict: 'CERTIFIED', reasons: [], hasFailedCheck: false, conditionalExitCode: 4 })).toBe(
-      0,
-    );
-    expect(verdictExitCode({ verdict: 'CONDITIONAL', reasons: [], hasFailedCheck: true, conditionalExitCode: 4 })).toBe(
-      4,
-    );
-    expect(verdictExitCode({ verdict: 'CONDITIONAL', reasons: [], hasFailedCheck: true, conditionalExitCode: 0 })).toBe(
-      0,
-    );
-    expect(
-      verdictExitCode({ verdict: 'NOT_CERTIFIED', reasons: evidence, hasFailedCheck: false, conditionalExitCode: 4 }),
-    ).toBe(3);
-    expect(
-      verdictExitCode({ verdict: 'NOT_CERTIFIED', reasons: evidence, hasFailedCheck: true, conditionalExitCode: 4 }),
-    ).toBe(1);
-    expect(
-      verdictExitCode({
-        verdict: 'NOT_CERTIFIED',
-        reasons: [{ effect: 'blocks', cause: 'policy' }],
-        hasFailedCheck: false,
-        conditionalExitCode: 4,
-      }),
-    ).toBe(1);
+  it('maps verdicts to exit codes: 1 only when a check failed, else 3', () => {
+    const code = (verdict: Verdict, hasFailedCheck: boolean, conditionalExitCode: 0 | 4 = 4) =>
+      verdictExitCode({ verdict, hasFailedCheck, conditionalExitCode });
+    expect(code('CERTIFIED', false)).toBe(0);
+    expect(code('CONDITIONAL', true)).toBe(4);
+    expect(code('CONDITIONAL', true, 0)).toBe(0);
+    expect(code('NOT_CERTIFIED', false)).toBe(3);
+    expect(code('NOT_CERTIFIED', true)).toBe(1);
+    expect(code('PASSED_PARTIAL', false)).toBe(0);
+    expect(code('FAILED_PARTIAL', true)).toBe(1);
+    expect(code('FAILED_PARTIAL', false)).toBe(3);
   });
 
   it('reports a weighted score that never decides the verdict', () => {
@@ -457,6 +458,145 @@ describe('verdict', () => {
     });
     expect(result.score).toBeCloseTo((3 * 1 + 1 * 0.5) / 4, 10);
     expect(result.verdict).toBe('NOT_CERTIFIED');
+  });
+
+  describe('a failed check does not hide an unknown or broken one (issue 15 point 2)', () => {
+    const at90 = policy({ stages: { load: { minPassRate: 0.9, weight: 1 } } });
+    const withLoad = (load: CheckResult[]): CheckResult[] => [
+      ...allPassing().filter((c) => c.stage !== 'load'),
+      ...load,
+    ];
+
+    it('blocks 18 passed + 1 failed + 1 unknown at minPassRate 0.9, listing every reason', () => {
+      const checks = withLoad([
+        ...many(18, 'load', 'passed'),
+        check('load', 'failed', { id: 'load.baseline.p95' }),
+        check('load', 'unknown', { id: 'load.soak.memory' }),
+      ]);
+      const result = evaluateVerdict({ checks, enabledStages: ALL, selectedStages: ALL, policy: at90 });
+      expect(result.stages.load).toMatchObject({ status: 'failed', passRate: 0.9 });
+      expect(result.verdict).toBe('NOT_CERTIFIED');
+      expect(result.exitCode).toBe(1);
+      expect(result.reasons.map((r) => r.text)).toEqual([
+        'Stage load is mandatory and 1 due check(s) are unknown, with no evidence (load.soak.memory).',
+      ]);
+    });
+
+    it('blocks a broken check that the pass rate would absorb, as a harness error (exit 3)', () => {
+      const checks = withLoad([...many(19, 'load', 'passed'), check('load', 'broken', { id: 'load.knee' })]);
+      const result = evaluateVerdict({ checks, enabledStages: ALL, selectedStages: ALL, policy: at90 });
+      expect(result).toMatchObject({ verdict: 'NOT_CERTIFIED', exitCode: 3 });
+      expect(result.reasons.map((r) => r.text)).toEqual([
+        'Stage load is mandatory and 1 due check(s) are broken: the harness or environment failed (load.knee).',
+      ]);
+    });
+
+    it('lists the unknown, the broken and the shortfall together', () => {
+      const checks = withLoad([
+        ...many(7, 'load', 'passed'),
+        check('load', 'failed', { id: 'load.a' }),
+        check('load', 'broken', { id: 'load.b' }),
+        check('load', 'unknown', { id: 'load.c' }),
+      ]);
+      const result = evaluateVerdict({ checks, enabledStages: ALL, selectedStages: ALL, policy: at90 });
+      expect(result.reasons.map((r) => r.text)).toEqual([
+        'Stage load is mandatory and 1 due check(s) are unknown, with no evidence (load.c).',
+        'Stage load is mandatory and 1 due check(s) are broken: the harness or environment failed (load.b).',
+        'Stage load pass rate 70% (7/10) is below its minimum 90% by 20%, beyond the conditional margin 10%; not passed: load.a, load.b, load.c.',
+      ]);
+    });
+  });
+
+  it('records every check that did not pass with its reason, clipped to 500 characters', () => {
+    const checks = [
+      ...allPassing(),
+      check('security', 'skipped', { id: 'security.scanner.zap', message: 'image absent' }),
+      check('load', 'failed', { id: 'load.long', message: 'x'.repeat(2_000) }),
+    ];
+    const result = evaluateVerdict({
+      checks,
+      enabledStages: ALL,
+      selectedStages: ALL,
+      policy: policy({ skippable: ['security.scanner.zap'] }),
+    });
+    expect(result.stages.security.notPassed).toEqual([
+      {
+        check: 'security.scanner.zap',
+        name: expect.any(String),
+        status: 'skipped',
+        due: false,
+        reason: 'image absent',
+      },
+    ]);
+    expect(result.stages.load.notPassed[0]?.reason).toHaveLength(500);
+    expect(result.stages.boot.notPassed).toEqual([]);
+  });
+
+  describe('exit codes (issue 15 point 3)', () => {
+    it('exits 3, not 4 or 1, when nothing failed but a non-skippable scanner was skipped, naming it with its reason', () => {
+      const checks = [
+        ...allPassing(),
+        ...many(22, 'security', 'passed'),
+        check('security', 'skipped', {
+          id: 'security.scanner.zap',
+          message: 'ZAP image ghcr.io/zaproxy/zaproxy is absent',
+        }),
+      ];
+      const result = evaluateVerdict({ checks, enabledStages: ALL, selectedStages: ALL, policy: policy() });
+      expect(result).toMatchObject({ verdict: 'NOT_CERTIFIED', exitCode: 3 });
+      expect(result.reasons.map((r) => r.text)).toContain(
+        'Stage security is mandatory and 1 due check(s) were skipped without being listed in policy.skippable (security.scanner.zap: ZAP image ghcr.io/zaproxy/zaproxy is absent).',
+      );
+    });
+
+    it('exits 1 as soon as the system failed a check', () => {
+      const checks = [
+        ...allPassing(),
+        check('security', 'skipped', { id: 'security.scanner.zap' }),
+        check('boot', 'failed', { severity: 'critical' }),
+      ];
+      const result = evaluateVerdict({ checks, enabledStages: ALL, selectedStages: ALL, policy: policy() });
+      expect(result).toMatchObject({ verdict: 'NOT_CERTIFIED', exitCode: 1 });
+    });
+  });
+
+  describe('policy exceptions (issue 15 point 4)', () => {
+    it('lists every weakening of the policy for the stages that run', () => {
+      const result = evaluateVerdict({
+        checks: allPassing(),
+        enabledStages: ALL,
+        selectedStages: ALL,
+        policy: policy({
+          stages: { load: { minPassRate: 0.9, weight: 1 }, chaos: { minPassRate: 1, weight: 1, mandatory: false } },
+          critical: { severities: [], ids: [] },
+          skippable: ['security.zap*'],
+          conditionalMargin: 0.05,
+          conditionalExitCode: 0,
+        }),
+      });
+      expect(result.verdict).toBe('CERTIFIED');
+      expect(result.policyExceptions.map((e) => [e.key, e.value])).toEqual([
+        ['policy.stages.load.minPassRate', 0.9],
+        ['policy.stages.chaos.mandatory', false],
+        ['policy.critical.severities', []],
+        ['policy.skippable', 'security.zap*'],
+        ['policy.conditionalMargin', 0.05],
+        ['policy.conditionalExitCode', 0],
+      ]);
+      expect(result.policyExceptions[0]?.text).toBe(
+        'Stage load certifies with 90% of its due checks passed: up to 10% may fail.',
+      );
+    });
+
+    it('has none for the strict policy', () => {
+      const result = evaluateVerdict({
+        checks: allPassing(),
+        enabledStages: ALL,
+        selectedStages: ALL,
+        policy: policy({ conditionalMargin: 0 }),
+      });
+      expect(result.policyExceptions).toEqual([]);
+    });
   });
 
   describe('a stage marked mandatory: false', () => {
@@ -476,7 +616,7 @@ describe('verdict', () => {
         policy: policy({ stages: { chaos: optional } }),
       });
       expect(result.verdict).toBe('CERTIFIED');
-      expect(result.stages.chaos).toMatchObject({ status: 'failed', passRate: 0, mandatory: false });
+      expect(result.stages.chaos).toMatchObject({ status: 'failed', passRate: 0, role: 'optional' });
       expect(result.score).toBe(1);
     });
 

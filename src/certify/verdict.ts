@@ -1,8 +1,10 @@
 import { CHECK_STATUSES } from '../core/check-result.ts';
 import type { CheckResult, CheckStatus } from '../core/check-result.ts';
 import { EXIT } from '../core/errors.ts';
-import { assertNever } from '../core/stage.ts';
+import { STAGES, assertNever } from '../core/stage.ts';
 import type { Stage } from '../core/stage.ts';
+import { listPolicyExceptions } from '../config/policy-exceptions.ts';
+import type { PolicyException } from '../config/policy-exceptions.ts';
 import type { PolicyConfig } from '../config/schema.ts';
 import { mapStages, tallyStages } from './pass-rates.ts';
 import type { StageTally, StatusCounts } from './pass-rates.ts';
@@ -17,8 +19,40 @@ import {
   stagePolicy,
 } from './policy.ts';
 
-export const VERDICTS = ['CERTIFIED', 'CONDITIONAL', 'NOT_CERTIFIED'] as const;
+/**
+ * A full run is CERTIFIED, CONDITIONAL or NOT_CERTIFIED. A run that leaves out a stage the config enables is
+ * never a certification: PASSED_PARTIAL when every selected stage passed, else FAILED_PARTIAL.
+ */
+export const VERDICTS = ['CERTIFIED', 'CONDITIONAL', 'NOT_CERTIFIED', 'PASSED_PARTIAL', 'FAILED_PARTIAL'] as const;
 export type Verdict = (typeof VERDICTS)[number];
+
+/** Verdicts of a full run; a partial run maps each onto its partial verdict. */
+export type FullRunVerdict = Extract<Verdict, 'CERTIFIED' | 'CONDITIONAL' | 'NOT_CERTIFIED'>;
+
+/** True for the verdicts that certify (and so carry a validity): CERTIFIED and CONDITIONAL. */
+export function isCertifying(verdict: Verdict): verdict is 'CERTIFIED' | 'CONDITIONAL' {
+  return verdict === 'CERTIFIED' || verdict === 'CONDITIONAL';
+}
+
+/** The verdict a run gets from the verdict its selected stages would give a full run. */
+export function runVerdict(full: FullRunVerdict, partial: boolean): Verdict {
+  if (!partial) return full;
+  return full === 'CERTIFIED' ? 'PASSED_PARTIAL' : 'FAILED_PARTIAL';
+}
+
+/** How a stage took part in the run: gating it, reported only, enabled but left out of this run, or not enabled. */
+export const STAGE_ROLES = ['mandatory', 'optional', 'not-run', 'not-enabled'] as const;
+export type StageRole = (typeof STAGE_ROLES)[number];
+
+/** A check of a stage that did not pass, with its own message as the reason. */
+export interface NotPassedCheck {
+  readonly check: string;
+  readonly name: string;
+  readonly status: Exclude<CheckStatus, 'passed'>;
+  /** False for a skipped check the policy lists as skippable: it does not count against the stage. */
+  readonly due: boolean;
+  readonly reason: string;
+}
 
 /** The exit codes a verdict can map to: certified, not certified, harness error, conditional. */
 export type VerdictExitCode =
@@ -40,11 +74,13 @@ export interface VerdictReason {
 
 export interface StageVerdict {
   readonly status: CheckStatus;
+  readonly role: StageRole;
   readonly passRate: number | null;
   readonly counts: StatusCounts;
   readonly due: number;
   readonly minPassRate: number;
-  readonly mandatory: boolean;
+  /** Every check of the stage that did not pass (skipped ones included), in result order. */
+  readonly notPassed: readonly NotPassedCheck[];
 }
 
 export interface CriticalFailure {
@@ -69,6 +105,10 @@ export interface VerdictInput {
 export interface VerdictResult {
   readonly verdict: Verdict;
   readonly partial: boolean;
+  /** Stages the config enables that this run left out. */
+  readonly stagesNotRun: readonly Stage[];
+  /** Every way the policy is weaker than the strictest one, for the stages that ran. */
+  readonly policyExceptions: readonly PolicyException[];
   readonly stages: Record<Stage, StageVerdict>;
   readonly criticalFailures: readonly CriticalFailure[];
   readonly reasons: readonly VerdictReason[];
@@ -134,7 +174,20 @@ const listIds = (checks: readonly CheckResult[], max = 5): string => {
   return checks.length > max ? `${ids.join(', ')} and ${(checks.length - max).toString()} more` : ids.join(', ');
 };
 
-/** Reasons a mandatory stage blocks on its own evidence: unknown status, or nothing executed. */
+/** Check ids with their messages, for checks whose reason matters (skipped ones). */
+const listReasons = (checks: readonly CheckResult[], max = 5): string => {
+  const shown = checks.slice(0, max).map((check) => {
+    const message = check.message?.trim().split('\n')[0];
+    return message ? `${check.id}: ${message}` : check.id;
+  });
+  return checks.length > max ? `${shown.join('; ')} and ${(checks.length - max).toString()} more` : shown.join('; ');
+};
+
+/**
+ * Reasons a mandatory stage blocks on its own evidence: no result, nothing due, and every due unknown, broken
+ * or (not skippable) skipped check, whatever else the stage holds: a failed check must not hide an unknown one,
+ * and missing evidence never passes within a pass-rate margin.
+ */
 function stageEvidenceReasons(stage: Stage, tally: StageTally, dueChecks: readonly CheckResult[]): VerdictReason[] {
   const total = CHECK_STATUSES.reduce((sum, status) => sum + tally.counts[status], 0);
   if (total === 0) {
@@ -155,26 +208,66 @@ function stageEvidenceReasons(stage: Stage, tally: StageTally, dueChecks: readon
       },
     ];
   }
-  if (tally.status === 'unknown') {
-    const unknown = dueChecks.filter((check) => check.status === 'unknown');
-    return [
-      {
-        effect: 'blocks',
-        cause: 'evidence',
-        text: `Stage ${stage} is mandatory and its status is unknown: ${unknown.length.toString()} check(s) have no evidence (${listIds(unknown)}).`,
-      },
-    ];
+  const reasons: VerdictReason[] = [];
+  const unknown = dueChecks.filter((check) => check.status === 'unknown');
+  if (unknown.length > 0) {
+    reasons.push({
+      effect: 'blocks',
+      cause: 'evidence',
+      text: `Stage ${stage} is mandatory and ${unknown.length.toString()} due check(s) are unknown, with no evidence (${listIds(unknown)}).`,
+    });
   }
-  if (tally.executed === 0) {
-    return [
-      {
-        effect: 'blocks',
-        cause: 'policy',
-        text: `Stage ${stage} is mandatory but executed no check: all ${tally.due.toString()} due check(s) were skipped (${listIds(dueChecks)}).`,
-      },
-    ];
+  const broken = dueChecks.filter((check) => check.status === 'broken');
+  if (broken.length > 0) {
+    reasons.push({
+      effect: 'blocks',
+      cause: 'evidence',
+      text: `Stage ${stage} is mandatory and ${broken.length.toString()} due check(s) are broken: the harness or environment failed (${listIds(broken)}).`,
+    });
   }
-  return [];
+  const skipped = dueChecks.filter((check) => check.status === 'skipped');
+  if (skipped.length > 0) {
+    reasons.push({
+      effect: 'blocks',
+      cause: 'policy',
+      text:
+        tally.executed === 0
+          ? `Stage ${stage} is mandatory but executed no check: all ${tally.due.toString()} due check(s) were skipped (${listReasons(skipped)}).`
+          : `Stage ${stage} is mandatory and ${skipped.length.toString()} due check(s) were skipped without being listed in policy.skippable (${listReasons(skipped)}).`,
+    });
+  }
+  return reasons;
+}
+
+/** A not-passed check's reason in certification.json is its message up to this length; the report has the rest. */
+const MAX_REASON_CHARS = 500;
+const clipReason = (text: string): string =>
+  text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS - 1)}…` : text;
+
+function notPassedOf(stage: Stage, checks: readonly CheckResult[], policy: PolicyConfig): NotPassedCheck[] {
+  const out: NotPassedCheck[] = [];
+  for (const check of checks) {
+    if (check.stage !== stage || check.status === 'passed') continue;
+    out.push({
+      check: check.id,
+      name: check.name,
+      status: check.status,
+      due: isDue(check, policy),
+      reason: clipReason(check.message?.trim() || `The check ended ${check.status} without a message.`),
+    });
+  }
+  return out;
+}
+
+function roleOf(
+  stage: Stage,
+  enabled: readonly Stage[],
+  running: readonly Stage[],
+  mandatory: readonly Stage[],
+): StageRole {
+  if (mandatory.includes(stage)) return 'mandatory';
+  if (running.includes(stage)) return 'optional';
+  return enabled.includes(stage) ? 'not-run' : 'not-enabled';
 }
 
 function criticalReasons(
@@ -276,35 +369,37 @@ export function evaluateVerdict(input: VerdictInput): VerdictResult {
   const stages = mapStages((stage): StageVerdict => {
     const tally = tallies[stage];
     const { minPassRate } = stagePolicy(policy, stage);
-    const isMandatory = mandatory.includes(stage);
     // An optional stage that ran shows its outcome; a stage that did not run shows skipped.
     const isRun = running.includes(stage);
     return {
       status: isRun ? tally.status : 'skipped',
+      role: roleOf(stage, enabledStages, running, mandatory),
       passRate: isRun ? tally.passRate : null,
       counts: tally.counts,
       due: tally.due,
       minPassRate,
-      mandatory: isMandatory,
+      notPassed: notPassedOf(stage, checks, policy),
     };
   });
 
-  const verdict: Verdict = reasons.some((r) => r.effect === 'blocks')
+  const full: FullRunVerdict = reasons.some((r) => r.effect === 'blocks')
     ? 'NOT_CERTIFIED'
     : reasons.length > 0
       ? 'CONDITIONAL'
       : 'CERTIFIED';
+  const verdict = runVerdict(full, partial);
   return {
     verdict,
     partial,
+    stagesNotRun: STAGES.filter((stage) => enabledStages.includes(stage) && !selectedStages.includes(stage)),
+    policyExceptions: listPolicyExceptions(policy, running),
     stages,
     criticalFailures: critical.failures,
     reasons,
     score: weightedScore(mandatory, tallies, policy),
     exitCode: verdictExitCode({
       verdict,
-      reasons,
-      hasFailedCheck: checks.some((check) => check.status === 'failed'),
+      hasFailedCheck: checks.some((check) => running.includes(check.stage) && check.status === 'failed'),
       conditionalExitCode: policy.conditionalExitCode,
     }),
   };
@@ -328,26 +423,24 @@ export function weightedScore(
 }
 
 /**
- * The exit code of a verdict: 0 certified; CONDITIONAL -> the policy's conditional exit code;
- * NOT_CERTIFIED -> 3 (harness error) when no check failed and every blocking reason is missing or
- * broken evidence, else 1.
+ * The exit code of a verdict: 0 certified or passed partial; CONDITIONAL -> the policy's conditional exit
+ * code; NOT_CERTIFIED and FAILED_PARTIAL -> 1 when the system failed a check, else 3 (missing or broken
+ * evidence, or a policy that blocks, such as a skipped check that is not skippable).
  */
 export function verdictExitCode(args: {
   readonly verdict: Verdict;
-  readonly reasons: readonly Pick<VerdictReason, 'effect' | 'cause'>[];
   readonly hasFailedCheck: boolean;
   readonly conditionalExitCode: PolicyConfig['conditionalExitCode'];
 }): VerdictExitCode {
   switch (args.verdict) {
     case 'CERTIFIED':
+    case 'PASSED_PARTIAL':
       return EXIT.certified;
     case 'CONDITIONAL':
       return args.conditionalExitCode === 0 ? EXIT.certified : EXIT.conditional;
-    case 'NOT_CERTIFIED': {
-      const blocking = args.reasons.filter((r) => r.effect === 'blocks');
-      const harnessOnly = !args.hasFailedCheck && blocking.length > 0 && blocking.every((r) => r.cause === 'evidence');
-      return harnessOnly ? EXIT.harness : EXIT.notCertified;
-    }
+    case 'NOT_CERTIFIED':
+    case 'FAILED_PARTIAL':
+      return args.hasFailedCheck ? EXIT.notCertified : EXIT.harness;
     default:
       return assertNever(args.verdict, 'verdict');
   }

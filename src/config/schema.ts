@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../core/check-result.ts';
 import { STAGES } from '../core/stage.ts';
+import { DEFAULT_CONDITIONAL_MARGIN, DEFAULT_CRITICAL_SEVERITIES, listPolicyExceptions } from './policy-exceptions.ts';
 import { chaosConfigSchema, refineChaos } from './stages/chaos.ts';
 import { contractConfigSchema, refineContract } from './stages/contract.ts';
 import { loadConfigSchema, refineLoad } from './stages/load.ts';
@@ -89,23 +90,41 @@ const stagePolicySchema = z.strictObject({
   mandatory: z.boolean().optional(),
 });
 
-const policySchema = z.strictObject({
-  stages: z.partialRecord(z.enum(STAGES), stagePolicySchema).default({}),
-  /** Checks with these severities, or these ids, must pass whatever the average. */
-  critical: z
-    .strictObject({
-      severities: z.array(z.enum(SEVERITIES)).default(['blocker', 'critical']),
-      ids: z.array(z.string()).default([]),
-    })
-    .default({ severities: ['blocker', 'critical'], ids: [] }),
-  /** Check ids (or id prefixes ending in '*') whose `skipped` status is not counted as due, e.g. a scanner whose image is absent. */
-  skippable: z.array(z.string()).default([]),
-  /** A non-critical shortfall up to this much below a stage minimum is CONDITIONAL, not NOT CERTIFIED. */
-  conditionalMargin: ratio.default(0.1),
-  validityDays: z.number().int().positive().default(30),
-  /** Exit code for CONDITIONAL: 4 blocks a pipeline, 0 lets it pass. */
-  conditionalExitCode: z.union([z.literal(0), z.literal(4)]).default(4),
-});
+const policySchema = z
+  .strictObject({
+    stages: z.partialRecord(z.enum(STAGES), stagePolicySchema).default({}),
+    /** Checks with these severities, or these ids, must pass whatever the average. */
+    critical: z
+      .strictObject({
+        severities: z.array(z.enum(SEVERITIES)).default([...DEFAULT_CRITICAL_SEVERITIES]),
+        ids: z.array(z.string()).default([]),
+      })
+      .default({ severities: [...DEFAULT_CRITICAL_SEVERITIES], ids: [] }),
+    /** Check ids (or id prefixes ending in '*') whose `skipped` status is not counted as due, e.g. a scanner whose image is absent. */
+    skippable: z.array(z.string()).default([]),
+    /** A non-critical shortfall up to this much below a stage minimum is CONDITIONAL, not NOT CERTIFIED (default 0.1; 0 when strict). */
+    conditionalMargin: ratio.optional(),
+    validityDays: z.number().int().positive().default(30),
+    /** Exit code for CONDITIONAL: 4 blocks a pipeline, 0 lets it pass. */
+    conditionalExitCode: z.union([z.literal(0), z.literal(4)]).default(4),
+    /** true: refuse every policy exception (a minimum below 1, mandatory: false, skippable ids, a margin...) as a config error. */
+    strict: z.boolean().default(false),
+  })
+  .superRefine((policy, ctx) => {
+    if (!policy.strict) return;
+    const exceptions = listPolicyExceptions({ ...policy, conditionalMargin: policy.conditionalMargin ?? 0 });
+    for (const exception of exceptions) {
+      ctx.addIssue({
+        code: 'custom',
+        path: exception.key.split('.').slice(1),
+        message: `is ${JSON.stringify(exception.value)}, a policy exception that policy.strict: true refuses (${exception.text}); remove it or set policy.strict: false`,
+      });
+    }
+  })
+  .transform((policy) => ({
+    ...policy,
+    conditionalMargin: policy.conditionalMargin ?? (policy.strict ? 0 : DEFAULT_CONDITIONAL_MARGIN),
+  }));
 
 const readinessTruthSchema = z.strictObject({
   service: name,

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { readCertification } from '../certify/certification.ts';
+import { applyQualityGate, certifyChecks, readCertification } from '../certify/certification.ts';
 import type { Certification } from '../certify/certification.ts';
 import { checkResultSchema } from '../core/check-result.ts';
+import { STAGES } from '../core/stage.ts';
+import { defaultPolicy } from '../config/schema.ts';
 import { pdfPageCount } from './certificate-pdf.ts';
 import { htmlEscape, renderCertificateHtml } from './certificate.ts';
 import type { CertificateModel } from './certificate.ts';
@@ -12,7 +14,7 @@ import { trendPoint } from './runs.ts';
 const FIXTURES = new URL('../../test/fixtures/', import.meta.url).pathname;
 
 async function model(overrides: Partial<CertificateModel> = {}): Promise<CertificateModel> {
-  const cert = await readCertification(`${FIXTURES}certify/certification.v1.json`);
+  const cert = await readCertification(`${FIXTURES}certify/certification.v2.json`);
   return {
     cert,
     stackName: 'reference <stack>',
@@ -45,7 +47,7 @@ describe('renderCertificateHtml', () => {
     expect(html).toContain('agrees with the verdict');
   });
 
-  it('withholds validity and says so when the quality gate does not confirm a CERTIFIED verdict', async () => {
+  it('withdraws a CERTIFIED verdict and its validity when the quality gate does not confirm it', async () => {
     const base = await model();
     const certified: Certification = {
       ...base.cert,
@@ -54,6 +56,7 @@ describe('renderCertificateHtml', () => {
       reasons: [],
       criticalFailures: [],
       validUntil: '2025-02-09T10:20:00.000Z',
+      crossCheck: { qualityGate: 'agrees', policyVerdict: 'CERTIFIED' },
     };
     const confirmed = renderCertificateHtml({
       ...base,
@@ -64,13 +67,101 @@ describe('renderCertificateHtml', () => {
     expect(confirmed).toContain('No critical check failed.');
     const disputed = renderCertificateHtml({
       ...base,
-      cert: certified,
+      cert: applyQualityGate(certified, { agrees: false, why: 'HARNESS ERROR: the gate implies CONDITIONAL' }),
       gate: { outcome: 'failed', gateVerdict: 'CONDITIONAL', agrees: false, failedRules: 1 },
     });
-    expect(disputed).toContain('Validity withheld: the verdict cross-check failed');
+    expect(disputed).toContain('data-verdict="NOT_CERTIFIED"');
+    expect(disputed).toContain('Validity withdrawn: the verdict cross-check failed');
+    expect(disputed).not.toContain('Valid until');
     expect(disputed).toContain(
       '<div class="alert">Allure quality gate implies CONDITIONAL but the policy says CERTIFIED: the verdict is not confirmed.</div>',
     );
+  });
+
+  it('heads a partial run with "not a certification" and the stages not run, without a validity', async () => {
+    const cert = await readCertification(`${FIXTURES}certify/certification.v2-partial.json`);
+    const html = renderCertificateHtml({
+      ...(await model()),
+      cert,
+      trend: [trendPoint(cert)],
+      gate: { outcome: 'passed', gateVerdict: 'PASSED_PARTIAL', agrees: true, failedRules: 0 },
+    });
+    expect(html).toContain(
+      '<div class="badge partial" id="verdict" data-verdict="PASSED_PARTIAL">PASSED (PARTIAL RUN)</div>',
+    );
+    expect(html).toContain('<div class="validity" id="validity">Partial run: not a certification</div>');
+    expect(html).toContain(
+      '<div class="alert note" id="partial">Partial run: not a certification. Stages not run: contract, security, load, chaos, recovery.</div>',
+    );
+    expect(html).toMatch(/<tr data-stage="chaos"><td>chaos<\/td><td class="status not-run">not run<\/td>/);
+    expect(html).toContain('PASSED <span class="muted">(partial)</span></td>');
+  });
+
+  it('lists the policy exceptions and each skipped check with its reason (issue 15 points 4 and 10)', async () => {
+    const html = renderCertificateHtml(await model());
+    expect(html).toContain(
+      '<li><code>policy.stages.load.minPassRate</code> = <code>0.9</code>: Stage load certifies with 90% of its due checks passed: up to 10% may fail.</li>',
+    );
+    expect(html).toContain(
+      '<li><b>security.scanner.zap</b> <span class="muted">(security, not counted (policy.skippable))</span>: ZAP image ghcr.io/zaproxy/zaproxy:stable is not available on this machine (no registry); the scan did not run</li>',
+    );
+    expect(html).toMatch(/<tr data-stage="security">.*<td class="num">1 not counted<\/td>/);
+  });
+
+  it('a healthy full run stays CERTIFIED and its certificate lists the skipped ZAP check with its reason', () => {
+    const checks = [
+      ...STAGES.map((stage) =>
+        checkResultSchema.parse({
+          id: `${stage}.main`,
+          stage,
+          name: `${stage} main`,
+          feature: 'f',
+          status: 'passed',
+          severity: 'normal',
+          startedAt: 0,
+          finishedAt: 1,
+        }),
+      ),
+      checkResultSchema.parse({
+        id: 'security.scanner.zap',
+        stage: 'security',
+        name: 'ZAP API scan',
+        feature: 'scanners',
+        status: 'skipped',
+        severity: 'normal',
+        message: 'ZAP image is not available: no registry',
+        startedAt: 0,
+        finishedAt: 1,
+      }),
+    ];
+    const cert = certifyChecks({
+      checks,
+      invalid: [],
+      runId: 'healthy',
+      policy: { ...defaultPolicy(), skippable: ['security.scanner.zap'] },
+      enabledStages: [...STAGES],
+      selectedStages: [...STAGES],
+      startedAt: new Date('2025-01-10T10:00:00.000Z'),
+      finishedAt: new Date('2025-01-10T10:20:00.000Z'),
+      seed: 1,
+      git: { sha: null, dirty: null },
+      reportPath: null,
+    });
+    expect(cert.verdict).toBe('CERTIFIED');
+    const html = renderCertificateHtml({
+      cert,
+      stackName: 's',
+      trend: [],
+      evidenceSha256: 'e',
+      gate: { outcome: 'passed', gateVerdict: 'CERTIFIED', agrees: true, failedRules: 0 },
+      changes: null,
+      tools: {},
+      images: {},
+    });
+    expect(html).toContain('data-verdict="CERTIFIED"');
+    expect(html).toContain('Valid until 2025-02-09');
+    expect(html).toContain('<b>security.scanner.zap</b>');
+    expect(html).toContain('ZAP image is not available: no registry');
   });
 
   it('rounds a pass rate just under its minimum down, so it never reads as meeting it', async () => {

@@ -1,7 +1,7 @@
 import type { Certification } from '../certify/certification.ts';
 import { STAGES } from '../core/stage.ts';
 import type { TrendPoint } from './runs.ts';
-import { stageRole, verdictLabel } from './summary.ts';
+import { partialHeadline, skippedCell, skippedChecks, verdictLabel } from './summary.ts';
 
 /** The certificate's file names, inside the run folder. */
 export const CERTIFICATE_HTML_FILE = 'certificate.html';
@@ -10,6 +10,8 @@ export const CERTIFICATE_PDF_FILE = 'certificate.pdf';
 /** How many failed critical checks and reasons the page lists before pointing at certification.json. */
 const MAX_CRITICAL = 5;
 const MAX_REASONS = 3;
+const MAX_EXCEPTIONS = 6;
+const MAX_SKIPPED = 6;
 const MAX_TEXT = 180;
 
 /** The Allure quality gate's cross-check, as the certificate states it. */
@@ -70,6 +72,8 @@ const VERDICT_CLASS: Readonly<Record<Certification['verdict'], string>> = {
   CERTIFIED: 'ok',
   CONDITIONAL: 'warn',
   NOT_CERTIFIED: 'bad',
+  PASSED_PARTIAL: 'partial',
+  FAILED_PARTIAL: 'bad',
 };
 
 const STYLE = `
@@ -84,8 +88,9 @@ h2 { font-size: 10.5pt; margin: 4.5mm 0 1.5mm; text-transform: uppercase; letter
 .sub { color: #4a5366; margin-top: 1mm; }
 .verdict { text-align: right; }
 .badge { display: inline-block; font-size: 17pt; font-weight: 700; padding: 2mm 5mm; border-radius: 2mm; color: #fff; }
-.badge.ok { background: #1f7a3d; } .badge.warn { background: #b36b00; } .badge.bad { background: #b42318; }
+.badge.ok { background: #1f7a3d; } .badge.warn { background: #b36b00; } .badge.bad { background: #b42318; } .badge.partial { background: #4a5366; }
 .validity { margin-top: 1.5mm; font-weight: 600; }
+.alert.note { border-color: #4a5366; background: #eef0f4; color: #1d2330; }
 .alert { margin-top: 3mm; padding: 2mm 3mm; border: 1.5px solid #b42318; background: #fdecea; color: #7a1a12; font-weight: 600; }
 .facts { display: grid; grid-template-columns: repeat(4, 1fr); gap: 1mm 4mm; margin-top: 3mm; }
 .facts div { font-size: 8.5pt; } .facts b { display: block; font-size: 7.5pt; color: #4a5366; font-weight: 600; text-transform: uppercase; }
@@ -112,9 +117,9 @@ code { font: 7.8pt "DejaVu Sans Mono", monospace; word-break: break-all; color: 
 function stageTable(cert: Certification): string {
   const rows = STAGES.map((stage) => {
     const entry = cert.stages[stage];
-    const role = stageRole(entry);
-    if (role === 'not-run') {
-      return `<tr data-stage="${stage}"><td>${stage}</td><td class="status not-run">not run</td><td><div class="bar"></div></td><td class="num">-</td><td class="num">-</td></tr>`;
+    if (entry.role === 'not-run' || entry.role === 'not-enabled') {
+      const label = entry.role === 'not-run' ? 'not run' : 'not enabled';
+      return `<tr data-stage="${stage}"><td>${stage}</td><td class="status not-run">${label}</td><td><div class="bar"></div></td><td class="num">-</td><td class="num">-</td><td class="num">-</td></tr>`;
     }
     const rate = entry.passRate;
     const cls = rate === null ? 'low' : rate + 1e-9 >= entry.minPassRate ? 'ok' : 'short';
@@ -124,10 +129,39 @@ function stageTable(cert: Certification): string {
       `<tr data-stage="${stage}"><td>${stage}</td><td class="status ${entry.status}">${entry.status}</td>` +
       `<td><div class="bar" role="img" aria-label="${stage} pass rate ${rate === null ? 'none' : passPct(rate)}">${fill}${marker}</div></td>` +
       `<td class="num">${rate === null ? 'n/a' : passPct(rate)} <span class="muted">(${entry.counts.passed.toString()}/${entry.due.toString()})</span></td>` +
-      `<td class="num">${role === 'optional' ? 'optional' : minPct(entry.minPassRate)}</td></tr>`
+      `<td class="num">${htmlEscape(skippedCell(entry))}</td>` +
+      `<td class="num">${entry.role === 'optional' ? 'optional' : minPct(entry.minPassRate)}</td></tr>`
     );
   });
-  return `<table id="stage-table"><thead><tr><th>Stage</th><th>Status</th><th>Pass rate</th><th class="num">Passed/due</th><th class="num">Minimum</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table id="stage-table"><thead><tr><th>Stage</th><th>Status</th><th>Pass rate</th><th class="num">Passed/due</th><th class="num">Skipped</th><th class="num">Minimum</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+const moreLine = (more: number): string =>
+  more > 0 ? `<li class="muted">and ${more.toString()} more in certification.json</li>` : '';
+
+/** Every skipped check of the stages that ran, with its reason: a skipped check is never a silent pass. */
+function skippedList(cert: Certification): string {
+  const skipped = skippedChecks(cert);
+  if (skipped.length === 0) return '';
+  const shown = skipped
+    .slice(0, MAX_SKIPPED)
+    .map(
+      (entry) =>
+        `<li><b>${htmlEscape(entry.check)}</b> <span class="muted">(${entry.stage}, ${htmlEscape(entry.counting)})</span>: ${htmlEscape(clip(entry.reason, 120))}</li>`,
+    );
+  return `<h2>Skipped checks</h2><ul class="critical" id="skipped-checks">${shown.join('')}${moreLine(skipped.length - shown.length)}</ul>`;
+}
+
+/** The policy's weakenings: each one lets the verdict pass on less evidence than the strictest policy. */
+function exceptionsList(cert: Certification): string {
+  if (cert.policyExceptions.length === 0) return '';
+  const shown = cert.policyExceptions
+    .slice(0, MAX_EXCEPTIONS)
+    .map(
+      (exception) =>
+        `<li><code>${htmlEscape(exception.key)}</code> = <code>${htmlEscape(JSON.stringify(exception.value))}</code>: ${htmlEscape(clip(exception.text, 120))}</li>`,
+    );
+  return `<h2>Policy exceptions</h2><ul class="critical" id="policy-exceptions">${shown.join('')}${moreLine(cert.policyExceptions.length - shown.length)}</ul>`;
 }
 
 function criticalList(cert: Certification): string {
@@ -146,7 +180,12 @@ function criticalList(cert: Certification): string {
 
 function reasonsList(cert: Certification): string {
   if (cert.reasons.length === 0) return '';
-  const title = cert.verdict === 'CONDITIONAL' ? 'Conditions' : 'Why not certified';
+  const title =
+    cert.verdict === 'CONDITIONAL'
+      ? 'Conditions'
+      : cert.partial
+        ? 'Why the selected stages did not pass'
+        : 'Why not certified';
   // The ids of every check not passed are in the report; the page keeps the sentence.
   const shown = cert.reasons
     .slice(0, MAX_REASONS)
@@ -159,7 +198,16 @@ const DOT: Readonly<Record<Certification['verdict'], string>> = {
   CERTIFIED: '#1f7a3d',
   CONDITIONAL: '#b36b00',
   NOT_CERTIFIED: '#b42318',
+  PASSED_PARTIAL: '#4a5366',
+  FAILED_PARTIAL: '#b42318',
 };
+
+/** The trend's narrow verdict column: a partial run's verdict as PASSED/FAILED with a muted "(partial)". */
+function trendLabel(verdict: Certification['verdict']): string {
+  if (verdict === 'PASSED_PARTIAL') return 'PASSED <span class="muted">(partial)</span>';
+  if (verdict === 'FAILED_PARTIAL') return 'FAILED <span class="muted">(partial)</span>';
+  return verdictLabel(verdict);
+}
 
 function trendBlock(trend: readonly TrendPoint[]): string {
   if (trend.length === 0) return '';
@@ -183,7 +231,7 @@ function trendBlock(trend: readonly TrendPoint[]): string {
     .slice(0, 6)
     .map(
       (p) =>
-        `<tr><td>${day(p.finishedAt)}</td><td><code class="run">${htmlEscape(p.runId)}</code></td><td style="color:${DOT[p.verdict]};font-weight:600;white-space:nowrap">${verdictLabel(p.verdict)}${p.partial ? ' <span class="muted">(partial)</span>' : ''}</td><td class="num">${pct(p.score)}</td></tr>`,
+        `<tr><td>${day(p.finishedAt)}</td><td><code class="run">${htmlEscape(p.runId)}</code></td><td style="color:${DOT[p.verdict]};font-weight:600;white-space:nowrap">${trendLabel(p.verdict)}</td><td class="num">${pct(p.score)}</td></tr>`,
     );
   return `<div class="trend" id="trend">${svg}<table><thead><tr><th>Date</th><th>Run</th><th>Verdict</th><th class="num">Score</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
@@ -194,7 +242,7 @@ function gateLine(gate: CertificateGate | null, cert: Certification): string {
   const verdict = gate.gateVerdict === null ? 'none' : verdictLabel(gate.gateVerdict);
   return gate.agrees
     ? `Allure quality gate: ${gate.outcome} (${gate.failedRules.toString()} rule(s) failed), implying ${verdict}: agrees with the verdict.`
-    : `Allure quality gate implies ${verdict} but the policy says ${verdictLabel(cert.verdict)}: the verdict is not confirmed.`;
+    : `Allure quality gate implies ${verdict} but the policy says ${verdictLabel(cert.crossCheck.policyVerdict)}: the verdict is not confirmed.`;
 }
 
 /** The one-page certificate for leadership: plain HTML and CSS, readable without JavaScript and printable to A4. */
@@ -202,16 +250,20 @@ export function renderCertificateHtml(model: CertificateModel): string {
   const { cert } = model;
   const cls = VERDICT_CLASS[cert.verdict];
   const confirmed = model.gate?.agrees === true;
+  const headline = partialHeadline(cert);
   const validity =
-    cert.validUntil === null
-      ? 'No validity: not certified'
-      : confirmed
-        ? `Valid until ${day(cert.validUntil)}`
-        : 'Validity withheld: the verdict cross-check failed';
+    headline !== undefined
+      ? 'Partial run: not a certification'
+      : cert.crossCheck.qualityGate === 'disagrees'
+        ? 'Validity withdrawn: the verdict cross-check failed'
+        : cert.validUntil === null
+          ? 'No validity: not certified'
+          : confirmed
+            ? `Valid until ${day(cert.validUntil)}`
+            : 'Validity withheld: the verdict cross-check failed';
   const alerts: string[] = [];
-  if (!confirmed) alerts.push(htmlEscape(gateLine(model.gate, cert)));
-  if (cert.partial)
-    alerts.push('Partial run: stages enabled in the config were not run, so this run cannot certify the whole system.');
+  if (!confirmed) alerts.push(`<div class="alert">${htmlEscape(gateLine(model.gate, cert))}</div>`);
+  if (headline !== undefined) alerts.push(`<div class="alert note" id="partial">${htmlEscape(headline)}</div>`);
   const sha = cert.git.sha ?? 'unknown';
   const facts: [string, string][] = [
     ['Run', cert.runId],
@@ -252,7 +304,7 @@ export function renderCertificateHtml(model: CertificateModel): string {
     <div class="validity" id="validity">${htmlEscape(validity)}</div>
   </div>
 </header>
-${alerts.map((a) => `<div class="alert">${a}</div>`).join('\n')}
+${alerts.join('\n')}
 <section class="facts">${facts.map(([k, v]) => `<div><b>${htmlEscape(k)}</b>${htmlEscape(v)}</div>`).join('')}</section>
 <h2>Stages</h2>
 ${stageTable(cert)}
@@ -266,6 +318,8 @@ ${stageTable(cert)}
     <h2>Trend: last ${model.trend.length.toString()} run(s)</h2>
     ${trendBlock(model.trend)}
     ${changes}
+    ${exceptionsList(cert)}
+    ${skippedList(cert)}
   </section>
 </div>
 <footer>

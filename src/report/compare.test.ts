@@ -9,7 +9,7 @@ import type { CheckResult, CheckStatus } from '../core/check-result.ts';
 import { compareRuns, formatComparison } from './compare.ts';
 import { latestRunId, listRunIds, readTrend } from './runs.ts';
 
-const FIXTURE = new URL('../../test/fixtures/certify/certification.v1.json', import.meta.url).pathname;
+const FIXTURE = new URL('../../test/fixtures/certify/certification.v2.json', import.meta.url).pathname;
 
 const check = (id: string, status: CheckStatus): CheckResult =>
   checkResultSchema.parse({

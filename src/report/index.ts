@@ -7,7 +7,15 @@ export {
   writeAllureMetadata,
 } from './allure.ts';
 export type { AllureCategory, AllureExecutor, AllureMetadata, GenerateAllureReportOptions } from './allure.ts';
-export { formatVerdictTable, renderSummaryMarkdown, stageRole, verdictLabel } from './summary.ts';
+export {
+  formatVerdictTable,
+  partialHeadline,
+  renderSummaryMarkdown,
+  skippedCell,
+  skippedChecks,
+  verdictLabel,
+} from './summary.ts';
+export type { SkippedLine } from './summary.ts';
 export { CERTIFICATE_HTML_FILE, CERTIFICATE_PDF_FILE, htmlEscape, renderCertificateHtml } from './certificate.ts';
 export type { CertificateChanges, CertificateGate, CertificateModel } from './certificate.ts';
 export { pdfPageCount, printPdf } from './certificate-pdf.ts';
@@ -18,6 +26,7 @@ export { ALLURE_METRICS_FILE, allureMetricSamples, metricDirection, writeAllureM
 export {
   QUALITY_GATE_CONFIG_FILE,
   QUALITY_GATE_FILE,
+  confirmByQualityGate,
   describeQualityGate,
   evaluateQualityGate,
   gateVerdict,

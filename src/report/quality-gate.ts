@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { z } from 'zod';
-import { VERDICTS } from '../certify/verdict.ts';
+import { applyQualityGate } from '../certify/certification.ts';
+import type { Certification } from '../certify/certification.ts';
+import { VERDICTS, runVerdict } from '../certify/verdict.ts';
 import type { Verdict } from '../certify/verdict.ts';
 import { stageOfId, stagePolicy } from '../certify/policy.ts';
 import type { CheckStatus } from '../core/check-result.ts';
@@ -21,7 +23,8 @@ import type { PolicyConfig } from '../config/schema.ts';
  * results directory: an independent second reading of the same evidence. Every ruleset has a tier:
  * `block` rules must pass for CONDITIONAL or CERTIFIED, `certify` rules (the stage minimums) must
  * also pass for CERTIFIED. So: nothing failed -> CERTIFIED; only `certify` rules failed -> CONDITIONAL;
- * any `block` rule failed -> NOT_CERTIFIED. The gate's verdict must equal certification.json's.
+ * any `block` rule failed -> NOT_CERTIFIED; a partial run maps these onto PASSED_PARTIAL / FAILED_PARTIAL.
+ * The gate's verdict must equal the policy's, else certification.json withdraws the verdict (exit 3).
  */
 export const QUALITY_GATE_CONFIG_FILE = 'quality-gate.allurerc.mjs';
 export const QUALITY_GATE_FILE = 'quality-gate.json';
@@ -59,6 +62,8 @@ export interface GateRuleset {
 
 export interface GatePlan {
   readonly stages: readonly Stage[];
+  /** The run left out a stage the config enables: the gate's verdict is a partial one. */
+  readonly partial: boolean;
   readonly skippable: readonly string[];
   readonly critical: PolicyConfig['critical'];
   readonly rulesets: readonly GateRuleset[];
@@ -113,8 +118,8 @@ export function planQualityGate(input: GatePlanInput): GatePlan {
       {
         id: `block:${stage}/no-evidence`,
         tier: 'block',
-        description: `Stage ${stage}: no due check is unknown`,
-        filter: { kind: 'stage', stage, due: true, statuses: ['unknown'] },
+        description: `Stage ${stage}: no due check is unknown, broken or skipped`,
+        filter: { kind: 'stage', stage, due: true, statuses: ['unknown', 'broken', 'skipped'] },
         rules: { maxCount: 0 },
       },
       {
@@ -162,7 +167,7 @@ export function planQualityGate(input: GatePlanInput): GatePlan {
       rules: { minTestsCount: 1 },
     });
   }
-  return { stages: [...STAGES], skippable: [...policy.skippable], critical: policy.critical, rulesets };
+  return { stages: [...STAGES], partial, skippable: [...policy.skippable], critical: policy.critical, rulesets };
 }
 
 function allureRulesUrl(): string {
@@ -328,11 +333,14 @@ export function parseGateFailures(output: string, plan: GatePlan): FailedGateRul
   return failures;
 }
 
-/** The verdict the gate implies: none failed -> CERTIFIED; only certify-tier -> CONDITIONAL; else NOT_CERTIFIED. */
-export function gateVerdict(run: Pick<QualityGateRun, 'outcome' | 'failedRules'>): Verdict | null {
+/**
+ * The verdict the gate implies: none failed -> CERTIFIED; only certify-tier -> CONDITIONAL; else
+ * NOT_CERTIFIED; for a partial run, CERTIFIED -> PASSED_PARTIAL and anything else -> FAILED_PARTIAL.
+ */
+export function gateVerdict(run: Pick<QualityGateRun, 'outcome' | 'failedRules'>, partial = false): Verdict | null {
   if (run.outcome === 'error') return null;
-  if (run.outcome === 'passed') return 'CERTIFIED';
-  return run.failedRules.some((rule) => rule.tier === 'block') ? 'NOT_CERTIFIED' : 'CONDITIONAL';
+  if (run.outcome === 'passed') return runVerdict('CERTIFIED', partial);
+  return runVerdict(run.failedRules.some((rule) => rule.tier === 'block') ? 'NOT_CERTIFIED' : 'CONDITIONAL', partial);
 }
 
 /** Counts the `*-result.json` files of a results directory (0 when it does not exist). */
@@ -415,7 +423,7 @@ export function qualityGateRecord(
   verdict: Verdict,
   configFile: string,
 ): QualityGateRecord {
-  const implied = gateVerdict(run);
+  const implied = gateVerdict(run, plan.partial);
   return qualityGateRecordSchema.parse({
     schemaVersion: 1,
     command: run.command,
@@ -437,4 +445,15 @@ export function describeQualityGate(record: QualityGateRecord): string {
   if (record.outcome === 'error') return `Allure quality gate did not evaluate (${record.output.split('\n')[0] ?? ''})`;
   const said = `Allure quality gate ${record.outcome} (${record.failedRules.length.toString()} rule(s) failed) -> ${record.gateVerdict ?? 'none'}`;
   return record.agrees ? `${said}, agrees with the verdict` : `${said}, but the verdict is ${record.verdict}`;
+}
+
+/**
+ * The certification as the gate leaves it: `crossCheck` records the agreement; a gate that disagrees or did
+ * not evaluate withdraws the verdict (NOT_CERTIFIED or FAILED_PARTIAL, exit 3, no validity) with the reason.
+ */
+export function confirmByQualityGate(cert: Certification, record: QualityGateRecord): Certification {
+  return applyQualityGate(cert, {
+    agrees: record.agrees,
+    why: `HARNESS ERROR: ${describeQualityGate(record)}; the policy's verdict ${record.verdict} is not confirmed, so it is withdrawn (see quality-gate.json).`,
+  });
 }

@@ -28,6 +28,7 @@ import { JUNIT_FILE, renderJunitXml } from './junit.ts';
 import { writeAllureMetrics } from './metrics.ts';
 import {
   QUALITY_GATE_FILE,
+  confirmByQualityGate,
   countResultFiles,
   describeQualityGate,
   evaluateQualityGate,
@@ -223,7 +224,7 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
   ]);
   const reportPath = reportFile === null ? null : relative(runDir, reportFile);
 
-  const cert = await time('certify', () =>
+  const policyCert = await time('certify', () =>
     Promise.resolve(
       certifyChecks({
         checks,
@@ -241,14 +242,22 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
     ),
   );
   const gateRecord = qualityGateRecord(
-    gate.plan ?? { stages: [], skippable: [], critical: options.policy.critical, rulesets: [] },
+    gate.plan ?? {
+      stages: [],
+      partial: policyCert.partial,
+      skippable: [],
+      critical: options.policy.critical,
+      rulesets: [],
+    },
     gate.run,
-    cert.verdict,
+    policyCert.verdict,
     gate.configFile === '' ? '(not written)' : relative(runDir, gate.configFile),
   );
+  // A verdict the gate does not confirm is withdrawn in certification.json itself, not only in the exit code.
+  const cert = confirmByQualityGate(policyCert, gateRecord);
   if (!gateRecord.agrees) {
     warn(
-      `HARNESS ERROR: the Allure quality gate does not confirm the verdict ${cert.verdict}: ${describeQualityGate(gateRecord)}. ` +
+      `HARNESS ERROR: the Allure quality gate does not confirm the verdict ${policyCert.verdict}: ${describeQualityGate(gateRecord)}. ` +
         `See ${join(runDir, QUALITY_GATE_FILE)}; the run exits 3.`,
     );
   }

@@ -105,7 +105,7 @@ export const RUN_ARTIFACTS: readonly { readonly path: string; readonly what: str
   { path: 'summary.md', what: 'Markdown summary (PR comment, $GITHUB_STEP_SUMMARY)' },
   { path: 'junit.xml', what: 'JUnit XML, one testcase per check' },
   { path: 'security.sarif', what: 'SARIF of the security stage' },
-  { path: 'certification.json', what: 'the verdict, machine-readable (schema v1)' },
+  { path: 'certification.json', what: 'the verdict, machine-readable (schema v2)' },
   { path: 'quality-gate.json', what: 'Allure quality gate result and whether it agrees' },
   { path: 'manifest.sha256', what: 'SHA-256 of every file: sha256sum -c manifest.sha256' },
   { path: 'certification.intoto.jsonl', what: 'signature: DSSE envelope (readiness verify --key <public.pem>)' },

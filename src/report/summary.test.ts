@@ -3,60 +3,95 @@ import { readCertification } from '../certify/certification.ts';
 import type { Certification } from '../certify/certification.ts';
 import { formatVerdictTable, renderSummaryMarkdown } from './summary.ts';
 
-const FIXTURE = new URL('../../test/fixtures/certify/certification.v1.json', import.meta.url).pathname;
+const FIXTURES = new URL('../../test/fixtures/certify/', import.meta.url).pathname;
+const FIXTURE = `${FIXTURES}certification.v2.json`;
+const PARTIAL = `${FIXTURES}certification.v2-partial.json`;
 
 describe('formatVerdictTable', () => {
-  it('shows every stage with status, pass rate, passed/due and minimum, then the verdict, fixes and reasons', async () => {
+  it('shows every stage with status, pass rate, passed/due, skipped and minimum, then the verdict, fixes and reasons', async () => {
     const text = formatVerdictTable(await readCertification(FIXTURE));
     const lines = text.split('\n');
-    expect(lines[0]).toMatch(/^Stage\s+Status\s+Pass rate\s+Passed\/Due\s+Min$/);
-    expect(lines[1]).toMatch(/^boot\s+passed\s+100\.0%\s+1\/1\s+100%$/);
-    expect(lines[3]).toMatch(/^security\s+failed\s+50\.0%\s+1\/2\s+100%$/);
-    expect(lines[4]).toMatch(/^load\s+failed\s+50\.0%\s+1\/2\s+90%$/);
-    expect(lines[6]).toMatch(/^recovery\s+broken\s+0\.0%\s+0\/1\s+100%$/);
-    expect(text).toContain('Verdict: NOT CERTIFIED | exit 1 | score 64.3%');
+    expect(lines[0]).toMatch(/^Stage\s+Status\s+Pass rate\s+Passed\/Due\s+Skipped\s+Min$/);
+    expect(lines[1]).toMatch(/^boot\s+passed\s+100\.0%\s+1\/1\s+-\s+100%$/);
+    expect(lines[3]).toMatch(/^security\s+failed\s+50\.0%\s+1\/2\s+1 not counted\s+100%$/);
+    expect(lines[4]).toMatch(/^load\s+failed\s+50\.0%\s+1\/2\s+-\s+90%$/);
+    expect(lines[6]).toMatch(/^recovery\s+broken\s+0\.0%\s+0\/1\s+-\s+100%$/);
+    expect(text).toContain('Verdict: NOT CERTIFIED | exit 1 | score 66.7%');
     expect(text).toContain(
       '  - [security] security.authz.admin "Admin routes need the admin role": GET /admin/orders -> 200 for role viewer\n    fix: Enforce the admin role on /admin routes',
     );
     expect(text).toContain('Reasons:\n  - Stage security pass rate 50% (1/2)');
   });
 
-  it('marks unevaluated stages and a partial, conditional run', async () => {
+  it('lists every policy exception and every skipped check with its reason (issue 15 points 4 and 10)', async () => {
+    const text = formatVerdictTable(await readCertification(FIXTURE));
+    expect(text).toContain(
+      'Policy exceptions:\n  - policy.stages.load.minPassRate = 0.9: Stage load certifies with 90% of its due checks passed: up to 10% may fail.\n',
+    );
+    expect(text).toContain('  - policy.skippable = "security.scanner.zap": ');
+    expect(text).toContain(
+      'Skipped checks:\n  - [security] security.scanner.zap, not counted (policy.skippable): ZAP image ghcr.io/zaproxy/zaproxy:stable is not available on this machine (no registry); the scan did not run\n',
+    );
+  });
+
+  it('says a partial run is not a certification and lists the stages not run', async () => {
+    const text = formatVerdictTable(await readCertification(PARTIAL));
+    expect(text).toMatch(/^chaos\s+not run\s+-\s+-\s+-\s+-$/m);
+    expect(text).toContain('Verdict: PASSED (PARTIAL RUN) | exit 0 | score 100.0%\n');
+    expect(text).toContain(
+      'Partial run: not a certification. Stages not run: contract, security, load, chaos, recovery.',
+    );
+    expect(text).not.toContain('valid until');
+    // The skippable ZAP id names a stage that did not run: not an exception of this run.
+    expect(text).not.toContain('security.scanner.zap');
+  });
+
+  it('titles the reasons of a conditional run as conditions', async () => {
     const base = await readCertification(FIXTURE);
     const cert: Certification = {
       ...base,
       verdict: 'CONDITIONAL',
       exitCode: 4,
-      partial: true,
       criticalFailures: [],
       reasons: [
         'Stage boot pass rate 95% (19/20) is below its minimum 100% by 5%, within the conditional margin 10%; not passed: boot.x.',
       ],
       validUntil: '2025-02-09T10:20:00.000Z',
-      stages: { ...base.stages, chaos: { ...base.stages.chaos, status: 'skipped', passRate: null, mandatory: false } },
     };
     const text = formatVerdictTable(cert);
-    expect(text).toMatch(/^chaos\s+skipped\s+-\s+-\s+not run$/m);
-    expect(text).toContain('Verdict: CONDITIONAL | exit 4 | score 64.3% | partial run | valid until 2025-02-09');
+    expect(text).toContain('Verdict: CONDITIONAL | exit 4 | score 66.7% | valid until 2025-02-09');
     expect(text).toContain('Conditions:\n  - Stage boot pass rate 95%');
     expect(text).not.toContain('Critical checks not passed');
   });
 });
 
 describe('renderSummaryMarkdown', () => {
-  it('renders a PR comment with a stage table, critical failures, reasons and run facts', async () => {
+  it('renders a PR comment with a stage table, critical failures, reasons, exceptions, skipped checks and run facts', async () => {
     const md = renderSummaryMarkdown(await readCertification(FIXTURE));
     expect(md.startsWith('### ❌ Readiness: NOT CERTIFIED\n')).toBe(true);
-    expect(md).toContain('| Stage | Status | Pass rate | Passed/Due | Min |');
-    expect(md).toContain('| load | failed | 50.0% | 1/2 | 90% |');
+    expect(md).toContain('| Stage | Status | Pass rate | Passed/Due | Skipped | Min |');
+    expect(md).toContain('| load | failed | 50.0% | 1/2 | - | 90% |');
+    expect(md).toContain('| security | failed | 50.0% | 1/2 | 1 not counted | 100% |');
     expect(md).toContain(
       '- **security** `security.authz.admin` Admin routes need the admin role: GET /admin/orders -> 200 for role viewer',
     );
     expect(md).toContain('  - fix: Enforce the admin role on /admin routes');
+    expect(md).toContain('**Policy exceptions**\n\n- `policy.stages.load.minPassRate` = 0.9: Stage load certifies');
+    expect(md).toContain(
+      '**Skipped checks**\n\n- **security** `security.scanner.zap`, not counted (policy.skippable): ZAP image ghcr.io/zaproxy/zaproxy:stable is not available',
+    );
     expect(md).toContain(
       'run 20241123-083000-7f3a · seed 424242 · git 52d1105e3b8f · report: `allure-report/index.html`',
     );
     expect(md.length).toBeLessThan(65_536);
+  });
+
+  it('heads a partial run with "not a certification" and the stages not run', async () => {
+    const md = renderSummaryMarkdown(await readCertification(PARTIAL));
+    expect(md.startsWith('### ☑️ Readiness: PASSED (PARTIAL RUN)\n')).toBe(true);
+    expect(md).toContain(
+      '**Partial run: not a certification. Stages not run: contract, security, load, chaos, recovery.**',
+    );
   });
 
   it('escapes text that would break the table or inject HTML', async () => {
@@ -68,10 +103,10 @@ describe('renderSummaryMarkdown', () => {
 
   it('adds the quality gate line and shows an optional stage that ran without a minimum', async () => {
     const base = await readCertification(FIXTURE);
-    const chaos = { ...base.stages.chaos, status: 'failed' as const, passRate: 0.5, mandatory: false };
+    const chaos = { ...base.stages.chaos, status: 'failed' as const, passRate: 0.5, role: 'optional' as const };
     const cert = { ...base, stages: { ...base.stages, chaos } };
     const md = renderSummaryMarkdown(cert, { qualityGate: 'Allure quality gate failed -> NOT_CERTIFIED, agrees' });
     expect(md).toContain('\nAllure quality gate failed -> NOT\\_CERTIFIED, agrees\n');
-    expect(md).toMatch(/\| chaos \| failed \| 50\.0% \| \d+\/\d+ \| optional \|/);
+    expect(md).toMatch(/\| chaos \| failed \| 50\.0% \| \d+\/\d+ \| - \| optional \|/);
   });
 });

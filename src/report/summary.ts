@@ -1,11 +1,51 @@
 import type { Certification } from '../certify/certification.ts';
 import { STAGES } from '../core/stage.ts';
 import type { Stage } from '../core/stage.ts';
+import type { StageRole } from '../certify/verdict.ts';
 
-/** How a verdict reads to people: NOT_CERTIFIED -> "NOT CERTIFIED". */
+const VERDICT_LABEL: Readonly<Record<Certification['verdict'], string>> = {
+  CERTIFIED: 'CERTIFIED',
+  CONDITIONAL: 'CONDITIONAL',
+  NOT_CERTIFIED: 'NOT CERTIFIED',
+  PASSED_PARTIAL: 'PASSED (PARTIAL RUN)',
+  FAILED_PARTIAL: 'FAILED (PARTIAL RUN)',
+};
+
+/** How a verdict reads to people: NOT_CERTIFIED -> "NOT CERTIFIED", PASSED_PARTIAL -> "PASSED (PARTIAL RUN)". */
 export function verdictLabel(verdict: Certification['verdict']): string {
-  return verdict.replace('_', ' ');
+  return VERDICT_LABEL[verdict];
 }
+
+/** The headline of a partial run: it is not a certification, and which stages it left out. */
+export function partialHeadline(cert: Pick<Certification, 'partial' | 'stagesNotRun'>): string | undefined {
+  if (!cert.partial) return undefined;
+  return `Partial run: not a certification. Stages not run: ${cert.stagesNotRun.join(', ')}.`;
+}
+
+/** A skipped (or otherwise not passed) check as one line: id, whether it counts, and its reason. */
+export interface SkippedLine {
+  readonly stage: Stage;
+  readonly check: string;
+  /** "not counted (policy.skippable)" or "counts as not passed". */
+  readonly counting: string;
+  readonly reason: string;
+}
+
+/** Every skipped check of the stages that ran, with its reason and whether it counts against its stage. */
+export function skippedChecks(cert: Certification): SkippedLine[] {
+  return STAGES.filter((stage) => isRunRole(cert.stages[stage].role)).flatMap((stage) =>
+    cert.stages[stage].notPassed
+      .filter((entry) => entry.status === 'skipped')
+      .map((entry) => ({
+        stage,
+        check: entry.check,
+        counting: entry.due ? 'counts as not passed' : 'not counted (policy.skippable)',
+        reason: entry.reason,
+      })),
+  );
+}
+
+const isRunRole = (role: StageRole): boolean => role === 'mandatory' || role === 'optional';
 
 const percent = (ratio: number): string => `${(Math.round(ratio * 1000) / 10).toFixed(1)}%`;
 /** Pass rates round down, so a rate just under its minimum never reads as meeting it. */
@@ -17,33 +57,35 @@ interface StageRow {
   readonly status: string;
   readonly passRate: string;
   readonly passedOfDue: string;
+  readonly skipped: string;
   readonly min: string;
 }
 
-/**
- * How a stage took part in a run: `mandatory` gates the verdict; `optional` ran with `mandatory: false`
- * (reported, not gating); `not-run` was not selected or enabled. certification.json v1 has no field for
- * this: the verdict writes a stage that did not run as `skipped` with no pass rate, while a stage that
- * ran with nothing due is `unknown`, so `skipped` + null marks a stage that did not run.
- */
-export function stageRole(entry: Certification['stages'][Stage]): 'mandatory' | 'optional' | 'not-run' {
-  if (entry.mandatory) return 'mandatory';
-  return entry.status === 'skipped' && entry.passRate === null ? 'not-run' : 'optional';
+/** The skipped column: how many skipped, and how many of those the policy does not count. */
+export function skippedCell(entry: Certification['stages'][Stage]): string {
+  const skipped = entry.notPassed.filter((check) => check.status === 'skipped');
+  if (skipped.length === 0) return '-';
+  const notCounted = skipped.filter((check) => !check.due).length;
+  if (notCounted === 0) return skipped.length.toString();
+  return notCounted === skipped.length
+    ? `${skipped.length.toString()} not counted`
+    : `${skipped.length.toString()} (${notCounted.toString()} not counted)`;
 }
 
 function stageRows(cert: Certification): StageRow[] {
   return STAGES.map((stage) => {
     const entry = cert.stages[stage];
-    const role = stageRole(entry);
-    if (role === 'not-run') {
-      return { stage, status: 'skipped', passRate: '-', passedOfDue: '-', min: 'not run' };
+    if (!isRunRole(entry.role)) {
+      const status = entry.role === 'not-run' ? 'not run' : 'not enabled';
+      return { stage, status, passRate: '-', passedOfDue: '-', skipped: '-', min: '-' };
     }
     return {
       stage,
       status: entry.status,
       passRate: entry.passRate === null ? 'n/a' : passPercent(entry.passRate),
       passedOfDue: `${entry.counts.passed.toString()}/${entry.due.toString()}`,
-      min: role === 'optional' ? 'optional' : minPercent(entry.minPassRate),
+      skipped: skippedCell(entry),
+      min: entry.role === 'optional' ? 'optional' : minPercent(entry.minPassRate),
     };
   });
 }
@@ -54,23 +96,26 @@ function verdictLine(cert: Certification): string {
     `exit ${cert.exitCode.toString()}`,
     `score ${percent(cert.score)}`,
   ];
-  if (cert.partial) parts.push('partial run');
   if (cert.validUntil !== null) parts.push(`valid until ${cert.validUntil.slice(0, 10)}`);
   return parts.join(' | ');
 }
 
-/** A short plain-text table of stages, the verdict, failed critical checks with their remediation, and every reason. */
+const reasonsTitle = (cert: Certification): string =>
+  cert.verdict === 'CONDITIONAL' ? 'Conditions' : cert.partial ? 'Why the selected stages did not pass' : 'Reasons';
+
+/** A short plain-text table of stages, the verdict, failed critical checks with their remediation, every reason, policy exceptions and skipped checks. */
 export function formatVerdictTable(cert: Certification): string {
   const header: StageRow = {
     stage: 'Stage',
     status: 'Status',
     passRate: 'Pass rate',
     passedOfDue: 'Passed/Due',
+    skipped: 'Skipped',
     min: 'Min',
   };
   const rows = [header, ...stageRows(cert)];
   const width = (key: keyof StageRow): number => Math.max(...rows.map((row) => row[key].length));
-  const columns: (keyof StageRow)[] = ['stage', 'status', 'passRate', 'passedOfDue', 'min'];
+  const columns: (keyof StageRow)[] = ['stage', 'status', 'passRate', 'passedOfDue', 'skipped', 'min'];
   const lines = rows.map((row) =>
     columns
       .map((key, i) => (i === columns.length - 1 ? row[key] : row[key].padEnd(width(key))))
@@ -78,6 +123,13 @@ export function formatVerdictTable(cert: Certification): string {
       .trimEnd(),
   );
   lines.push('', verdictLine(cert));
+  const headline = partialHeadline(cert);
+  if (headline !== undefined) lines.push(headline);
+  if (cert.crossCheck.qualityGate === 'disagrees') {
+    lines.push(
+      `The policy alone says ${verdictLabel(cert.crossCheck.policyVerdict)}; the quality gate did not confirm it.`,
+    );
+  }
   if (cert.criticalFailures.length > 0) {
     lines.push('', 'Critical checks not passed:');
     for (const failure of cert.criticalFailures) {
@@ -86,8 +138,18 @@ export function formatVerdictTable(cert: Certification): string {
     }
   }
   if (cert.reasons.length > 0) {
-    lines.push('', cert.verdict === 'CONDITIONAL' ? 'Conditions:' : 'Reasons:');
+    lines.push('', `${reasonsTitle(cert)}:`);
     for (const reason of cert.reasons) lines.push(`  - ${reason}`);
+  }
+  if (cert.policyExceptions.length > 0) {
+    lines.push('', 'Policy exceptions:');
+    for (const exception of cert.policyExceptions)
+      lines.push(`  - ${exception.key} = ${JSON.stringify(exception.value)}: ${exception.text}`);
+  }
+  const skipped = skippedChecks(cert);
+  if (skipped.length > 0) {
+    lines.push('', 'Skipped checks:');
+    for (const entry of skipped) lines.push(`  - [${entry.stage}] ${entry.check}, ${entry.counting}: ${entry.reason}`);
   }
   if (cert.invalidResults.length > 0) {
     lines.push('', 'Invalid result files:');
@@ -109,6 +171,8 @@ const VERDICT_ICON: Readonly<Record<Certification['verdict'], string>> = {
   CERTIFIED: '✅',
   CONDITIONAL: '⚠️',
   NOT_CERTIFIED: '❌',
+  PASSED_PARTIAL: '☑️',
+  FAILED_PARTIAL: '❌',
 };
 
 /** A Markdown summary of a certification that fits a pull-request comment or a CI step summary. */
@@ -123,14 +187,15 @@ export function renderSummaryMarkdown(
   out.push(`### ${VERDICT_ICON[cert.verdict]} Readiness: ${verdictLabel(cert.verdict)}`);
   out.push('');
   const facts = [`exit code ${cert.exitCode.toString()}`, `score ${percent(cert.score)}`];
-  if (cert.partial) facts.push('**partial run**');
   if (cert.validUntil !== null) facts.push(`valid until ${cert.validUntil.slice(0, 10)}`);
   out.push(facts.join(' · '));
+  const headline = partialHeadline(cert);
+  if (headline !== undefined) out.push('', `**${md(headline)}**`);
   out.push('');
-  out.push('| Stage | Status | Pass rate | Passed/Due | Min |');
-  out.push('| --- | --- | ---: | ---: | ---: |');
+  out.push('| Stage | Status | Pass rate | Passed/Due | Skipped | Min |');
+  out.push('| --- | --- | ---: | ---: | ---: | ---: |');
   for (const row of stageRows(cert)) {
-    out.push(`| ${row.stage} | ${row.status} | ${row.passRate} | ${row.passedOfDue} | ${row.min} |`);
+    out.push(`| ${row.stage} | ${row.status} | ${row.passRate} | ${row.passedOfDue} | ${row.skipped} | ${row.min} |`);
   }
   if (cert.criticalFailures.length > 0) {
     out.push('', '**Critical checks not passed**', '');
@@ -142,8 +207,19 @@ export function renderSummaryMarkdown(
     }
   }
   if (cert.reasons.length > 0) {
-    out.push('', cert.verdict === 'CONDITIONAL' ? '**Conditions**' : '**Reasons**', '');
+    out.push('', `**${reasonsTitle(cert)}**`, '');
     for (const reason of cert.reasons) out.push(`- ${md(reason)}`);
+  }
+  if (cert.policyExceptions.length > 0) {
+    out.push('', '**Policy exceptions**', '');
+    for (const exception of cert.policyExceptions)
+      out.push(`- \`${exception.key}\` = ${md(JSON.stringify(exception.value))}: ${md(exception.text)}`);
+  }
+  const skipped = skippedChecks(cert);
+  if (skipped.length > 0) {
+    out.push('', '**Skipped checks**', '');
+    for (const entry of skipped)
+      out.push(`- **${entry.stage}** \`${entry.check.replace(/`/g, '')}\`, ${entry.counting}: ${md(entry.reason)}`);
   }
   if (extra.qualityGate !== undefined) out.push('', md(extra.qualityGate));
   out.push('');

@@ -57,7 +57,8 @@ describe('recovery stage (real stack)', { timeout: 600_000 }, () => {
     expect(metric('recovery.rolling.zero-downtime', 'rolling_failed_requests')).toBe(0);
     expect(metric('recovery.rolling.zero-downtime', 'rolling_requests')).toBeGreaterThan(20);
     const certification = await readCertification(join(runDir, 'certification.json'));
-    expect(certification.verdict).toBe('CERTIFIED');
+    // `--stages recovery` is a partial run: never a certification.
+    expect(certification.verdict).toBe('PASSED_PARTIAL');
     expect(await leftovers(runDir)).toBe(0);
   });
 

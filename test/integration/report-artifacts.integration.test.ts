@@ -34,6 +34,7 @@ const POLICY: PolicyConfig = {
   conditionalMargin: 0.1,
   validityDays: 30,
   conditionalExitCode: 4,
+  strict: false,
 };
 
 let chromiumPath: string;

@@ -59,7 +59,7 @@ describe('readiness certify --stages security on the reference stack', () => {
       const run = await certifySecurity(defect.fragile);
       expect(run.code, run.stderr.slice(-3000)).toBe(1);
       const cert = await readCertification(join(run.runDir, 'certification.json'));
-      expect(cert.verdict).toBe('NOT_CERTIFIED');
+      expect(cert.verdict).toBe('FAILED_PARTIAL');
       expect(cert.stages.security.status).toBe('failed');
       const failure = cert.criticalFailures.find((f) => f.check === defect.check);
       expect(failure?.message).toMatch(defect.message);
