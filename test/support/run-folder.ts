@@ -17,6 +17,7 @@ export const TEST_POLICY: PolicyConfig = {
   conditionalMargin: 0.1,
   validityDays: 30,
   conditionalExitCode: 4,
+  strict: false,
 };
 
 export interface SealedRunOptions {
