@@ -71,8 +71,9 @@ ${Object.values(HELP)
   .map((h) => `  ${h.split('\n')[0] ?? ''}`)
   .join('\n')}
 
-Run "readiness <command> --help" for examples. Exit codes: 0 certified, 1 not certified,
-2 usage/config error, 3 harness error, 4 conditional, 130 interrupted (verify: 0 ok, 1 failed, 2 usage).`;
+Run "readiness <command> --help" for examples. Exit codes: 0 certified (or a partial run that
+passed), 1 a check failed, 2 usage/config error, 3 harness error or missing evidence, 4 conditional,
+130 interrupted (verify: 0 ok, 1 failed, 2 usage).`;
 }
 
 const out = (text: string): void => {

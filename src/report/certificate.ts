@@ -264,7 +264,7 @@ export function renderCertificateHtml(model: CertificateModel): string {
   const alerts: string[] = [];
   if (!confirmed) alerts.push(`<div class="alert">${htmlEscape(gateLine(model.gate, cert))}</div>`);
   if (headline !== undefined) alerts.push(`<div class="alert note" id="partial">${htmlEscape(headline)}</div>`);
-  const sha = cert.git.sha ?? 'unknown';
+  const sha = cert.git.sha ?? 'not a git checkout';
   const facts: [string, string][] = [
     ['Run', cert.runId],
     ['Finished', minute(cert.finishedAt)],

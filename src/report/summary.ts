@@ -223,7 +223,7 @@ export function renderSummaryMarkdown(
   }
   if (extra.qualityGate !== undefined) out.push('', md(extra.qualityGate));
   out.push('');
-  const sha = cert.git.sha === null ? 'unknown' : cert.git.sha.slice(0, 12);
+  const sha = cert.git.sha === null ? 'not a git checkout' : cert.git.sha.slice(0, 12);
   const dirty = cert.git.dirty === true ? ' (dirty)' : '';
   const report = cert.reportPath === null ? 'no report' : `report: \`${cert.reportPath.replace(/`/g, '')}\``;
   out.push(`<sub>run ${md(cert.runId)} · seed ${cert.seed.toString()} · git ${md(sha)}${dirty} · ${report}</sub>`);
