@@ -2,7 +2,7 @@ import type { CheckOutcome } from '../../runner/suite.ts';
 import type { Identity, SecurityContext } from '../context.ts';
 import { describeExchange, fromTemplate } from '../http.ts';
 import type { HttpRequest } from '../http.ts';
-import { findLeaks } from '../leaks.ts';
+import { findLeakExcerpts, findLeaks } from '../leaks.ts';
 import { baseRequest, describeField, renderRequest, stringFields } from '../openapi.ts';
 
 /** Classic injection payloads: SQL, NoSQL, template, traversal, markup, shell, oversized. */
@@ -128,17 +128,91 @@ interface Attempt {
   readonly request: HttpRequest;
 }
 
-/** Every string field of every OpenAPI operation gets each payload; no answer may be a 5xx. */
+/** One injection attempt and the answer it got (status 0: no answer). */
+export interface InjectionAnswer {
+  readonly attempt: Pick<Attempt, 'operation' | 'field' | 'payload'>;
+  readonly status: number;
+  readonly body: string;
+}
+
+/** An answer's body without the payload echoed back: quoting the input is not a leak of internals. */
+function withoutEcho(body: string, payload: string): string {
+  if (payload.length < 4) return body;
+  const forms = [payload, JSON.stringify(payload).slice(1, -1), encodeURIComponent(payload)];
+  return forms.reduce((text, form) => text.split(form).join(''), body);
+}
+
+/**
+ * Judges the answers to injection payloads: a 5xx, no answer, or internals in any body (a stack
+ * trace, SQL, a database or driver error, whatever the status) fails. Pure, for recorded answers.
+ */
+export function judgeInjection(
+  answers: readonly InjectionAnswer[],
+  summary: string,
+): Pick<CheckOutcome, 'status' | 'message' | 'evidence'> {
+  const bad = answers.filter((o) => o.status >= 500 || o.status === 0);
+  const leaked = answers.flatMap((o) => {
+    const leaks = o.status === 0 ? [] : findLeakExcerpts(withoutEcho(o.body, o.attempt.payload));
+    return leaks.length > 0 ? [{ answer: o, leaks }] : [];
+  });
+  const label = (o: InjectionAnswer): string => `${o.attempt.operation} ${o.attempt.field}`;
+  const evidence = [
+    {
+      name: 'server errors',
+      contentType: 'text/plain',
+      content:
+        bad
+          .map(
+            (o) =>
+              `${label(o)} = ${JSON.stringify(o.attempt.payload.slice(0, 80))} -> ${o.status || 'no answer'} ${o.body.slice(0, 300)}`,
+          )
+          .join('\n') || 'none',
+    },
+    {
+      name: 'leaked internals',
+      contentType: 'text/plain',
+      content:
+        leaked
+          .map(
+            ({ answer, leaks }) =>
+              `${label(answer)} = ${JSON.stringify(answer.attempt.payload.slice(0, 80))} -> ${answer.status}\n${leaks.map((l) => `  ${l.what}: ${l.excerpt}`).join('\n')}`,
+          )
+          .join('\n') || 'none',
+    },
+  ];
+  const problems = [
+    ...(bad.length > 0
+      ? [
+          `${bad.length} payloads caused a 5xx or no answer (${bad
+            .slice(0, 5)
+            .map((o) => `${label(o)} -> ${o.status || 'no answer'}`)
+            .join('; ')})`,
+        ]
+      : []),
+    ...(leaked.length > 0
+      ? [
+          `${leaked.length} answers leak internals (${leaked
+            .slice(0, 5)
+            .map(({ answer, leaks }) => `${label(answer)} -> ${answer.status}: ${leaks.map((l) => l.what).join(', ')}`)
+            .join('; ')})`,
+        ]
+      : []),
+  ];
+  if (problems.length > 0) return { status: 'failed', message: `${problems.join('; ')}: ${summary}`, evidence };
+  return { status: 'passed', message: summary, evidence };
+}
+
+/** Every string field of every OpenAPI operation gets each payload; no answer may be a 5xx or leak internals. */
 export async function runInjectionCheck(ctx: SecurityContext): Promise<void> {
   const config = ctx.config.injection;
   await ctx.check(
     {
       id: 'security.input.injection',
-      name: 'Injection payloads in every string field never yield a 5xx',
+      name: 'Injection payloads in every string field never yield a 5xx or leak internals',
       feature: 'input validation',
       severity: 'critical',
       remediation:
-        'Validate input against the schema, bind values as query parameters (never concatenate), and map any remaining error to a 4xx',
+        'Validate input against the schema, bind values as query parameters (never concatenate), and map any remaining error to a 4xx with a generic message: no stack trace, SQL or driver error in any answer',
     },
     async (): Promise<CheckOutcome> => {
       const doc = await ctx.openapi();
@@ -185,13 +259,12 @@ export async function runInjectionCheck(ctx: SecurityContext): Promise<void> {
           privileged && forbidden.has(attempt.operation) ? privileged : (users[(turn += 1) % users.length] as Identity);
         try {
           const answer = await ctx.http.send({ ...attempt.request, token: user.accessToken });
-          return { attempt, status: answer.status, body: answer.body.slice(0, 300), throttled: answer.throttled };
+          return { attempt, status: answer.status, body: answer.body };
         } catch (error) {
           if (ctx.suite.signal.aborted) throw error;
-          return { attempt, status: 0, body: `no answer: ${(error as Error).message}`, throttled: 0 };
+          return { attempt, status: 0, body: `no answer: ${(error as Error).message}` };
         }
       });
-      const bad = outcomes.filter((o) => o.status >= 500 || o.status === 0);
       const byStatus = new Map<number, number>();
       for (const o of outcomes) byStatus.set(o.status, (byStatus.get(o.status) ?? 0) + 1);
       const operations = new Set(sent.map((a) => a.operation)).size;
@@ -202,32 +275,8 @@ export async function runInjectionCheck(ctx: SecurityContext): Promise<void> {
         attempts.length > sent.length
           ? `; capped at injection.maxRequests=${config.maxRequests} of ${attempts.length}`
           : '';
-      const evidence = [
-        {
-          name: 'server errors',
-          contentType: 'text/plain',
-          content:
-            bad
-              .map(
-                (o) =>
-                  `${o.attempt.operation} ${o.attempt.field} = ${JSON.stringify(o.attempt.payload.slice(0, 80))} -> ${o.status || 'no answer'} ${o.body}`,
-              )
-              .join('\n') || 'none',
-        },
-      ];
       const metrics = [{ name: 'injection_requests', value: sent.length, unit: 'count' }];
-      if (bad.length > 0) {
-        const first = bad
-          .slice(0, 5)
-          .map((o) => `${o.attempt.operation} ${o.attempt.field} -> ${o.status || 'no answer'}`);
-        return {
-          status: 'failed',
-          message: `${bad.length} payloads caused a 5xx or no answer (${first.join('; ')}): ${summary}${capped}`,
-          evidence,
-          metrics,
-        };
-      }
-      return { status: 'passed', message: `${summary}${capped}`, evidence, metrics };
+      return { ...judgeInjection(outcomes, `${summary}${capped}`), metrics };
     },
   );
 }
