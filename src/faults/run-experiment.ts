@@ -276,11 +276,20 @@ export async function runExperiment(
     });
   /** Polls a probe until it passes or `withinMs` runs out. */
   const eventually = async (probe: Probe, withinMs: number, intervalMs = 200) => {
+    let missing: MissingBaselineError | undefined;
     const outcome = await pollUntil(
-      () => probeOnce(probe),
-      (o) => o.ok,
+      () =>
+        probeOnce(probe).catch((error: unknown) => {
+          // pollUntil would retry a thrown error until the deadline; a missing baseline never comes back.
+          if (!(error instanceof MissingBaselineError)) throw error;
+          missing = error;
+          const outcome: ProbeOutcome = { ok: false, detail: error.message };
+          return outcome;
+        }),
+      (o) => o.ok || missing !== undefined,
       { timeoutMs: withinMs, intervalMs, clock, signal },
     );
+    if (missing) throw missing;
     const last = outcome.ok ? outcome.value : outcome.last;
     timeline.log(
       `${probe.name}: ${last?.detail ?? 'no outcome'}${outcome.ok ? '' : ` (gave up after ${Math.round(outcome.elapsedMs)}ms)`}`,
