@@ -14,6 +14,7 @@ import { ApiClient, describeExec, execIn, ServiceContainer, waitHealthy } from '
 import { compareSnapshots, fillCommand, formatSnapshots, parseSnapshot, snapshotQuery } from './integrity.ts';
 import type { TableSnapshot } from './integrity.ts';
 import { judgeAroundEvent, judgeRpo } from './ledger-windows.ts';
+import { judgeZeroDowntime } from './rolling-judge.ts';
 import { SteadyLoad, summarizeLoad } from './steady-load.ts';
 import type { LoadSample, LoadSummary } from './steady-load.ts';
 
@@ -750,7 +751,6 @@ async function rollingDrill(drill: Drill, rolling: NonNullable<RecoveryConfig['r
   );
   await check(drill, specs.zeroDowntime, timeline, async () => {
     const { summary, writes } = seen;
-    const failed = summary.failed + seen.writeFailures;
     const evidence = [...(loadEvidence(seen) ?? [])];
     let lost: string[] = [];
     if (ledger) {
@@ -758,33 +758,18 @@ async function rollingDrill(drill: Drill, rolling: NonNullable<RecoveryConfig['r
       lost = [...verdict.failures];
       evidence.push(...(ledgerEvidence(verdict, []) ?? []));
     }
-    if (restarted.length < containers.length)
-      return {
-        status: problems.length ? 'failed' : 'broken',
-        message: `Only ${restarted.length} of ${containers.length} replicas were restarted: ${problems.join('; ')}`,
-        metrics,
-        evidence,
-      };
-    if (failed > rolling.maxFailedRequests || lost.length > 0)
-      return {
-        status: 'failed',
-        message: `${failed} of ${summary.total + writes} requests failed through ${via.service} (at most ${rolling.maxFailedRequests} allowed)${
-          summary.failureKinds.length
-            ? `: ${summary.failureKinds
-                .slice(0, 5)
-                .map((k) => `${k.count} x ${k.kind}`)
-                .join(', ')}`
-            : ''
-        }${lost.length ? `; ${lost.length} acknowledged writes lost` : ''}`,
-        metrics,
-        evidence,
-      };
-    return {
-      status: 'passed',
-      message: `${summary.total + writes} requests through ${via.service}, ${failed} failed, while ${restarted.map((r) => r.service).join(', ')} restarted one at a time`,
-      metrics,
-      evidence,
-    };
+    const verdict = judgeZeroDowntime({
+      via: via.service,
+      replicas: containers.length,
+      restarted: restarted.map((r) => r.service),
+      problems,
+      summary,
+      writes,
+      writeFailures: seen.writeFailures,
+      lost,
+      maxFailedRequests: rolling.maxFailedRequests,
+    });
+    return { ...verdict, metrics, evidence };
   });
 }
 
