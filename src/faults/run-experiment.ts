@@ -601,6 +601,8 @@ export async function runExperiment(
     async () => {
       // Recovering from a fault that was never in place proves nothing.
       if (!active) return { status: 'unknown', message: 'Not measured: the fault was never injected' };
+      if (experiment.recovery.probes.length === 0)
+        return { status: 'unknown', message: 'No recovery probe is declared: nothing shows the system recovered' };
       const lines: string[] = [];
       for (const probe of experiment.recovery.probes) {
         const left = experiment.recovery.withinMs - (clock.monotonicMs() - rollbackStart);
@@ -712,6 +714,7 @@ export async function runExperiment(
         : { status: 'failed', message: `Not within ${expectation.withinMs}ms: ${r.detail}`, metrics: r.metrics };
     }
     const samples = expectation.samples ?? (expectation.kind === 'fn' ? 1 : 3);
+    if (samples < 1) return { status: 'unknown', message: `samples is ${samples}: no sample was taken` };
     const lines: string[] = [];
     const metrics: Metric[] = [];
     let ok = true;
