@@ -1,1 +1,1 @@
-export { checkReadinessTruth, checkServicesHealthy, runBootChecks } from './boot-checks.ts';
+export { checkReadinessTruth, checkServicesHealthy, planBootStage, runBootChecks } from './boot-checks.ts';

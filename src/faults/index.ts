@@ -31,4 +31,5 @@ export type { ActiveFault, ControlProof, FaultEnv } from './injector.ts';
 export { observeLink } from './link-probe.ts';
 export type { LinkObservation } from './link-probe.ts';
 export { judgeHttp } from './probes.ts';
+export { planChaosStage } from './chaos-plan.ts';
 export { runExperiment } from './run-experiment.ts';

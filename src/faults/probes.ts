@@ -1,3 +1,4 @@
+import { ReadinessError } from '../core/errors.ts';
 import { assertNever } from '../core/stage.ts';
 import type { ChaosApi, HttpExpect, Probe, ProbeOutcome } from './experiment.ts';
 import type { HttpOutcome } from '../runner/http.ts';
@@ -72,9 +73,62 @@ const compare = (op: '==' | '>=' | '<=' | '>' | '<', a: number, b: number): bool
   }
 };
 
+type MetricProbe = Extract<Probe, { kind: 'metric' }>;
+
+const seriesOf = (probe: MetricProbe): string => `${probe.metric}${probe.labels ? JSON.stringify(probe.labels) : ''}`;
+
 /** A key for a metric probe's series, for its baseline at injection time. */
-export function metricKey(probe: Extract<Probe, { kind: 'metric' }>): string {
+export function metricKey(probe: MetricProbe): string {
   return JSON.stringify([probe.service ?? '', probe.port ?? 0, probe.metric, probe.labels ?? {}]);
+}
+
+/** A `sinceFault` metric probe with no value read at injection: its check is broken, never judged from 0. */
+export class MissingBaselineError extends ReadinessError {
+  constructor(series: string) {
+    super(
+      'METRIC_BASELINE_MISSING',
+      `${series}: its value at injection could not be read, so the rise since the fault cannot be measured`,
+    );
+  }
+}
+
+/** The metric values `sinceFault` probes count from, read right before the injection. */
+export interface MetricBaselines {
+  readonly values: ReadonlyMap<string, number>;
+  /** A read that failed (no answer, not 200, unparsable): the experiment has no baseline for that series. */
+  readonly problems: readonly string[];
+  readonly lines: readonly string[];
+}
+
+/**
+ * Reads the baseline of every `sinceFault` metric probe. A series the service does not export yet
+ * counts from 0 (a Prometheus counter appears on its first increment); a read that fails is a
+ * problem, never a baseline of 0.
+ */
+export async function readMetricBaselines(
+  probes: readonly Probe[],
+  metric: (...args: Parameters<ChaosApi['metric']>) => ReturnType<ChaosApi['metric']>,
+): Promise<MetricBaselines> {
+  const values = new Map<string, number>();
+  const problems: string[] = [];
+  const lines: string[] = [];
+  for (const probe of probes) {
+    if (probe.kind !== 'metric' || !probe.expect.sinceFault || values.has(metricKey(probe))) continue;
+    const from = {
+      ...(probe.service === undefined ? {} : { service: probe.service }),
+      ...(probe.port === undefined ? {} : { port: probe.port }),
+    };
+    try {
+      const value = await metric(probe.metric, probe.labels, from);
+      values.set(metricKey(probe), value ?? 0);
+      lines.push(
+        `${seriesOf(probe)} = ${value === undefined ? 'not exported yet, counted from 0' : value} before the fault`,
+      );
+    } catch (error) {
+      problems.push(`${seriesOf(probe)}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return { values, problems, lines };
 }
 
 /** Runs a probe once. `baselines` holds metric values at injection time for `sinceFault` probes. */
@@ -94,9 +148,10 @@ export async function runProbe(
         ...(probe.service === undefined ? {} : { service: probe.service }),
         ...(probe.port === undefined ? {} : { port: probe.port }),
       });
-      const series = `${probe.metric}${probe.labels ? JSON.stringify(probe.labels) : ''}`;
+      const series = seriesOf(probe);
+      const base = probe.expect.sinceFault ? baselines.get(metricKey(probe)) : 0;
+      if (base === undefined) throw new MissingBaselineError(series);
       if (value === undefined) return { ok: false, detail: `${series} is not exported` };
-      const base = probe.expect.sinceFault ? (baselines.get(metricKey(probe)) ?? 0) : 0;
       const observed = value - base;
       const what = probe.expect.sinceFault ? `${series} rose by ${observed} since the fault` : `${series} = ${value}`;
       return {

@@ -1,3 +1,4 @@
+import type { LoadSlo } from '../config/stages/load.ts';
 import type { ChaosConfig } from '../config/stages/chaos.ts';
 import type { CheckResult, Metric } from '../core/check-result.ts';
 import { pollUntil } from '../core/clock.ts';
@@ -5,7 +6,7 @@ import { derivedSeed, seededRandom } from '../core/seed.ts';
 import { openSession } from '../runner/session.ts';
 import { Timeline } from '../runner/timeline.ts';
 import { runCheck } from '../runner/suite.ts';
-import type { CheckOutcome, SuiteContext } from '../runner/suite.ts';
+import type { CheckOutcome, PlannedCheck, SuiteContext } from '../runner/suite.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
 import { describeFault, faultLink, isToxic, unseededDraws } from './catalog.ts';
 import { dockerClient } from '../stack/containers.ts';
@@ -26,7 +27,8 @@ import { injectFault } from './injector.ts';
 import type { ActiveFault, FaultEnv } from './injector.ts';
 import { observeLink } from './link-probe.ts';
 import type { LinkObservation } from './link-probe.ts';
-import { metricKey, runProbe, slug } from './probes.ts';
+import { MissingBaselineError, readMetricBaselines, runProbe, slug } from './probes.ts';
+import type { MetricBaselines } from './probes.ts';
 import { metricValue, parsePrometheus } from '../runner/prometheus.ts';
 import { helloBytes, seededUuid } from '../runner/templates.ts';
 import { WriteLedger } from '../runner/write-ledger.ts';
@@ -125,6 +127,44 @@ const observeMany = async (
   return out;
 };
 
+const loadCheckName = (plan: NonNullable<Experiment['load']>, phase: string, slo: LoadSlo): string => {
+  const bounds = [
+    slo.p95Ms === undefined ? '' : `p95 < ${slo.p95Ms}ms`,
+    slo.p99Ms === undefined ? '' : `p99 < ${slo.p99Ms}ms`,
+    slo.maxErrorRate === undefined ? '' : `errors < ${slo.maxErrorRate * 100}%`,
+  ].filter(Boolean);
+  return `under ${plan.ratePerSec}/s k6 load, the ${phase} phase holds ${bounds.join(', ') || 'its SLO'}`;
+};
+
+/** An experiment's checks, in order: the id after `chaos.<experiment>.` and the name after its title. */
+function experimentChecks(experiment: Experiment): { readonly id: string; readonly name: string }[] {
+  const load = experiment.load;
+  return [
+    { id: 'steady-state', name: 'steady state holds before the fault' },
+    { id: 'fault-effect', name: `the fault took effect (${describeFault(experiment.fault)})` },
+    ...experiment.during.map((e) => ({ id: `during.${slug(e.name)}`, name: e.name })),
+    { id: 'recovery', name: `recovered within ${experiment.recovery.withinMs}ms` },
+    ...(experiment.ledger
+      ? [{ id: 'ledger', name: 'every acknowledged write is stable, none lost or duplicated' }]
+      : []),
+    ...(load
+      ? Object.entries(load.slo).map(([phase, slo]) => ({ id: `load.${phase}`, name: loadCheckName(load, phase, slo) }))
+      : []),
+  ];
+}
+
+/** The checks an experiment is due to record, known from its definition before it runs. */
+export function planExperiment(experiment: Experiment): PlannedCheck[] {
+  const tags = ['chaos', experiment.fault.kind, ...(experiment.tags ?? [])];
+  return experimentChecks(experiment).map((c) => ({
+    id: `chaos.${experiment.id}.${c.id}`,
+    name: `${experiment.title}: ${c.name}`,
+    feature: `chaos: ${experiment.id}`,
+    severity: experiment.severity,
+    tags,
+  }));
+}
+
 /** Runs one experiment and records its checks: steady state, fault effect, each expectation, recovery, ledger, load. */
 export async function runExperiment(
   context: SuiteContext,
@@ -138,7 +178,6 @@ export async function runExperiment(
   const random = seededRandom(derivedSeed(seed, experiment.id));
   const prefix = `chaos.${experiment.id}`;
   const description = describeFault(experiment.fault);
-  const tags = ['chaos', experiment.fault.kind, ...(experiment.tags ?? [])];
   const unseeded = unseededDraws(experiment.fault);
   const parameters = {
     seed: String(seed),
@@ -152,33 +191,35 @@ export async function runExperiment(
   const evidence = (): CheckOutcome['evidence'] => [
     { name: 'experiment timeline', contentType: 'text/plain', content: timeline.text() },
   ];
+  const plan = planExperiment(experiment);
   const check = async (
     id: string,
-    name: string,
     body: () => Promise<CheckOutcome>,
     remediation = experiment.remediation,
   ): Promise<CheckResult> => {
-    const result = await runCheck(
-      context,
-      {
-        id: `${prefix}.${id}`,
-        name: `${experiment.title}: ${name}`,
-        feature: `chaos: ${experiment.id}`,
-        severity: experiment.severity,
-        tags,
-        remediation,
-      },
-      async () => {
-        const outcome = await body();
-        return {
-          ...outcome,
-          parameters: { ...parameters, ...outcome.parameters },
-          evidence: [...(outcome.evidence ?? []), ...(evidence() ?? [])],
-        };
-      },
-    );
+    const spec = plan.find((c) => c.id === `${prefix}.${id}`);
+    if (!spec) throw new Error(`check ${prefix}.${id} is not in the plan of ${experiment.id}`);
+    const result = await runCheck(context, { ...spec, tags: [...(spec.tags ?? [])], remediation }, async () => {
+      const outcome = await body();
+      return {
+        ...outcome,
+        parameters: { ...parameters, ...outcome.parameters },
+        evidence: [...(outcome.evidence ?? []), ...(evidence() ?? [])],
+      };
+    });
     results.push(result);
     return result;
+  };
+  /** Records every planned check still without a result as `unknown`, with the reason. */
+  const notRun = async (why: string): Promise<void> => {
+    for (const spec of plan) {
+      if (results.some((r) => r.id === spec.id)) continue;
+      await check(
+        spec.id.slice(prefix.length + 1),
+        () => Promise.resolve({ status: 'unknown', message: `Not run: ${why}` }),
+        `Make the experiment reach this check: ${why}`,
+      );
+    }
   };
 
   // --- the API probes and ledger use -----------------------------------------------------------
@@ -224,20 +265,31 @@ export async function runExperiment(
     signal,
     log: (line) => timeline.log(line),
   };
-  const baselines = new Map<string, number>();
+  let baselines: MetricBaselines = { values: new Map(), problems: [], lines: [] };
   /** One probe; its error is an outcome (not a harness failure), except an interrupt, which ends the check. */
   const probeOnce = (probe: Probe): Promise<ProbeOutcome> =>
-    runProbe(probe, api, baselines).catch((error: unknown) => {
+    runProbe(probe, api, baselines.values).catch((error: unknown) => {
       signal.throwIfAborted();
+      // No baseline is a harness failure (broken), not the system failing the probe.
+      if (error instanceof MissingBaselineError) throw error;
       return { ok: false, detail: `${probe.name}: ${error instanceof Error ? error.message : String(error)}` };
     });
   /** Polls a probe until it passes or `withinMs` runs out. */
   const eventually = async (probe: Probe, withinMs: number, intervalMs = 200) => {
+    let missing: MissingBaselineError | undefined;
     const outcome = await pollUntil(
-      () => probeOnce(probe),
-      (o) => o.ok,
+      () =>
+        probeOnce(probe).catch((error: unknown) => {
+          // pollUntil would retry a thrown error until the deadline; a missing baseline never comes back.
+          if (!(error instanceof MissingBaselineError)) throw error;
+          missing = error;
+          const outcome: ProbeOutcome = { ok: false, detail: error.message };
+          return outcome;
+        }),
+      (o) => o.ok || missing !== undefined,
       { timeoutMs: withinMs, intervalMs, clock, signal },
     );
+    if (missing) throw missing;
     const last = outcome.ok ? outcome.value : outcome.last;
     timeline.log(
       `${probe.name}: ${last?.detail ?? 'no outcome'}${outcome.ok ? '' : ` (gave up after ${Math.round(outcome.elapsedMs)}ms)`}`,
@@ -290,7 +342,7 @@ export async function runExperiment(
   }
 
   // --- 1. steady state ------------------------------------------------------------------------------
-  const steady = await check('steady-state', 'steady state holds before the fault', async () => {
+  const steady = await check('steady-state', async () => {
     if (chaos.session) {
       try {
         token = await openSession(chaos.session, request, `chaos-${options.runTag}-${experiment.id}`, random, 'Chaos');
@@ -319,6 +371,7 @@ export async function runExperiment(
   if (steady.status !== 'passed') {
     // Not run: its load must not run on behind the next experiment.
     await load?.stop();
+    await notRun(`the steady state did not hold before the fault (${steady.status}), so the fault was not injected`);
     return results;
   }
   await holdLoadPhase('baseline');
@@ -328,17 +381,12 @@ export async function runExperiment(
   const baselineObs = linkTarget && isToxic(experiment.fault) ? await observeMany(linkTarget, 3, 1_500) : [];
   if (baselineObs.length > 0)
     timeline.log(`baseline through ${linkTarget?.via}: ${baselineObs.map((o) => o.detail).join('; ')}`);
-  for (const probe of [...(experiment.proof ?? []), ...experiment.during, ...experiment.recovery.probes]) {
-    if (probe.kind === 'metric' && probe.expect.sinceFault) {
-      const v = await api
-        .metric(probe.metric, probe.labels, {
-          ...(probe.service === undefined ? {} : { service: probe.service }),
-          ...(probe.port === undefined ? {} : { port: probe.port }),
-        })
-        .catch(() => undefined);
-      baselines.set(metricKey(probe), v ?? 0);
-    }
-  }
+  baselines = await readMetricBaselines(
+    [...(experiment.proof ?? []), ...experiment.during, ...experiment.recovery.probes],
+    (name, labels, from) => api.metric(name, labels, from),
+  );
+  for (const line of [...baselines.lines, ...baselines.problems.map((p) => `baseline NOT read: ${p}`)])
+    timeline.log(line);
 
   let ledger: WriteLedger | undefined;
   let ledgerProblem = 'The experiment declares a ledger but the config has no chaos.ledger';
@@ -418,7 +466,15 @@ export async function runExperiment(
   };
   const toxicName = `readiness-${options.runTag}-${experiment.id}`;
   let injectedAt = 0;
-  const effect = await check('fault-effect', `the fault took effect (${description})`, async () => {
+  const effect = await check('fault-effect', async () => {
+    if (baselines.problems.length > 0) {
+      ledgerLoop?.stop();
+      return {
+        status: 'broken',
+        message: `The fault was not injected: metric baselines could not be read right before the injection, so no rise since the fault could be measured: ${baselines.problems.join('; ')}`,
+        remediation: `Make the metrics endpoint (chaos.metricsPath) answer before the fault, or drop sinceFault from those probes`,
+      };
+    }
     injectedAt = clock.monotonicMs();
     active = await injectFault(env, experiment.fault, toxicName);
     load?.mark('fault');
@@ -509,12 +565,11 @@ export async function runExperiment(
   });
 
   // --- 3. expectations while the fault is in place ------------------------------------------------------
-  const skipped = (why: string) => (): Promise<CheckOutcome> => Promise.resolve({ status: 'skipped', message: why });
+  const noEvidence = (why: string) => (): Promise<CheckOutcome> => Promise.resolve({ status: 'unknown', message: why });
   if (effect.status === 'passed') {
     for (const expectation of experiment.during) {
       await check(
         `during.${slug(expectation.name)}`,
-        expectation.name,
         () => judgeExpectation(expectation),
         expectation.remediation ?? experiment.remediation,
       );
@@ -528,11 +583,7 @@ export async function runExperiment(
     }
   } else {
     for (const expectation of experiment.during)
-      await check(
-        `during.${slug(expectation.name)}`,
-        expectation.name,
-        skipped('Not measured: the fault did not take effect'),
-      );
+      await check(`during.${slug(expectation.name)}`, noEvidence('Not measured: the fault did not take effect'));
   }
   await ledgerLoop?.done;
 
@@ -547,8 +598,11 @@ export async function runExperiment(
   );
   await check(
     'recovery',
-    `recovered within ${experiment.recovery.withinMs}ms`,
     async () => {
+      // Recovering from a fault that was never in place proves nothing.
+      if (!active) return { status: 'unknown', message: 'Not measured: the fault was never injected' };
+      if (experiment.recovery.probes.length === 0)
+        return { status: 'unknown', message: 'No recovery probe is declared: nothing shows the system recovered' };
       const lines: string[] = [];
       for (const probe of experiment.recovery.probes) {
         const left = experiment.recovery.withinMs - (clock.monotonicMs() - rollbackStart);
@@ -574,7 +628,6 @@ export async function runExperiment(
   if (experiment.ledger) {
     await check(
       'ledger',
-      'every acknowledged write is stable, none lost or duplicated',
       async () => {
         if (!ledger) return { status: 'broken', message: ledgerProblem };
         const verdict = await ledger.verify();
@@ -603,7 +656,7 @@ export async function runExperiment(
 
   // --- 6. load, per phase ------------------------------------------------------------------------------
   if (experiment.load) {
-    const plan = experiment.load;
+    const loadPlan = experiment.load;
     await holdLoadPhase('recovery');
     const outcome = load ? await load.stop() : undefined;
     const phaseMetrics: Metric[] =
@@ -615,15 +668,9 @@ export async function runExperiment(
             { name: `${p.phase}_error_rate`, value: p.errorRate, unit: 'ratio' },
           ])
         : [];
-    for (const [phase, slo] of Object.entries(plan.slo)) {
-      const bounds = [
-        slo.p95Ms === undefined ? '' : `p95 < ${slo.p95Ms}ms`,
-        slo.p99Ms === undefined ? '' : `p99 < ${slo.p99Ms}ms`,
-        slo.maxErrorRate === undefined ? '' : `errors < ${slo.maxErrorRate * 100}%`,
-      ].filter(Boolean);
+    for (const phase of Object.keys(loadPlan.slo)) {
       await check(
         `load.${phase}`,
-        `under ${plan.ratePerSec}/s k6 load, the ${phase} phase holds ${bounds.join(', ') || 'its SLO'}`,
         (): Promise<CheckOutcome> => {
           if (!outcome) return Promise.resolve({ status: 'broken', message: loadProblem });
           if (outcome.kind === 'broken')
@@ -653,7 +700,7 @@ export async function runExperiment(
             parameters: { phase },
           });
         },
-        plan.remediation ?? experiment.remediation,
+        loadPlan.remediation ?? experiment.remediation,
       );
     }
   }
@@ -667,6 +714,7 @@ export async function runExperiment(
         : { status: 'failed', message: `Not within ${expectation.withinMs}ms: ${r.detail}`, metrics: r.metrics };
     }
     const samples = expectation.samples ?? (expectation.kind === 'fn' ? 1 : 3);
+    if (samples < 1) return { status: 'unknown', message: `samples is ${samples}: no sample was taken` };
     const lines: string[] = [];
     const metrics: Metric[] = [];
     let ok = true;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LedgerEntry, WriteClass } from '../runner/write-ledger.ts';
-import { judgeAroundEvent, windowOf } from './ledger-windows.ts';
+import { judgeAroundEvent, judgeRpo, windowOf } from './ledger-windows.ts';
 
 const entry = (seq: number, acknowledgedAtMs?: number): LedgerEntry => ({
   seq,
@@ -54,5 +54,62 @@ describe('ledger around an event', () => {
     expect(verdict.mustSurviveMissing).toEqual([]);
     expect(verdict.unknownBefore).toHaveLength(1);
     expect(verdict.survived).toBe(0);
+  });
+});
+
+describe('judgeRpo', () => {
+  const verdictOf = (classes: Map<number, WriteClass>) => ({
+    counts: { stable: 0, lost: 0, duplicated: 0, unacknowledged: 0, unknown: 0 },
+    failures: [],
+    lines: [],
+    classes,
+  });
+
+  it('is unknown without a ledger: no write was made, so nothing proves the backup keeps them', () => {
+    const outcome = judgeRpo({ windowMs: 900, writesBeforeBackup: 5 });
+    expect(outcome.status).toBe('unknown');
+    expect(outcome.message).toContain('No write ledger');
+    expect(outcome.metrics).toEqual([{ name: 'rpo_window_ms', value: 900, unit: 'ms' }]);
+  });
+
+  it('is unknown when no write was due before the backup', () => {
+    const entries = [entry(1, 25)];
+    const classes = new Map<number, WriteClass>([[1, 'lost']]);
+    const judged = judgeAroundEvent(entries, classes, 10, 20, 'backup');
+    expect(
+      judgeRpo({ windowMs: 10, writesBeforeBackup: 0, ledger: { verdict: verdictOf(classes), judged } }).status,
+    ).toBe('unknown');
+  });
+
+  it('passes when every write before the backup survived, counting later losses as the RPO', () => {
+    const entries = [entry(1, 5), entry(2, 6), entry(3, 25)];
+    const classes = new Map<number, WriteClass>([
+      [1, 'stable'],
+      [2, 'stable'],
+      [3, 'lost'],
+    ]);
+    const judged = judgeAroundEvent(entries, classes, 10, 20, 'backup');
+    const outcome = judgeRpo({ windowMs: 10, writesBeforeBackup: 2, ledger: { verdict: verdictOf(classes), judged } });
+    expect(outcome.status).toBe('passed');
+    expect(outcome.metrics).toContainEqual({ name: 'rpo_lost_writes', value: 1, unit: 'count' });
+  });
+
+  it('fails when a write acknowledged before the backup is gone, and is broken when one cannot be read', () => {
+    const entries = [entry(1, 5), entry(2, 6)];
+    const lost = new Map<number, WriteClass>([
+      [1, 'stable'],
+      [2, 'lost'],
+    ]);
+    const judgedLost = judgeAroundEvent(entries, lost, 10, 20, 'backup');
+    expect(
+      judgeRpo({ windowMs: 10, writesBeforeBackup: 2, ledger: { verdict: verdictOf(lost), judged: judgedLost } })
+        .status,
+    ).toBe('failed');
+    const unread = new Map<number, WriteClass>([[1, 'stable']]);
+    const judgedUnread = judgeAroundEvent(entries, unread, 10, 20, 'backup');
+    expect(
+      judgeRpo({ windowMs: 10, writesBeforeBackup: 2, ledger: { verdict: verdictOf(unread), judged: judgedUnread } })
+        .status,
+    ).toBe('broken');
   });
 });

@@ -1,18 +1,20 @@
 import { join } from 'node:path';
 import { recoveryDrills } from '../config/stages/recovery.ts';
-import type { RecoveryBackupConfig, RecoveryConfig } from '../config/stages/recovery.ts';
+import type { RecoveryBackupConfig, RecoveryConfig, RecoveryDrill } from '../config/stages/recovery.ts';
 import type { CheckResult, Metric, Severity } from '../core/check-result.ts';
 import { derivedSeed, seededRandom } from '../core/seed.ts';
 import type { HttpRequest } from '../runner/http.ts';
 import { runCheck } from '../runner/suite.ts';
-import type { CheckOutcome, SuiteContext } from '../runner/suite.ts';
+import type { CheckOutcome, PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
+import { assertNever } from '../core/stage.ts';
 import { WriteLedger } from '../runner/write-ledger.ts';
 import type { LedgerVerdict } from '../runner/write-ledger.ts';
 import { Timeline } from '../runner/timeline.ts';
 import { ApiClient, describeExec, execIn, ServiceContainer, waitHealthy } from './drill-io.ts';
 import { compareSnapshots, fillCommand, formatSnapshots, parseSnapshot, snapshotQuery } from './integrity.ts';
 import type { TableSnapshot } from './integrity.ts';
-import { judgeAroundEvent } from './ledger-windows.ts';
+import { judgeAroundEvent, judgeRpo } from './ledger-windows.ts';
+import { judgeZeroDowntime } from './rolling-judge.ts';
 import { SteadyLoad, summarizeLoad } from './steady-load.ts';
 import type { LoadSample, LoadSummary } from './steady-load.ts';
 
@@ -29,41 +31,163 @@ interface Drill {
 
 const round = (n: number): number => Math.round(n);
 
+/** One check of a drill, as planned and as recorded (its id without the `recovery.` prefix). */
+interface DrillCheck {
+  readonly id: string;
+  readonly name: string;
+  readonly feature: string;
+  readonly severity: Severity;
+  readonly remediation: string;
+}
+
+const BACKUP = 'backup and restore';
+const CRASH = 'crash recovery';
+const ROLLING = 'rolling restart';
+
+/** The checks of the backup-restore drill, in order. */
+function backupChecks(backup: RecoveryBackupConfig) {
+  return {
+    taken: {
+      id: 'backup.taken',
+      name: 'Backup: taken, readable, consistent with the live tables',
+      feature: BACKUP,
+      severity: 'critical',
+      remediation:
+        'Make the backup command succeed against the live database and produce a file its restore tool can read',
+    },
+    integrity: {
+      id: 'backup.integrity',
+      name: 'Restore integrity: row counts and checksums of every table match the backup',
+      feature: BACKUP,
+      severity: 'critical',
+      remediation:
+        'The restore must bring back every row of the backup: check the restore command, its exit code and its output',
+    },
+    rto: {
+      id: 'backup.rto',
+      name: `Services back after the restore within the RTO (${backup.rtoTargetMs}ms)`,
+      feature: BACKUP,
+      severity: 'critical',
+      remediation:
+        'Reconnect to the database on your own after it comes back (a connection pool that replaces broken connections), and tell the truth in the health check',
+    },
+    rpo: {
+      id: 'backup.rpo',
+      name: 'RPO: every write acknowledged before the backup survives the restore; later ones counted',
+      feature: BACKUP,
+      severity: 'critical',
+      remediation: 'Acknowledge a write only once it is committed, so a backup taken afterwards contains it',
+    },
+  } as const satisfies Record<string, DrillCheck>;
+}
+
+/** The checks of the crash drill, in order. */
+function crashChecks(crash: NonNullable<RecoveryConfig['crash']>) {
+  return {
+    back: {
+      id: 'crash.back',
+      name: `Crash recovery: ${crash.service} killed under load is healthy again within ${crash.withinMs}ms`,
+      feature: CRASH,
+      severity: 'blocker',
+      remediation:
+        'Start quickly and without manual steps after a crash (idempotent migrations, dependencies re-resolved)',
+    },
+    ledger: {
+      id: 'crash.ledger',
+      name: 'Crash recovery: every write acknowledged before the kill is there afterwards',
+      feature: CRASH,
+      severity: 'blocker',
+      remediation: 'Acknowledge a write only once it is committed to the database, never from an in-memory buffer',
+    },
+  } as const satisfies Record<string, DrillCheck>;
+}
+
+/** The checks of the rolling-restart drill, in order. */
+function rollingChecks(rolling: NonNullable<RecoveryConfig['rolling']>) {
+  return {
+    replicas: {
+      id: 'rolling.replicas',
+      name: 'Rolling restart: each replica stops gracefully, starts and is healthy again',
+      feature: ROLLING,
+      severity: 'critical',
+      remediation: 'Stop on SIGTERM within the grace period and start without manual steps',
+    },
+    zeroDowntime: {
+      id: 'rolling.zero-downtime',
+      name: `Rolling restart: no failed request through ${rolling.via.service} while the replicas restart one at a time`,
+      feature: ROLLING,
+      severity: 'critical',
+      remediation:
+        'Drain before stopping: fail readiness on SIGTERM and keep serving until the load balancer has taken the replica out; let the load balancer retry connection failures on another replica',
+    },
+  } as const satisfies Record<string, DrillCheck>;
+}
+
+/** The checks one drill is due to record, from its config (none when its section is missing). */
+function drillChecks(recovery: RecoveryConfig, drill: RecoveryDrill): DrillCheck[] {
+  switch (drill) {
+    case 'backup-restore':
+      return recovery.backup ? Object.values(backupChecks(recovery.backup)) : [];
+    case 'crash':
+      return recovery.crash ? Object.values(crashChecks(recovery.crash)) : [];
+    case 'rolling-restart':
+      return recovery.rolling ? Object.values(rollingChecks(recovery.rolling)) : [];
+    default:
+      return assertNever(drill, 'recovery drill');
+  }
+}
+
+const planned = (c: DrillCheck): PlannedCheck => ({
+  id: `recovery.${c.id}`,
+  name: c.name,
+  feature: c.feature,
+  severity: c.severity,
+  tags: ['recovery', c.feature],
+});
+
+/** The recovery stage's plan: every check of every configured drill, known before any drill runs. */
+export function planRecoveryStage(context: PlanContext): PlannedCheck[] {
+  const recovery = context.config.recovery;
+  if (!recovery) return [];
+  return recoveryDrills(recovery).flatMap((d) => drillChecks(recovery, d).map(planned));
+}
+
 async function check(
   drill: Drill,
-  spec: { id: string; name: string; feature: string; severity: Severity; remediation: string },
+  spec: DrillCheck,
   timeline: Timeline,
   body: () => Promise<CheckOutcome>,
+  remediation = spec.remediation,
 ): Promise<CheckResult> {
-  const result = await runCheck(
-    drill.context,
-    { ...spec, id: `recovery.${spec.id}`, tags: ['recovery', spec.feature], retries: 0 },
-    async () => {
-      const outcome = await body();
-      return {
-        ...outcome,
-        parameters: { seed: String(drill.context.seed), ...outcome.parameters },
-        evidence: [
-          ...(outcome.evidence ?? []),
-          { name: 'drill timeline', contentType: 'text/plain', content: timeline.text() },
-        ],
-      };
-    },
-  );
+  const result = await runCheck(drill.context, { ...planned(spec), remediation, retries: 0 }, async () => {
+    const outcome = await body();
+    return {
+      ...outcome,
+      parameters: { seed: String(drill.context.seed), ...outcome.parameters },
+      evidence: [
+        ...(outcome.evidence ?? []),
+        { name: 'drill timeline', contentType: 'text/plain', content: timeline.text() },
+      ],
+    };
+  });
   drill.results.push(result);
   return result;
 }
 
-/** Records each of a drill's checks as `unknown` (not run), with the reason. */
+/** Records each of a drill's remaining checks as `unknown` (not run), with the reason and their planned severity. */
 async function notRun(
   drill: Drill,
-  feature: string,
   why: string,
-  checks: readonly (readonly [id: string, name: string])[],
+  checks: readonly DrillCheck[],
+  timeline = new Timeline(),
 ): Promise<void> {
-  for (const [id, name] of checks)
-    await check(drill, { id, name, feature, severity: 'critical', remediation: why }, new Timeline(), () =>
-      Promise.resolve({ status: 'unknown', message: `Not run: ${why}` }),
+  for (const spec of checks)
+    await check(
+      drill,
+      spec,
+      timeline,
+      () => Promise.resolve({ status: 'unknown', message: `Not run: ${why}` }),
+      `Make the drill reach this check: ${why}`,
     );
 }
 
@@ -230,7 +354,7 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
   const { context, recovery } = drill;
   const { clock } = context;
   const timeline = new Timeline();
-  const feature = 'backup and restore';
+  const specs = backupChecks(backup);
   const vars = varsOf(backup);
   context.teardowns.add(`remove the backup file ${backup.file} in ${backup.database.service}`, async () => {
     await execIn(context, backup.database.service, fillCommand(backup.commands.cleanup, vars), 30_000).catch(
@@ -254,59 +378,43 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
   let snapshot: TableSnapshot[] | undefined;
   let backupStartMs = 0;
   let backupEndMs = 0;
-  const taken = await check(
-    drill,
-    {
-      id: 'backup.taken',
-      name: 'Backup: taken, readable, consistent with the live tables',
-      feature,
-      severity: 'critical',
-      remediation:
-        'Make the backup command succeed against the live database and produce a file its restore tool can read',
-    },
-    timeline,
-    async () => {
-      const attempts: string[] = [];
-      for (let attempt = 1; attempt <= backup.quiesceAttempts; attempt += 1) {
-        const before = await snapshotTables(drill, backup, backup.database.name, timeline);
-        backupStartMs = clock.monotonicMs();
-        const dump = await runCommand(drill, backup, backup.commands.backup, vars, timeline);
-        backupEndMs = clock.monotonicMs();
-        const backupMs = backupEndMs - backupStartMs;
-        if (!dump.ok) return { status: 'failed', message: `The backup command failed: ${dump.detail}` };
-        const toc = await runCommand(drill, backup, backup.commands.inspect, vars, timeline);
-        if (!toc.ok) return { status: 'failed', message: `The backup cannot be read back: ${toc.detail}` };
-        const tocEntries = toc.stdout.split('\n').filter((l) => l.trim() !== '' && !l.startsWith(';')).length;
-        const after = await snapshotTables(drill, backup, backup.database.name, timeline);
-        const moved = compareSnapshots(before, after);
-        if (moved.length === 0) {
-          snapshot = after;
-          return {
-            status: 'passed',
-            message: `Backup of ${backup.database.name} in ${round(backupMs)}ms, ${tocEntries} entries in its table of contents; ${after.length} tables snapshotted`,
-            metrics: [
-              { name: 'backup_ms', value: round(backupMs), unit: 'ms' },
-              { name: 'backup_toc_entries', value: tocEntries, unit: 'count' },
-            ],
-            evidence: [{ name: 'tables at the backup', contentType: 'text/plain', content: formatSnapshots(after) }],
-            parameters: { attempts: String(attempt) },
-          };
-        }
-        attempts.push(`attempt ${attempt}: ${moved.map((m) => `${m.table} changed`).join(', ')}`);
-        timeline.log(`tables changed during the backup (${attempts.at(-1) ?? ''}); again`);
+  const taken = await check(drill, specs.taken, timeline, async () => {
+    const attempts: string[] = [];
+    for (let attempt = 1; attempt <= backup.quiesceAttempts; attempt += 1) {
+      const before = await snapshotTables(drill, backup, backup.database.name, timeline);
+      backupStartMs = clock.monotonicMs();
+      const dump = await runCommand(drill, backup, backup.commands.backup, vars, timeline);
+      backupEndMs = clock.monotonicMs();
+      const backupMs = backupEndMs - backupStartMs;
+      if (!dump.ok) return { status: 'failed', message: `The backup command failed: ${dump.detail}` };
+      const toc = await runCommand(drill, backup, backup.commands.inspect, vars, timeline);
+      if (!toc.ok) return { status: 'failed', message: `The backup cannot be read back: ${toc.detail}` };
+      const tocEntries = toc.stdout.split('\n').filter((l) => l.trim() !== '' && !l.startsWith(';')).length;
+      const after = await snapshotTables(drill, backup, backup.database.name, timeline);
+      const moved = compareSnapshots(before, after);
+      if (moved.length === 0) {
+        snapshot = after;
+        return {
+          status: 'passed',
+          message: `Backup of ${backup.database.name} in ${round(backupMs)}ms, ${tocEntries} entries in its table of contents; ${after.length} tables snapshotted`,
+          metrics: [
+            { name: 'backup_ms', value: round(backupMs), unit: 'ms' },
+            { name: 'backup_toc_entries', value: tocEntries, unit: 'count' },
+          ],
+          evidence: [{ name: 'tables at the backup', contentType: 'text/plain', content: formatSnapshots(after) }],
+          parameters: { attempts: String(attempt) },
+        };
       }
-      return {
-        status: 'broken',
-        message: `The tables kept changing during the backup (${attempts.join('; ')}): the snapshot to verify against is not the backup's. Quiesce writers during the drill or give tables a query that ignores volatile rows`,
-      };
-    },
-  );
+      attempts.push(`attempt ${attempt}: ${moved.map((m) => `${m.table} changed`).join(', ')}`);
+      timeline.log(`tables changed during the backup (${attempts.at(-1) ?? ''}); again`);
+    }
+    return {
+      status: 'broken',
+      message: `The tables kept changing during the backup (${attempts.join('; ')}): the snapshot to verify against is not the backup's. Quiesce writers during the drill or give tables a query that ignores volatile rows`,
+    };
+  });
   if (taken.status !== 'passed' || !snapshot) {
-    await notRun(drill, feature, 'no usable backup', [
-      ['backup.integrity', 'Restore integrity'],
-      ['backup.rto', 'Services back after the restore within the RTO'],
-      ['backup.rpo', 'RPO'],
-    ]);
+    await notRun(drill, 'no usable backup', [specs.integrity, specs.rto, specs.rpo], timeline);
     return;
   }
   const expected = snapshot;
@@ -330,118 +438,94 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
     promoted = true; // nothing was destroyed
     await check(
       drill,
-      {
-        id: 'backup.integrity',
-        name: 'Restore integrity',
-        feature,
-        severity: 'critical',
-        remediation: 'Fix recovery.backup.commands.destroy',
-      },
+      specs.integrity,
       timeline,
       () =>
         Promise.resolve({ status: 'broken', message: `Could not destroy the data to restore it: ${destroy.detail}` }),
+      'Fix recovery.backup.commands.destroy',
+    );
+    await notRun(
+      drill,
+      'the destroy step failed, so nothing was restored: there is no restore to time or to count writes after',
+      [specs.rto, specs.rpo],
+      timeline,
     );
     return;
   }
   let restoreMs = 0;
-  await check(
-    drill,
-    {
-      id: 'backup.integrity',
-      name: 'Restore integrity: row counts and checksums of every table match the backup',
-      feature,
-      severity: 'critical',
-      remediation:
-        'The restore must bring back every row of the backup: check the restore command, its exit code and its output',
-    },
-    timeline,
-    async () => {
-      const started = clock.monotonicMs();
-      const create = await runCommand(drill, backup, backup.commands.create, vars, timeline);
-      if (!create.ok)
-        return { status: 'broken', message: `Could not create the database to restore into: ${create.detail}` };
-      const restore = await runCommand(drill, backup, backup.commands.restore, vars, timeline);
-      restoreMs = clock.monotonicMs() - started;
-      if (!restore.ok) return { status: 'failed', message: `The restore failed: ${restore.detail}` };
-      const restored = await snapshotTables(drill, backup, vars.staging ?? '', timeline);
-      const diffs = compareSnapshots(expected, restored);
-      const evidence = [
-        {
-          name: 'tables: backup vs restored',
-          contentType: 'text/plain',
-          content: `backup\n${formatSnapshots(expected)}\n\nrestored\n${formatSnapshots(restored)}`,
-        },
-      ];
-      const metrics = [{ name: 'restore_ms', value: round(restoreMs), unit: 'ms' }];
-      if (diffs.length > 0)
-        return {
-          status: 'failed',
-          message: `The restore does not match the backup: ${diffs.map((d) => `${d.table}: ${d.problem}`).join('; ')}`,
-          metrics,
-          evidence,
-        };
+  await check(drill, specs.integrity, timeline, async () => {
+    const started = clock.monotonicMs();
+    const create = await runCommand(drill, backup, backup.commands.create, vars, timeline);
+    if (!create.ok)
+      return { status: 'broken', message: `Could not create the database to restore into: ${create.detail}` };
+    const restore = await runCommand(drill, backup, backup.commands.restore, vars, timeline);
+    restoreMs = clock.monotonicMs() - started;
+    if (!restore.ok) return { status: 'failed', message: `The restore failed: ${restore.detail}` };
+    const restored = await snapshotTables(drill, backup, vars.staging ?? '', timeline);
+    const diffs = compareSnapshots(expected, restored);
+    const evidence = [
+      {
+        name: 'tables: backup vs restored',
+        contentType: 'text/plain',
+        content: `backup\n${formatSnapshots(expected)}\n\nrestored\n${formatSnapshots(restored)}`,
+      },
+    ];
+    const metrics = [{ name: 'restore_ms', value: round(restoreMs), unit: 'ms' }];
+    if (diffs.length > 0)
       return {
-        status: 'passed',
-        message: `${restored.length} tables, ${restored.reduce((n, s) => n + s.rows, 0)} rows restored with matching checksums in ${round(restoreMs)}ms`,
+        status: 'failed',
+        message: `The restore does not match the backup: ${diffs.map((d) => `${d.table}: ${d.problem}`).join('; ')}`,
         metrics,
         evidence,
       };
-    },
-  );
+    return {
+      status: 'passed',
+      message: `${restored.length} tables, ${restored.reduce((n, s) => n + s.rows, 0)} rows restored with matching checksums in ${round(restoreMs)}ms`,
+      metrics,
+      evidence,
+    };
+  });
   // Promote whatever the verdict, so the stack runs again for the later drills.
   const promote = await runCommand(drill, backup, backup.commands.promote, vars, timeline);
   promoted = promote.ok;
 
   // 3. the services come back by themselves (no restart): RTO from the destruction.
   const services = backup.services;
-  const rtoResult = await check(
-    drill,
-    {
-      id: 'backup.rto',
-      name: `Services back after the restore within the RTO (${backup.rtoTargetMs}ms)`,
-      feature,
-      severity: 'critical',
-      remediation:
-        'Reconnect to the database on your own after it comes back (a connection pool that replaces broken connections), and tell the truth in the health check',
-    },
-    timeline,
-    async () => {
-      if (!promote.ok)
-        return { status: 'broken', message: `Could not promote the restored database: ${promote.detail}` };
-      const deadlineMs = destroyedAtMs + backup.rtoTargetMs;
-      const back: string[] = [];
-      const missing: string[] = [];
-      let lastBackMs = 0;
-      for (const service of services) {
-        const left = Math.max(0, deadlineMs - clock.monotonicMs());
-        const health = await waitHealthy(context, service, left, 200);
-        if (health.healthy) {
-          lastBackMs = Math.max(lastBackMs, clock.monotonicMs() - destroyedAtMs);
-          back.push(service);
-          timeline.log(`${service} healthy ${round(clock.monotonicMs() - destroyedAtMs)}ms after the destruction`);
-        } else {
-          missing.push(`${service} (${health.detail})`);
-          timeline.log(`${service} not healthy within the RTO target: ${health.detail}`);
-        }
+  const rtoResult = await check(drill, specs.rto, timeline, async () => {
+    if (!promote.ok) return { status: 'broken', message: `Could not promote the restored database: ${promote.detail}` };
+    const deadlineMs = destroyedAtMs + backup.rtoTargetMs;
+    const back: string[] = [];
+    const missing: string[] = [];
+    let lastBackMs = 0;
+    for (const service of services) {
+      const left = Math.max(0, deadlineMs - clock.monotonicMs());
+      const health = await waitHealthy(context, service, left, 200);
+      if (health.healthy) {
+        lastBackMs = Math.max(lastBackMs, clock.monotonicMs() - destroyedAtMs);
+        back.push(service);
+        timeline.log(`${service} healthy ${round(clock.monotonicMs() - destroyedAtMs)}ms after the destruction`);
+      } else {
+        missing.push(`${service} (${health.detail})`);
+        timeline.log(`${service} not healthy within the RTO target: ${health.detail}`);
       }
-      const metrics: Metric[] = [
-        { name: 'rto_ms', value: round(missing.length ? clock.monotonicMs() - destroyedAtMs : lastBackMs), unit: 'ms' },
-        { name: 'rto_target_ms', value: backup.rtoTargetMs, unit: 'ms' },
-        { name: 'restore_ms', value: round(restoreMs), unit: 'ms' },
-      ];
-      if (missing.length > 0)
-        return {
-          status: 'failed',
-          message: `Not healthy within the RTO target of ${backup.rtoTargetMs}ms after the database was destroyed and restored, without a restart: ${missing.join(', ')}`,
-          metrics,
-        };
+    }
+    const metrics: Metric[] = [
+      { name: 'rto_ms', value: round(missing.length ? clock.monotonicMs() - destroyedAtMs : lastBackMs), unit: 'ms' },
+      { name: 'rto_target_ms', value: backup.rtoTargetMs, unit: 'ms' },
+      { name: 'restore_ms', value: round(restoreMs), unit: 'ms' },
+    ];
+    if (missing.length > 0)
       return {
-        status: 'passed',
-        message: `RTO ${round(lastBackMs)}ms (target ${backup.rtoTargetMs}ms): ${back.join(', ')} healthy again without a restart`,
+        status: 'failed',
+        message: `Not healthy within the RTO target of ${backup.rtoTargetMs}ms after the database was destroyed and restored, without a restart: ${missing.join(', ')}`,
         metrics,
       };
-    },
-  );
+    return {
+      status: 'passed',
+      message: `RTO ${round(lastBackMs)}ms (target ${backup.rtoTargetMs}ms): ${back.join(', ')} healthy again without a restart`,
+      metrics,
+    };
+  });
   if (rtoResult.status !== 'passed' && backup.restartOnMiss) {
     for (const service of services) {
       const container = new ServiceContainer(context, service, drill.handleFiles);
@@ -460,61 +544,13 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
   }
 
   // 4. RPO: writes acknowledged before the backup survive; those after it are lost by design, counted and listed.
-  await check(
-    drill,
-    {
-      id: 'backup.rpo',
-      name: 'RPO: every write acknowledged before the backup survives the restore; later ones counted',
-      feature,
-      severity: 'critical',
-      remediation: 'Acknowledge a write only once it is committed, so a backup taken afterwards contains it',
-    },
-    timeline,
-    async () => {
-      const windowMs = round(destroyedAtMs - backupStartMs);
-      const base: Metric[] = [{ name: 'rpo_window_ms', value: windowMs, unit: 'ms' }];
-      if (!ledger)
-        return {
-          status: 'passed',
-          message: `RPO window ${windowMs}ms (backup start to destruction); no ledger configured, so no write was counted`,
-          metrics: base,
-        };
-      const verdict = await ledger.verify();
-      const judged = judgeAroundEvent(ledger.entries, verdict.classes, backupStartMs, backupEndMs, 'backup');
-      const metrics: Metric[] = [
-        ...base,
-        { name: 'rpo_lost_writes', value: judged.lostAfter.length, unit: 'count' },
-        { name: 'writes_before_backup_survived', value: judged.survived, unit: 'count' },
-      ];
-      const evidence = ledgerEvidence(verdict, [
-        'Acknowledged after the backup and lost (RPO):',
-        ...(judged.lostAfter.length ? judged.lostAfter : ['(none)']),
-        ...(judged.mustSurviveMissing.length
-          ? ['', 'Acknowledged before the backup and missing:', ...judged.mustSurviveMissing]
-          : []),
-      ]);
-      if (judged.mustSurviveMissing.length > 0)
-        return {
-          status: 'failed',
-          message: `${judged.mustSurviveMissing.length} write(s) acknowledged before the backup are missing after the restore: ${judged.mustSurviveMissing.slice(0, 5).join('; ')}`,
-          metrics,
-          evidence,
-        };
-      if (judged.unknownBefore.length > 0 || judged.dueBefore < backup.writesBeforeBackup)
-        return {
-          status: 'broken',
-          message: `Only ${judged.dueBefore} of ${backup.writesBeforeBackup} writes before the backup were acknowledged, ${judged.unknownBefore.length} could not be read back: no evidence for the RPO`,
-          metrics,
-          evidence,
-        };
-      return {
-        status: 'passed',
-        message: `RPO: ${judged.lostAfter.length} acknowledged write(s) lost (made in the ${windowMs}ms between the backup and the destruction); all ${judged.survived} writes before the backup survived`,
-        metrics,
-        evidence,
-      };
-    },
-  );
+  await check(drill, specs.rpo, timeline, async () => {
+    const windowMs = round(destroyedAtMs - backupStartMs);
+    if (!ledger) return judgeRpo({ windowMs, writesBeforeBackup: backup.writesBeforeBackup });
+    const verdict = await ledger.verify();
+    const judged = judgeAroundEvent(ledger.entries, verdict.classes, backupStartMs, backupEndMs, 'backup');
+    return judgeRpo({ windowMs, writesBeforeBackup: backup.writesBeforeBackup, ledger: { verdict, judged } });
+  });
 }
 
 // ---- crash recovery -----------------------------------------------------------------------------
@@ -523,7 +559,7 @@ async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash
   const { context } = drill;
   const { clock } = context;
   const timeline = new Timeline();
-  const feature = 'crash recovery';
+  const specs = crashChecks(crash);
   const target = { service: crash.service, port: crash.port };
   const container = new ServiceContainer(context, crash.service, drill.handleFiles);
   context.teardowns.add(`start ${crash.service} again if the crash drill left it stopped`, async () => {
@@ -532,9 +568,9 @@ async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash
   const ledger = ledgerFor(drill, target, 'crash');
   const ready = await waitHealthy(context, crash.service, 30_000, 200);
   if (!ready.healthy) {
-    await notRun(drill, feature, `${crash.service} was not healthy before the crash (${ready.detail})`, [
-      ['crash.back', 'Crash recovery'],
-      ['crash.ledger', 'Crash recovery: acknowledged writes'],
+    await notRun(drill, `${crash.service} was not healthy before the crash (${ready.detail})`, [
+      specs.back,
+      specs.ledger,
     ]);
     return;
   }
@@ -570,93 +606,70 @@ async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash
     seen = await traffic.stop();
   }
   const metrics = loadMetrics('crash', seen);
-  await check(
-    drill,
-    {
-      id: 'crash.back',
-      name: `Crash recovery: ${crash.service} killed under load is healthy again within ${crash.withinMs}ms`,
-      feature,
-      severity: 'blocker',
-      remediation:
-        'Start quickly and without manual steps after a crash (idempotent migrations, dependencies re-resolved)',
-    },
-    timeline,
-    () => {
-      if (proof.includes('still running')) return Promise.resolve({ status: 'broken', message: proof });
-      const all = [
-        ...metrics,
-        ...(backAfterMs === undefined ? [] : [{ name: 'crash_recovery_ms', value: round(backAfterMs), unit: 'ms' }]),
-      ];
-      const failed = seen.summary.failed + seen.writeFailures;
-      const evidence = loadEvidence(seen);
-      if (backAfterMs === undefined)
-        return Promise.resolve({
-          status: 'failed',
-          message: `${crash.service} not healthy within ${crash.withinMs}ms of the kill (${detail})`,
-          metrics: all,
-          evidence,
-        });
-      if (crash.maxFailedRequests !== undefined && failed > crash.maxFailedRequests)
-        return Promise.resolve({
-          status: 'failed',
-          message: `${failed} requests failed around the crash (at most ${crash.maxFailedRequests} allowed)`,
-          metrics: all,
-          evidence,
-        });
+  await check(drill, specs.back, timeline, () => {
+    if (proof.includes('still running')) return Promise.resolve({ status: 'broken', message: proof });
+    const all = [
+      ...metrics,
+      ...(backAfterMs === undefined ? [] : [{ name: 'crash_recovery_ms', value: round(backAfterMs), unit: 'ms' }]),
+    ];
+    const failed = seen.summary.failed + seen.writeFailures;
+    const evidence = loadEvidence(seen);
+    if (backAfterMs === undefined)
       return Promise.resolve({
-        status: 'passed',
-        message: `${crash.service} healthy ${round(backAfterMs)}ms after SIGKILL; ${failed} of ${seen.summary.total + seen.writes} requests failed around the crash`,
+        status: 'failed',
+        message: `${crash.service} not healthy within ${crash.withinMs}ms of the kill (${detail})`,
         metrics: all,
         evidence,
       });
-    },
-  );
-  await check(
-    drill,
-    {
-      id: 'crash.ledger',
-      name: 'Crash recovery: every write acknowledged before the kill is there afterwards',
-      feature,
-      severity: 'blocker',
-      remediation: 'Acknowledge a write only once it is committed to the database, never from an in-memory buffer',
-    },
-    timeline,
-    async () => {
-      if (!ledger) return { status: 'unknown', message: 'No recovery.ledger configured: no write was checked' };
-      if (backAfterMs === undefined)
-        return { status: 'unknown', message: `${crash.service} did not come back: the writes cannot be read` };
-      const verdict = await ledger.verify();
-      const judged = judgeAroundEvent(ledger.entries, verdict.classes, killedAtMs, killedAtMs, 'kill');
-      const metrics: Metric[] = [
-        { name: 'crash_writes_before_kill', value: judged.dueBefore, unit: 'count' },
-        { name: 'crash_writes_lost', value: judged.mustSurviveMissing.length, unit: 'count' },
-      ];
-      const evidence = ledgerEvidence(
-        verdict,
-        judged.mustSurviveMissing.length ? ['Lost:', ...judged.mustSurviveMissing] : [],
-      );
-      if (judged.mustSurviveMissing.length > 0)
-        return {
-          status: 'failed',
-          message: `${judged.mustSurviveMissing.length} of ${judged.dueBefore} writes acknowledged before the kill are gone: ${judged.mustSurviveMissing.slice(0, 5).join('; ')}`,
-          metrics,
-          evidence,
-        };
-      if (judged.dueBefore === 0 || judged.unknownBefore.length > 0)
-        return {
-          status: 'broken',
-          message: `${judged.dueBefore} writes acknowledged before the kill, ${judged.unknownBefore.length} unreadable: no evidence`,
-          metrics,
-          evidence,
-        };
+    if (crash.maxFailedRequests !== undefined && failed > crash.maxFailedRequests)
+      return Promise.resolve({
+        status: 'failed',
+        message: `${failed} requests failed around the crash (at most ${crash.maxFailedRequests} allowed)`,
+        metrics: all,
+        evidence,
+      });
+    return Promise.resolve({
+      status: 'passed',
+      message: `${crash.service} healthy ${round(backAfterMs)}ms after SIGKILL; ${failed} of ${seen.summary.total + seen.writes} requests failed around the crash`,
+      metrics: all,
+      evidence,
+    });
+  });
+  await check(drill, specs.ledger, timeline, async () => {
+    if (!ledger) return { status: 'unknown', message: 'No recovery.ledger configured: no write was checked' };
+    if (backAfterMs === undefined)
+      return { status: 'unknown', message: `${crash.service} did not come back: the writes cannot be read` };
+    const verdict = await ledger.verify();
+    const judged = judgeAroundEvent(ledger.entries, verdict.classes, killedAtMs, killedAtMs, 'kill');
+    const metrics: Metric[] = [
+      { name: 'crash_writes_before_kill', value: judged.dueBefore, unit: 'count' },
+      { name: 'crash_writes_lost', value: judged.mustSurviveMissing.length, unit: 'count' },
+    ];
+    const evidence = ledgerEvidence(
+      verdict,
+      judged.mustSurviveMissing.length ? ['Lost:', ...judged.mustSurviveMissing] : [],
+    );
+    if (judged.mustSurviveMissing.length > 0)
       return {
-        status: 'passed',
-        message: `All ${judged.dueBefore} writes acknowledged before the kill are present`,
+        status: 'failed',
+        message: `${judged.mustSurviveMissing.length} of ${judged.dueBefore} writes acknowledged before the kill are gone: ${judged.mustSurviveMissing.slice(0, 5).join('; ')}`,
         metrics,
         evidence,
       };
-    },
-  );
+    if (judged.dueBefore === 0 || judged.unknownBefore.length > 0)
+      return {
+        status: 'broken',
+        message: `${judged.dueBefore} writes acknowledged before the kill, ${judged.unknownBefore.length} unreadable: no evidence`,
+        metrics,
+        evidence,
+      };
+    return {
+      status: 'passed',
+      message: `All ${judged.dueBefore} writes acknowledged before the kill are present`,
+      metrics,
+      evidence,
+    };
+  });
 }
 
 // ---- rolling restart ----------------------------------------------------------------------------
@@ -665,7 +678,7 @@ async function rollingDrill(drill: Drill, rolling: NonNullable<RecoveryConfig['r
   const { context } = drill;
   const { clock } = context;
   const timeline = new Timeline();
-  const feature = 'rolling restart';
+  const specs = rollingChecks(rolling);
   const via = rolling.via;
   const containers = rolling.replicas.map((s) => ({
     service: s,
@@ -678,9 +691,9 @@ async function rollingDrill(drill: Drill, rolling: NonNullable<RecoveryConfig['r
   for (const { service } of containers) {
     const ready = await waitHealthy(context, service, 30_000, 200);
     if (!ready.healthy) {
-      await notRun(drill, feature, `${service} was not healthy before the drill (${ready.detail})`, [
-        ['rolling.replicas', 'Rolling restart: replicas'],
-        ['rolling.zero-downtime', 'Rolling restart: zero downtime'],
+      await notRun(drill, `${service} was not healthy before the drill (${ready.detail})`, [
+        specs.replicas,
+        specs.zeroDowntime,
       ]);
       return;
     }
@@ -721,81 +734,43 @@ async function rollingDrill(drill: Drill, rolling: NonNullable<RecoveryConfig['r
     ...loadMetrics('rolling', seen),
     ...restarted.map((r) => ({ name: `rolling_${r.service}_restart_ms`, value: round(r.ms), unit: 'ms' })),
   ];
-  await check(
-    drill,
-    {
-      id: 'rolling.replicas',
-      name: 'Rolling restart: each replica stops gracefully, starts and is healthy again',
-      feature,
-      severity: 'critical',
-      remediation: 'Stop on SIGTERM within the grace period and start without manual steps',
-    },
-    timeline,
-    () =>
-      Promise.resolve(
-        problems.length > 0
-          ? {
-              status: problems.some((p) => p.includes('was not restarted')) ? 'broken' : 'failed',
-              message: problems.join('; '),
-              metrics,
-            }
-          : {
-              status: 'passed',
-              message: restarted.map((r) => `${r.service} back in ${round(r.ms)}ms`).join(', '),
-              metrics,
-            },
-      ),
+  await check(drill, specs.replicas, timeline, () =>
+    Promise.resolve(
+      problems.length > 0
+        ? {
+            status: problems.some((p) => p.includes('was not restarted')) ? 'broken' : 'failed',
+            message: problems.join('; '),
+            metrics,
+          }
+        : {
+            status: 'passed',
+            message: restarted.map((r) => `${r.service} back in ${round(r.ms)}ms`).join(', '),
+            metrics,
+          },
+    ),
   );
-  await check(
-    drill,
-    {
-      id: 'rolling.zero-downtime',
-      name: `Rolling restart: no failed request through ${via.service} while the replicas restart one at a time`,
-      feature,
-      severity: 'critical',
-      remediation:
-        'Drain before stopping: fail readiness on SIGTERM and keep serving until the load balancer has taken the replica out; let the load balancer retry connection failures on another replica',
-    },
-    timeline,
-    async () => {
-      const { summary, writes } = seen;
-      const failed = summary.failed + seen.writeFailures;
-      const evidence = [...(loadEvidence(seen) ?? [])];
-      let lost: string[] = [];
-      if (ledger) {
-        const verdict = await ledger.verify();
-        lost = [...verdict.failures];
-        evidence.push(...(ledgerEvidence(verdict, []) ?? []));
-      }
-      if (restarted.length < containers.length)
-        return {
-          status: problems.length ? 'failed' : 'broken',
-          message: `Only ${restarted.length} of ${containers.length} replicas were restarted: ${problems.join('; ')}`,
-          metrics,
-          evidence,
-        };
-      if (failed > rolling.maxFailedRequests || lost.length > 0)
-        return {
-          status: 'failed',
-          message: `${failed} of ${summary.total + writes} requests failed through ${via.service} (at most ${rolling.maxFailedRequests} allowed)${
-            summary.failureKinds.length
-              ? `: ${summary.failureKinds
-                  .slice(0, 5)
-                  .map((k) => `${k.count} x ${k.kind}`)
-                  .join(', ')}`
-              : ''
-          }${lost.length ? `; ${lost.length} acknowledged writes lost` : ''}`,
-          metrics,
-          evidence,
-        };
-      return {
-        status: 'passed',
-        message: `${summary.total + writes} requests through ${via.service}, ${failed} failed, while ${restarted.map((r) => r.service).join(', ')} restarted one at a time`,
-        metrics,
-        evidence,
-      };
-    },
-  );
+  await check(drill, specs.zeroDowntime, timeline, async () => {
+    const { summary, writes } = seen;
+    const evidence = [...(loadEvidence(seen) ?? [])];
+    let lost: string[] = [];
+    if (ledger) {
+      const verdict = await ledger.verify();
+      lost = [...verdict.failures];
+      evidence.push(...(ledgerEvidence(verdict, []) ?? []));
+    }
+    const verdict = judgeZeroDowntime({
+      via: via.service,
+      replicas: containers.length,
+      restarted: restarted.map((r) => r.service),
+      problems,
+      summary,
+      writes,
+      writeFailures: seen.writeFailures,
+      lost,
+      maxFailedRequests: rolling.maxFailedRequests,
+    });
+    return { ...verdict, metrics, evidence };
+  });
 }
 
 // ---- the stage ----------------------------------------------------------------------------------
@@ -856,6 +831,7 @@ export async function runRecoveryStage(context: SuiteContext): Promise<CheckResu
             finishedAt: context.clock.now(),
           }),
         );
+        await notRun(drill, `the session on ${sessionTarget.service} could not be opened`, drillChecks(recovery, name));
         continue;
       }
     }

@@ -11,7 +11,8 @@ import type { Stage } from '../core/stage.ts';
 import { Teardowns } from '../core/teardown.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { assertAllowedTarget } from './blast-radius.ts';
-import type { Suite, SuiteContext } from './suite.ts';
+import { unrecordedChecks } from './check-plan.ts';
+import type { PlanContext, PlannedCheck, Suite, SuiteContext } from './suite.ts';
 
 export interface StageRunOptions {
   readonly config: ResolvedConfig;
@@ -78,9 +79,21 @@ const isAborted = (signal: AbortSignal): boolean => signal.aborted;
 
 const suiteId = (file: string): string => basename(file).replace(/\.suite\.[tj]s$/, '');
 
+/** Imports a suite file; it must default-export a suite of this stage. */
+async function importSuite(file: string, stage: Stage): Promise<Suite> {
+  const mod = (await import(pathToFileURL(file).href)) as { default?: Suite };
+  const suite = mod.default;
+  if (!suite || typeof suite.run !== 'function' || suite.stage !== stage) {
+    throw new Error(`${file} must default-export defineSuite({ stage: '${stage}', ... })`);
+  }
+  return suite;
+}
+
 /**
  * Runs every suite of a stage under the stage deadline, writing each check as it is recorded.
- * A suite that throws yields a `broken` check; a stage with no suite yields an `unknown` one.
+ * Each suite's plan is taken first; a planned check without a result when its suite ends is
+ * recorded `unknown` with the reason. A suite that throws yields a `broken` check; a stage with no
+ * suite yields an `unknown` one.
  */
 export async function runStage(options: StageRunOptions): Promise<CheckResult[]> {
   const { config, stage, clock, reporter } = options;
@@ -110,57 +123,107 @@ export async function runStage(options: StageRunOptions): Promise<CheckResult[]>
     });
   }
   const stageSignal = AbortSignal.any([options.signal, AbortSignal.timeout(config.deadlines.stageMs)]);
-  for (const file of files) {
-    if (options.signal.aborted) break;
-    const teardowns = new Teardowns();
-    const startedAt = clock.now();
-    const context: SuiteContext = {
-      config,
-      handle: options.handle,
-      stage,
-      runDir: options.runDir,
-      seed: options.seed,
-      clock,
-      signal: stageSignal,
-      reporter,
-      teardowns,
-      record,
-      assertTarget: (target) => assertAllowedTarget(target, options.handle, config.allowTargets),
-    };
-    try {
-      const mod = (await import(pathToFileURL(file).href)) as { default?: Suite };
-      const suite = mod.default;
-      if (!suite || typeof suite.run !== 'function' || suite.stage !== stage) {
-        throw new Error(`${file} must default-export defineSuite({ stage: '${stage}', ... })`);
-      }
-      const deadline = new Promise<never>((_, reject) => {
+  const untilDeadline = <T>(work: Promise<T>): Promise<T> =>
+    Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        if (stageSignal.aborted) reject(new Error(`stage deadline or interrupt (${String(stageSignal.reason)})`));
         stageSignal.addEventListener(
           'abort',
           () => reject(new Error(`stage deadline or interrupt (${String(stageSignal.reason)})`)),
           { once: true },
         );
-      });
-      await Promise.race([suite.run(context), deadline]);
+      }),
+    ]);
+  const suiteFailed = async (
+    file: string,
+    startedAt: number,
+    error: unknown,
+    idSuffix = '',
+    what = 'failed',
+  ): Promise<string> => {
+    const interrupted = isAborted(options.signal);
+    const message = interrupted
+      ? `Interrupted while running ${suiteId(file)}`
+      : stageSignal.aborted
+        ? `Suite ${suiteId(file)} did not finish within deadlines.stageMs=${config.deadlines.stageMs}ms`
+        : `Suite ${suiteId(file)} ${what}: ${error instanceof Error ? error.message : String(error)}`;
+    await record({
+      id: `${stage}.suite.${suiteId(file)}${idSuffix}`,
+      name: idSuffix ? `Suite ${suiteId(file)} planned its checks` : `Suite ${suiteId(file)} completed`,
+      feature: 'harness',
+      severity: 'critical',
+      status: 'broken',
+      message,
+      startedAt,
+      finishedAt: clock.now(),
+    });
+    return message;
+  };
+  const planContext: PlanContext = {
+    config,
+    handle: options.handle,
+    stage,
+    runDir: options.runDir,
+    seed: options.seed,
+  };
+
+  // The plan of every suite is fixed before the first one runs.
+  const loaded: { file: string; suite?: Suite; plan: readonly PlannedCheck[] }[] = [];
+  for (const file of files) {
+    const startedAt = clock.now();
+    let suite: Suite;
+    try {
+      suite = await importSuite(file, stage);
     } catch (error) {
-      const interrupted = isAborted(options.signal);
-      await record({
-        id: `${stage}.suite.${suiteId(file)}`,
-        name: `Suite ${suiteId(file)} completed`,
-        feature: 'harness',
-        severity: 'critical',
-        status: 'broken',
-        message: interrupted
-          ? `Interrupted while running ${suiteId(file)}`
-          : stageSignal.aborted
-            ? `Suite ${suiteId(file)} did not finish within deadlines.stageMs=${config.deadlines.stageMs}ms`
-            : `Suite ${suiteId(file)} failed: ${error instanceof Error ? error.message : String(error)}`,
-        startedAt,
-        finishedAt: clock.now(),
-      });
-    } finally {
-      const errors = await teardowns.run();
-      for (const error of errors) reporter.onInfo?.(`rollback problem: ${error.message}`);
+      await suiteFailed(file, startedAt, error);
+      loaded.push({ file, plan: [] });
+      continue;
     }
+    try {
+      loaded.push({ file, suite, plan: await untilDeadline(Promise.resolve(suite.plan?.(planContext) ?? [])) });
+    } catch (error) {
+      // The suite still runs: its checks count, only the safety net of its plan is missing.
+      await suiteFailed(file, startedAt, error, '.plan', 'could not plan its checks');
+      loaded.push({ file, suite, plan: [] });
+    }
+  }
+  if (loaded.length > 0)
+    reporter.onInfo?.(
+      `${stage}: ${loaded.reduce((n, l) => n + l.plan.length, 0)} checks planned by ${loaded.length} suite(s)`,
+    );
+
+  for (const { file, suite, plan } of loaded) {
+    let why = 'the suite ended without recording it';
+    if (!suite) why = `suite ${suiteId(file)} could not be loaded`;
+    else if (options.signal.aborted) why = `the run was interrupted before suite ${suiteId(file)} ran`;
+    else {
+      const teardowns = new Teardowns();
+      const startedAt = clock.now();
+      const context: SuiteContext = {
+        config,
+        handle: options.handle,
+        stage,
+        runDir: options.runDir,
+        seed: options.seed,
+        clock,
+        signal: stageSignal,
+        reporter,
+        teardowns,
+        record,
+        assertTarget: (target) => assertAllowedTarget(target, options.handle, config.allowTargets),
+      };
+      try {
+        await untilDeadline(suite.run(context));
+      } catch (error) {
+        why = await suiteFailed(file, startedAt, error);
+      } finally {
+        const errors = await teardowns.run();
+        for (const error of errors) reporter.onInfo?.(`rollback problem: ${error.message}`);
+      }
+    }
+    const recorded = new Set(results.map((r) => r.id));
+    for (const check of unrecordedChecks(plan, recorded, why, clock.now())) await record(check);
   }
   reporter.onStageEnd?.(stage, results);
   return results;

@@ -24,10 +24,27 @@ export interface SuiteContext {
   assertTarget(target: string | URL): URL;
 }
 
+/** A check a suite is due to record, declared before it runs, with the name, feature and severity it will have. */
+export interface PlannedCheck {
+  readonly id: string;
+  readonly name: string;
+  readonly feature: string;
+  readonly severity: Severity;
+  readonly tags?: readonly string[];
+}
+
+/** What a suite's plan is made from: the config and the running stack, before any check runs. */
+export type PlanContext = Pick<SuiteContext, 'config' | 'handle' | 'stage' | 'runDir' | 'seed'>;
+
 /** A stage suite: a file in `suites/<stage>/` whose default export is `defineSuite({...})`. */
 export interface Suite {
   readonly stage: Stage;
   readonly name: string;
+  /**
+   * The checks the suite is due to record, known from the config before it runs. Each one still
+   * without a result when the suite ends is recorded `unknown` with the reason, never left out.
+   */
+  plan?(context: PlanContext): readonly PlannedCheck[] | Promise<readonly PlannedCheck[]>;
   run(context: SuiteContext): Promise<void>;
 }
 

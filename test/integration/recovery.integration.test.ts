@@ -82,6 +82,21 @@ describe('recovery stage (real stack)', { timeout: 600_000 }, () => {
     expect(await leftovers(runDir)).toBe(0);
   });
 
+  it('a destroy step that fails: integrity broken, rto and rpo recorded unknown (4 of 4 planned checks, none vanish)', async () => {
+    const { run, byId, runDir } = await certify(
+      `drills: ['backup-restore'], backup: { ...r.backup, commands: { destroy: ['false'] } },`,
+    );
+    expect(run.code).toBe(3);
+    expect(Object.fromEntries([...byId.values()].map((r) => [r.id, r.status]))).toEqual({
+      'recovery.backup.taken': 'passed',
+      'recovery.backup.integrity': 'broken',
+      'recovery.backup.rto': 'unknown',
+      'recovery.backup.rpo': 'unknown',
+    });
+    expect(byId.get('recovery.backup.rto')?.message).toMatch(/^Not run: the destroy step failed/);
+    expect(await leftovers(runDir)).toBe(0);
+  });
+
   // Each defect runs only the drill that must catch it.
   for (const { defect, drill, check, message } of [
     {

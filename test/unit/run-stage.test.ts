@@ -121,4 +121,49 @@ describe('runStage', () => {
       join(root, 'suites', 'boot', 'a.suite.ts'),
     ]);
   });
+
+  it('every planned check without a result is recorded unknown, under its planned severity', async () => {
+    const { results } = await stageWith({
+      'drill.suite.ts': `export default { stage: 'boot', name: 'drill',
+        plan: () => [
+          { id: 'boot.a', name: 'a', feature: 'drill', severity: 'normal' },
+          { id: 'boot.b', name: 'b', feature: 'drill', severity: 'critical' },
+          { id: 'boot.c', name: 'c', feature: 'drill', severity: 'blocker' },
+        ],
+        run: async (ctx) => { ${record('boot.a', 'passed')} } };`,
+    });
+    expect(results.map((r) => [r.id, r.status, r.severity])).toEqual([
+      ['boot.a', 'passed', 'normal'],
+      ['boot.b', 'unknown', 'critical'],
+      ['boot.c', 'unknown', 'blocker'],
+    ]);
+    expect(results[1]?.message).toBe('Planned but not recorded: the suite ended without recording it');
+  });
+
+  it('a suite that throws leaves its unrecorded plan unknown with the error as the reason', async () => {
+    const { results } = await stageWith({
+      'drill.suite.ts': `export default { stage: 'boot', name: 'drill',
+        plan: () => [{ id: 'boot.a', name: 'a', feature: 'drill', severity: 'critical' }, { id: 'boot.b', name: 'b', feature: 'drill', severity: 'critical' }],
+        run: async (ctx) => { ${record('boot.a', 'failed')} throw new Error('destroy step failed'); } };`,
+    });
+    expect(results.map((r) => [r.id, r.status])).toEqual([
+      ['boot.a', 'failed'],
+      ['boot.suite.drill', 'broken'],
+      ['boot.b', 'unknown'],
+    ]);
+    expect(results[2]?.message).toBe('Planned but not recorded: Suite drill failed: destroy step failed');
+  });
+
+  it('a plan that cannot be made is broken, and the suite still runs', async () => {
+    const { results } = await stageWith({
+      'drill.suite.ts': `export default { stage: 'boot', name: 'drill',
+        plan: () => { throw new Error('no such file'); },
+        run: async (ctx) => { ${record('boot.a', 'passed')} } };`,
+    });
+    expect(results.map((r) => [r.id, r.status])).toEqual([
+      ['boot.suite.drill.plan', 'broken'],
+      ['boot.a', 'passed'],
+    ]);
+    expect(results[0]?.message).toBe('Suite drill could not plan its checks: no such file');
+  });
 });
