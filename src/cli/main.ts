@@ -52,6 +52,12 @@ const HELP: Readonly<Record<string, string>> = {
     readiness report
     readiness report --serve --port 8080
     readiness report --compare 20261123-104512-a1b2`,
+  init: `readiness init [--from compose-file] [--out readiness.config.ts] [--ci github|gitlab] [--force] [--json]
+  Write a starting config, mapped from a Compose file when given (TODOs mark what to fill in), and a CI job on request.
+  Examples:
+    readiness init --from docker-compose.yml
+    readiness init --from compose.yaml --out ci/readiness.config.ts --ci github
+    readiness init --force`,
 };
 
 function usage(): string {
@@ -111,6 +117,10 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
         open: { type: 'boolean', default: false },
         serve: { type: 'boolean', default: false },
         port: { type: 'string' },
+        from: { type: 'string' },
+        out: { type: 'string', default: 'readiness.config.ts' },
+        ci: { type: 'string' },
+        force: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -129,6 +139,19 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     seed = Number(values.seed);
     if (!Number.isSafeInteger(seed) || seed < 0)
       throw new ConfigError([`--seed must be a non-negative integer (received "${values.seed}")`]);
+  }
+  if (command === 'init') {
+    // No config exists yet: init writes one.
+    const { init } = await import('./commands/init.ts');
+    return init({
+      ...(values.from === undefined ? {} : { from: values.from }),
+      outFile: values.out,
+      ...(values.ci === undefined ? {} : { ci: values.ci }),
+      force: values.force,
+      json: values.json,
+      cwd: process.cwd(),
+      print: out,
+    });
   }
   // Loaded after the signal handlers are in place: zod and the config take a moment to import.
   const { loadConfig } = await import('../config/load-config.ts');
