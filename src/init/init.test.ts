@@ -7,7 +7,7 @@ import { Ajv } from 'ajv';
 import * as prettier from 'prettier';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfig } from '../config/load-config.ts';
+import { configProblems, loadConfig } from '../config/load-config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { renderCi } from './ci.ts';
 import { interpolate, parseCompose } from './compose.ts';
@@ -153,6 +153,14 @@ describe('init from real Compose files', () => {
     const options = await prettier.resolveConfig(join(ROOT, 'readiness.config.ts'));
     expect(await prettier.format(source, { ...options, parser: 'typescript' })).toBe(source);
     expect(renderConfig(plan, { source: fixture })).toBe(source);
+  });
+
+  it('listing another stage without filling in its section is a config error, never a pass', async () => {
+    const plan = await planFor('solid-queue/docker-compose.yml');
+    for (const stage of ['contract', 'security', 'load', 'chaos', 'recovery'] as const) {
+      const lines = configProblems({ ...plan.config, stages: ['boot', stage] }, join(ROOT, 'readiness.config.ts'));
+      expect(lines.join('\n')).toMatch(new RegExp(`readiness.config.ts: ${stage} (is )?required`));
+    }
   });
 
   it('the starting config without a Compose file loads, with its placeholder marked TODO', async () => {
