@@ -270,6 +270,13 @@ describe('Compose mapping rules', () => {
     ]);
   });
 
+  it('keeps a note with a line break on one comment line, so the generated file still loads', async () => {
+    const plan = map('services:\n  db:\n    image: postgres:16\n    entrypoint: "a\\n*/b"\n');
+    expect(plan.todos.map((t) => t.key)).toContain('services.db.entrypoint');
+    const config = await loadRendered(renderConfig(plan));
+    expect(config.services['db']?.image).toBe('postgres:16');
+  });
+
   it('renames Compose names that are not config ids, with a TODO about the host name', () => {
     const plan = map(`services:\n  My_DB: { image: mongo:7 }\n  app: { image: x, depends_on: [My_DB] }\n`);
     expect(Object.keys(plan.config.services)).toEqual(['my-db', 'app']);
@@ -376,6 +383,14 @@ services:
       'docker-compose.yml: services.d.depends_on[0] names unknown service "ghost"',
       'docker-compose.yml: services.e.build is a remote build context ("https://github.com/org/repo.git"); init maps local folders only: clone it and point build at the folder',
       'docker-compose.yml: services.g.build.dockerfile_inline is not supported; write the Dockerfile to a file and name it in build.dockerfile',
+    ]);
+    expect(
+      problems(
+        'services:\n  a: { image: x, healthcheck: { test: [CMD, "true"], interval: 5 seconds, retries: many } }\n',
+      ),
+    ).toEqual([
+      'docker-compose.yml: services.a.healthcheck.interval must be a duration such as 10s or 1m30s (received "5 seconds")',
+      'docker-compose.yml: services.a.healthcheck.retries must be a whole number (received "many")',
     ]);
   });
 

@@ -80,7 +80,8 @@ export function literal(value: unknown, indent: string, room: number, expand = f
 }
 
 function comment(indent: string, lines: readonly string[]): string {
-  return lines.map((l) => `${indent}// ${l}`.trimEnd()).join('\n');
+  // A value quoted in a note may hold a line break; a comment must stay on its line.
+  return lines.map((l) => `${indent}// ${l.replace(/[\r\n\u2028\u2029]+/g, ' ')}`.trimEnd()).join('\n');
 }
 
 function noteLine(kind: 'TODO' | 'Note', note: PlanNote): string {

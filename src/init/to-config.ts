@@ -267,9 +267,14 @@ function healthBudgetMs(check: ComposeHealthcheck, ctx: ServiceContext): number 
   const interval = read('interval');
   const startPeriod = read('start_period');
   const retries = check.retries === undefined ? undefined : Number(check.retries);
+  if (retries !== undefined && (!Number.isInteger(retries) || retries < 0))
+    ctx.notes.problem(
+      `${ctx.key}.healthcheck.retries`,
+      `must be a whole number (received ${JSON.stringify(check.retries)})`,
+    );
   if (interval === undefined && startPeriod === undefined && retries === undefined) return HEALTH_DEFAULT_MS;
   // Compose's defaults: 30 s interval, 3 retries, no start period.
-  const budget = (startPeriod ?? 0) + (interval ?? 30_000) * (retries ?? 3);
+  const budget = (startPeriod ?? 0) + (interval ?? 30_000) * (retries !== undefined && retries >= 0 ? retries : 3);
   return Math.max(10_000, Math.ceil(budget / 1_000) * 1_000);
 }
 
