@@ -227,8 +227,10 @@ function interpolateTree(
   if (typeof node === 'string') {
     try {
       return interpolate(node, (name, required) => {
+        const key = dotted(path);
+        if (todos.some((t) => t.key === key && t.message.startsWith(`\${${name}}`))) return;
         todos.push({
-          key: dotted(path),
+          key,
           message: required
             ? `\${${name}} is required (${required}) and init does not read the environment; set the value in the config`
             : `\${${name}} has no default and init does not read the environment; it became "" — set the value in the config`,

@@ -134,10 +134,52 @@ describe('init from real Compose files', () => {
     ]);
   });
 
+  it('airflow: anchors and merge keys, ${VAR:-default} kept, $$ unescaped, service_completed_successfully', async () => {
+    const plan = await planFor('airflow/docker-compose.yaml');
+    const { services, links } = plan.config;
+    expect(Object.keys(services)).toHaveLength(10);
+    expect(services['postgres']?.health).toEqual({
+      kind: 'command',
+      command: ['pg_isready', '-U', 'airflow'],
+      timeoutMs: 55_000, // 5s start period + 5 retries × 10s
+    });
+    expect(services['redis']).toMatchObject({ ports: [6379], health: { timeoutMs: 530_000 } });
+    const apiserver = services['airflow-apiserver']!;
+    expect(apiserver).toMatchObject({
+      image: 'apache/airflow:|version|',
+      command: ['api-server'],
+      ports: [8080],
+      dependsOn: [
+        { service: 'redis', until: 'healthy' },
+        { service: 'postgres', until: 'healthy' },
+        { service: 'airflow-init', until: 'started' },
+      ],
+    });
+    expect(apiserver.env).toMatchObject({
+      AIRFLOW__CORE__FERNET_KEY: '',
+      AIRFLOW__API_AUTH__JWT_SECRET: 'airflow_jwt_secret',
+      _PIP_ADDITIONAL_REQUIREMENTS: '',
+    });
+    expect(services['airflow-worker']?.env?.['DUMB_INIT_SETSID']).toBe('0');
+    expect(services['airflow-dag-processor']?.health).toMatchObject({
+      command: ['sh', '-c', 'airflow jobs check --job-type DagProcessorJob --hostname "${HOSTNAME}"'],
+    });
+    expect(links).toEqual([
+      { service: 'postgres', port: 5432 },
+      { service: 'redis', port: 6379 },
+    ]);
+    const todoKeys = plan.todos.map((t) => t.key);
+    expect(todoKeys).toContain('services.airflow-apiserver.environment.AIRFLOW__CORE__FERNET_KEY');
+    expect(todoKeys).toContain('services.airflow-apiserver.depends_on.airflow-init.condition');
+    // ${AIRFLOW_UID} five times in one command: one TODO.
+    expect(todoKeys.filter((k) => k === 'services.airflow-init.command[1]')).toHaveLength(1);
+  });
+
   it.each([
     'example-voting-app/docker-compose.yml',
     'rails-devcontainer/compose.yaml',
     'solid-queue/docker-compose.yml',
+    'airflow/docker-compose.yaml',
   ])('the config generated from %s loads and validates, with boot the only stage', async (fixture) => {
     const plan = await planFor(fixture);
     const source = renderConfig(plan, { source: fixture });
