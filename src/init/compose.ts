@@ -45,6 +45,7 @@ export interface ComposeService {
   readonly [key: string]: unknown;
 }
 
+/** `build` in its long form. */
 export interface ComposeBuild {
   readonly context?: string;
   readonly dockerfile?: string;
@@ -53,6 +54,7 @@ export interface ComposeBuild {
   readonly [key: string]: unknown;
 }
 
+/** A port in the long form (`target`, `published`, `protocol`). */
 export interface ComposePortLong {
   readonly target: number | string;
   readonly published?: number | string;
@@ -60,6 +62,7 @@ export interface ComposePortLong {
   readonly [key: string]: unknown;
 }
 
+/** A service's `healthcheck`; durations are Go durations such as `1m30s`. */
 export interface ComposeHealthcheck {
   readonly test?: string | readonly string[];
   readonly disable?: boolean | string;

@@ -2,13 +2,18 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { ConfigError, EXIT } from '../../core/errors.ts';
 import type { ExitCode } from '../../core/errors.ts';
-import { CI_FILES, CI_KINDS, renderCi } from '../../init/ci.ts';
-import type { CiKind } from '../../init/ci.ts';
-import { readCompose } from '../../init/compose.ts';
-import { renderConfig } from '../../init/render.ts';
-import { composeToConfig, starterPlan } from '../../init/to-config.ts';
-import type { InitPlan, PlanNote } from '../../init/to-config.ts';
+import {
+  CI_FILES,
+  CI_KINDS,
+  composeToConfig,
+  readCompose,
+  renderCi,
+  renderConfig,
+  starterPlan,
+} from '../../init/index.ts';
+import type { CiKind, InitPlan, PlanNote } from '../../init/index.ts';
 
+/** What `readiness init` was asked for, and where it prints. */
 export interface InitOptions {
   /** Compose file to map; without it a starting config with placeholders is written. */
   readonly from?: string;
