@@ -210,6 +210,8 @@ describe('init from real Compose files', () => {
     const config = await loadRendered(source);
     expect(config.services['app']?.image).toBe('your-org/your-app:latest');
     expect(source).toContain('// TODO (services.app): a placeholder');
+    const options = await prettier.resolveConfig(join(ROOT, 'readiness.config.ts'));
+    expect(await prettier.format(source, { ...options, parser: 'typescript' })).toBe(source);
   });
 });
 
