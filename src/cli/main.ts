@@ -61,6 +61,12 @@ const HELP: Readonly<Record<string, string>> = {
     readiness verify
     readiness verify reports/20261123-104512-a1b2 --key ci-signing.pub.pem
     READINESS_VERIFY_KEY_FILE=ci-signing.pub.pem readiness verify ./downloaded-run --require-signature --json`,
+  init: `readiness init [--from compose-file] [--out readiness.config.ts] [--ci github|gitlab] [--force] [--json]
+  Write a starting config, mapped from a Compose file when given (TODOs mark what to fill in), and a CI job on request.
+  Examples:
+    readiness init --from docker-compose.yml
+    readiness init --from compose.yaml --out ci/readiness.config.ts --ci github
+    readiness init --force`,
 };
 
 function usage(): string {
@@ -123,6 +129,10 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
         port: { type: 'string' },
         key: { type: 'string' },
         'require-signature': { type: 'boolean', default: false },
+        from: { type: 'string' },
+        out: { type: 'string', default: 'readiness.config.ts' },
+        ci: { type: 'string' },
+        force: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -143,6 +153,19 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
       throw new ConfigError([`--seed must be a non-negative integer (received "${values.seed}")`]);
   }
   if (command === 'verify' && positionals[0] !== undefined) return verifyCommand(positionals[0], values);
+  if (command === 'init') {
+    // No config exists yet: init writes one.
+    const { init } = await import('./commands/init.ts');
+    return init({
+      ...(values.from === undefined ? {} : { from: values.from }),
+      outFile: values.out,
+      ...(values.ci === undefined ? {} : { ci: values.ci }),
+      force: values.force,
+      json: values.json,
+      cwd: process.cwd(),
+      print: out,
+    });
+  }
   // Loaded after the signal handlers are in place: zod and the config take a moment to import.
   const { loadConfig } = await import('../config/load-config.ts');
   const config = await loadConfig(values.config);
