@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, resolveConfig } from '../config/load-config.ts';
@@ -202,4 +205,23 @@ describe('preflight', () => {
     expect((error as ConfigError).problems).toHaveLength(4);
     expect((error as ConfigError).exitCode).toBe(2);
   });
+});
+
+describe('commands that start things run it first', () => {
+  it.each([['up'], ['drill', 'wrong-type']])(
+    'readiness %s: exit 2 on a bad experiment, nothing written',
+    async (...args) => {
+      const dir = await mkdtemp(join(tmpdir(), 'readiness-preflight-'));
+      const experiments = join(ROOT, 'test/fixtures/chaos/experiments-bad');
+      await writeFile(
+        join(dir, 'readiness.config.ts'),
+        `import base from ${JSON.stringify(join(ROOT, 'readiness.config.ts'))};
+export default { ...base, reportsDir: 'reports', chaos: { ...base.chaos, experimentsDir: ${JSON.stringify(experiments)} } };\n`,
+      );
+      const run = spawnSync(process.execPath, [join(ROOT, 'src/cli/main.ts'), ...args], { cwd: dir, encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`${experiments}/wrong-type.ts: fault.latencyMs must be a number (received "500")`);
+      expect(await readdir(dir)).toEqual(['readiness.config.ts']);
+    },
+  );
 });
