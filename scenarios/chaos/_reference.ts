@@ -1,9 +1,9 @@
 // Shared probes of the reference stack's experiments (fixtures/stack): its routes, bodies and metrics.
 // Files starting with "_" are helpers, not experiments.
-import type { ChaosApi, HttpOutcome, Probe } from '../../src/faults/index.ts';
+import type { ChaosApi, HttpOutcome, ProbeInput } from '../../src/faults/index.ts';
 
 /** GET /health/ready answers 200 (Postgres reachable). */
-export const ready: Probe = {
+export const ready: ProbeInput = {
   kind: 'http',
   name: 'readiness is 200',
   request: { path: '/health/ready' },
@@ -11,7 +11,7 @@ export const ready: Probe = {
 };
 
 /** The caller's orders list answers 200. */
-export const listOrders = (maxLatencyMs = 1_000): Probe => ({
+export const listOrders = (maxLatencyMs = 1_000): ProbeInput => ({
   kind: 'http',
   name: `orders list answers 200 within ${maxLatencyMs}ms`,
   request: { path: '/v1/orders?limit=5', auth: true },
@@ -41,7 +41,7 @@ export function bodyStatus(r: HttpOutcome): string {
 }
 
 /** An order can be created (201 paid or 202 pending). */
-export const canCreateOrder: Probe = {
+export const canCreateOrder: ProbeInput = {
   kind: 'fn',
   name: 'an order can be created',
   run: async (api) => {
@@ -52,7 +52,7 @@ export const canCreateOrder: Probe = {
 };
 
 /** Several concurrent reads, so the service's database pool holds open connections before a slow link. */
-export const warmPool: Probe = {
+export const warmPool: ProbeInput = {
   kind: 'fn',
   name: 'concurrent reads succeed (database pool warm)',
   run: async (api) => {
@@ -67,7 +67,7 @@ export const warmPool: Probe = {
 };
 
 /** A Prometheus gauge of orders equals a value. */
-export const gauge = (metric: string, value: number, name: string): Probe => ({
+export const gauge = (metric: string, value: number, name: string): ProbeInput => ({
   kind: 'metric',
   name,
   metric,
@@ -79,7 +79,7 @@ export const gauge = (metric: string, value: number, name: string): Probe => ({
  * 200 within `maxLatencyMs`. One miss is tolerated: a pool that must open a new connection over a
  * slow link may time that one out.
  */
-export const degradedSlo = (samples: number, minOk: number, maxLatencyMs: number): Probe => ({
+export const degradedSlo = (samples: number, minOk: number, maxLatencyMs: number): ProbeInput => ({
   kind: 'fn',
   name: `at least ${minOk} of ${samples} requests answer 200 within ${maxLatencyMs / 1000} s`,
   run: async (api) => {

@@ -183,7 +183,6 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
       const { certify } = await import('./commands/certify.ts');
       const { signingFromEnv } = await import('./keys.ts');
       const signing = await signingFromEnv(process.env);
-      if (signing.kind === 'none') reporter.onInfo?.(`unsigned run: ${signing.reason}`);
       return certify({
         config,
         signing,

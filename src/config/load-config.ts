@@ -23,19 +23,37 @@ function formatPath(path: readonly PropertyKey[]): string {
   );
 }
 
+/** A value as a config line shows it: JSON, cut at 60 characters; a function or symbol by its type. */
+function shown(value: unknown): string {
+  const text = typeof value === 'function' || typeof value === 'symbol' ? undefined : JSON.stringify(value);
+  if (text === undefined) return typeof value;
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
 function received(issue: z.core.$ZodIssue): string {
   // Custom issues sit on a parent object: echoing all of it says nothing.
   if (issue.code === 'custom' || !('input' in issue) || issue.input === undefined) return '';
-  const text = JSON.stringify(issue.input);
-  return ` (received ${text && text.length > 60 ? `${text.slice(0, 57)}...` : text})`;
+  return ` (received ${shown(issue.input)})`;
 }
 
 function fixFor(issue: z.core.$ZodIssue): string {
   if (issue.code === 'too_big' && issue.origin === 'number' && issue.maximum === 1) return '; use a ratio such as 0.95';
-  if (issue.code === 'invalid_type' && issue.expected !== 'undefined') {
-    return `; use ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
-  }
   return '';
+}
+
+const article = (noun: string): string => `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
+
+/** A bound in words for zod's own size messages ("Too small: expected ..."); undefined keeps the message. */
+function boundText(issue: z.core.$ZodIssue): string | undefined {
+  if (issue.code !== 'too_small' && issue.code !== 'too_big') return undefined;
+  if (!/^Too (small|big)/.test(issue.message)) return undefined;
+  const small = issue.code === 'too_small';
+  const bound = Number(small ? issue.minimum : issue.maximum);
+  const op = `${small ? '>' : '<'}${issue.inclusive === false ? '' : '='}`;
+  if (issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint') return `must be ${op} ${bound}`;
+  const unit = issue.origin === 'string' ? 'character' : 'item';
+  if (small && bound === 1) return issue.origin === 'string' ? 'must not be empty' : 'must list at least one item';
+  return `must have ${small ? 'at least' : 'at most'} ${bound} ${unit}${bound === 1 ? '' : 's'}`;
 }
 
 /** One line per problem: file, dotted key, what is wrong, what was received, the fix. */
@@ -53,6 +71,36 @@ export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[]):
       lines.push(`${file}: ${formatPath(issue.path)} is not a valid key: ${why}${received(issue)}`);
       continue;
     }
+    if (issue.code === 'invalid_type' && issue.expected !== 'undefined') {
+      const expected = issue.expected === 'int' ? 'integer' : issue.expected;
+      lines.push(
+        issue.input === undefined
+          ? `${file}: ${formatPath(issue.path)} is required (${article(expected)})`
+          : `${file}: ${formatPath(issue.path)} must be ${article(expected)}${received(issue)}`,
+      );
+      continue;
+    }
+    if (issue.code === 'invalid_value' && /^Invalid (option|input)/.test(issue.message)) {
+      const values = issue.values.map((v) => JSON.stringify(v));
+      const want = values.length === 1 ? `must be ${values[0] ?? ''}` : `must be one of ${values.join(', ')}`;
+      lines.push(`${file}: ${formatPath(issue.path)} ${want}${received(issue)}`);
+      continue;
+    }
+    if (
+      issue.code === 'invalid_union' &&
+      issue.inclusive !== false &&
+      issue.errors.length === 0 &&
+      issue.discriminator !== undefined
+    ) {
+      // The discriminator (a `kind`) matched no variant: the issue's input is the parent object.
+      const input = issue.input as Readonly<Record<string, unknown>> | undefined;
+      const value = input?.[issue.discriminator];
+      const options = (issue.options ?? []).map((o) => JSON.stringify(o)).join(', ');
+      lines.push(
+        `${file}: ${formatPath(issue.path)} must be one of ${options}${value === undefined ? '' : ` (received ${shown(value)})`}`,
+      );
+      continue;
+    }
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       // A discriminated union reports the branch problems; show the closest branch's.
       const branch = issue.errors.reduce((best, errs) => (errs.length < best.length ? errs : best));
@@ -64,7 +112,9 @@ export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[]):
       );
       continue;
     }
-    lines.push(`${file}: ${formatPath(issue.path)} ${issue.message}${received(issue)}${fixFor(issue)}`);
+    lines.push(
+      `${file}: ${formatPath(issue.path)} ${boundText(issue) ?? issue.message}${received(issue)}${fixFor(issue)}`,
+    );
   }
   return [...new Set(lines)];
 }

@@ -1,5 +1,5 @@
 import type { PlanContext, PlannedCheck } from '../runner/suite.ts';
-import { experimentsDirOf, loadExperiments } from './chaos-stage.ts';
+import { experimentsDirOf, loadExperiments, scopeOfHandle } from './experiment-files.ts';
 import { planExperiment } from './run-experiment.ts';
 
 /**
@@ -10,7 +10,9 @@ import { planExperiment } from './run-experiment.ts';
 export async function planChaosStage(context: PlanContext): Promise<PlannedCheck[]> {
   const chaos = context.config.chaos;
   if (!chaos) return [];
-  const { experiments } = await loadExperiments(experimentsDirOf(context, chaos), context.handle);
+  const { experiments } = await loadExperiments(experimentsDirOf(context, chaos), {
+    scope: scopeOfHandle(context.handle),
+  });
   const wanted = chaos.experiments;
   return experiments
     .filter((e) => !wanted || wanted.includes(e.experiment.id))

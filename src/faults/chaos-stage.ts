@@ -1,84 +1,13 @@
-import { readdir } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { ChaosConfig } from '../config/stages/chaos.ts';
+import { basename, join } from 'node:path';
 import type { CheckResult } from '../core/check-result.ts';
 import { seededRandom } from '../core/seed.ts';
 import type { SuiteContext } from '../runner/suite.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
-import { faultLink, validateFault } from './catalog.ts';
 import { dockerClient, inspectContainer } from '../stack/containers.ts';
-import type { Experiment, LoadDriver } from './experiment.ts';
+import { experimentsDirOf, loadExperiments, scopeOfHandle } from './experiment-files.ts';
+import type { LoadDriver } from './experiment.ts';
 import { toxiproxyOf } from './injector.ts';
 import { runExperiment } from './run-experiment.ts';
-
-const ID = /^[a-z0-9][a-z0-9-]*$/;
-
-/** An experiment file and what it exported. */
-export interface LoadedExperiment {
-  readonly file: string;
-  readonly experiment: Experiment;
-}
-
-/** Imports every `*.ts`/`*.js` of a folder (tests and `_helpers.ts` excluded); each must default-export `defineExperiment({...})`. */
-export async function loadExperiments(
-  dir: string,
-  handle?: StackHandle,
-): Promise<{ experiments: LoadedExperiment[]; problems: string[] }> {
-  const problems: string[] = [];
-  let names: string[];
-  try {
-    names = (await readdir(dir))
-      .filter((n) => /\.(ts|js)$/.test(n) && !/\.(test|d)\.ts$/.test(n) && !n.startsWith('_'))
-      .sort();
-  } catch (error) {
-    return {
-      experiments: [],
-      problems: [`${dir}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`],
-    };
-  }
-  const experiments: LoadedExperiment[] = [];
-  const seen = new Map<string, string>();
-  for (const name of names) {
-    const file = join(dir, name);
-    let experiment: Experiment | undefined;
-    try {
-      experiment = ((await import(pathToFileURL(file).href)) as { default?: Experiment }).default;
-    } catch (error) {
-      problems.push(
-        `${name}: cannot be loaded: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
-      );
-      continue;
-    }
-    if (
-      !experiment ||
-      typeof experiment !== 'object' ||
-      typeof experiment.id !== 'string' ||
-      !('fault' in experiment)
-    ) {
-      problems.push(`${name}: must default-export defineExperiment({ id, title, severity, fault, ... })`);
-      continue;
-    }
-    const where = `${name} (${experiment.id})`;
-    if (!ID.test(experiment.id)) problems.push(`${where}: id must be lower-case letters, digits and dashes`);
-    const other = seen.get(experiment.id);
-    if (other) problems.push(`${where}: id already used by ${other}`);
-    seen.set(experiment.id, name);
-    problems.push(...validateFault(experiment.fault).map((p) => `${where}: fault ${p}`));
-    if (handle) {
-      const link = faultLink(experiment.fault);
-      if (link !== undefined && !handle.toxiproxy?.proxies[link])
-        problems.push(
-          `${where}: fault names unknown link "${link}" (links: ${Object.keys(handle.toxiproxy?.proxies ?? {}).join(', ') || 'none'})`,
-        );
-      if ('service' in experiment.fault && !handle.services[experiment.fault.service])
-        problems.push(`${where}: fault names unknown service "${experiment.fault.service}"`);
-    }
-    if (experiment.recovery.probes.length === 0) problems.push(`${where}: recovery needs at least one probe`);
-    experiments.push({ file, experiment });
-  }
-  return { experiments, problems };
-}
 
 /** The experiments' run order: file order, or shuffled with the run seed (Fisher-Yates). */
 export function orderExperiments<T>(items: readonly T[], seed: number, shuffle: boolean): T[] {
@@ -134,11 +63,6 @@ export interface ChaosStageOptions {
   readonly loadDriver?: LoadDriver;
 }
 
-/** Where the experiments are: `chaos.experimentsDir`, relative to the config file. */
-export function experimentsDirOf(context: Pick<SuiteContext, 'config'>, chaos: ChaosConfig): string {
-  return resolve(context.config.rootDir, chaos.experimentsDir);
-}
-
 /** The chaos stage: every experiment of `chaos.experimentsDir` (or `only`), in seeded order. */
 export async function runChaosStage(context: SuiteContext, options: ChaosStageOptions = {}): Promise<CheckResult[]> {
   const { config, handle, seed, clock } = context;
@@ -167,7 +91,7 @@ export async function runChaosStage(context: SuiteContext, options: ChaosStageOp
     ];
   }
   const dir = experimentsDirOf(context, chaos);
-  const loaded = await loadExperiments(dir, handle);
+  const loaded = await loadExperiments(dir, { scope: scopeOfHandle(handle), shownFrom: config.rootDir });
   const results: CheckResult[] = [];
   if (loaded.problems.length > 0) {
     results.push(

@@ -11,14 +11,11 @@ import type { RunSigning } from '../../certify/sign.ts';
 import { isStage } from '../../core/stage.ts';
 import type { Stage } from '../../core/stage.ts';
 import { Teardowns } from '../../core/teardown.ts';
-import { runStage } from '../../runner/run-stage.ts';
-import { StackProvider, stackImageRefs } from '../../stack/stack-provider.ts';
 import { writeStackHandle } from '../../stack/stack-handle.ts';
 import { reapOrphans } from '../../stack/reap.ts';
-import { provisionImages } from '../provisioning.ts';
+import { preflight } from '../preflight.ts';
 import { createRunFolder, newRunId } from '../run-folder.ts';
 import type { RunFolder } from '../run-folder.ts';
-import { finalizeRun } from '../finalize.ts';
 
 export interface CertifyOptions {
   readonly config: ResolvedConfig;
@@ -92,6 +89,16 @@ async function recordHarnessFailure(
 export async function certify(options: CertifyOptions): Promise<ExitCode> {
   const { config, reporter, signal } = options;
   const selected = selectStages(config, options.stages);
+  // Every file the config names for these stages, before a run folder, an image or a container.
+  await preflight(config, selected);
+  if (options.signing?.kind === 'none') reporter.onInfo?.(`unsigned run: ${options.signing.reason}`);
+  // What starts things loads once the config's files are known to be there, so bad input exits 2 fast.
+  const [{ runStage }, { StackProvider, stackImageRefs }, { provisionImages }, { finalizeRun }] = await Promise.all([
+    import('../../runner/run-stage.ts'),
+    import('../../stack/stack-provider.ts'),
+    import('../provisioning.ts'),
+    import('../finalize.ts'),
+  ]);
   const seed = options.seed ?? newSeed();
   const redact = configRedactor(config);
   const startedAt = new Date();

@@ -13,6 +13,7 @@ import { startPhaseLoad } from '../../load/index.ts';
 import { assertAllowedTarget } from '../../runner/blast-radius.ts';
 import type { SuiteContext } from '../../runner/suite.ts';
 import { readStackHandle, writeStackHandle } from '../../stack/stack-handle.ts';
+import { preflight } from '../preflight.ts';
 import { createRunFolder, newRunId } from '../run-folder.ts';
 import { configRedactor } from './certify.ts';
 import { defaultHandleFile } from './up-down.ts';
@@ -38,6 +39,8 @@ export async function drill(options: DrillOptions): Promise<ExitCode> {
   const { config, reporter, signal } = options;
   const chaos = config.chaos;
   if (!chaos) throw new ConfigError([`${config.configFile}: chaos is not configured; declare chaos: { target, ... }`]);
+  // Every experiment file validates (and load.script is there when one runs under load) before any fault.
+  await preflight(config, ['chaos']);
   const known = (await loadExperiments(experimentsDirOf({ config }, chaos))).experiments.map((e) => e.experiment.id);
   if (!options.id || !known.includes(options.id)) {
     throw new ConfigError([

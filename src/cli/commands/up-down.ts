@@ -1,6 +1,5 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { getContainerRuntimeClient } from 'testcontainers';
 import type { ResolvedConfig } from '../../config/load-config.ts';
 import { systemClock } from '../../core/clock.ts';
 import { EXIT } from '../../core/errors.ts';
@@ -9,8 +8,7 @@ import type { Reporter } from '../../core/reporter.ts';
 import { newSeed } from '../../core/seed.ts';
 import { reapOrphans, removeRun } from '../../stack/reap.ts';
 import { readStackHandle, writeStackHandle } from '../../stack/stack-handle.ts';
-import { StackProvider, stackImageRefs } from '../../stack/stack-provider.ts';
-import { provisionImages } from '../provisioning.ts';
+import { preflight } from '../preflight.ts';
 import { createRunFolder, newRunId } from '../run-folder.ts';
 import { configRedactor } from './certify.ts';
 
@@ -29,6 +27,14 @@ export async function up(options: {
   json: boolean;
 }): Promise<ExitCode> {
   const { config, reporter } = options;
+  // The stack is for drills and stage runs against it: every enabled stage's files must be there first.
+  await preflight(config, config.stages);
+  // What starts things loads once the config's files are known to be there, so bad input exits 2 fast.
+  const [{ getContainerRuntimeClient }, { StackProvider, stackImageRefs }, { provisionImages }] = await Promise.all([
+    import('testcontainers'),
+    import('../../stack/stack-provider.ts'),
+    import('../provisioning.ts'),
+  ]);
   const images = await provisionImages(config, stackImageRefs(config), reporter);
   await reapOrphans((await getContainerRuntimeClient()).container.dockerode);
   const folder = await createRunFolder(config.reportsDir, newRunId());
@@ -71,6 +77,7 @@ export async function down(options: {
   out: (t: string) => void;
 }): Promise<ExitCode> {
   const file = options.handleFile ?? defaultHandleFile(options.config);
+  const { getContainerRuntimeClient } = await import('testcontainers');
   const docker = (await getContainerRuntimeClient()).container.dockerode;
   const handle = await readStackHandle(file);
   const removed = await removeRun(docker, handle.runId);

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stackHandleSchema } from '../stack/stack-handle.ts';
+import { loadExperiments, scopeOfHandle } from './experiment-files.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+// A handle recorded from `readiness up` of the reference stack.
+const handle = stackHandleSchema.parse(
+  JSON.parse(readFileSync(join(ROOT, 'test/fixtures/chaos/stack-handle.json'), 'utf8')),
+);
+
+const BAD = 'test/fixtures/chaos/experiments-bad';
+
+describe('chaos experiments', () => {
+  it('loads every reference experiment without a problem, and skips _helpers', async () => {
+    const { experiments, problems } = await loadExperiments(join(ROOT, 'scenarios/chaos'), {
+      scope: scopeOfHandle(handle),
+    });
+    expect(problems).toEqual([]);
+    expect(experiments.map((e) => e.experiment.id).sort()).toEqual([
+      'orders-kill',
+      'payments-flaky',
+      'payments-unresponsive',
+      'postgres-down',
+      'postgres-latency',
+      'postgres-restart',
+      'postgres-unresponsive',
+      'redis-down',
+      'reset-during-writes',
+    ]);
+  });
+
+  it('validates every file by the schema: one line per problem naming the file and the dotted key', async () => {
+    const { experiments, problems } = await loadExperiments(join(ROOT, BAD), {
+      scope: scopeOfHandle(handle),
+      shownFrom: ROOT,
+    });
+    expect(problems).toEqual([
+      `${BAD}/empty-steady-state.ts: steadyState must list at least one probe (what holds before anything is injected) (received [])`,
+      `${BAD}/no-default.ts: has no default export; write export default defineExperiment({ ... })`,
+      `${BAD}/same-check-id.ts: during[1].samples must be >= 1 (received 0)`,
+      `${BAD}/same-check-id.ts: during[1].name gives the same check id (during.orders-up) as during[0]; name each expectation differently`,
+      `${BAD}/unknown-fault-kind.ts: fault.kind must be one of "latency", "down", "timeout", "reset_peer", "bandwidth", "slicer", "limit_data", "slow_close", "container", "signal" (received "lag")`,
+      `${BAD}/unknown-fault-kind.ts: steadyState[0].run must be a function (api) => Promise<{ ok, detail }>`,
+      `${BAD}/unknown-key.ts: recovery.timeoutMs is not a known key; remove it or check the spelling`,
+      `${BAD}/unknown-link.ts: id "unknown-link" is already used by ${BAD}/duplicate-id.ts`,
+      `${BAD}/unknown-link.ts: fault.link names unknown link "mysql" (links: postgres, redis, payments)`,
+      `${BAD}/unknown-link.ts: steadyState[0].request.service names unknown service "cache" (services: ${Object.keys(handle.services).join(', ')})`,
+      `${BAD}/wrong-type.ts: fault.latencyMs must be a number (received "500")`,
+    ]);
+    // Only the files that validated are experiments.
+    expect(experiments.map((e) => e.experiment.id)).toEqual(['unknown-link', 'unknown-link']);
+  });
+
+  it('names a folder that does not exist', async () => {
+    const { experiments, problems } = await loadExperiments(join(ROOT, 'scenarios/nope'), { shownFrom: ROOT });
+    expect(experiments).toEqual([]);
+    expect(problems).toEqual(['scenarios/nope: does not exist']);
+  });
+});

@@ -1,0 +1,176 @@
+import { readdir, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ResolvedConfig } from '../config/load-config.ts';
+import type { ChaosConfig } from '../config/stages/chaos.ts';
+import type { StackHandle } from '../stack/stack-handle.ts';
+import { faultLink } from './catalog.ts';
+import { parseExperiment } from './experiment.ts';
+import type { Experiment } from './experiment.ts';
+
+// Finding, importing and validating experiment files, apart from running them: the CLI checks them
+// before anything starts without loading the stage's Docker and Toxiproxy clients.
+
+/** An experiment file and what it exported, validated. */
+export interface LoadedExperiment {
+  readonly file: string;
+  readonly experiment: Experiment;
+}
+
+/** What experiments may name: the links (Toxiproxy proxies) and services of the stack or of the config. */
+export interface ExperimentScope {
+  readonly links: readonly string[];
+  readonly services: readonly string[];
+}
+
+/** The links and services of a running stack. */
+export function scopeOfHandle(handle: StackHandle): ExperimentScope {
+  return { links: Object.keys(handle.toxiproxy?.proxies ?? {}), services: Object.keys(handle.services) };
+}
+
+/** The files of an experiments folder: `*.ts`/`*.js`, without tests, declarations and `_helpers.ts`. */
+function isExperimentFile(name: string): boolean {
+  return /\.(ts|js)$/.test(name) && !/\.(test|d)\.ts$/.test(name) && !name.startsWith('_');
+}
+
+/** Links and services an experiment names that the scope does not have, one line each. */
+function scopeProblems(experiment: Experiment, scope: ExperimentScope, shown: string): string[] {
+  const problems: string[] = [];
+  const list = (names: readonly string[]): string => names.join(', ') || 'none';
+  const link = faultLink(experiment.fault);
+  if (link !== undefined && !scope.links.includes(link))
+    problems.push(`${shown}: fault.link names unknown link "${link}" (links: ${list(scope.links)})`);
+  const service = (name: string | undefined, key: string): void => {
+    if (name !== undefined && !scope.services.includes(name))
+      problems.push(`${shown}: ${key} names unknown service "${name}" (services: ${list(scope.services)})`);
+  };
+  if ('service' in experiment.fault) service(experiment.fault.service, 'fault.service');
+  const groups = [
+    ['steadyState', experiment.steadyState],
+    ['proof', experiment.proof ?? []],
+    ['during', experiment.during],
+    ['recovery.probes', experiment.recovery.probes],
+  ] as const;
+  for (const [key, probes] of groups) {
+    probes.forEach((probe, i) => {
+      if (probe.kind === 'http') service(probe.request.service, `${key}[${i}].request.service`);
+      if (probe.kind === 'metric') service(probe.service, `${key}[${i}].service`);
+    });
+  }
+  return problems;
+}
+
+/**
+ * Imports every experiment file of a folder and validates what each default-exports
+ * (`defineExperiment({...})`) against the experiment schema: one line per problem naming the file
+ * (relative to `shownFrom`) and the dotted key. With a `scope`, links and services the experiments
+ * name must be in it. A folder that cannot be read is one problem.
+ */
+export async function loadExperiments(
+  dir: string,
+  options: { readonly scope?: ExperimentScope; readonly shownFrom?: string } = {},
+): Promise<{ experiments: LoadedExperiment[]; problems: string[] }> {
+  const show = (path: string): string => shownPath(options.shownFrom ?? dir, path);
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter(isExperimentFile).sort();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(error)})`;
+    return { experiments: [], problems: [`${show(dir)}: ${why}`] };
+  }
+  const problems: string[] = [];
+  const experiments: LoadedExperiment[] = [];
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const file = join(dir, name);
+    const shown = show(file);
+    let mod: { default?: unknown };
+    try {
+      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    } catch (error) {
+      problems.push(
+        `${shown}: cannot be loaded: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      );
+      continue;
+    }
+    if (mod.default === undefined) {
+      problems.push(`${shown}: has no default export; write export default defineExperiment({ ... })`);
+      continue;
+    }
+    const parsed = parseExperiment(mod.default, shown);
+    if (parsed.problems) {
+      problems.push(...parsed.problems);
+      continue;
+    }
+    const experiment = parsed.experiment;
+    const other = seen.get(experiment.id);
+    if (other !== undefined) problems.push(`${shown}: id "${experiment.id}" is already used by ${other}`);
+    seen.set(experiment.id, shown);
+    if (options.scope) problems.push(...scopeProblems(experiment, options.scope, shown));
+    experiments.push({ file, experiment });
+  }
+  return { experiments, problems };
+}
+
+/** A path as problem lines show it: relative to `from` when inside it, else absolute. */
+function shownPath(from: string, path: string): string {
+  const rel = relative(from, path);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
+
+/**
+ * Everything wrong with a config's chaos experiments before anything starts, one line each: the
+ * folder (missing, not a folder, no experiment file), each file (loads, validates, names only the
+ * config's links and services), `chaos.experiments` ids no file has, and what an experiment needs
+ * from the rest of the config (`chaos.ledger` for a ledger, the `load` section for load), with the
+ * experiments that loaded. Paths are shown relative to `shownFrom`.
+ */
+export async function experimentProblems(
+  config: ResolvedConfig,
+  shownFrom: string,
+): Promise<{ experiments: LoadedExperiment[]; problems: string[] }> {
+  const chaos = config.chaos;
+  if (!chaos) return { experiments: [], problems: [] };
+  const configShown = shownPath(shownFrom, config.configFile);
+  const dir = experimentsDirOf({ config }, chaos);
+  const dirKey = `${configShown}: chaos.experimentsDir (${shownPath(shownFrom, dir)})`;
+  const kind = await stat(dir).then(
+    (s) => (s.isDirectory() ? 'folder' : 'not a folder'),
+    (error: unknown) => ((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable'),
+  );
+  if (kind === 'missing') return { experiments: [], problems: [`${dirKey} does not exist`] };
+  if (kind !== 'folder') return { experiments: [], problems: [`${dirKey} is ${kind}`] };
+  const scope: ExperimentScope = {
+    links: config.links.map((l) => l.name ?? l.service),
+    services: Object.keys(config.services),
+  };
+  const { experiments, problems } = await loadExperiments(dir, { scope, shownFrom });
+  if (problems.length === 0 && experiments.length === 0)
+    problems.push(`${dirKey} has no experiment file; add one (export default defineExperiment({...}))`);
+  const known = experiments.map((e) => e.experiment.id);
+  (chaos.experiments ?? []).forEach((id, i) => {
+    if (!known.includes(id))
+      problems.push(
+        `${configShown}: chaos.experiments[${i}] names no experiment of chaos.experimentsDir ("${id}"; known: ${known.join(', ') || 'none'})`,
+      );
+  });
+  if (chaos.experiments?.length === 0)
+    problems.push(`${configShown}: chaos.experiments is empty, so no experiment would run; list ids or remove the key`);
+  for (const { file, experiment } of experiments) {
+    const shown = shownPath(shownFrom, file);
+    if (experiment.ledger && !chaos.ledger)
+      problems.push(`${shown}: ledger needs chaos.ledger in ${configShown} (how to write, read and list records)`);
+    if (experiment.load && !config.load)
+      problems.push(`${shown}: load needs the load section of ${configShown} (load.script and load.target drive it)`);
+  }
+  return { experiments, problems };
+}
+
+/** Where the experiments are: `chaos.experimentsDir`, relative to the config file. */
+export function experimentsDirOf(
+  context: { readonly config: Pick<ResolvedConfig, 'rootDir'> },
+  chaos: ChaosConfig,
+): string {
+  return resolve(context.config.rootDir, chaos.experimentsDir);
+}
