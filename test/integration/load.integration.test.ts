@@ -108,6 +108,9 @@ describe('load stage (k6) on the reference stack', () => {
       expect(cert.stages.load.status).toBe('failed');
       const failure = cert.criticalFailures.find((f) => f.check === defect.check);
       expect(failure?.message).toMatch(defect.text);
+      // Caught as the system's failure: the generator held its rate (else the check would be broken).
+      const { checks } = await readCheckResults(join(folder, 'allure-results'));
+      expect(checks.find((c) => c.id === defect.check)?.status, failure?.message).toBe('failed');
       expect(await leftovers(folder)).toBe(0);
     });
   }
