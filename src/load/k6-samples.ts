@@ -43,3 +43,44 @@ export function percentile(sorted: readonly number[], p: number): number {
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank] ?? 0;
 }
+
+/** One point of one metric from k6's `--out json` NDJSON: its time (when k6 emitted it, ms), value and tags. */
+export interface MetricSample {
+  readonly metric: string;
+  readonly t: number;
+  readonly value: number;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** Every point of the named metrics in k6's `--out json` NDJSON (other metrics are skipped unparsed). */
+export async function readMetricSamples(file: string, metrics: ReadonlySet<string>): Promise<MetricSample[]> {
+  const samples: MetricSample[] = [];
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.includes('"type":"Point"')) continue;
+    const name = /"metric":"([^"]+)"/.exec(line)?.[1];
+    if (name === undefined || !metrics.has(name)) continue;
+    const point = JSON.parse(line) as { data: { time: string; value: number; tags?: Record<string, string> } };
+    samples.push({
+      metric: name,
+      t: Date.parse(point.data.time),
+      value: point.data.value,
+      tags: point.data.tags ?? {},
+    });
+  }
+  return samples;
+}
+
+/** Whether a sample carries every tag of a selector (`{phase:steady,name:list}`), as k6 matches sub-metrics. */
+export function matchesTags(sample: MetricSample, tags: Readonly<Record<string, string>>): boolean {
+  return Object.entries(tags).every(([key, value]) => sample.tags[key] === value);
+}
+
+/** A percentile as k6 computes a Trend's `p(N)`: linear interpolation between the nearest ranks (0 when empty). */
+export function k6Percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = (p / 100) * (sorted.length - 1);
+  const low = sorted[Math.floor(i)] ?? 0;
+  const high = sorted[Math.ceil(i)] ?? low;
+  return low + (high - low) * (i - Math.floor(i));
+}

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readK6Summary } from './k6-summary.ts';
-import { thresholdCheckId } from './load-stage.ts';
+import { thresholdCheckId } from './scenario-judge.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../test/fixtures/load');
 

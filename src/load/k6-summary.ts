@@ -47,6 +47,11 @@ export function parseSelector(selector: string): { metric: string; tags: Record<
   return { metric: selector.slice(0, brace), tags };
 }
 
+/** The aggregation a threshold expression reads: `p(95)` of `p(95)<200`. */
+export function aggregationOf(expression: string): string {
+  return /^\s*([a-z]+(?:\([\d.]+\))?)/.exec(expression)?.[1] ?? expression;
+}
+
 /** The stat of a summary metric a threshold's aggregation reads (`rate` of a Rate is its `value`). */
 function observedValue(stats: Readonly<Record<string, number>>, aggregation: string): number | undefined {
   if (aggregation in stats) return stats[aggregation];
@@ -65,7 +70,7 @@ export function parseK6Summary(json: unknown): K6Summary {
     metrics[selector] = stats;
     const { metric, tags } = parseSelector(selector);
     for (const [expression, failed] of Object.entries(entry.thresholds ?? {})) {
-      const aggregation = /^\s*([a-z]+(?:\([\d.]+\))?)/.exec(expression)?.[1] ?? expression;
+      const aggregation = aggregationOf(expression);
       thresholds.push({
         selector,
         metric,

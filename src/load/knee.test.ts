@@ -1,7 +1,19 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfigSchema } from '../config/stages/load.ts';
 import { readRequestSamples } from './k6-samples.ts';
-import { kneeFromSamples } from './knee.ts';
+import { kneeFigures, kneeFromSamples, readKneeFigures, writeKneeFigures } from './knee.ts';
+import { kneeCheckSpec, kneeFloorOutcome } from './load-stage.ts';
+
+const kneeOf = (extra: Record<string, unknown> = {}): NonNullable<ReturnType<typeof loadConfigSchema.parse>['knee']> =>
+  loadConfigSchema.parse({
+    script: 'x.js',
+    target: { service: 'x', port: 1 },
+    scenarios: [{ id: 'x', ratePerSec: 1, durationSec: 1 }],
+    knee: { fromRatePerSec: 20, toRatePerSec: 200, durationSec: 24, windowSec: 3, ...extra },
+  }).knee ?? expect.fail('no knee');
 
 describe('knee', () => {
   it('reads a recorded k6 --out json excerpt and judges full windows only', async () => {
@@ -36,5 +48,47 @@ describe('knee', () => {
     expect(result.windows.map((w) => w.sloHeld)).toEqual([true, false, true, false, false]);
     expect(result.kneeRatePerSec).toBe(12);
     expect(result.firstBreachRatePerSec).toBe(13);
+  });
+
+  it('without floorRatePerSec the knee is a figure in knee.json, not a check counted in the pass rate', async () => {
+    const knee = kneeOf();
+    expect(kneeCheckSpec(knee)).toBeUndefined();
+    const samples = await readRequestSamples(
+      join(import.meta.dirname, '../../test/fixtures/load/knee.samples.ndjson'),
+      'knee',
+    );
+    const slo = { p95Ms: 200, maxErrorRate: 0.01 };
+    const figures = kneeFigures(kneeFromSamples(samples, 3, slo), knee, slo);
+    expect(() => kneeFloorOutcome(figures, [])).toThrow(/a figure, not a check/);
+    const dir = await mkdtemp(join(tmpdir(), 'knee-'));
+    try {
+      await writeKneeFigures(join(dir, 'knee.json'), figures);
+      const read = await readKneeFigures(join(dir, 'knee.json'));
+      expect(read).toMatchObject({ schemaVersion: 1, status: 'measured', fromRatePerSec: 20, toRatePerSec: 200 });
+      expect(read.floorRatePerSec).toBeUndefined();
+      expect(read.windows).toHaveLength(2);
+      expect(read.kneeRatePerSec).toBe(read.windows[1]?.ratePerSec);
+      expect(read.maxReachedRatePerSec).toBe(read.windows[1]?.ratePerSec);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with floorRatePerSec the knee stays a critical check that fails below the floor', async () => {
+    const samples = await readRequestSamples(
+      join(import.meta.dirname, '../../test/fixtures/load/knee.samples.ndjson'),
+      'knee',
+    );
+    const slo = { p95Ms: 200, maxErrorRate: 0.01 };
+    const result = kneeFromSamples(samples, 3, slo);
+    const knee = result.kneeRatePerSec ?? expect.fail('no knee');
+    expect(kneeCheckSpec(kneeOf({ floorRatePerSec: 10 }))).toMatchObject({ id: 'load.knee', severity: 'critical' });
+    const low = kneeFigures(result, kneeOf({ floorRatePerSec: Math.floor(knee) }), slo);
+    expect(kneeFloorOutcome(low, []).status).toBe('passed');
+    const high = kneeFigures(result, kneeOf({ floorRatePerSec: Math.ceil(knee) + 1 }), slo);
+    expect(kneeFloorOutcome(high, [])).toMatchObject({ status: 'failed', message: expect.stringMatching(/floor/) });
+    expect(
+      kneeFloorOutcome(kneeFigures(kneeFromSamples([], 3, slo), kneeOf({ floorRatePerSec: 1 }), slo), []).status,
+    ).toBe('unknown');
   });
 });

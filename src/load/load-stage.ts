@@ -1,22 +1,30 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { LoadConfig, LoadFault, LoadScenario, LoadSlo } from '../config/stages/load.ts';
+import type { LoadConfig, LoadFault, LoadScenario } from '../config/stages/load.ts';
 import type { Evidence, Metric } from '../core/check-result.ts';
 import { ensureGoTool } from '../provision/go-tool.ts';
 import { runCheck } from '../runner/suite.ts';
-import type { CheckOutcome, SuiteContext } from '../runner/suite.ts';
+import type { CheckOutcome, CheckSpec, SuiteContext } from '../runner/suite.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
 import { ToxiproxyApi } from '../stack/toxiproxy-api.ts';
-import { buildK6Options, isExportOnly, buildKneeOptions, phaseWindows, plannedSeconds } from './k6-options.ts';
+import { buildK6Options, buildKneeOptions, phaseWindows, plannedSeconds } from './k6-options.ts';
 import type { PhaseWindow } from './k6-options.ts';
-import { parseSelector, readK6Summary } from './k6-summary.ts';
-import type { K6Summary, ThresholdResult } from './k6-summary.ts';
-import { readRequestSamples } from './k6-samples.ts';
-import { kneeFromSamples } from './knee.ts';
+import { readK6Summary } from './k6-summary.ts';
+import type { K6Summary } from './k6-summary.ts';
+import { readMetricSamples, readRequestSamples } from './k6-samples.ts';
+import { kneeBroken, kneeFigures, kneeFromSamples, kneeWindowsCsv, writeKneeFigures } from './knee.ts';
+import type { KneeFigures } from './knee.ts';
+import {
+  executorLoads,
+  generatorProblems,
+  sampledMetrics,
+  thresholdChecks,
+  unlessGenerator,
+} from './scenario-judge.ts';
 import { ResourceSampler, memorySlopeMbPerMin, retainedMemoryMb } from './resources.ts';
 import type { ResourceSample, ResourceSeries } from './resources.ts';
 import { runK6 } from './run-k6.ts';
-import type { K6RunOutcome, PhaseHook } from './run-k6.ts';
+import type { K6RawRunOutcome, K6RunOutcome, PhaseHook } from './run-k6.ts';
 
 /** Time k6 may spend beyond the planned load: start, `setup()` (sign-ups wait out rate limits), graceful stop. */
 export const K6_OVERHEAD_MS = 90_000;
@@ -35,17 +43,6 @@ const slug = (text: string): string =>
     .toLowerCase()
     .replace(/[^a-z0-9._:-]+/g, '-')
     .replace(/^-+|-+$/g, '');
-
-/** `load.<scenario>.<metric>[.<tag>-<value>].<aggregation>`, e.g. `load.fault-phase.http_req_duration.phase-fault.p95`. */
-export function thresholdCheckId(scenario: string, t: ThresholdResult): string {
-  const tags = Object.entries(t.tags)
-    .filter(([k, v]) => !(k === 'scenario' && v === scenario))
-    .map(([k, v]) => `${k}-${v}`);
-  const aggregation = t.aggregation.replace(/[()]/g, '');
-  const op = /(<=|>=|<|>|===|==|!=)/.exec(t.expression)?.[1];
-  const suffix = op === '>' || op === '>=' ? `${aggregation}-min` : aggregation;
-  return slug(['load', scenario, t.metric, ...tags, suffix].join('.'));
-}
 
 /** p95/p99/rps/error rate/check rate of one filter (`{phase:fault}`, `{scenario:baseline}`) in a summary. */
 export function groupMetrics(summary: K6Summary, filter: string, seconds: number, prefix: string): Metric[] {
@@ -95,7 +92,7 @@ export function resolvePath(context: SuiteContext, path: string): string {
 }
 
 interface ScenarioRun {
-  readonly outcome: K6RunOutcome;
+  readonly outcome: K6RawRunOutcome;
   readonly series: readonly ResourceSeries[];
   readonly faultEvidence: string[];
   /** When the load ended and the quiet settle window closed, on the samples' time base. */
@@ -190,6 +187,8 @@ async function runScenarioK6(
     clock: context.clock,
     phases: windows,
     ...(onPhase ? { onPhase } : {}),
+    // Every request's sample: counts and figures per threshold selector, and what the generator did.
+    rawOutput: true,
     // Sample only while the scenarios run, not during setup() sign-ups.
     onRunning: () => {
       sampling.started = true;
@@ -229,23 +228,6 @@ function brokenOutcome(outcome: Extract<K6RunOutcome, { kind: 'broken' }>): Chec
   };
 }
 
-/** Expected `selector -> expressions` of a scenario (what the harness asked k6 to evaluate). */
-function askedThresholds(load: LoadConfig, scenario: LoadScenario): [string, string][] {
-  return Object.entries(buildK6Options(load, scenario).thresholds).flatMap(([selector, expressions]) =>
-    expressions
-      .filter((e) => !isExportOnly(parseSelector(selector).metric, e))
-      .map((e): [string, string] => [selector, e]),
-  );
-}
-
-function describeThreshold(t: ThresholdResult): string {
-  const where = Object.entries(t.tags)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ');
-  const observed = t.observed === undefined ? 'not reported' : `${t.aggregation}=${round(t.observed)}`;
-  return `${t.expression} on ${t.selector}${where ? ` (${where})` : ''}: observed ${observed}`;
-}
-
 async function recordScenario(
   context: SuiteContext,
   k6: string,
@@ -275,75 +257,69 @@ async function recordScenario(
     );
     return;
   }
+  const options = buildK6Options(load, scenario);
   const summary = await readK6Summary(run.outcome.summaryFile);
   const summaryText = await readFile(run.outcome.summaryFile, 'utf8');
+  const samples = await readMetricSamples(run.outcome.rawFile, sampledMetrics(options));
+  // Every sample of every metric (MBs): the summary and the figures below are the evidence that is kept.
+  await rm(run.outcome.rawFile, { force: true });
+  const loads = executorLoads(options, samples);
+  const generator = generatorProblems(loads, load, scenario);
   const windows = phaseWindows(scenario);
-  const groupOf = (t: ThresholdResult): Metric[] => {
-    const phase = t.tags.phase;
-    const window = windows.find((w) => w.name === phase);
-    if (window) return groupMetrics(summary, `{phase:${window.name}}`, window.durationSec, '');
-    return groupMetrics(summary, `{scenario:${scenario.id}}`, plannedSeconds(scenario), '');
-  };
   const phaseMetrics = windows.flatMap((w) => groupMetrics(summary, `{phase:${w.name}}`, w.durationSec, `${w.name}_`));
   const resources = resourceMetrics(run.series);
   const dropped = summary.metrics.dropped_iterations?.count ?? 0;
+  const generatorTable = [
+    'executor,seconds,planned_iterations,completed_iterations,dropped_iterations',
+    ...loads.map((l) => `${l.executor},${l.seconds},${round(l.planned)},${l.completed},${l.dropped}`),
+  ].join('\n');
   const evidence: Evidence[] = [
     { name: `${scenario.id} k6 summary`, contentType: 'application/json', content: summaryText },
+    { name: `${scenario.id} load generator (planned vs done)`, contentType: 'text/csv', content: generatorTable },
     ...(run.faultEvidence.length > 0
       ? [{ name: `${scenario.id} fault timeline`, contentType: 'text/plain', content: run.faultEvidence.join('\n') }]
       : []),
   ];
-  const evaluated = new Map(summary.thresholds.map((t) => [`${t.selector} ${t.expression}`, t]));
+  const generatorMetrics: Metric[] = [
+    { name: 'dropped_iterations', value: dropped, unit: 'count' },
+    { name: 'planned_iterations', value: round(loads.reduce((a, l) => a + l.planned, 0)), unit: 'count' },
+    { name: 'completed_iterations', value: loads.reduce((a, l) => a + l.completed, 0), unit: 'count' },
+  ];
   let first = true;
-  for (const [selector, expression] of askedThresholds(load, scenario)) {
-    const t = evaluated.get(`${selector} ${expression}`);
-    const extra = first
-      ? [...phaseMetrics, ...resources, { name: 'dropped_iterations', value: dropped, unit: 'count' }]
-      : [];
+  for (const check of thresholdChecks(load, scenario, summary, samples)) {
+    const extra = first ? [...phaseMetrics, ...resources, ...generatorMetrics] : [];
     const evidenceHere = first ? evidence : [];
     first = false;
-    if (!t) {
-      await runCheck(
-        context,
-        {
-          id: slug(`load.${scenario.id}.${selector}.${expression}`),
-          name: `${scenario.id}: ${expression} on ${selector}`,
-          feature,
-          severity: scenario.severity,
-        },
-        () =>
-          Promise.resolve({
-            status: 'broken',
-            message: `k6 did not report threshold ${expression} on ${selector}: it was not evaluated`,
-            evidence: evidenceHere,
-          }),
-      );
-      continue;
-    }
+    const { phase } = check;
     await runCheck(
       context,
       {
-        id: thresholdCheckId(scenario.id, t),
-        name: `${scenario.id}: ${t.expression} on ${t.selector}`,
+        id: check.id,
+        name: `${scenario.id}: ${check.expression} on ${check.selector}`,
         feature,
         severity: scenario.severity,
-        tags: ['k6', ...(t.tags.phase ? [`phase:${t.tags.phase}`] : [])],
-        remediation: t.tags.phase
-          ? `Keep ${t.metric} within ${t.expression} during the ${t.tags.phase} phase of ${scenario.id} (e.g. bounded timeouts and fast failure under a slow dependency)`
-          : `Keep ${t.metric} within ${t.expression} at ${scenario.ratePerSec ?? 'the ramped'} iterations/s (profile the slowest endpoint; look for N+1 queries)`,
+        tags: ['k6', ...(phase ? [`phase:${phase}`] : [])],
+        remediation: phase
+          ? `Keep ${check.metric} within ${check.expression} during the ${phase} phase of ${scenario.id} (e.g. bounded timeouts and fast failure under a slow dependency)`
+          : `Keep ${check.metric} within ${check.expression} at ${scenario.ratePerSec ?? 'the ramped'} iterations/s (profile the slowest endpoint; look for N+1 queries)`,
       },
       () =>
-        Promise.resolve({
-          status: t.passed ? 'passed' : 'failed',
-          message: `${t.passed ? 'Held' : 'Crossed'}: ${describeThreshold(t)}${t.tags.phase ? ` [phase ${t.tags.phase}]` : ''} in scenario ${scenario.id}`,
-          metrics: [...groupOf(t), ...extra],
-          evidence: evidenceHere,
-          parameters: {
-            scenario: scenario.id,
-            threshold: `${t.selector} ${t.expression}`,
-            ...(t.tags.phase ? { phase: t.tags.phase } : {}),
-          },
-        }),
+        Promise.resolve(
+          unlessGenerator(
+            {
+              ...check.outcome,
+              metrics: [...(check.outcome.metrics ?? []), ...extra],
+              evidence: evidenceHere,
+              parameters: {
+                scenario: scenario.id,
+                threshold: `${check.selector} ${check.expression}`,
+                ...(phase ? { phase } : {}),
+              },
+            },
+            generator,
+            scenario.id,
+          ),
+        ),
     );
   }
   for (const [service, maxSlope] of Object.entries(scenario.maxMemorySlopeMbPerMin)) {
@@ -388,12 +364,18 @@ async function recordScenario(
             : [{ name: 'memory_slope_whole_mb_per_min', value: round(wholeSlope), unit: 'MB/min' }]),
           { name: 'memory_samples', value: samples.length, unit: 'count' },
         ];
-        return Promise.resolve({
-          status: slope < maxSlope ? 'passed' : 'failed',
-          message: `${service} memory grew ${round(slope)} MB/min over the second half of the run (${late.length} of ${samples.length} samples; whole run ${round(wholeSlope ?? slope)} MB/min; limit ${maxSlope} MB/min) in scenario ${scenario.id}`,
-          metrics,
-          evidence: [evidenceSamples],
-        });
+        return Promise.resolve(
+          unlessGenerator(
+            {
+              status: slope < maxSlope ? 'passed' : 'failed',
+              message: `${service} memory grew ${round(slope)} MB/min over the second half of the run (${late.length} of ${samples.length} samples; whole run ${round(wholeSlope ?? slope)} MB/min; limit ${maxSlope} MB/min) in scenario ${scenario.id}`,
+              metrics,
+              evidence: [evidenceSamples],
+            },
+            generator,
+            scenario.id,
+          ),
+        );
       },
     );
   }
@@ -410,7 +392,14 @@ async function recordScenario(
         tags: ['docker-stats'],
         remediation: `Find what ${service} retains per request (compare heap snapshots before and after load); memory must return near its level before the load`,
       },
-      () => Promise.resolve(retainedCheck(scenario, service, memorySource(load, service), maxMb, samples, settle)),
+      () =>
+        Promise.resolve(
+          unlessGenerator(
+            retainedCheck(scenario, service, memorySource(load, service), maxMb, samples, settle),
+            generator,
+            scenario.id,
+          ),
+        ),
     );
   }
 }
@@ -463,81 +452,109 @@ function retainedCheck(
   };
 }
 
+/** Runs the knee probe and turns its windows into figures (a k6 run that broke gives `status: 'broken'`). */
+async function measureKnee(
+  context: SuiteContext,
+  k6: string,
+  outDir: string,
+  load: LoadConfig,
+  knee: NonNullable<LoadConfig['knee']>,
+): Promise<KneeFigures> {
+  const baseUrl = serviceUrl(context.handle, load.target.service, load.target.port);
+  context.assertTarget(baseUrl);
+  const outcome = await runK6({
+    k6,
+    script: resolvePath(context, knee.script ?? load.script),
+    options: buildKneeOptions(knee),
+    outDir,
+    label: 'knee',
+    env: { ...load.env, BASE_URL: baseUrl, READINESS_SEED: String(context.seed) },
+    timeoutMs: knee.durationSec * 1000 + K6_OVERHEAD_MS,
+    signal: context.signal,
+    clock: context.clock,
+    rawOutput: true,
+  });
+  if (outcome.kind === 'broken') return kneeBroken(`k6 run broken: ${outcome.message}`, knee, load.slo);
+  const samples = await readRequestSamples(outcome.rawFile, 'knee');
+  // Every sample of every metric (MBs): the windows (CSV and knee.json) are the evidence that is kept.
+  await rm(outcome.rawFile, { force: true });
+  return kneeFigures(kneeFromSamples(samples, knee.windowSec, load.slo), knee, load.slo);
+}
+
+/** The knee's figures as metrics: knee, first breach and highest reached rate. */
+export function kneeMetrics(figures: KneeFigures): Metric[] {
+  return [
+    ...(figures.kneeRatePerSec === undefined
+      ? []
+      : [{ name: 'knee_rps', value: figures.kneeRatePerSec, unit: 'req/s' }]),
+    ...(figures.firstBreachRatePerSec === undefined
+      ? []
+      : [{ name: 'first_breach_rps', value: figures.firstBreachRatePerSec, unit: 'req/s' }]),
+    ...(figures.maxReachedRatePerSec === undefined
+      ? []
+      : [{ name: 'max_reached_rps', value: figures.maxReachedRatePerSec, unit: 'req/s' }]),
+  ];
+}
+
+/** What a knee probe with a floor is as a check: below the floor fails, no requests is `unknown`. */
+export function kneeFloorOutcome(figures: KneeFigures, evidence: readonly Evidence[]): CheckOutcome {
+  const metrics = kneeMetrics(figures);
+  if (figures.status === 'broken') return { status: 'broken', message: figures.message, metrics, evidence };
+  if (figures.status === 'no-requests') return { status: 'unknown', message: figures.message, metrics, evidence };
+  const floor = figures.floorRatePerSec;
+  if (floor === undefined) throw new Error('a knee without floorRatePerSec is a figure, not a check');
+  const ok = figures.kneeRatePerSec !== undefined && figures.kneeRatePerSec >= floor;
+  return { status: ok ? 'passed' : 'failed', message: `${figures.message}; floor ${floor} req/s`, metrics, evidence };
+}
+
+/** The knee as a check: only with `floorRatePerSec` (without, it is a reported figure that no pass rate counts). */
+export function kneeCheckSpec(knee: NonNullable<LoadConfig['knee']>): CheckSpec | undefined {
+  if (knee.floorRatePerSec === undefined) return undefined;
+  return {
+    id: 'load.knee',
+    name: `capacity knee: the SLO holds up to at least ${knee.floorRatePerSec} req/s (${knee.fromRatePerSec}->${knee.toRatePerSec}/s)`,
+    feature: 'load: knee',
+    severity: 'critical',
+    tags: ['k6', 'floor'],
+    remediation: `Raise the capacity above ${knee.floorRatePerSec} requests/s at the SLO (profile the hot path, pool sizes)`,
+  };
+}
+
+/**
+ * The capacity knee: always written to `<run>/load/knee.json` (and its windows as CSV). With
+ * `floorRatePerSec` it is a check; without, a reported figure that no pass rate counts.
+ */
 async function recordKnee(context: SuiteContext, k6: string, outDir: string): Promise<void> {
   const load = context.config.load;
   const knee = load?.knee;
   if (!load || !knee) return;
-  const slo: LoadSlo = load.slo;
-  await runCheck(
-    context,
-    {
-      id: 'load.knee',
-      name: `capacity knee: highest rate that meets the SLO (${knee.fromRatePerSec}->${knee.toRatePerSec}/s)`,
-      feature: 'load: knee',
-      severity: knee.floorRatePerSec === undefined ? 'trivial' : 'critical',
-      tags: ['k6', knee.floorRatePerSec === undefined ? 'informational' : 'floor'],
-      remediation: `Raise the capacity above ${knee.floorRatePerSec ?? 0} requests/s at the SLO (profile the hot path, pool sizes)`,
-    },
-    async (): Promise<CheckOutcome> => {
-      const baseUrl = serviceUrl(context.handle, load.target.service, load.target.port);
-      context.assertTarget(baseUrl);
-      const outcome = await runK6({
-        k6,
-        script: resolvePath(context, knee.script ?? load.script),
-        options: buildKneeOptions(knee),
-        outDir,
-        label: 'knee',
-        env: { ...load.env, BASE_URL: baseUrl, READINESS_SEED: String(context.seed) },
-        timeoutMs: knee.durationSec * 1000 + K6_OVERHEAD_MS,
-        signal: context.signal,
-        clock: context.clock,
-        rawOutput: true,
-      });
-      if (outcome.kind === 'broken') return brokenOutcome(outcome);
-      const samples = await readRequestSamples(outcome.rawFile, 'knee');
-      // Every sample of every metric (MBs): the windows CSV below is the evidence that is kept.
-      await rm(outcome.rawFile, { force: true });
-      const result = kneeFromSamples(samples, knee.windowSec, slo);
-      const table = [
-        'start_s,requests,rps,p95_ms,p99_ms,error_rate,slo_held',
-        ...result.windows.map(
-          (w) =>
-            `${w.startSec},${w.requests},${round(w.ratePerSec)},${round(w.p95Ms)},${round(w.p99Ms)},${round(w.errorRate)},${w.sloHeld}`,
-        ),
-      ].join('\n');
-      await writeFile(`${join(outDir, 'knee')}.windows.csv`, `${table}\n`);
-      const metrics: Metric[] = [
-        ...(result.kneeRatePerSec === undefined
-          ? []
-          : [{ name: 'knee_rps', value: round(result.kneeRatePerSec), unit: 'req/s' }]),
-        ...(result.firstBreachRatePerSec === undefined
-          ? []
-          : [{ name: 'first_breach_rps', value: round(result.firstBreachRatePerSec), unit: 'req/s' }]),
-        {
-          name: 'max_reached_rps',
-          value: round(Math.max(0, ...result.windows.map((w) => w.ratePerSec))),
-          unit: 'req/s',
-        },
-      ];
-      const evidence = [{ name: 'knee windows', contentType: 'text/csv', content: table }];
-      if (result.windows.length === 0)
-        return { status: 'unknown', message: 'the knee probe recorded no requests', evidence };
-      const kneeText =
-        result.kneeRatePerSec === undefined
-          ? 'the SLO did not hold even at the lowest rate'
-          : `the SLO held up to ${round(result.kneeRatePerSec)} req/s${result.firstBreachRatePerSec === undefined ? ' (never broke within the probe: the knee is above it)' : `, first broke at ${round(result.firstBreachRatePerSec)} req/s`}`;
-      if (knee.floorRatePerSec === undefined) {
-        return { status: 'passed', message: `Informational: ${kneeText}`, metrics, evidence };
-      }
-      const ok = result.kneeRatePerSec !== undefined && result.kneeRatePerSec >= knee.floorRatePerSec;
-      return {
-        status: ok ? 'passed' : 'failed',
-        message: `${kneeText}; floor ${knee.floorRatePerSec} req/s`,
-        metrics,
-        evidence,
-      };
-    },
-  );
+  const file = join(outDir, 'knee.json');
+  const measure = async (): Promise<{ figures: KneeFigures; evidence: Evidence[] }> => {
+    const figures = await measureKnee(context, k6, outDir, load, knee);
+    const table = kneeWindowsCsv(figures);
+    await writeFile(`${join(outDir, 'knee')}.windows.csv`, `${table}\n`);
+    await writeKneeFigures(file, figures);
+    return { figures, evidence: [{ name: 'knee windows', contentType: 'text/csv', content: table }] };
+  };
+  const spec = kneeCheckSpec(knee);
+  if (!spec) {
+    try {
+      const { figures } = await measure();
+      context.reporter.onInfo?.(
+        `load: capacity knee (a figure, not a check): ${figures.message}${figures.maxReachedRatePerSec === undefined ? '' : `; reached ${figures.maxReachedRatePerSec} req/s`}; ${file}`,
+      );
+    } catch (error) {
+      if (context.signal.aborted) throw error;
+      const message = `knee probe failed: ${error instanceof Error ? error.message : String(error)}`;
+      await writeKneeFigures(file, kneeBroken(message, knee, load.slo));
+      context.reporter.onInfo?.(`load: ${message} (a figure, not a check); ${file}`);
+    }
+    return;
+  }
+  await runCheck(context, spec, async (): Promise<CheckOutcome> => {
+    const { figures, evidence } = await measure();
+    return kneeFloorOutcome(figures, evidence);
+  });
 }
 
 /** The load stage: each scenario's k6 thresholds as checks (per phase), memory slopes, then the capacity knee. */

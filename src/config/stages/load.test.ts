@@ -45,6 +45,45 @@ describe('load config', () => {
     expect(found[0]).toContain('"http_req_duraton" is not a metric k6 or the scripts define');
   });
 
+  it('rejects a phase or scenario tag value no request can carry (a typo would pass on no sample)', () => {
+    const found = problems({
+      ...base,
+      load: {
+        ...load,
+        scenarios: [
+          {
+            id: 'baseline',
+            ratePerSec: 10,
+            phases: [
+              { name: 'warmup', durationSec: 2 },
+              { name: 'steady', durationSec: 5 },
+            ],
+            thresholds: {
+              'http_req_duration{phase:stedy,name:list}': ['p(95)<200'],
+              'http_req_failed{scenario:baseline}': ['rate<0.01'],
+              'http_req_duration{phase:steady,name:lst}': ['p(95)<200'],
+            },
+          },
+          { id: 'spike', ratePerSec: 10, durationSec: 5, thresholds: { 'http_reqs{phase:steady}': ['count>10'] } },
+        ],
+      },
+    });
+    expect(found).toEqual([
+      `readiness.config.ts: load.scenarios[0].thresholds.http_req_duration{phase:stedy,name:list} tag phase:stedy matches no request of scenario "baseline", so the threshold would pass on no sample; its phase values are warmup, steady`,
+      // A phased scenario runs as one k6 scenario per phase: its id is not a k6 scenario name.
+      `readiness.config.ts: load.scenarios[0].thresholds.http_req_failed{scenario:baseline} tag scenario:baseline matches no request of scenario "baseline", so the threshold would pass on no sample; its scenario values are warmup, steady`,
+      `readiness.config.ts: load.scenarios[1].thresholds.http_reqs{phase:steady} tag phase:steady matches no request of scenario "spike", so the threshold would pass on no sample; it has no phases`,
+    ]);
+  });
+
+  it('defaults the sample floor and the generator limits, and bounds them', () => {
+    const resolved = resolveConfig({ ...base, load }, FILE);
+    expect(resolved.load).toMatchObject({ minSamples: 50, maxDroppedRatio: 0.01, minReachedRatio: 0.9 });
+    expect(problems({ ...base, load: { ...load, minSamples: 0, maxDroppedRatio: 5 } }).join('\n')).toMatch(
+      /load\.minSamples[\s\S]*load\.maxDroppedRatio/,
+    );
+  });
+
   it('accepts a threshold on a declared custom metric, rejects an aggregation its type lacks', () => {
     expect(thresholdProblems('orders_created', ['count>10'], { orders_created: 'counter' })).toEqual([]);
     expect(thresholdProblems('http_req_failed', ['p(95)<0.1'], {})[0]).toMatch(/is a rate, which has no "p\(95\)"/);

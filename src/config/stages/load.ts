@@ -134,6 +134,21 @@ export const loadConfigSchema = z.strictObject({
   /** Metrics the scripts declare (`new Trend('x')`), so thresholds on them are known: name -> type. */
   customMetrics: z.record(z.string(), z.enum(K6_METRIC_TYPES)).default({}),
   slo: sloSchema.default({}),
+  /**
+   * Fewest samples a threshold's selector must hold for its check to pass or fail; fewer is `unknown`
+   * with the count. 50: a p(95) on fewer rests on the two slowest samples, so one outlier decides it.
+   */
+  minSamples: z.number().int().min(1).default(50),
+  /**
+   * Highest share of an arrival-rate executor's planned iterations (rate x duration) k6 may drop for
+   * want of a free VU; beyond it the generator, not the system, set the load and the scenario is `broken`.
+   */
+  maxDroppedRatio: ratio.default(0.01),
+  /**
+   * Lowest share of an executor's planned iterations that must complete: below it the generator did not
+   * hold the asked rate (short of CPU, or iterations cut off at the window's end) and the scenario is `broken`.
+   */
+  minReachedRatio: ratio.default(0.9),
   scenarios: z.array(scenarioSchema).min(1),
   /** Capacity knee probe: ramping arrival rate; the highest rate whose window still met `load.slo`. */
   knee: z
@@ -148,7 +163,7 @@ export const loadConfigSchema = z.strictObject({
       durationSec: z.number().int().positive().max(120),
       /** Width of the windows the SLO is judged on. */
       windowSec: z.number().int().positive().default(3),
-      /** When set, a knee below this rate fails; otherwise the knee is informational. */
+      /** When set, the knee is a check that fails below this rate; otherwise a reported figure (`<run>/load/knee.json`), never a check. */
       floorRatePerSec: z.number().positive().optional(),
       maxVUs: z.number().int().positive().default(200),
     })
@@ -212,6 +227,33 @@ export function thresholdProblems(
     }
   }
   return problems;
+}
+
+/**
+ * The values a scenario's own tags can take, known from the config: `phase` is one of its phases, and
+ * `scenario` one of the k6 scenarios it runs as (one per phase, named after it; else the scenario id).
+ */
+export function knownTagValues(scenario: LoadScenario): { phase: readonly string[]; scenario: readonly string[] } {
+  const phases = (scenario.phases ?? []).map((p) => p.name);
+  return { phase: phases, scenario: phases.length > 0 ? phases : [scenario.id] };
+}
+
+/** A `phase` or `scenario` tag value in a threshold selector that no request of the scenario can carry (a typo). */
+export function unmatchedTagProblems(selector: string, scenario: LoadScenario): string[] {
+  const inner = /\{(.*)\}$/.exec(selector)?.[1];
+  if (inner === undefined) return [];
+  const known = knownTagValues(scenario);
+  return inner.split(',').flatMap((pair) => {
+    const colon = pair.indexOf(':');
+    const key = pair.slice(0, colon).trim();
+    const value = pair.slice(colon + 1).trim();
+    if (key !== 'phase' && key !== 'scenario') return [];
+    const values = known[key];
+    if (values.includes(value)) return [];
+    return [
+      `tag ${key}:${value} matches no request of scenario "${scenario.id}", so the threshold would pass on no sample; ${values.length === 0 ? `it has no ${key}s` : `its ${key} values are ${values.join(', ')}`}`,
+    ];
+  });
 }
 
 /** Cross-checks against the rest of the config (services, links); add issues with paths under `load`. */
@@ -296,7 +338,10 @@ export function refineLoad(
       });
     }
     for (const [selector, expressions] of Object.entries(scenario.thresholds)) {
-      for (const problem of thresholdProblems(selector, expressions, load.customMetrics)) {
+      for (const problem of [
+        ...thresholdProblems(selector, expressions, load.customMetrics),
+        ...unmatchedTagProblems(selector, scenario),
+      ]) {
         ctx.addIssue({ code: 'custom', path: at('thresholds', selector), message: problem });
       }
     }
