@@ -435,7 +435,7 @@ export async function runContractChecks(context: SuiteContext): Promise<void> {
       severity: 'critical',
       status: 'unknown',
       message: `${basename(context.config.configFile)} has no "contract" section: no pact is verified`,
-      remediation: 'Declare contract.providers (see README, contract stage)',
+      remediation: 'Declare contract.providers (see docs/stages/contract.md)',
       startedAt: now,
       finishedAt: now,
     });

@@ -1,4 +1,4 @@
-/** Exit codes of the CLI; see docs/architecture.md and the README. */
+/** Exit codes of the CLI; see docs/certification.md. */
 export const EXIT = {
   certified: 0,
   notCertified: 1,
