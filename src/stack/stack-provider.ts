@@ -19,6 +19,7 @@ import { waitForHealth } from './health.ts';
 import type { HealthTarget } from './health.ts';
 import { LABELS } from './labels.ts';
 import { removeRun } from './reap.ts';
+import { writeServiceLogs } from './service-logs.ts';
 import { writeStackHandle } from './stack-handle.ts';
 import type { StackHandle } from './stack-handle.ts';
 import { ToxiproxyApi } from './toxiproxy-api.ts';
@@ -165,9 +166,9 @@ export class StackProvider {
       await removeRun(docker, runId);
       outer?.removeEventListener('abort', onOuterAbort);
     });
-    teardowns.add('close logs', () =>
-      Promise.all(logStreams.map((s) => new Promise<void>((resolve) => s.end(resolve)))).then(() => undefined),
-    );
+    const closeLogs = (): Promise<void> =>
+      Promise.all(logStreams.map((s) => new Promise<void>((resolve) => s.end(resolve)))).then(() => undefined);
+    teardowns.add('close logs', closeLogs);
 
     const track = <T>(promise: Promise<T>): Promise<T> => {
       inFlight.add(promise);
@@ -186,14 +187,29 @@ export class StackProvider {
           });
       });
       // Registered before any container starts, so it runs before the network goes; stops in parallel.
+      // Between stop and removal, each service's log is rewritten whole from Docker: the live stream
+      // ends at a container's first stop, Docker's log keeps every restart (and replacements).
       teardowns.add('stop containers', async () => {
         await settledOrTimeout([...inFlight], 30_000);
-        const results = await Promise.allSettled(
-          [...containers.values()].map((c) => c.stop({ timeout: 5_000, remove: true, removeVolumes: true })),
+        const stopped = await Promise.allSettled(
+          [...containers.values()].map((c) => c.stop({ timeout: 5_000, remove: false })),
         );
-        const errors = results.flatMap((r) =>
-          r.status === 'rejected' && !/no such container|404/i.test(String(r.reason)) ? [r.reason as unknown] : [],
+        await closeLogs();
+        const logs = await writeServiceLogs(docker, runId, this.#options.logsDir, redact).then(
+          (): unknown[] => [],
+          (error: unknown) => [new Error(`writing the service logs: ${String(error)}`, { cause: error })],
         );
+        const removed = await Promise.allSettled(
+          [...containers.values()].map((c) => docker.getContainer(c.getId()).remove({ force: true, v: true })),
+        );
+        const errors = [
+          ...logs,
+          ...[...stopped, ...removed].flatMap((r) =>
+            r.status === 'rejected' && !/no such container|404|not modified|304/i.test(String(r.reason))
+              ? [r.reason as unknown]
+              : [],
+          ),
+        ];
         if (errors.length > 0)
           throw new AggregateError(errors, `stopping containers: ${errors.map(String).join('; ')}`);
       });

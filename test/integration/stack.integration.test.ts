@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +88,63 @@ describe('StackProvider (real Docker)', () => {
     }
     expect(await docker.listContainers({ all: true, filters })).toEqual([]);
     expect(await docker.listNetworks({ filters })).toEqual([]);
+  });
+
+  it('keeps a service log across restarts: every lifetime of the container is in logs/<service>.log, redacted', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'readiness-stack-'));
+    // Each start prints a line of its own (a fresh UUID) and a bearer JWT that must not reach the file.
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJsb2ctdGVzdCJ9.c2lnbmF0dXJlLW9mLWxvZy10ZXN0';
+    const config = resolveConfig(
+      {
+        name: 'stack-logs',
+        services: {
+          redis: {
+            image: 'redis:7',
+            ports: [6379],
+            command: [
+              'sh',
+              '-c',
+              `echo "lifetime $(cat /proc/sys/kernel/random/uuid) Authorization: Bearer ${jwt}"; exec redis-server`,
+            ],
+            health: { kind: 'command', command: ['redis-cli', 'ping'], timeoutMs: 30_000 },
+          },
+        },
+      },
+      join(root, 'readiness.config.ts'),
+    );
+    const images = await provisionImages(config, stackImageRefs(config), {});
+    const logsDir = join(root, 'logs');
+    const provider = new StackProvider(config, {
+      runId: `test-logs-${Date.now()}`,
+      seed: 1,
+      logsDir,
+      images,
+      redact: createRedactor(),
+    });
+    const docker = (await getContainerRuntimeClient()).container.dockerode;
+    {
+      await using stack = await provider.start();
+      const container = docker.getContainer(stack.handle.services['redis']!.containerId);
+      const ready = async (): Promise<void> => {
+        for (;;) {
+          const exec = await stack.containers.get('redis')!.exec(['redis-cli', 'ping']);
+          if (exec.output.includes('PONG')) return;
+        }
+      };
+      await ready();
+      // A restart (docker restart), then a crash and a start of the same container (chaos kill).
+      await container.restart({ t: 1 });
+      await ready();
+      await container.kill({ signal: 'SIGKILL' });
+      await container.start();
+      await ready();
+    }
+    const log = await readFile(join(logsDir, 'redis.log'), 'utf8');
+    const lifetimes = [...log.matchAll(/lifetime ([0-9a-f-]{36})/g)].map((m) => m[1]);
+    expect(new Set(lifetimes).size).toBe(3);
+    expect(log.match(/Ready to accept connections/g)).toHaveLength(3);
+    expect(log).not.toContain(jwt);
+    expect(log).toContain('Authorization: Bearer [REDACTED]');
   });
 
   it('fails with the health detail and log tail when a service never becomes healthy, leaving nothing behind', async () => {
