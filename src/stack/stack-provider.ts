@@ -1,9 +1,6 @@
-import { createWriteStream } from 'node:fs';
-import type { WriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
-import type { Readable } from 'node:stream';
 import { GenericContainer, getContainerRuntimeClient } from 'testcontainers';
 import type { StartedTestContainer, WaitStrategy } from 'testcontainers';
 import type { ResolvedConfig } from '../config/load-config.ts';
@@ -19,7 +16,7 @@ import { waitForHealth } from './health.ts';
 import type { HealthTarget } from './health.ts';
 import { LABELS } from './labels.ts';
 import { removeRun } from './reap.ts';
-import { writeServiceLogs } from './service-logs.ts';
+import { ServiceLogFollower, writeServiceLogs } from './service-logs.ts';
 import { writeStackHandle } from './stack-handle.ts';
 import type { StackHandle } from './stack-handle.ts';
 import { ToxiproxyApi } from './toxiproxy-api.ts';
@@ -70,21 +67,6 @@ const noWait: WaitStrategy = {
   isStartupTimeoutSet: () => true,
   getStartupTimeout: () => 0,
 };
-
-/** Splits a log stream into lines, redacts each and appends it to a file. */
-function pipeLogs(stream: Readable, out: WriteStream, redact: Redactor): void {
-  let rest = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    const lines = (rest + chunk).split('\n');
-    rest = lines.pop() ?? '';
-    if (lines.length > 0 && out.writable) out.write(`${lines.map(redact).join('\n')}\n`);
-  });
-  stream.on('end', () => {
-    if (rest && out.writable) out.write(`${redact(rest)}\n`);
-    rest = '';
-  });
-}
 
 async function logTail(file: string, lines = 25): Promise<string> {
   try {
@@ -157,8 +139,8 @@ export class StackProvider {
     };
     const containers = new Map<string, StartedTestContainer>();
     const inFlight = new Set<Promise<unknown>>();
-    const logStreams: WriteStream[] = [];
     await mkdir(this.#options.logsDir, { recursive: true });
+    const logs = new ServiceLogFollower(docker, runId, this.#options.logsDir, redact);
 
     // Registered first so it runs last: whatever was missed (a start in flight at SIGINT) goes by label.
     teardowns.add('remove by run label', async () => {
@@ -166,9 +148,7 @@ export class StackProvider {
       await removeRun(docker, runId);
       outer?.removeEventListener('abort', onOuterAbort);
     });
-    const closeLogs = (): Promise<void> =>
-      Promise.all(logStreams.map((s) => new Promise<void>((resolve) => s.end(resolve)))).then(() => undefined);
-    teardowns.add('close logs', closeLogs);
+    teardowns.add('close logs', () => logs.stop(0));
 
     const track = <T>(promise: Promise<T>): Promise<T> => {
       inFlight.add(promise);
@@ -177,6 +157,7 @@ export class StackProvider {
     };
 
     try {
+      await logs.start();
       const networkName = `readiness-${runId}`;
       teardowns.add(`network ${networkName}`, async () => {
         await docker
@@ -187,15 +168,15 @@ export class StackProvider {
           });
       });
       // Registered before any container starts, so it runs before the network goes; stops in parallel.
-      // Between stop and removal, each service's log is rewritten whole from Docker: the live stream
-      // ends at a container's first stop, Docker's log keeps every restart (and replacements).
+      // Between stop and removal, each service's log is rewritten whole from Docker's log, which keeps
+      // every start of a container: what the live follower missed (a removed replacement excepted) is there.
       teardowns.add('stop containers', async () => {
         await settledOrTimeout([...inFlight], 30_000);
         const stopped = await Promise.allSettled(
           [...containers.values()].map((c) => c.stop({ timeout: 5_000, remove: false })),
         );
-        await closeLogs();
-        const logs = await writeServiceLogs(docker, runId, this.#options.logsDir, redact).then(
+        await logs.stop();
+        const logErrors = await writeServiceLogs(docker, runId, this.#options.logsDir, redact, logs.followed()).then(
           (): unknown[] => [],
           (error: unknown) => [new Error(`writing the service logs: ${String(error)}`, { cause: error })],
         );
@@ -203,7 +184,7 @@ export class StackProvider {
           [...containers.values()].map((c) => docker.getContainer(c.getId()).remove({ force: true, v: true })),
         );
         const errors = [
-          ...logs,
+          ...logErrors,
           ...[...stopped, ...removed].flatMap((r) =>
             r.status === 'rejected' && !/no such container|404|not modified|304/i.test(String(r.reason))
               ? [r.reason as unknown]
@@ -239,16 +220,12 @@ export class StackProvider {
         setup: (c: GenericContainer) => GenericContainer,
       ): Promise<StartedTestContainer> => {
         signal.throwIfAborted();
-        const logFile = join(this.#options.logsDir, `${id}.log`);
-        const out = createWriteStream(logFile, { flags: 'a' });
-        logStreams.push(out);
         const container = setup(
           new GenericContainer(image)
             .withNetworkMode(networkName)
             .withLabels({ ...labels, [LABELS.service]: id })
             .withName(`readiness-${runId}-${id}`)
-            .withWaitStrategy(noWait)
-            .withLogConsumer((stream) => pipeLogs(stream, out, redact)),
+            .withWaitStrategy(noWait),
         );
         const started = await track(container.start());
         containers.set(id, started);
@@ -371,6 +348,8 @@ export class StackProvider {
       });
       await Promise.race([all, deadline]);
       abort.abort('started');
+      // A detached stack outlives this process: its logs are written whole by `readiness down`.
+      if (this.#options.detached) await logs.stop(0);
       const handle: StackHandle = {
         schemaVersion: 1,
         runId,

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { provisionImages } from '../../src/cli/provisioning.ts';
 import { resolveConfig } from '../../src/config/index.ts';
 import { createRedactor } from '../../src/core/redact.ts';
@@ -90,7 +90,7 @@ describe('StackProvider (real Docker)', () => {
     expect(await docker.listNetworks({ filters })).toEqual([]);
   });
 
-  it('keeps a service log across restarts: every lifetime of the container is in logs/<service>.log, redacted', async () => {
+  it('keeps a service log across restarts and replacements, live and at teardown, redacted', async () => {
     const root = await mkdtemp(join(tmpdir(), 'readiness-stack-'));
     // Each start prints a line of its own (a fresh UUID) and a bearer JWT that must not reach the file.
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJsb2ctdGVzdCJ9.c2lnbmF0dXJlLW9mLWxvZy10ZXN0';
@@ -114,8 +114,10 @@ describe('StackProvider (real Docker)', () => {
     );
     const images = await provisionImages(config, stackImageRefs(config), {});
     const logsDir = join(root, 'logs');
+    const runId = `test-logs-${Date.now()}`;
+    const lifetimesIn = (text: string): number => new Set(text.match(/lifetime [0-9a-f-]{36}/g)).size;
     const provider = new StackProvider(config, {
-      runId: `test-logs-${Date.now()}`,
+      runId,
       seed: 1,
       logsDir,
       images,
@@ -138,11 +140,38 @@ describe('StackProvider (real Docker)', () => {
       await container.kill({ signal: 'SIGKILL' });
       await container.start();
       await ready();
+      // Followed live: the file holds every lifetime while the stack still runs.
+      await vi.waitFor(async () => expect(lifetimesIn(await readFile(join(logsDir, 'redis.log'), 'utf8'))).toBe(3), {
+        timeout: 20_000,
+        interval: 100,
+      });
+      // A container that replaces the service for a while and is removed before teardown.
+      const replacement = await docker.createContainer({
+        Image: images['redis:7'] ?? 'redis:7',
+        name: `readiness-${runId}-redis-replacement`,
+        Cmd: ['sh', '-c', 'echo "replacement up"; sleep 30'],
+        Labels: { [LABELS.runId]: runId, [LABELS.service]: 'redis' },
+      });
+      await replacement.start();
+      await vi.waitFor(
+        async () => expect(await readFile(join(logsDir, 'redis.log'), 'utf8')).toContain('replacement up'),
+        {
+          timeout: 20_000,
+          interval: 100,
+        },
+      );
+      await replacement.remove({ force: true });
     }
     const log = await readFile(join(logsDir, 'redis.log'), 'utf8');
-    const lifetimes = [...log.matchAll(/lifetime ([0-9a-f-]{36})/g)].map((m) => m[1]);
-    expect(new Set(lifetimes).size).toBe(3);
+    expect(lifetimesIn(log)).toBe(3);
     expect(log.match(/Ready to accept connections/g)).toHaveLength(3);
+    // Written whole at teardown: the stack's container, then the removed replacement under its own header.
+    expect(log).toMatch(/^# container readiness-test-logs-\d+-redis \(/m);
+    expect(log).toMatch(
+      /^# container readiness-test-logs-\d+-redis-replacement \([0-9a-f]{12}\)[^\n]*\n\S+Z replacement up$/m,
+    );
+    // Shutdowns: the restart and the teardown (stopped before its log is taken); the SIGKILL leaves none.
+    expect(log.match(/Redis is now ready to exit/g)).toHaveLength(2);
     expect(log).not.toContain(jwt);
     expect(log).toContain('Authorization: Bearer [REDACTED]');
   });
