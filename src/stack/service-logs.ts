@@ -64,6 +64,8 @@ export async function writeServiceLogs(
   redact: Redactor,
   /** Logs followed live: used for the containers Docker no longer has (a replaced container that was removed). */
   followed: readonly ContainerLog[] = [],
+  /** Only these services (the stack's); other containers of the run (a scanner) keep their own evidence. */
+  only?: ReadonlySet<string>,
 ): Promise<string[]> {
   const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
   const containers = await docker.listContainers({ all: true, filters });
@@ -71,7 +73,7 @@ export async function writeServiceLogs(
   await Promise.all(
     containers.map(async (info) => {
       const service = info.Labels[LABELS.service];
-      if (service === undefined || !SAFE_NAME.test(service)) return;
+      if (service === undefined || !SAFE_NAME.test(service) || (only && !only.has(service))) return;
       const container = docker.getContainer(info.Id);
       const inspect = await container.inspect();
       const body = await container.logs({ stdout: true, stderr: true, timestamps: true, follow: false });
@@ -154,13 +156,16 @@ export class ServiceLogFollower {
   readonly #runId: string;
   readonly #logsDir: string;
   readonly #redact: Redactor;
+  readonly #only: ReadonlySet<string> | undefined;
   readonly #containers = new Map<string, Followed>();
   readonly #files = new Map<string, { out: WriteStream; lastContainer: string }>();
   readonly #streams = new Set<NodeJS.ReadableStream>();
   #events: NodeJS.ReadableStream | null = null;
   #stopping: Promise<void> | null = null;
 
-  constructor(docker: Dockerode, runId: string, logsDir: string, redact: Redactor) {
+  /** `only`: the services followed (the stack's); other containers of the run (a scanner) are not. */
+  constructor(docker: Dockerode, runId: string, logsDir: string, redact: Redactor, only?: ReadonlySet<string>) {
+    this.#only = only;
     this.#docker = docker;
     this.#runId = runId;
     this.#logsDir = logsDir;
@@ -193,6 +198,7 @@ export class ServiceLogFollower {
     const attributes = event.Actor?.Attributes ?? {};
     const service = attributes[LABELS.service];
     if (id === undefined || service === undefined || !SAFE_NAME.test(service)) return;
+    if (this.#only && !this.#only.has(service)) return;
     const known = this.#containers.get(id);
     const state = known ?? {
       service,

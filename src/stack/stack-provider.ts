@@ -140,7 +140,8 @@ export class StackProvider {
     const containers = new Map<string, StartedTestContainer>();
     const inFlight = new Set<Promise<unknown>>();
     await mkdir(this.#options.logsDir, { recursive: true });
-    const logs = new ServiceLogFollower(docker, runId, this.#options.logsDir, redact);
+    const logged = new Set([...Object.keys(config.services), 'toxiproxy']);
+    const logs = new ServiceLogFollower(docker, runId, this.#options.logsDir, redact, logged);
 
     // Registered first so it runs last: whatever was missed (a start in flight at SIGINT) goes by label.
     teardowns.add('remove by run label', async () => {
@@ -176,7 +177,14 @@ export class StackProvider {
           [...containers.values()].map((c) => c.stop({ timeout: 5_000, remove: false })),
         );
         await logs.stop();
-        const logErrors = await writeServiceLogs(docker, runId, this.#options.logsDir, redact, logs.followed()).then(
+        const logErrors = await writeServiceLogs(
+          docker,
+          runId,
+          this.#options.logsDir,
+          redact,
+          logs.followed(),
+          logged,
+        ).then(
           (): unknown[] => [],
           (error: unknown) => [new Error(`writing the service logs: ${String(error)}`, { cause: error })],
         );

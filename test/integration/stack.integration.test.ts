@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,7 +161,16 @@ describe('StackProvider (real Docker)', () => {
         },
       );
       await replacement.remove({ force: true });
+      // Another container of the run that is no service of the stack (a scanner): not the stack's log.
+      const scanner = await docker.createContainer({
+        Image: images['redis:7'] ?? 'redis:7',
+        name: `readiness-${runId}-scanner`,
+        Cmd: ['sh', '-c', 'echo "scanner output"; sleep 30'],
+        Labels: { [LABELS.runId]: runId, [LABELS.service]: 'scanner' },
+      });
+      await scanner.start();
     }
+    expect(await readdir(logsDir)).toEqual(['redis.log']);
     const log = await readFile(join(logsDir, 'redis.log'), 'utf8');
     expect(lifetimesIn(log)).toBe(3);
     expect(log.match(/Ready to accept connections/g)).toHaveLength(3);

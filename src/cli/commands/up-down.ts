@@ -74,7 +74,14 @@ export async function down(options: {
   const file = options.handleFile ?? defaultHandleFile(options.config);
   const docker = (await getContainerRuntimeClient()).container.dockerode;
   const handle = await readStackHandle(file);
-  const logs = await writeServiceLogs(docker, handle.runId, handle.logsDir, configRedactor(options.config)).then(
+  const logs = await writeServiceLogs(
+    docker,
+    handle.runId,
+    handle.logsDir,
+    configRedactor(options.config),
+    [],
+    new Set([...Object.keys(handle.services), 'toxiproxy']),
+  ).then(
     (services) => `logs of ${services.join(', ') || 'no service'} in ${handle.logsDir}`,
     (error: unknown) => `service logs not written: ${describeError(error)}`,
   );
