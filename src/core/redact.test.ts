@@ -57,6 +57,7 @@ describe('createRedactor: credential shapes', () => {
     ['a refresh token field', '{"refreshToken":"r-1","id":"o-1"}', `{"refreshToken":"${REDACTED}","id":"o-1"}`],
     ['secret fields in JSON escaped inside JSON', '"{\\"token\\":\\"t-1\\"}"', `"{\\"token\\":\\"${REDACTED}\\"}"`],
     ['a JWT anywhere', `token=${jwt}&x=1`, `token=${REDACTED}&x=1`],
+    ['a JWT after a dash or an underscore', `jwt-${jwt} jwt_${jwt}`, `jwt-${REDACTED} jwt_${REDACTED}`],
   ])('redacts %s', (_what, input, expected) => {
     expect(redact(input)).toBe(expected);
   });

@@ -80,8 +80,10 @@ const SECRET_FIELDS =
   'password|passwd|secret|token|accessToken|refreshToken|access_token|refresh_token|idToken|id_token|apiKey|api_key|jwtSecret|client_secret|clientSecret|sessionId|session_id|sessionToken';
 
 const PATTERNS: readonly (readonly [RegExp, string | ((...groups: string[]) => string)])[] = [
-  // JWTs: three base64url parts, the header starting with '{"' encoded as eyJ.
-  [/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, REDACTED],
+  // JWTs: three base64url parts, the header starting with '{"' encoded as eyJ. Not inside a word,
+  // each part taken whole (lookahead + backreference: no backtracking), so a long run of such
+  // characters is scanned once, not once per position.
+  [/(?<![A-Za-z0-9])eyJ(?=([A-Za-z0-9_-]{5,}))\1\.(?=([A-Za-z0-9_-]{5,}))\2\.(?=([A-Za-z0-9_-]*))\3/g, REDACTED],
   // JSON fields that name a secret, in JSON and in JSON escaped inside a JSON string.
   [
     new RegExp(`("(?:${SECRET_FIELDS})"\\s*:\\s*")((?:[^"\\\\]|\\\\.)*)(")`, 'gi'),
@@ -98,8 +100,8 @@ const PATTERNS: readonly (readonly [RegExp, string | ((...groups: string[]) => s
   ],
   // key=value pairs (env dumps, query strings, connection strings).
   [/((?:password|passwd|secret|token|api_key|apikey|api-key|JWT_SECRET|client_secret)=)[^\s&"']+/gi, `$1${REDACTED}`],
-  // Credentials inside URLs: scheme://user:password@host
-  [/(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]+:)[^@\s/]+(@)/gi, `$1${REDACTED}$2`],
+  // Credentials inside URLs: scheme://user:password@host (bounded parts: no quadratic scan of a long word)
+  [/(\b[a-z][a-z0-9+.-]{0,31}:\/\/[^:/\s@]{1,256}:)[^@\s/]{1,256}(@)/gi, `$1${REDACTED}$2`],
 ];
 
 /** A redactor for the given secrets; `options.credentialHeaders` adds header names whose values are credentials. */
