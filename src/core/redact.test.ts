@@ -43,6 +43,7 @@ describe('createRedactor: credential shapes', () => {
     ['a bearer token in a log line', 'retrying with Bearer op4que-T0ken_value', `retrying with Bearer ${REDACTED}`],
     ['basic credentials', 'curl -H "Authorization: Basic dXNlcjpwYXNz"', `curl -H "Authorization: Basic ${REDACTED}"`],
     ['a bare token in an authorization header', 'authorization: 9f8e7d6c5b4a', `authorization: ${REDACTED}`],
+    ['a custom scheme with a token', 'Authorization: Custom k-9f8e7d6c', `Authorization: Custom ${REDACTED}`],
     ['an authorization JSON field', `{"authorization":"Bearer ${jwt}"}`, `{"authorization":"Bearer ${REDACTED}"}`],
     ['a cookie header', 'Cookie: sid=s%3Aabc123; theme=dark', `Cookie: sid=${REDACTED}; theme=${REDACTED}`],
     [
@@ -67,6 +68,7 @@ describe('createRedactor: credential shapes', () => {
     ['cookie flags in a finding', 'Set-Cookie without HttpOnly; Secure flag missing'],
     ['an empty password field', '{"password":""}'],
     ['a header already redacted', `Authorization: Bearer ${REDACTED}`],
+    ['prose after an authorization header name', 'Authorization: missing or invalid (expected 401)'],
   ])('leaves %s as it is', (_what, input) => {
     expect(redact(input)).toBe(input);
   });

@@ -44,11 +44,18 @@ function redactCookies(value: string): string {
   );
 }
 
+/** Authorization schemes (IANA registry and common ones): what follows them is a credential, whatever it looks like. */
+const AUTH_SCHEMES =
+  /^(?:bearer|basic|digest|negotiate|ntlm|token|dpop|oauth|hoba|mutual|vapid|aws4-hmac-sha256|scram-sha-1|scram-sha-256|privatetoken|concealed|gnap)$/i;
+
 function redactAuthorization(value: string): string {
   const scheme = /^(\s*)([A-Za-z][\w-]*)(\s+)(\S.*)$/.exec(value);
   if (scheme) {
     const [, lead = '', name = '', space = '', rest = ''] = scheme;
-    return rest.startsWith(REDACTED) ? value : `${lead}${name}${space}${REDACTED}`;
+    if (rest.startsWith(REDACTED)) return value;
+    // "Authorization: missing or invalid" is prose, not a scheme and its credentials.
+    if (AUTH_SCHEMES.test(name) || isTokenLike(rest)) return `${lead}${name}${space}${REDACTED}`;
+    return value;
   }
   return isTokenLike(value.trim()) ? value.replace(value.trim(), REDACTED) : value;
 }
