@@ -2,6 +2,7 @@ import { relative } from 'node:path';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import { describeError } from '../core/errors.ts';
 import type { ExitCode } from '../core/errors.ts';
+import { scrubFiles } from '../core/redact.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Reporter } from '../core/reporter.ts';
 import type { Stage } from '../core/stage.ts';
@@ -9,7 +10,7 @@ import type { RunSigning } from '../certify/sign.ts';
 import { ensureChromium } from '../provision/chromium.ts';
 import { formatVerdictTable } from '../report/index.ts';
 import { describeQualityGate } from '../report/quality-gate.ts';
-import { writeRunArtifacts } from '../report/run-artifacts.ts';
+import { REPORT_DIR, writeRunArtifacts } from '../report/run-artifacts.ts';
 import type { RunArtifactsOptions } from '../report/run-artifacts.ts';
 import { formatRunFiles } from '../report/runs.ts';
 import { gitState } from './git.ts';
@@ -55,6 +56,10 @@ function ciBuildUrl(): { buildUrl?: string } {
  */
 export async function finalizeRun(options: FinalizeOptions): Promise<ExitCode> {
   const { config, folder, reporter } = options;
+  // Whatever a stage wrote (a tool's export, an attachment, a log) is redacted before the report
+  // reads the results, so the Allure report is built from redacted files too.
+  const scrubbed = await scrubFiles(folder.dir, options.redact, { skip: [REPORT_DIR] });
+  if (scrubbed.rewritten.length > 0) reporter.onInfo?.(`credentials redacted from ${scrubbed.rewritten.join(', ')}`);
   const git = await gitState(config.rootDir);
   const partial = options.selected.length < config.stages.length;
   const artifacts = await writeRunArtifacts({

@@ -6,6 +6,7 @@ import { resolveConfig } from '../config/load-config.ts';
 import type { CheckResult } from '../core/check-result.ts';
 import { checkResultSchema } from '../core/check-result.ts';
 import { systemClock } from '../core/clock.ts';
+import { createRedactor } from '../core/redact.ts';
 import { Teardowns } from '../core/teardown.ts';
 import { assertAllowedTarget } from '../runner/blast-radius.ts';
 import type { SuiteContext } from '../runner/suite.ts';
@@ -56,6 +57,7 @@ function contextFor(contract: Record<string, unknown>, recorded: CheckResult[]):
     signal: new AbortController().signal,
     reporter: {},
     teardowns: new Teardowns(),
+    redact: createRedactor(),
     assertTarget: (target) => assertAllowedTarget(target, handle, config.allowTargets),
     record: (check) => {
       const result = checkResultSchema.parse({ ...check, stage: 'contract' });

@@ -8,6 +8,7 @@ import { resolveConfig } from '../config/index.ts';
 import type { CheckResult } from '../core/check-result.ts';
 import { checkResultSchema } from '../core/check-result.ts';
 import { systemClock } from '../core/clock.ts';
+import { createRedactor } from '../core/redact.ts';
 import { Teardowns } from '../core/teardown.ts';
 import { assertAllowedTarget } from '../runner/blast-radius.ts';
 import type { SuiteContext } from '../runner/suite.ts';
@@ -60,6 +61,7 @@ async function run(): Promise<CheckResult[]> {
   const context: SuiteContext = {
     config,
     handle,
+    redact: createRedactor(),
     stage: 'chaos',
     runDir: root,
     seed: 7,

@@ -346,6 +346,7 @@ export async function runExperiment(
     if (chaos.session) {
       try {
         token = await openSession(chaos.session, request, `chaos-${options.runTag}-${experiment.id}`, random, 'Chaos');
+        context.redact.register(token);
       } catch (error) {
         // The service refusing a sign-in is the system's state, not a harness failure.
         return {
@@ -405,6 +406,7 @@ export async function runExperiment(
           return null;
         })
       : undefined;
+    if (typeof ledgerToken === 'string') context.redact.register(ledgerToken);
   }
   if (experiment.ledger && chaos.ledger && ledgerToken !== null) {
     const bearer = ledgerToken;

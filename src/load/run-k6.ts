@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pollUntil, systemClock } from '../core/clock.ts';
@@ -90,6 +90,29 @@ async function k6Status(apiPort: number): Promise<number> {
 }
 
 /**
+ * Removes `setup_data` from a `--summary-export` file: k6 writes there whatever `setup()` returned
+ * (the tokens of the users it logged in) and has no option to leave it out; nothing reads it.
+ */
+export async function dropSetupData(summaryFile: string): Promise<void> {
+  const text = await readFile(summaryFile, 'utf8').catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  });
+  if (text === null) return;
+  let summary: unknown;
+  try {
+    summary = JSON.parse(text);
+  } catch (error) {
+    // An unreadable summary is reported by its reader; the run folder's redaction still covers it.
+    if (error instanceof SyntaxError) return;
+    throw error;
+  }
+  if (typeof summary !== 'object' || summary === null || !('setup_data' in summary)) return;
+  const { setup_data: _dropped, ...rest } = summary as Record<string, unknown>;
+  await writeFile(summaryFile, `${JSON.stringify(rest, null, 2)}\n`);
+}
+
+/**
  * Runs one k6 test: options through `--config`, results through `--summary-export`. With phases,
  * polls k6's REST API for the end of `setup()` and calls `onPhase` at each phase boundary.
  */
@@ -172,6 +195,7 @@ export async function runK6(options: RunK6Options): Promise<K6RunOutcome & { rea
     });
   const result = await run;
   state.finished = true;
+  await dropSetupData(summaryFile);
   await scheduler;
   const stderrTail = tail(result.stderr, 15);
   if (hookErrors.length > 0) {

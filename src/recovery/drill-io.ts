@@ -228,5 +228,6 @@ export class ApiClient {
     const session = this.#recovery.session;
     if (!session) return;
     this.token = await openSession(session, (req) => this.request(target, req), user, random, 'Recovery');
+    this.#context.redact.register(this.token);
   }
 }

@@ -14,6 +14,7 @@ import type { CheckResult } from '../core/check-result.ts';
 import { EXIT, describeError } from '../core/errors.ts';
 import { packagePath } from '../core/package-paths.ts';
 import type { ExitCode } from '../core/errors.ts';
+import { scrubFiles } from '../core/redact.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Reporter } from '../core/reporter.ts';
 import { readCheckResults } from '../core/results.ts';
@@ -289,6 +290,8 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
   for (const entry of trend.unreadable) warn(`trend: skipped ${entry}`);
   const changes = await changesPromise;
 
+  // Last look for credentials before the evidence is sealed (the report is built from redacted results).
+  await time('redact', () => scrubFiles(runDir, options.redact, { skip: [REPORT_DIR] }));
   const evidence = await time('evidence manifest', () => writeEvidenceManifest(runDir));
   const htmlFile = join(runDir, CERTIFICATE_HTML_FILE);
   await time('certificate html', async () => {

@@ -210,6 +210,7 @@ export async function runStage(options: StageRunOptions): Promise<CheckResult[]>
         signal: stageSignal,
         reporter,
         teardowns,
+        redact: options.redact,
         record,
         assertTarget: (target) => assertAllowedTarget(target, options.handle, config.allowTargets),
       };

@@ -6,6 +6,7 @@ import { resolveConfig } from '../config/index.ts';
 import type { CheckResult } from '../core/check-result.ts';
 import { checkResultSchema } from '../core/check-result.ts';
 import { systemClock } from '../core/clock.ts';
+import { createRedactor } from '../core/redact.ts';
 import { Teardowns } from '../core/teardown.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { TargetNotAllowedError, assertAllowedTarget } from './blast-radius.ts';
@@ -86,6 +87,7 @@ async function contextWith(retries: number): Promise<{ context: SuiteContext; re
     signal: new AbortController().signal,
     reporter: {},
     teardowns: new Teardowns(),
+    redact: createRedactor(),
     record: (check) => {
       const parsed = checkResultSchema.parse({ ...check, stage: 'boot' });
       recorded.push(parsed);

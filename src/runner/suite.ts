@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { CheckResult, CheckResultInput, CheckStatus, Evidence, Metric, Severity } from '../core/check-result.ts';
 import type { Clock } from '../core/clock.ts';
+import type { Redactor } from '../core/redact.ts';
 import type { Reporter } from '../core/reporter.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Teardowns } from '../core/teardown.ts';
@@ -19,6 +20,8 @@ export interface SuiteContext {
   readonly reporter: Reporter;
   /** Rollbacks a suite registers before injecting anything; they run even when the suite throws. */
   readonly teardowns: Teardowns;
+  /** The run's redactor: a credential minted during the run (a login's token) is registered with it. */
+  readonly redact: Redactor;
   record(check: Omit<CheckResultInput, 'stage'>): Promise<CheckResult>;
   /** Throws `TargetNotAllowedError` unless the URL is loopback, the run's own containers or in `allowTargets`. */
   assertTarget(target: string | URL): URL;

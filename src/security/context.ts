@@ -108,6 +108,7 @@ export class SecurityContext {
         `${what}: ${describeExchange(exchange)} without "${this.config.auth.login.accessTokenField}" (${exchange.body.slice(0, 200)})`,
       );
     }
+    this.suite.redact.register(accessToken, ...(typeof refreshToken === 'string' ? [refreshToken] : []));
     return { accessToken, ...(typeof refreshToken === 'string' ? { refreshToken } : {}) };
   }
 

@@ -1,9 +1,6 @@
-import { createWriteStream } from 'node:fs';
-import type { WriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
-import type { Readable } from 'node:stream';
 import { GenericContainer, getContainerRuntimeClient } from 'testcontainers';
 import type { StartedTestContainer, WaitStrategy } from 'testcontainers';
 import type { ResolvedConfig } from '../config/load-config.ts';
@@ -19,6 +16,7 @@ import { waitForHealth } from './health.ts';
 import type { HealthTarget } from './health.ts';
 import { LABELS } from './labels.ts';
 import { removeRun } from './reap.ts';
+import { ServiceLogFollower, writeServiceLogs } from './service-logs.ts';
 import { writeStackHandle } from './stack-handle.ts';
 import type { StackHandle } from './stack-handle.ts';
 import { ToxiproxyApi } from './toxiproxy-api.ts';
@@ -69,21 +67,6 @@ const noWait: WaitStrategy = {
   isStartupTimeoutSet: () => true,
   getStartupTimeout: () => 0,
 };
-
-/** Splits a log stream into lines, redacts each and appends it to a file. */
-function pipeLogs(stream: Readable, out: WriteStream, redact: Redactor): void {
-  let rest = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    const lines = (rest + chunk).split('\n');
-    rest = lines.pop() ?? '';
-    if (lines.length > 0 && out.writable) out.write(`${lines.map(redact).join('\n')}\n`);
-  });
-  stream.on('end', () => {
-    if (rest && out.writable) out.write(`${redact(rest)}\n`);
-    rest = '';
-  });
-}
 
 async function logTail(file: string, lines = 25): Promise<string> {
   try {
@@ -156,8 +139,9 @@ export class StackProvider {
     };
     const containers = new Map<string, StartedTestContainer>();
     const inFlight = new Set<Promise<unknown>>();
-    const logStreams: WriteStream[] = [];
     await mkdir(this.#options.logsDir, { recursive: true });
+    const logged = new Set([...Object.keys(config.services), 'toxiproxy']);
+    const logs = new ServiceLogFollower(docker, runId, this.#options.logsDir, redact, logged);
 
     // Registered first so it runs last: whatever was missed (a start in flight at SIGINT) goes by label.
     teardowns.add('remove by run label', async () => {
@@ -165,9 +149,7 @@ export class StackProvider {
       await removeRun(docker, runId);
       outer?.removeEventListener('abort', onOuterAbort);
     });
-    teardowns.add('close logs', () =>
-      Promise.all(logStreams.map((s) => new Promise<void>((resolve) => s.end(resolve)))).then(() => undefined),
-    );
+    teardowns.add('close logs', () => logs.stop(0));
 
     const track = <T>(promise: Promise<T>): Promise<T> => {
       inFlight.add(promise);
@@ -176,6 +158,7 @@ export class StackProvider {
     };
 
     try {
+      await logs.start();
       const networkName = `readiness-${runId}`;
       teardowns.add(`network ${networkName}`, async () => {
         await docker
@@ -186,14 +169,36 @@ export class StackProvider {
           });
       });
       // Registered before any container starts, so it runs before the network goes; stops in parallel.
+      // Between stop and removal, each service's log is rewritten whole from Docker's log, which keeps
+      // every start of a container: what the live follower missed (a removed replacement excepted) is there.
       teardowns.add('stop containers', async () => {
         await settledOrTimeout([...inFlight], 30_000);
-        const results = await Promise.allSettled(
-          [...containers.values()].map((c) => c.stop({ timeout: 5_000, remove: true, removeVolumes: true })),
+        const stopped = await Promise.allSettled(
+          [...containers.values()].map((c) => c.stop({ timeout: 5_000, remove: false })),
         );
-        const errors = results.flatMap((r) =>
-          r.status === 'rejected' && !/no such container|404/i.test(String(r.reason)) ? [r.reason as unknown] : [],
+        await logs.stop();
+        const logErrors = await writeServiceLogs(
+          docker,
+          runId,
+          this.#options.logsDir,
+          redact,
+          logs.followed(),
+          logged,
+        ).then(
+          (): unknown[] => [],
+          (error: unknown) => [new Error(`writing the service logs: ${String(error)}`, { cause: error })],
         );
+        const removed = await Promise.allSettled(
+          [...containers.values()].map((c) => docker.getContainer(c.getId()).remove({ force: true, v: true })),
+        );
+        const errors = [
+          ...logErrors,
+          ...[...stopped, ...removed].flatMap((r) =>
+            r.status === 'rejected' && !/no such container|404|not modified|304/i.test(String(r.reason))
+              ? [r.reason as unknown]
+              : [],
+          ),
+        ];
         if (errors.length > 0)
           throw new AggregateError(errors, `stopping containers: ${errors.map(String).join('; ')}`);
       });
@@ -223,16 +228,12 @@ export class StackProvider {
         setup: (c: GenericContainer) => GenericContainer,
       ): Promise<StartedTestContainer> => {
         signal.throwIfAborted();
-        const logFile = join(this.#options.logsDir, `${id}.log`);
-        const out = createWriteStream(logFile, { flags: 'a' });
-        logStreams.push(out);
         const container = setup(
           new GenericContainer(image)
             .withNetworkMode(networkName)
             .withLabels({ ...labels, [LABELS.service]: id })
             .withName(`readiness-${runId}-${id}`)
-            .withWaitStrategy(noWait)
-            .withLogConsumer((stream) => pipeLogs(stream, out, redact)),
+            .withWaitStrategy(noWait),
         );
         const started = await track(container.start());
         containers.set(id, started);
@@ -355,6 +356,8 @@ export class StackProvider {
       });
       await Promise.race([all, deadline]);
       abort.abort('started');
+      // A detached stack outlives this process: its logs are written whole by `readiness down`.
+      if (this.#options.detached) await logs.stop(0);
       const handle: StackHandle = {
         schemaVersion: 1,
         runId,

@@ -1,9 +1,9 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { provisionImages } from '../../src/cli/provisioning.ts';
 import { resolveConfig } from '../../src/config/index.ts';
 import { createRedactor } from '../../src/core/redact.ts';
@@ -88,6 +88,101 @@ describe('StackProvider (real Docker)', () => {
     }
     expect(await docker.listContainers({ all: true, filters })).toEqual([]);
     expect(await docker.listNetworks({ filters })).toEqual([]);
+  });
+
+  it('keeps a service log across restarts and replacements, live and at teardown, redacted', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'readiness-stack-'));
+    // Each start prints a line of its own (a fresh UUID) and a bearer JWT that must not reach the file.
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJsb2ctdGVzdCJ9.c2lnbmF0dXJlLW9mLWxvZy10ZXN0';
+    const config = resolveConfig(
+      {
+        name: 'stack-logs',
+        services: {
+          redis: {
+            image: 'redis:7',
+            ports: [6379],
+            command: [
+              'sh',
+              '-c',
+              `echo "lifetime $(cat /proc/sys/kernel/random/uuid) Authorization: Bearer ${jwt}"; exec redis-server`,
+            ],
+            health: { kind: 'command', command: ['redis-cli', 'ping'], timeoutMs: 30_000 },
+          },
+        },
+      },
+      join(root, 'readiness.config.ts'),
+    );
+    const images = await provisionImages(config, stackImageRefs(config), {});
+    const logsDir = join(root, 'logs');
+    const runId = `test-logs-${Date.now()}`;
+    const lifetimesIn = (text: string): number => new Set(text.match(/lifetime [0-9a-f-]{36}/g)).size;
+    const provider = new StackProvider(config, {
+      runId,
+      seed: 1,
+      logsDir,
+      images,
+      redact: createRedactor(),
+    });
+    const docker = (await getContainerRuntimeClient()).container.dockerode;
+    {
+      await using stack = await provider.start();
+      const container = docker.getContainer(stack.handle.services['redis']!.containerId);
+      const ready = async (): Promise<void> => {
+        for (;;) {
+          const exec = await stack.containers.get('redis')!.exec(['redis-cli', 'ping']);
+          if (exec.output.includes('PONG')) return;
+        }
+      };
+      await ready();
+      // A restart (docker restart), then a crash and a start of the same container (chaos kill).
+      await container.restart({ t: 1 });
+      await ready();
+      await container.kill({ signal: 'SIGKILL' });
+      await container.start();
+      await ready();
+      // Followed live: the file holds every lifetime while the stack still runs.
+      await vi.waitFor(async () => expect(lifetimesIn(await readFile(join(logsDir, 'redis.log'), 'utf8'))).toBe(3), {
+        timeout: 20_000,
+        interval: 100,
+      });
+      // A container that replaces the service for a while and is removed before teardown.
+      const replacement = await docker.createContainer({
+        Image: images['redis:7'] ?? 'redis:7',
+        name: `readiness-${runId}-redis-replacement`,
+        Cmd: ['sh', '-c', 'echo "replacement up"; sleep 30'],
+        Labels: { [LABELS.runId]: runId, [LABELS.service]: 'redis' },
+      });
+      await replacement.start();
+      await vi.waitFor(
+        async () => expect(await readFile(join(logsDir, 'redis.log'), 'utf8')).toContain('replacement up'),
+        {
+          timeout: 20_000,
+          interval: 100,
+        },
+      );
+      await replacement.remove({ force: true });
+      // Another container of the run that is no service of the stack (a scanner): not the stack's log.
+      const scanner = await docker.createContainer({
+        Image: images['redis:7'] ?? 'redis:7',
+        name: `readiness-${runId}-scanner`,
+        Cmd: ['sh', '-c', 'echo "scanner output"; sleep 30'],
+        Labels: { [LABELS.runId]: runId, [LABELS.service]: 'scanner' },
+      });
+      await scanner.start();
+    }
+    expect(await readdir(logsDir)).toEqual(['redis.log']);
+    const log = await readFile(join(logsDir, 'redis.log'), 'utf8');
+    expect(lifetimesIn(log)).toBe(3);
+    expect(log.match(/Ready to accept connections/g)).toHaveLength(3);
+    // Written whole at teardown: the stack's container, then the removed replacement under its own header.
+    expect(log).toMatch(/^# container readiness-test-logs-\d+-redis \(/m);
+    expect(log).toMatch(
+      /^# container readiness-test-logs-\d+-redis-replacement \([0-9a-f]{12}\)[^\n]*\n\S+Z replacement up$/m,
+    );
+    // Shutdowns: the restart and the teardown (stopped before its log is taken); the SIGKILL leaves none.
+    expect(log.match(/Redis is now ready to exit/g)).toHaveLength(2);
+    expect(log).not.toContain(jwt);
+    expect(log).toContain('Authorization: Bearer [REDACTED]');
   });
 
   it('fails with the health detail and log tail when a service never becomes healthy, leaving nothing behind', async () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
@@ -79,4 +79,29 @@ export async function leftovers(runIdOrFolder: string): Promise<number> {
     docker.listNetworks({ filters }),
   ]);
   return containers.length + networks.length;
+}
+
+/** Credential shapes no artifact of a run may hold: a JWT, and `Bearer` followed by a token (not a prose word). */
+export const CREDENTIAL_SHAPES: readonly (readonly [string, RegExp])[] = [
+  ['JWT', /eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\./],
+  ['Bearer token', /Bearer\s+(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}/],
+];
+
+/**
+ * Every file under a run folder (binary ones read as Latin-1) holding one of the literal secrets or
+ * a credential shape, one line per hit naming the file and what was found (never the value itself).
+ */
+export async function credentialLeaks(runDir: string, secrets: readonly string[]): Promise<string[]> {
+  const entries = await readdir(runDir, { withFileTypes: true, recursive: true });
+  const hits: string[] = [];
+  for (const entry of entries.filter((e) => e.isFile())) {
+    const file = join(entry.parentPath, entry.name);
+    const text = await readFile(file, 'latin1');
+    for (const secret of secrets) if (text.includes(secret)) hits.push(`${file}: secret ${secret.slice(0, 4)}...`);
+    for (const [what, shape] of CREDENTIAL_SHAPES) {
+      const found = shape.exec(text);
+      if (found) hits.push(`${file}: ${what} ${found[0].slice(0, 12)}... at ${found.index}`);
+    }
+  }
+  return hits;
 }

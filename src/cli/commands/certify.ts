@@ -45,7 +45,7 @@ export function selectStages(config: ResolvedConfig, requested: readonly string[
   return config.stages.filter((s) => selected.includes(s));
 }
 
-/** Literal secrets of a config: its `secrets` plus env values whose names say they are secret. */
+/** The run's redactor: the config's `secrets`, env values whose names say they are secret, and the headers its sessions send credentials in. */
 export function configRedactor(config: ResolvedConfig): Redactor {
   const secretEnv = /(password|secret|token|key)/i;
   const values = Object.values(config.services).flatMap((s) =>
@@ -53,7 +53,14 @@ export function configRedactor(config: ResolvedConfig): Redactor {
       .filter(([k]) => secretEnv.test(k) || s.secretEnv.includes(k))
       .map(([, v]) => v),
   );
-  return createRedactor([...config.secrets, ...values]);
+  const credentialHeaders = [
+    config.chaos?.session?.header,
+    config.recovery?.session?.header,
+    ...Object.values(config.contract?.providers ?? {}).map((p) => p.auth?.header),
+  ];
+  return createRedactor([...config.secrets, ...values], {
+    credentialHeaders: credentialHeaders.filter((h): h is string => h !== undefined),
+  });
 }
 
 /** Records a `broken` check for a harness failure so the verdict can never pass on missing evidence. */

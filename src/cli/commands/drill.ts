@@ -67,6 +67,7 @@ export async function drill(options: DrillOptions): Promise<ExitCode> {
     signal,
     reporter,
     teardowns,
+    redact,
     record: async (check) => {
       const written = await writeCheckResult(folder.resultsDir, { ...check, stage: 'chaos' }, redact);
       results.push(written);

@@ -2,11 +2,12 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../../config/load-config.ts';
 import { systemClock } from '../../core/clock.ts';
-import { EXIT } from '../../core/errors.ts';
+import { EXIT, describeError } from '../../core/errors.ts';
 import type { ExitCode } from '../../core/errors.ts';
 import type { Reporter } from '../../core/reporter.ts';
 import { newSeed } from '../../core/seed.ts';
 import { reapOrphans, removeRun } from '../../stack/reap.ts';
+import { writeServiceLogs } from '../../stack/service-logs.ts';
 import { readStackHandle, writeStackHandle } from '../../stack/stack-handle.ts';
 import { preflight } from '../preflight.ts';
 import { createRunFolder, newRunId } from '../run-folder.ts';
@@ -80,9 +81,20 @@ export async function down(options: {
   const { getContainerRuntimeClient } = await import('testcontainers');
   const docker = (await getContainerRuntimeClient()).container.dockerode;
   const handle = await readStackHandle(file);
+  const logs = await writeServiceLogs(
+    docker,
+    handle.runId,
+    handle.logsDir,
+    configRedactor(options.config),
+    [],
+    new Set([...Object.keys(handle.services), 'toxiproxy']),
+  ).then(
+    (services) => `logs of ${services.join(', ') || 'no service'} in ${handle.logsDir}`,
+    (error: unknown) => `service logs not written: ${describeError(error)}`,
+  );
   const removed = await removeRun(docker, handle.runId);
   await rm(file, { force: true });
-  options.out(`removed run ${handle.runId}: ${removed.containers} containers, ${removed.networks} networks`);
+  options.out(`removed run ${handle.runId}: ${removed.containers} containers, ${removed.networks} networks; ${logs}`);
   return EXIT.certified;
 }
 
