@@ -26,7 +26,14 @@ export interface ProxyState {
   readonly toxics: readonly ToxicState[];
 }
 
-/** A thin typed client of Toxiproxy's HTTP API (https://github.com/Shopify/toxiproxy#http-api). */
+/**
+ * A thin typed client of Toxiproxy's HTTP API (https://github.com/Shopify/toxiproxy#http-api).
+ * Not `toxiproxy-node-client`: that package sends its calls through axios with no timeout, so a
+ * Toxiproxy that stops answering would hang a fault's rollback (a teardown that must finish), and
+ * it throws axios errors; here every call is bounded (5 s) and fails as a ToolFailedError naming
+ * the call and Toxiproxy's answer, and removing a toxic is idempotent (`removeToxicIfPresent`),
+ * as rollbacks need. The API is five endpoints; the package was a dependency nothing imported.
+ */
 export class ToxiproxyApi {
   readonly baseUrl: string;
   constructor(baseUrl: string) {
