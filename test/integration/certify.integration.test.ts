@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCertification } from '../../src/certify/index.ts';
@@ -20,7 +21,12 @@ function certify(
 describe('npm run certify on the reference stack', () => {
   it('certifies the healthy stack: exit 0, boot passed, report and logs written, nothing left running', async () => {
     const { dir, reports } = await referenceProject('certify');
-    const run = await certify(dir, { FRAGILE: '' });
+    // Signed as CI would sign it: an ed25519 key in the environment.
+    const keys = generateKeyPairSync('ed25519');
+    const publicKey = join(dir, 'signing.pub.pem');
+    await writeFile(publicKey, keys.publicKey.export({ type: 'spki', format: 'pem' }));
+    const privateKey = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const run = await certify(dir, { FRAGILE: '', READINESS_SIGNING_KEY: privateKey });
     expect(run.code, run.stderr).toBe(0);
     const runDir = await onlyRun(reports);
     const cert = await readCertification(join(runDir, 'certification.json'));
@@ -54,6 +60,15 @@ describe('npm run certify on the reference stack', () => {
     };
     expect(reference.secrets.length).toBeGreaterThanOrEqual(4);
     expect(await credentialLeaks(runDir, reference.secrets)).toEqual([]);
+    // The sealed folder verifies against the pinned key, and no longer once one byte changes.
+    const verified = await runCli(dir, ['verify', runDir, '--key', publicKey]);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    const certFile = join(runDir, 'certification.json');
+    const bytes = await readFile(certFile);
+    bytes[bytes.indexOf(0x20)] = 0x09; // one indentation space becomes a tab: still valid JSON
+    await writeFile(certFile, bytes);
+    const tampered = await runCli(dir, ['verify', runDir, '--key', publicKey]);
+    expect(tampered.code, tampered.stdout + tampered.stderr).toBe(1);
   });
 
   it('FRAGILE=lying-health: exit 1, FAILED_PARTIAL, the readiness-truth check failed with a remediation', async () => {
