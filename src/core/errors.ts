@@ -43,6 +43,19 @@ export class StackStartError extends ReadinessError {
   }
 }
 
+/**
+ * The system under test failed while starting: a service's container exited, or the service never
+ * became healthy within its own budget. Not a harness error: certify records it as a `failed` check
+ * with the service's evidence (exit code, log tail).
+ */
+export class ServiceStartError extends StackStartError {
+  readonly service: string;
+  constructor(service: string, message: string, options: ReadinessErrorOptions = {}) {
+    super(message, options);
+    this.service = service;
+  }
+}
+
 export class ToolMissingError extends ReadinessError {
   constructor(message: string, options: ReadinessErrorOptions = {}) {
     super('TOOL_MISSING', message, options);

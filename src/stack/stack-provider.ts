@@ -1,13 +1,14 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
+import type Dockerode from 'dockerode';
 import { GenericContainer, getContainerRuntimeClient } from 'testcontainers';
 import type { StartedTestContainer, WaitStrategy } from 'testcontainers';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { ServiceConfig } from '../config/schema.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Clock } from '../core/clock.ts';
-import { StackStartError } from '../core/errors.ts';
+import { ServiceStartError, StackStartError } from '../core/errors.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Reporter } from '../core/reporter.ts';
 import { Teardowns } from '../core/teardown.ts';
@@ -16,7 +17,7 @@ import { waitForHealth } from './health.ts';
 import type { HealthTarget } from './health.ts';
 import { LABELS } from './labels.ts';
 import { removeRun } from './reap.ts';
-import { ServiceLogFollower, writeServiceLogs } from './service-logs.ts';
+import { demuxDockerLog, ServiceLogFollower, writeServiceLogs } from './service-logs.ts';
 import { writeStackHandle } from './stack-handle.ts';
 import type { StackHandle } from './stack-handle.ts';
 import { ToxiproxyApi } from './toxiproxy-api.ts';
@@ -67,6 +68,47 @@ const noWait: WaitStrategy = {
   isStartupTimeoutSet: () => true,
   getStartupTimeout: () => 0,
 };
+
+/** How often a starting service's container is asked whether it still runs. */
+const EXIT_POLL_MS = 500;
+
+/** Docker's word on a container that is not running (exited or dead): its exit code; undefined while it runs. */
+async function exitCodeOf(docker: Dockerode, id: string): Promise<number | undefined> {
+  const info = await docker
+    .getContainer(id)
+    .inspect()
+    .catch(() => undefined);
+  if (info === undefined || info.State.Running || info.State.Restarting) return undefined;
+  return info.State.ExitCode;
+}
+
+/** Resolves with the container's exit code as soon as Docker reports it stopped; undefined once `signal` aborts. */
+async function whenExited(
+  docker: Dockerode,
+  id: string,
+  clock: Clock,
+  signal: AbortSignal,
+): Promise<number | undefined> {
+  while (!signal.aborted) {
+    const code = await exitCodeOf(docker, id);
+    if (code !== undefined) return code;
+    await clock.sleep(EXIT_POLL_MS, signal).catch(() => undefined);
+  }
+  return undefined;
+}
+
+/** The last lines a container wrote (stdout and stderr), straight from Docker. */
+async function containerLogTail(docker: Dockerode, id: string, lines = 25): Promise<string> {
+  try {
+    const container = docker.getContainer(id);
+    const info = await container.inspect();
+    const body = await container.logs({ stdout: true, stderr: true, tail: lines, follow: false });
+    const text = demuxDockerLog(body, info.Config.Tty).trimEnd();
+    return text === '' ? '(the container wrote nothing)' : text;
+  } catch {
+    return '(no log captured)';
+  }
+}
 
 async function logTail(file: string, lines = 25): Promise<string> {
   try {
@@ -235,9 +277,21 @@ export class StackProvider {
             .withName(`readiness-${runId}-${id}`)
             .withWaitStrategy(noWait),
         );
-        const started = await track(container.start());
-        containers.set(id, started);
-        return started;
+        try {
+          const started = await track(container.start());
+          containers.set(id, started);
+          return started;
+        } catch (error) {
+          // A container that exits right away fails the start (its ports never get bound): the service's fault.
+          const name = `readiness-${runId}-${id}`;
+          const exitCode = await exitCodeOf(docker, name);
+          if (exitCode === undefined) throw error;
+          throw new ServiceStartError(
+            id,
+            `Service "${id}" exited with code ${exitCode.toString()} as it started (${error instanceof Error ? error.message : String(error)}). Its last lines:\n${await containerLogTail(docker, name)}`,
+            { cause: error },
+          );
+        }
       };
 
       const targetOf = (started: StartedTestContainer): HealthTarget => ({
@@ -317,11 +371,38 @@ export class StackProvider {
           markStarted();
           const host = hostAddress(container.getHost());
           if (service.health) {
-            const result = await waitForHealth(service.health, targetOf(container), { clock, signal });
-            if (!result.healthy) {
+            // The health wait ends as soon as Docker reports the container stopped, not at the end of its budget.
+            const watch = new AbortController();
+            const healthSignal = AbortSignal.any([signal, watch.signal]);
+            const exited = whenExited(docker, container.getId(), clock, healthSignal).then((code) => {
+              if (code !== undefined) watch.abort('exited');
+              return code;
+            });
+            const result = await waitForHealth(service.health, targetOf(container), {
+              clock,
+              signal: healthSignal,
+            }).catch((error: unknown) => {
+              // The exit watch ended the wait: the container stopped, which is judged below.
+              if (watch.signal.aborted && !signal.aborted)
+                return { healthy: false, elapsedMs: 0, detail: 'the container stopped' };
+              throw error;
+            });
+            watch.abort('done');
+            // A check answered by Docker's port proxy can pass for a container that has already exited.
+            const exitCode = (await exited) ?? (await exitCodeOf(docker, container.getId()));
+            if (!result.healthy || exitCode !== undefined) {
               const logFile = join(this.#options.logsDir, `${id}.log`);
-              throw new StackStartError(
-                `Service "${id}" not healthy after ${service.health.timeoutMs}ms (${result.detail}). Logs: ${relative(process.cwd(), logFile)}\n${await logTail(logFile)}`,
+              const where = `Logs: ${relative(process.cwd(), logFile)}`;
+              if (exitCode !== undefined) {
+                throw new ServiceStartError(
+                  id,
+                  `Service "${id}" exited with code ${exitCode.toString()} before it became healthy (${result.detail}). ${where}; its last lines:\n${await containerLogTail(docker, container.getId())}`,
+                );
+              }
+              if (signal.aborted) throw new StackStartError(`Service "${id}" start interrupted (${result.detail})`);
+              throw new ServiceStartError(
+                id,
+                `Service "${id}" not healthy after ${service.health.timeoutMs.toString()}ms (${result.detail}). ${where}\n${await logTail(logFile)}`,
               );
             }
           }

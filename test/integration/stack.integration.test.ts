@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +6,10 @@ import { getContainerRuntimeClient } from 'testcontainers';
 import { describe, expect, it, vi } from 'vitest';
 import { provisionImages } from '../../src/cli/provisioning.ts';
 import { resolveConfig } from '../../src/config/index.ts';
+import { ServiceStartError } from '../../src/core/errors.ts';
 import { createRedactor } from '../../src/core/redact.ts';
 import { LABELS, StackProvider, stackImageRefs } from '../../src/stack/index.ts';
+import { onlyRun, runCli } from '../support/harness.ts';
 
 /** Sends a Redis inline PING through a host port and returns the reply (or the socket error). */
 function redisPing(port: number): Promise<string> {
@@ -216,5 +218,63 @@ describe('StackProvider (real Docker)', () => {
     const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
     expect(await docker.listContainers({ all: true, filters })).toEqual([]);
     expect(await docker.listNetworks({ filters })).toEqual([]);
+  });
+
+  // A service that refuses its own config: the system's failure (a failed check, exit 1), never the harness's.
+  const refusing = (delay: string) => ({
+    image: 'redis:7',
+    command: ['sh', '-c', `sleep ${delay}; echo "FATAL: invalid value for PORT: 'abc'" >&2; exit 3`],
+    ports: [6379],
+    health: { kind: 'command', command: ['redis-cli', 'ping'], timeoutMs: 60_000 },
+  });
+
+  it.each([
+    ['as it starts', '0'],
+    ['while its health is awaited', '2'],
+  ])('a service that exits %s is a ServiceStartError with its exit code and last line', async (_, delay) => {
+    const root = await mkdtemp(join(tmpdir(), 'readiness-stack-'));
+    const config = resolveConfig(
+      { name: 'stack-refuses', services: { app: refusing(delay) } },
+      join(root, 'readiness.config.ts'),
+    );
+    const images = await provisionImages(config, stackImageRefs(config), {});
+    const runId = `test-refuses-${Date.now()}`;
+    const provider = new StackProvider(config, {
+      runId,
+      seed: 1,
+      logsDir: join(root, 'logs'),
+      images,
+      redact: createRedactor(),
+    });
+    const error: unknown = await provider.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error, String(error)).toBeInstanceOf(ServiceStartError);
+    expect((error as ServiceStartError).service).toBe('app');
+    expect((error as Error).message).toMatch(
+      /Service "app" exited with code 3 .*\n.*FATAL: invalid value for PORT: 'abc'/s,
+    );
+    const docker = (await getContainerRuntimeClient()).container.dockerode;
+    const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
+    expect(await docker.listContainers({ all: true, filters })).toEqual([]);
+  });
+
+  it('certify: a service refusing its config fails the run (exit 1) with a failed check carrying its log line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'readiness-refuses-'));
+    const reports = join(dir, 'reports');
+    await writeFile(
+      join(dir, 'readiness.config.ts'),
+      `export default ${JSON.stringify({ name: 'refuses', stages: ['boot'], services: { app: refusing('2') }, reportsDir: reports })};\n`,
+    );
+    const run = await runCli(dir, ['certify']);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const cert = JSON.parse(await readFile(join(await onlyRun(reports), 'certification.json'), 'utf8')) as {
+      verdict: string;
+      criticalFailures: { check: string; message: string }[];
+    };
+    expect(cert.verdict).toBe('NOT_CERTIFIED');
+    expect(cert.criticalFailures[0]).toMatchObject({ check: 'boot.stack' });
+    expect(cert.criticalFailures[0]?.message).toContain("FATAL: invalid value for PORT: 'abc'");
   });
 });

@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from '../../config/load-config.ts';
 import { systemClock } from '../../core/clock.ts';
-import { ConfigError, EXIT, InterruptedError, describeError } from '../../core/errors.ts';
+import { ConfigError, EXIT, InterruptedError, ServiceStartError, describeError } from '../../core/errors.ts';
 import type { ExitCode } from '../../core/errors.ts';
 import { createRedactor } from '../../core/redact.ts';
 import type { Redactor } from '../../core/redact.ts';
@@ -61,6 +61,36 @@ export function configRedactor(config: ResolvedConfig): Redactor {
   return createRedactor([...config.secrets, ...values], {
     credentialHeaders: credentialHeaders.filter((h): h is string => h !== undefined),
   });
+}
+
+/**
+ * Records a `failed` check when the system under test did not start (a service exited or never
+ * became healthy within its budget): the system's fault, with its exit code and log tail as evidence.
+ */
+async function recordServiceStartFailure(
+  folder: RunFolder,
+  stage: Stage,
+  error: ServiceStartError,
+  redact: Redactor,
+): Promise<void> {
+  const now = Date.now();
+  await writeCheckResult(
+    folder.resultsDir,
+    {
+      id: `${stage}.stack`,
+      stage,
+      name: 'Stack started',
+      feature: 'startup',
+      severity: 'critical',
+      status: 'failed',
+      message: error.message,
+      remediation: `Make service "${error.service}" start and turn healthy within its budget: read its log (logs/${error.service}.log) for the error, then fix its configuration or image.`,
+      parameters: { service: error.service },
+      startedAt: now,
+      finishedAt: now,
+    },
+    redact,
+  );
 }
 
 /** Records a `broken` check for a harness failure so the verdict can never pass on missing evidence. */
@@ -165,6 +195,7 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
         new InterruptedError('Interrupted (SIGINT/SIGTERM) before the run finished'),
         redact,
       );
+    else if (error instanceof ServiceStartError) await recordServiceStartFailure(folder, first, error, redact);
     else await recordHarnessFailure(folder, first, 'stack', 'Stack started', error, redact);
   } finally {
     const errors = await teardowns.run();
