@@ -92,7 +92,7 @@ describe('contract stage on the reference stack (certify --stages contract)', ()
     expect(await leftovers(runDir)).toBe(0);
   });
 
-  it('an empty pact folder: the contract stage is unknown and the verdict is not certified', async () => {
+  it('an empty pact folder is bad input: exit 2 naming contract.pactDir before anything starts', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'readiness-no-pacts-'));
     await mkdir(join(empty, 'pacts'));
     // Only payments is needed to run the stage; no pact means nothing reaches it.
@@ -108,19 +108,9 @@ describe('contract stage on the reference stack (certify --stages contract)', ()
   recovery: undefined,
   contract: { ...base.contract, pactDir: ${JSON.stringify(join(empty, 'pacts'))}, providers: { payments: base.contract.providers.payments } }`);
     const run = await certify(dir, { FRAGILE: '' });
-    // No check failed and every blocking reason is missing evidence: NOT_CERTIFIED with exit 3.
-    expect(run.code, run.stderr).toBe(3);
-    const runDir = await onlyRun(reports);
-    const cert = await readCertification(join(runDir, 'certification.json'));
-    expect(cert.verdict).toBe('NOT_CERTIFIED');
-    expect(cert.stages.contract.status).toBe('unknown');
-    expect(cert.stages.contract.counts).toMatchObject({ passed: 0, unknown: 1 });
-    expect(cert.criticalFailures.map((f) => [f.check, f.message])).toEqual([
-      [
-        'contract.payments.pacts',
-        `No pact in ${join(empty, 'pacts')} names provider "payments": there is no evidence that payments honours its consumers' contracts`,
-      ],
-    ]);
-    expect(await leftovers(runDir)).toBe(0);
+    // No pact is no evidence: refused with the config's problems, before a run folder or a container exists.
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/readiness\.config\.ts: contract\.pactDir .*has no pact file/);
+    await expect(readdir(reports)).rejects.toThrow(/ENOENT/);
   });
 });
