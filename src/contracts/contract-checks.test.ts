@@ -120,6 +120,7 @@ describe('matrix and versions', () => {
       broken: 0,
       skipped: 0,
       unknown: 0,
+      'not-applicable': 0,
     });
   });
 

@@ -1,0 +1,34 @@
+import { NOT_APPLICABLE_TAG, notApplicableReason } from '../core/check-result.ts';
+import type { CheckResultInput } from '../core/check-result.ts';
+
+/** The message of a check the config declares not applicable. */
+export const notApplicableMessage = (reason: string): string => `Not applicable: ${reason}`;
+
+/** A first line of at most 300 characters, for the observed outcome kept as a parameter. */
+const firstLine = (text: string): string => {
+  const line = text.trim().split('\n')[0] ?? '';
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+};
+
+/**
+ * The check as the config's `notApplicable` leaves it: unchanged unless its id (or a '*' prefix) is listed;
+ * then `not-applicable` with the reason as message and the `not-applicable` tag, and whatever it observed
+ * (status and message) kept as the `observed` parameter, so nothing is hidden.
+ */
+export function applyNotApplicable(
+  check: Omit<CheckResultInput, 'stage'>,
+  notApplicable: Readonly<Record<string, string>>,
+): Omit<CheckResultInput, 'stage'> {
+  if (check.status === 'not-applicable') return check;
+  const reason = notApplicableReason(check.id, notApplicable);
+  if (reason === undefined) return check;
+  const { remediation: _remediation, ...rest } = check;
+  const observed = check.message?.trim() ? `${check.status}: ${firstLine(check.message)}` : check.status;
+  return {
+    ...rest,
+    status: 'not-applicable',
+    message: notApplicableMessage(reason),
+    tags: [...(check.tags ?? []).filter((tag) => tag !== NOT_APPLICABLE_TAG), NOT_APPLICABLE_TAG],
+    parameters: { ...check.parameters, observed },
+  };
+}
