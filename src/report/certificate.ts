@@ -327,6 +327,7 @@ ${stageTable(cert)}
     <h2>Critical checks not passed</h2>
     ${criticalList(cert)}
     ${reasonsList(cert)}
+    ${notCoveredList(cert)}
   </section>
   <section>
     <h2>Trend: last ${model.trend.length.toString()} run(s)</h2>
@@ -334,7 +335,6 @@ ${stageTable(cert)}
     ${changes}
     ${exceptionsList(cert)}
     ${skippedList(cert)}
-    ${notCoveredList(cert)}
   </section>
 </div>
 <footer>
