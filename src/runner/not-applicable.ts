@@ -1,4 +1,4 @@
-import { NOT_APPLICABLE_TAG, notApplicableReason } from '../core/check-result.ts';
+import { NOT_APPLICABLE_TAG, NOT_CONFIGURED_TAG, notApplicableReason } from '../core/check-result.ts';
 import type { CheckResultInput } from '../core/check-result.ts';
 
 /** The message of a check the config declares not applicable. */
@@ -30,5 +30,37 @@ export function applyNotApplicable(
     message: notApplicableMessage(reason),
     tags: [...(check.tags ?? []).filter((tag) => tag !== NOT_APPLICABLE_TAG), NOT_APPLICABLE_TAG],
     parameters: { ...check.parameters, observed },
+  };
+}
+
+/** A check family a stage runs only when its config section is set. */
+export interface NotConfiguredFamily {
+  /** `<stage>.<family>.not-configured` */
+  readonly id: string;
+  readonly name: string;
+  readonly feature: string;
+  /** The dotted config key that would configure the family. */
+  readonly key: string;
+}
+
+/**
+ * The check recorded for a family the config does not configure: `not-applicable` with `Not configured:
+ * <key> is not set`, tag `not-configured`, severity normal, so it is listed as not covered, never silently absent.
+ */
+export function notConfiguredCheck(
+  family: NotConfiguredFamily,
+  atMs: number,
+  tags: readonly string[] = [],
+): Omit<CheckResultInput, 'stage'> {
+  return {
+    id: family.id,
+    name: family.name,
+    feature: family.feature,
+    severity: 'normal',
+    status: 'not-applicable',
+    message: `Not configured: ${family.key} is not set`,
+    tags: [...tags, NOT_CONFIGURED_TAG],
+    startedAt: atMs,
+    finishedAt: atMs,
   };
 }

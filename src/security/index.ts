@@ -9,6 +9,5 @@ export { parseZapReport, zapApiScanArgs, zapCheckStatus, zapExitOutcome } from '
 export { runSchemathesisCheck, runZapCheck, SECURITY_REQUIREMENTS } from './scanner-checks.ts';
 export { planInputChecks } from './native/input.ts';
 export { notConfiguredFamilies, runSecurityStage, sarifPath } from './stage.ts';
-export type { NotConfiguredFamily } from './stage.ts';
 export { applyPolicy, loadRulesPolicy, parseRulesTsv, policyVerdict, zapRulesTsv } from './zap-policy.ts';
 export type { EvaluatedFinding, PolicyLevel, RulesPolicy } from './zap-policy.ts';

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { SecurityConfig } from '../config/stages/security.ts';
 import { NOT_CONFIGURED_TAG } from '../core/check-result.ts';
+import type { NotConfiguredFamily } from '../runner/not-applicable.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { SuiteContext } from '../runner/suite.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
@@ -21,16 +22,6 @@ import type { RulesPolicy } from './zap-policy.ts';
 
 /** Where the stage writes its SARIF 2.1.0 log. */
 export const sarifPath = (runDir: string): string => join(runDir, 'security.sarif');
-
-/** A native check family the config does not configure: recorded `not-applicable`, never silently absent. */
-export interface NotConfiguredFamily {
-  /** `security.<family>.not-configured` */
-  readonly id: string;
-  readonly name: string;
-  readonly feature: string;
-  /** The dotted config key that would configure the family. */
-  readonly key: string;
-}
 
 /** The native families that run only when their config section is set (the others always run). */
 const OPTIONAL_FAMILIES: readonly (Omit<NotConfiguredFamily, 'id'> & {
