@@ -4,6 +4,8 @@ import { pollUntil } from '../core/clock.ts';
 import { httpProbe, observeHealth } from '../stack/health.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
 import { ToxiproxyApi } from '../stack/toxiproxy-api.ts';
+import { notConfiguredCheck } from '../runner/not-applicable.ts';
+import type { NotConfiguredFamily } from '../runner/not-applicable.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { CheckOutcome, CheckSpec, PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
 
@@ -182,8 +184,26 @@ export async function checkReadinessTruth(context: SuiteContext, truth: Readines
   });
 }
 
-/** The boot stage: health within budget for every service, then readiness truthfulness per configured link. */
+/** The boot check families the config leaves unset: readiness truth when `boot.readinessTruth` is empty. */
+export function bootNotConfigured(config: Pick<ResolvedConfig, 'boot'>): NotConfiguredFamily[] {
+  if (config.boot.readinessTruth.length > 0) return [];
+  return [
+    {
+      id: 'boot.readiness-truth.not-configured',
+      name: 'Readiness truth: not configured',
+      feature: 'readiness truth',
+      key: 'boot.readinessTruth',
+    },
+  ];
+}
+
+/**
+ * The boot stage: health within budget for every service, then readiness truthfulness per configured link
+ * (recorded not configured, never silently absent, when no link is configured).
+ */
 export async function runBootChecks(context: SuiteContext): Promise<void> {
   await checkServicesHealthy(context);
+  for (const family of bootNotConfigured(context.config))
+    await context.record(notConfiguredCheck(family, context.clock.now()));
   for (const truth of context.config.boot.readinessTruth) await checkReadinessTruth(context, truth);
 }

@@ -105,7 +105,7 @@ describe('certifyRun', () => {
       status: 'passed',
       role: 'mandatory',
       passRate: 1,
-      counts: { passed: 1, failed: 0, broken: 0, skipped: 1, unknown: 0 },
+      counts: { passed: 1, failed: 0, broken: 0, skipped: 1, unknown: 0, 'not-applicable': 0 },
       due: 1,
       minPassRate: 1,
       notPassed: [
@@ -130,6 +130,7 @@ describe('certifyRun', () => {
       'policyExceptions',
       'stages',
       'criticalFailures',
+      'notCovered',
       'reasons',
       'score',
       'exitCode',

@@ -9,7 +9,7 @@ import { STAGES } from '../core/stage.ts';
 import type { Stage } from '../core/stage.ts';
 import type { PolicyConfig } from '../config/schema.ts';
 import { mapStages } from './pass-rates.ts';
-import { STAGE_ROLES, VERDICTS, evaluateVerdict, isCertifying } from './verdict.ts';
+import { NOT_COVERED_KINDS, STAGE_ROLES, VERDICTS, evaluateVerdict, isCertifying } from './verdict.ts';
 import type { Verdict } from './verdict.ts';
 
 /** The file name of a run's certification, inside the run folder. */
@@ -35,7 +35,15 @@ const stageEntrySchema = z.strictObject({
   role: z.enum(STAGE_ROLES),
   /** passed / due; null when nothing was due or the stage did not run. */
   passRate: ratio.nullable(),
-  counts: z.strictObject({ passed: count, failed: count, broken: count, skipped: count, unknown: count }),
+  counts: z.strictObject({
+    passed: count,
+    failed: count,
+    broken: count,
+    skipped: count,
+    unknown: count,
+    /** Added within schemaVersion 2: a file written before it has none (0). */
+    'not-applicable': count.default(0),
+  }),
   /** Checks counted in the pass rate (all but skippable skipped ones). */
   due: count,
   minPassRate: ratio,
@@ -58,6 +66,16 @@ const criticalFailureSchema = z.strictObject({
   name: z.string().min(1),
   message: z.string(),
   remediation: z.string().min(1),
+});
+
+const notCoveredSchema = z.strictObject({
+  check: z.string().min(1),
+  stage: z.enum(STAGES),
+  /** The config's reason (`notApplicable`), or which config key is not set. */
+  reason: z.string().min(1),
+  kind: z.enum(NOT_COVERED_KINDS),
+  /** Critical by the policy: it would have had to pass, had it applied. */
+  critical: z.boolean(),
 });
 
 const policyExceptionSchema = z.strictObject({
@@ -96,6 +114,8 @@ export const certificationSchema = z
     policyExceptions: z.array(policyExceptionSchema),
     stages: stagesSchema,
     criticalFailures: z.array(criticalFailureSchema),
+    /** Checks of the stages that ran that are not applicable (with the config's reason) or not configured: never passed, never due. */
+    notCovered: z.array(notCoveredSchema).default([]),
     reasons: z.array(z.string().min(1)),
     score: ratio,
     exitCode: z.union([z.literal(0), z.literal(1), z.literal(3), z.literal(4)]),
@@ -263,6 +283,7 @@ export function certifyChecks(options: CertifyChecksOptions): Certification {
     })),
     stages: mapStages((stage) => ({ ...result.stages[stage], notPassed: [...result.stages[stage].notPassed] })),
     criticalFailures: [...result.criticalFailures],
+    notCovered: [...result.notCovered],
     reasons: result.reasons.map((reason) => reason.text),
     score: result.score,
     exitCode: result.exitCode,

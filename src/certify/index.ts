@@ -39,6 +39,7 @@ export {
 } from './policy.ts';
 export type { StagePolicy } from './policy.ts';
 export {
+  NOT_COVERED_KINDS,
   STAGE_ROLES,
   VERDICTS,
   evaluateVerdict,
@@ -52,6 +53,8 @@ export {
 export type {
   CriticalFailure,
   FullRunVerdict,
+  NotCoveredCheck,
+  NotCoveredKind,
   NotPassedCheck,
   ReasonCause,
   StageRole,

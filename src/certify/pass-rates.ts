@@ -10,13 +10,14 @@ export interface StatusCounts {
   broken: number;
   skipped: number;
   unknown: number;
+  'not-applicable': number;
 }
 
 /** One stage's outcome before the policy is applied. */
 export interface StageTally {
   readonly stage: Stage;
   readonly counts: StatusCounts;
-  /** Checks that count towards the pass rate: all but skipped checks the policy lists as skippable. */
+  /** Checks that count towards the pass rate: all but not-applicable ones and skipped checks the policy lists as skippable. */
   readonly due: number;
   /** passed / due; null when nothing was due (never 100% by default). */
   readonly passRate: number | null;
@@ -33,10 +34,11 @@ export const STATUS_SEVERITY_ORDER = [
   'unknown',
   'skipped',
   'passed',
+  'not-applicable',
 ] as const satisfies readonly CheckStatus[];
 
 export function emptyCounts(): StatusCounts {
-  return { passed: 0, failed: 0, broken: 0, skipped: 0, unknown: 0 };
+  return { passed: 0, failed: 0, broken: 0, skipped: 0, unknown: 0, 'not-applicable': 0 };
 }
 
 /** The worst status present, or undefined for an empty list. */

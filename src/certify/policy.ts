@@ -1,3 +1,4 @@
+import { matchesIdPattern } from '../core/check-result.ts';
 import type { CheckResult } from '../core/check-result.ts';
 import { STAGES } from '../core/stage.ts';
 import type { Stage } from '../core/stage.ts';
@@ -22,13 +23,11 @@ export function stagePolicy(policy: PolicyConfig, stage: Stage): StagePolicy {
   return { minPassRate: configured?.minPassRate ?? 1, weight: configured?.weight ?? 1, mandatory };
 }
 
-/** True when `id` equals a pattern, or starts with the prefix of a pattern ending in '*'. */
-export function matchesIdPattern(id: string, patterns: readonly string[]): boolean {
-  return patterns.some((pattern) => (pattern.endsWith('*') ? id.startsWith(pattern.slice(0, -1)) : id === pattern));
-}
+export { matchesIdPattern };
 
-/** A `skipped` check whose id the policy lists as skippable is not due; every other check is. */
+/** A `not-applicable` check, or a `skipped` check whose id the policy lists as skippable, is not due; every other check is. */
 export function isDue(check: Pick<CheckResult, 'id' | 'status'>, policy: Pick<PolicyConfig, 'skippable'>): boolean {
+  if (check.status === 'not-applicable') return false;
   return !(check.status === 'skipped' && matchesIdPattern(check.id, policy.skippable));
 }
 

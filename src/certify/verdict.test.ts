@@ -54,7 +54,7 @@ describe('stage pass rates', () => {
   it('gives a stage with zero checks status unknown and no pass rate, never 100%', () => {
     const tally = tallyStage('load', [check('boot', 'passed')], policy());
     expect(tally).toMatchObject({ status: 'unknown', passRate: null, due: 0, executed: 0 });
-    expect(tally.counts).toEqual({ passed: 0, failed: 0, broken: 0, skipped: 0, unknown: 0 });
+    expect(tally.counts).toEqual({ passed: 0, failed: 0, broken: 0, skipped: 0, unknown: 0, 'not-applicable': 0 });
   });
 
   it('counts a skipped check as due and not passed unless the policy lists it as skippable', () => {

@@ -1,4 +1,4 @@
-import { CHECK_STATUSES } from '../core/check-result.ts';
+import { CHECK_STATUSES, NOT_CONFIGURED_TAG } from '../core/check-result.ts';
 import type { CheckResult, CheckStatus } from '../core/check-result.ts';
 import { EXIT } from '../core/errors.ts';
 import { STAGES, assertNever } from '../core/stage.ts';
@@ -44,11 +44,11 @@ export function runVerdict(full: FullRunVerdict, partial: boolean): Verdict {
 export const STAGE_ROLES = ['mandatory', 'optional', 'not-run', 'not-enabled'] as const;
 export type StageRole = (typeof STAGE_ROLES)[number];
 
-/** A check of a stage that did not pass, with its own message as the reason. */
+/** A check of a stage that did not pass and was not declared not applicable, with its own message as the reason. */
 export interface NotPassedCheck {
   readonly check: string;
   readonly name: string;
-  readonly status: Exclude<CheckStatus, 'passed'>;
+  readonly status: Exclude<CheckStatus, 'passed' | 'not-applicable'>;
   /** False for a skipped check the policy lists as skippable: it does not count against the stage. */
   readonly due: boolean;
   readonly reason: string;
@@ -83,6 +83,20 @@ export interface StageVerdict {
   readonly notPassed: readonly NotPassedCheck[];
 }
 
+/** How a check came to be not covered: declared in the config's `notApplicable`, or its family not configured. */
+export const NOT_COVERED_KINDS = ['not-applicable', 'not-configured'] as const;
+export type NotCoveredKind = (typeof NOT_COVERED_KINDS)[number];
+
+/** A `not-applicable` check of a stage that ran: never passed, never due, listed with its reason. */
+export interface NotCoveredCheck {
+  readonly check: string;
+  readonly stage: Stage;
+  readonly reason: string;
+  readonly kind: NotCoveredKind;
+  /** Critical by the policy: it would have had to pass, had it applied. */
+  readonly critical: boolean;
+}
+
 export interface CriticalFailure {
   readonly stage: Stage;
   readonly check: string;
@@ -111,6 +125,8 @@ export interface VerdictResult {
   readonly policyExceptions: readonly PolicyException[];
   readonly stages: Record<Stage, StageVerdict>;
   readonly criticalFailures: readonly CriticalFailure[];
+  /** Every not-applicable check of the stages that ran, in result order. */
+  readonly notCovered: readonly NotCoveredCheck[];
   readonly reasons: readonly VerdictReason[];
   /** Weighted mean of mandatory stage pass rates (null rates count 0); informative, never decides. */
   readonly score: number;
@@ -124,7 +140,7 @@ export function remediationFor(check: Pick<CheckResult, 'id' | 'stage' | 'remedi
   return `No remediation recorded: read the evidence of check "${check.id}" (stage ${check.stage}) in the Allure report to find the cause.`;
 }
 
-function causeOfStatus(status: Exclude<CheckStatus, 'passed'>): ReasonCause {
+function causeOfStatus(status: Exclude<CheckStatus, 'passed' | 'not-applicable'>): ReasonCause {
   switch (status) {
     case 'failed':
       return 'failure';
@@ -204,7 +220,7 @@ function stageEvidenceReasons(stage: Stage, tally: StageTally, dueChecks: readon
       {
         effect: 'blocks',
         cause: 'evidence',
-        text: `Stage ${stage} is mandatory but no check was due (${describeCounts(tally.counts)}, all skippable): its status is unknown.`,
+        text: `Stage ${stage} is mandatory but no check was due (${describeCounts(tally.counts)}, all skippable or not applicable): its status is unknown.`,
       },
     ];
   }
@@ -247,7 +263,7 @@ const clipReason = (text: string): string =>
 function notPassedOf(stage: Stage, checks: readonly CheckResult[], policy: PolicyConfig): NotPassedCheck[] {
   const out: NotPassedCheck[] = [];
   for (const check of checks) {
-    if (check.stage !== stage || check.status === 'passed') continue;
+    if (check.stage !== stage || check.status === 'passed' || check.status === 'not-applicable') continue;
     out.push({
       check: check.id,
       name: check.name,
@@ -257,6 +273,22 @@ function notPassedOf(stage: Stage, checks: readonly CheckResult[], policy: Polic
     });
   }
   return out;
+}
+
+function notCoveredOf(
+  checks: readonly CheckResult[],
+  running: readonly Stage[],
+  policy: PolicyConfig,
+): NotCoveredCheck[] {
+  return checks
+    .filter((check) => check.status === 'not-applicable' && running.includes(check.stage))
+    .map((check) => ({
+      check: check.id,
+      stage: check.stage,
+      reason: clipReason(check.message?.trim() || 'Not applicable (no reason recorded).'),
+      kind: check.tags.includes(NOT_CONFIGURED_TAG) ? 'not-configured' : 'not-applicable',
+      critical: isCritical(check, policy),
+    }));
 }
 
 function roleOf(
@@ -279,7 +311,7 @@ function criticalReasons(
   const reasons: VerdictReason[] = [];
   for (const check of checks) {
     if (!selectedStages.includes(check.stage) || !isCritical(check, policy) || !isDue(check, policy)) continue;
-    if (check.status === 'passed') continue;
+    if (check.status === 'passed' || check.status === 'not-applicable') continue;
     const message = check.message?.trim() || `The check ended ${check.status} without a message.`;
     failures.push({
       stage: check.stage,
@@ -295,6 +327,7 @@ function criticalReasons(
     });
   }
   // A critical id the policy names but no result carries must not pass by absence.
+  // A not-applicable result is a result: the config said why, and notCovered lists it.
   const seen = new Set(checks.map((check) => check.id));
   for (const id of policy.critical.ids) {
     if (id.endsWith('*') || seen.has(id)) continue;
@@ -395,6 +428,7 @@ export function evaluateVerdict(input: VerdictInput): VerdictResult {
     policyExceptions: listPolicyExceptions(policy, running),
     stages,
     criticalFailures: critical.failures,
+    notCovered: notCoveredOf(checks, running, policy),
     reasons,
     score: weightedScore(mandatory, tallies, policy),
     exitCode: verdictExitCode({

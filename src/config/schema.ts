@@ -167,6 +167,17 @@ export const configSchema = z
     chaos: chaosConfigSchema.optional(),
     recovery: recoveryConfigSchema.optional(),
     policy: policySchema.default(() => policySchema.parse({})),
+    /**
+     * Checks that do not apply to this system, by check id or family prefix ending in '*' (`security.authn.*`),
+     * each with the reason: recorded `not-applicable` (their bodies never run), never passed, never due, and
+     * listed as not covered on the certificate.
+     */
+    notApplicable: z
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9._:-]*\*?$/, "a check id, or an id prefix ending in '*'"),
+        z.string().trim().min(1, 'needs a reason: say why the check does not apply'),
+      )
+      .default({}),
     deadlines: z
       .strictObject({
         runMs: ms.default(30 * 60_000),

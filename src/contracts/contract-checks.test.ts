@@ -122,6 +122,7 @@ describe('matrix and versions', () => {
       broken: 0,
       skipped: 0,
       unknown: 0,
+      'not-applicable': 0,
     });
   });
 

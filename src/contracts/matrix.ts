@@ -11,6 +11,7 @@ const countsSchema = z.strictObject({
   broken: z.number().int(),
   skipped: z.number().int(),
   unknown: z.number().int(),
+  'not-applicable': z.number().int().default(0),
 });
 export type MatrixCounts = z.infer<typeof countsSchema>;
 
@@ -38,7 +39,7 @@ export const contractMatrixSchema = z.strictObject({
 });
 export type ContractMatrix = z.infer<typeof contractMatrixSchema>;
 
-const WORST_FIRST: readonly CheckStatus[] = ['failed', 'broken', 'unknown', 'skipped', 'passed'];
+const WORST_FIRST: readonly CheckStatus[] = ['failed', 'broken', 'unknown', 'skipped', 'passed', 'not-applicable'];
 
 /** Row status from its interactions' statuses. */
 export function rowStatus(statuses: readonly CheckStatus[]): CheckStatus {
@@ -47,7 +48,7 @@ export function rowStatus(statuses: readonly CheckStatus[]): CheckStatus {
 }
 
 export function countStatuses(statuses: readonly CheckStatus[]): MatrixCounts {
-  const counts: MatrixCounts = { passed: 0, failed: 0, broken: 0, skipped: 0, unknown: 0 };
+  const counts: MatrixCounts = { passed: 0, failed: 0, broken: 0, skipped: 0, unknown: 0, 'not-applicable': 0 };
   for (const s of statuses) counts[s] += 1;
   return counts;
 }

@@ -2,8 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { CHECK_STATUSES, SEVERITIES, checkResultSchema, metricSchema } from './check-result.ts';
-import type { CheckResult, CheckResultInput } from './check-result.ts';
+import { SEVERITIES, checkResultSchema, metricSchema } from './check-result.ts';
+import type { CheckResult, CheckResultInput, CheckStatus } from './check-result.ts';
 import type { Redactor } from './redact.ts';
 import { STAGES } from './stage.ts';
 
@@ -13,12 +13,24 @@ import { STAGES } from './stage.ts';
  * `readinessId`, `parentSuite`/`epic` (stage), `feature`, `severity`, `tag`, `remediation`,
  * and `readinessMetric` (JSON of one metric).
  */
+/** Allure's own statuses; a `not-applicable` check is written as `skipped` with a `readinessStatus` label. */
+export const ALLURE_STATUSES = ['passed', 'failed', 'broken', 'skipped', 'unknown'] as const;
+export type AllureStatus = (typeof ALLURE_STATUSES)[number];
+
+/** The Allure status of a check status: Allure has no "not applicable", so it reads `skipped`. */
+export function allureStatusOf(status: CheckStatus): AllureStatus {
+  return status === 'not-applicable' ? 'skipped' : status;
+}
+
+/** The label carrying a check status Allure has no name for (`not-applicable`). */
+export const READINESS_STATUS_LABEL = 'readinessStatus';
+
 const labelSchema = z.object({ name: z.string(), value: z.string() });
 const allureResultSchema = z.object({
   uuid: z.string(),
   name: z.string(),
   fullName: z.string().optional(),
-  status: z.enum(CHECK_STATUSES).optional(),
+  status: z.enum(ALLURE_STATUSES).optional(),
   statusDetails: z
     .object({ message: z.string().optional(), trace: z.string().optional(), flaky: z.boolean().optional() })
     .partial()
@@ -57,6 +69,7 @@ export async function writeCheckResult(dir: string, input: CheckResultInput, red
     { name: 'suite', value: check.feature },
     { name: 'feature', value: check.feature },
     { name: 'severity', value: check.severity },
+    ...(check.status === 'not-applicable' ? [{ name: READINESS_STATUS_LABEL, value: check.status }] : []),
     ...check.tags.map((value) => ({ name: 'tag', value })),
     ...(check.remediation ? [{ name: 'remediation', value: redact(check.remediation) }] : []),
     ...check.metrics.map((metric) => ({ name: 'readinessMetric', value: JSON.stringify(metric) })),
@@ -72,7 +85,7 @@ export async function writeCheckResult(dir: string, input: CheckResultInput, red
     testCaseId: createHash('md5').update(check.id).digest('hex'),
     fullName: check.id,
     name: check.name,
-    status: check.status,
+    status: allureStatusOf(check.status),
     statusDetails: {
       ...(check.message ? { message: redact(check.message) } : {}),
       ...(check.remediation ? { trace: `Remediation: ${redact(check.remediation)}` } : {}),
@@ -117,6 +130,7 @@ export async function readCheckResults(dir: string): Promise<{ checks: CheckResu
         continue;
       }
       const severity = label(raw, 'severity');
+      const notApplicable = raw.status === 'skipped' && label(raw, READINESS_STATUS_LABEL) === 'not-applicable';
       const metrics = raw.labels
         .filter((l) => l.name === 'readinessMetric')
         .map((l) => metricSchema.parse(JSON.parse(l.value)));
@@ -126,7 +140,7 @@ export async function readCheckResults(dir: string): Promise<{ checks: CheckResu
           stage,
           name: raw.name,
           feature: label(raw, 'feature') ?? stage,
-          status: raw.status ?? 'unknown',
+          status: notApplicable ? 'not-applicable' : (raw.status ?? 'unknown'),
           severity: (SEVERITIES as readonly string[]).includes(severity ?? '') ? severity : 'normal',
           message: raw.statusDetails?.message,
           remediation: label(raw, 'remediation'),

@@ -1,9 +1,11 @@
 import { join } from 'node:path';
-import { recoveryDrills } from '../config/stages/recovery.ts';
+import { RECOVERY_DRILLS, recoveryDrills } from '../config/stages/recovery.ts';
 import type { RecoveryBackupConfig, RecoveryConfig, RecoveryDrill } from '../config/stages/recovery.ts';
 import type { CheckResult, Metric, Severity } from '../core/check-result.ts';
 import { derivedSeed, seededRandom } from '../core/seed.ts';
 import type { HttpRequest } from '../runner/http.ts';
+import { notConfiguredCheck } from '../runner/not-applicable.ts';
+import type { NotConfiguredFamily } from '../runner/not-applicable.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { CheckOutcome, PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
 import { assertNever } from '../core/stage.ts';
@@ -775,6 +777,27 @@ async function rollingDrill(drill: Drill, rolling: NonNullable<RecoveryConfig['r
 
 // ---- the stage ----------------------------------------------------------------------------------
 
+const DRILL_KEYS: Readonly<Record<RecoveryDrill, { readonly key: string; readonly name: string }>> = {
+  'backup-restore': { key: 'recovery.backup', name: 'Backup and restore drill: not configured' },
+  crash: { key: 'recovery.crash', name: 'Crash recovery drill: not configured' },
+  'rolling-restart': { key: 'recovery.rolling', name: 'Rolling restart drill: not configured' },
+};
+
+/** The drills whose config section is unset: each is recorded not configured, never silently absent. */
+export function recoveryNotConfigured(recovery: RecoveryConfig): NotConfiguredFamily[] {
+  const configured: Record<RecoveryDrill, boolean> = {
+    'backup-restore': recovery.backup !== undefined,
+    crash: recovery.crash !== undefined,
+    'rolling-restart': recovery.rolling !== undefined,
+  };
+  return RECOVERY_DRILLS.filter((drill) => !configured[drill]).map((drill) => ({
+    id: `recovery.${drill}.not-configured`,
+    name: DRILL_KEYS[drill].name,
+    feature: drill,
+    key: DRILL_KEYS[drill].key,
+  }));
+}
+
 /** The recovery stage: backup and restore, crash recovery, rolling restart, as configured. */
 export async function runRecoveryStage(context: SuiteContext): Promise<CheckResult[]> {
   const recovery = context.config.recovery;
@@ -797,6 +820,8 @@ export async function runRecoveryStage(context: SuiteContext): Promise<CheckResu
   }
   const drills = recoveryDrills(recovery);
   context.reporter.onInfo?.(`recovery: ${drills.join(', ')} (seed ${context.seed})`);
+  for (const family of recoveryNotConfigured(recovery))
+    results.push(await context.record(notConfiguredCheck(family, context.clock.now())));
   const handleFiles = [join(context.runDir, 'stack-handle.json')];
   const runTag = `${String(context.seed)}-${Date.now().toString(36)}`;
   for (const name of drills) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { z } from 'zod';
-import { CHECK_STATUSES } from '../core/check-result.ts';
+import { ALLURE_STATUSES } from '../core/results.ts';
 import { ReadinessError, ToolFailedError, ToolMissingError } from '../core/errors.ts';
 import { exec, tail } from '../core/exec.ts';
 import { withFileLock } from '../provision/cache.ts';
@@ -24,7 +24,7 @@ export interface AllureExecutor {
 const categorySchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
-  matchedStatuses: z.array(z.enum(CHECK_STATUSES)).min(1),
+  matchedStatuses: z.array(z.enum(ALLURE_STATUSES)).min(1),
   messageRegex: z.string().optional(),
   traceRegex: z.string().optional(),
 });
@@ -50,6 +50,13 @@ export const READINESS_CATEGORIES: readonly AllureCategory[] = [
     name: 'No evidence',
     description: 'The check produced no evidence either way; it never counts as passed.',
     matchedStatuses: ['unknown'],
+  },
+  {
+    name: 'Not covered',
+    description:
+      'Declared not applicable in the config (with its reason) or its check family not configured: never counted as passed.',
+    matchedStatuses: ['skipped'],
+    messageRegex: '^Not (applicable|configured): [\\s\\S]*',
   },
 ];
 

@@ -1,7 +1,7 @@
 import type { Certification } from '../certify/certification.ts';
 import { STAGES } from '../core/stage.ts';
 import type { TrendPoint } from './runs.ts';
-import { partialHeadline, skippedCell, skippedChecks, verdictLabel } from './summary.ts';
+import { notCoveredChecks, partialHeadline, skippedCell, skippedChecks, verdictLabel } from './summary.ts';
 
 /** The certificate's file names, inside the run folder. */
 export const CERTIFICATE_HTML_FILE = 'certificate.html';
@@ -12,6 +12,7 @@ const MAX_CRITICAL = 5;
 const MAX_REASONS = 3;
 const MAX_EXCEPTIONS = 6;
 const MAX_SKIPPED = 6;
+const MAX_NOT_COVERED = 6;
 const MAX_TEXT = 180;
 
 /** The Allure quality gate's cross-check, as the certificate states it. */
@@ -150,6 +151,19 @@ function skippedList(cert: Certification): string {
         `<li><b>${htmlEscape(entry.check)}</b> <span class="muted">(${entry.stage}, ${htmlEscape(entry.counting)})</span>: ${htmlEscape(clip(entry.reason, 120))}</li>`,
     );
   return `<h2>Skipped checks</h2><ul class="critical" id="skipped-checks">${shown.join('')}${moreLine(skipped.length - shown.length)}</ul>`;
+}
+
+/** Every not-applicable check (declared with a reason, or its family not configured): not covered is never a pass. */
+function notCoveredList(cert: Certification): string {
+  const notCovered = notCoveredChecks(cert);
+  if (notCovered.length === 0) return '';
+  const shown = notCovered
+    .slice(0, MAX_NOT_COVERED)
+    .map(
+      (entry) =>
+        `<li><b>${htmlEscape(entry.check)}</b> <span class="muted">(${entry.stage}, ${htmlEscape(entry.kind)})</span>: ${htmlEscape(clip(entry.reason, 120))}</li>`,
+    );
+  return `<h2>Not covered</h2><ul class="critical" id="not-covered">${shown.join('')}${moreLine(notCovered.length - shown.length)}</ul>`;
 }
 
 /** The policy's weakenings: each one lets the verdict pass on less evidence than the strictest policy. */
@@ -313,6 +327,7 @@ ${stageTable(cert)}
     <h2>Critical checks not passed</h2>
     ${criticalList(cert)}
     ${reasonsList(cert)}
+    ${notCoveredList(cert)}
   </section>
   <section>
     <h2>Trend: last ${model.trend.length.toString()} run(s)</h2>
@@ -323,7 +338,7 @@ ${stageTable(cert)}
   </section>
 </div>
 <footer>
-  <div>The verdict is decided by rules, not by the score: every mandatory stage must meet its minimum pass rate, every critical check must pass, and only <i>passed</i> counts as passed (skipped and unknown never do). ${htmlEscape(gateLine(model.gate, cert))}</div>
+  <div>The verdict is decided by rules, not by the score: every mandatory stage must meet its minimum pass rate, every critical check must pass, and only <i>passed</i> counts as passed (skipped, unknown and not covered never do). ${htmlEscape(gateLine(model.gate, cert))}</div>
   <div style="margin-top:1.5mm">Evidence manifest (SHA-256 of <code>evidence.sha256</code>): <code id="evidence-hash">${model.evidenceSha256}</code><br>Verify: <code>cd reports/${htmlEscape(cert.runId)} &amp;&amp; sha256sum -c manifest.sha256 &amp;&amp; sha256sum evidence.sha256</code> · full SHA <code>${htmlEscape(sha)}</code></div>
   ${images.length > 0 ? `<div style="margin-top:1.5mm">Images: ${images.map(([ref, used]) => `<code>${htmlEscape(ref === used ? ref : `${ref} → ${used}`)}</code>`).join(', ')}</div>` : ''}
 </footer>

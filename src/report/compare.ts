@@ -61,7 +61,14 @@ function changeOf(before: CheckStatus | null, after: CheckStatus | null): CheckC
 
 /** The worst status of a check id in a run (a check recorded twice counts by its worst outcome). */
 function statusById(checks: readonly CheckResult[]): Map<string, CheckResult> {
-  const rank: Record<CheckStatus, number> = { failed: 0, broken: 1, unknown: 2, skipped: 3, passed: 4 };
+  const rank: Record<CheckStatus, number> = {
+    failed: 0,
+    broken: 1,
+    unknown: 2,
+    skipped: 3,
+    passed: 4,
+    'not-applicable': 5,
+  };
   const byId = new Map<string, CheckResult>();
   for (const check of checks) {
     const seen = byId.get(check.id);

@@ -9,13 +9,14 @@ export {
 export type { AllureCategory, AllureExecutor, AllureMetadata, GenerateAllureReportOptions } from './allure.ts';
 export {
   formatVerdictTable,
+  notCoveredChecks,
   partialHeadline,
   renderSummaryMarkdown,
   skippedCell,
   skippedChecks,
   verdictLabel,
 } from './summary.ts';
-export type { SkippedLine } from './summary.ts';
+export type { NotCoveredLine, SkippedLine } from './summary.ts';
 export { CERTIFICATE_HTML_FILE, CERTIFICATE_PDF_FILE, htmlEscape, renderCertificateHtml } from './certificate.ts';
 export type { CertificateChanges, CertificateGate, CertificateModel } from './certificate.ts';
 export { pdfPageCount, printPdf } from './certificate-pdf.ts';

@@ -38,6 +38,9 @@ function outcome(check: CheckResult): string {
     case 'unknown':
       // JUnit has no "no evidence" outcome; skipped with an explicit message is the closest that never reads as passed.
       return `\n      <skipped message="${xmlEscape(`unknown (no evidence, never counts as passed): ${message || 'no message'}`)}"/>`;
+    case 'not-applicable':
+      // Declared not applicable (or not configured) with a reason: never a pass, so a skipped test case.
+      return `\n      <skipped message="${xmlEscape(`not applicable: ${message || 'no reason given'}`)}"/>`;
     default:
       return assertNever(check.status, 'check status');
   }
@@ -52,7 +55,7 @@ export interface JunitOptions {
 
 /**
  * A JUnit XML report: one `<testsuite>` per stage that has checks, one `<testcase>` per check
- * (classname = stage.feature); failed -> `<failure>`, broken -> `<error>`, skipped and unknown -> `<skipped>`.
+ * (classname = stage.feature); failed -> `<failure>`, broken -> `<error>`, skipped, unknown and not-applicable -> `<skipped>`.
  */
 export function renderJunitXml(checks: readonly CheckResult[], options: JunitOptions): string {
   const suites: string[] = [];
@@ -62,7 +65,9 @@ export function renderJunitXml(checks: readonly CheckResult[], options: JunitOpt
     if (own.length === 0) continue;
     const failures = own.filter((c) => c.status === 'failed').length;
     const errors = own.filter((c) => c.status === 'broken').length;
-    const skipped = own.filter((c) => c.status === 'skipped' || c.status === 'unknown').length;
+    const skipped = own.filter(
+      (c) => c.status === 'skipped' || c.status === 'unknown' || c.status === 'not-applicable',
+    ).length;
     const timeMs = own.reduce((sum, c) => sum + Math.max(0, c.finishedAt - c.startedAt), 0);
     totals.tests += own.length;
     totals.failures += failures;

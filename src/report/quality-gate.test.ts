@@ -147,6 +147,30 @@ describe('allure quality-gate configured from the policy agrees with the verdict
     expect(lenient).toEqual({ verdict: 'CERTIFIED', gate: 'CERTIFIED', failed: [] });
   });
 
+  it('a not-applicable critical check neither passes nor blocks in the gate; a stage of only such checks blocks', async () => {
+    const notApplicable = (id: string): CheckSpec => ({
+      stage: 'security',
+      status: 'not-applicable',
+      id,
+      severity: 'critical',
+      message: 'Not applicable: the service has no such feature',
+      tags: ['not-applicable'],
+    });
+    const covered = await crossCheck([
+      ...passingRun(),
+      ...many(17, { stage: 'security', status: 'passed' }),
+      notApplicable('security.authn.refresh-reuse'),
+      notApplicable('security.authn.lockout'),
+    ]);
+    expect(covered).toEqual({ verdict: 'CERTIFIED', gate: 'CERTIFIED', failed: [] });
+    const nothingDue = await crossCheck([
+      ...passingRun().filter((c) => c.stage !== 'security'),
+      notApplicable('security.authn.refresh-reuse'),
+    ]);
+    expect(nothingDue).toMatchObject({ verdict: 'NOT_CERTIFIED', gate: 'NOT_CERTIFIED' });
+    expect(nothingDue.failed).toContain('block:security/executed/minTestsCount');
+  });
+
   it('NOT_CERTIFIED: a missing stage, a missing critical id and a foreign result file all block', async () => {
     const result = await crossCheck(
       passingRun().filter((c) => c.stage !== 'recovery'),

@@ -38,7 +38,7 @@ export type GateFilter =
   | { readonly kind: 'none' }
   /** Results that are not readiness checks (no readinessId/stage label, or a malformed id). */
   | { readonly kind: 'not-a-check' }
-  /** Checks of one stage; `due` drops skipped checks the policy lists as skippable. */
+  /** Checks of one stage; `due` drops not-applicable checks and skipped checks the policy lists as skippable. */
   | { readonly kind: 'stage'; readonly stage: Stage; readonly due: boolean; readonly statuses?: readonly CheckStatus[] }
   /** Due critical checks of these stages that did not pass. */
   | { readonly kind: 'critical-not-passed'; readonly stages: readonly Stage[] }
@@ -203,7 +203,10 @@ const isCheck = (tr) => {
   const id = label(tr, 'readinessId');
   return id !== undefined && CHECK_ID.test(id) && plan.stages.includes(label(tr, 'parentSuite'));
 };
-const isDue = (tr) => !(tr.status === 'skipped' && matchesId(label(tr, 'readinessId') ?? '', plan.skippable));
+// A check declared not applicable is written as skipped with readinessStatus=not-applicable: never due.
+const isNotApplicable = (tr) => tr.status === 'skipped' && label(tr, 'readinessStatus') === 'not-applicable';
+const isDue = (tr) =>
+  !isNotApplicable(tr) && !(tr.status === 'skipped' && matchesId(label(tr, 'readinessId') ?? '', plan.skippable));
 const severityOf = (tr) => {
   const severity = label(tr, 'severity');
   return ['blocker', 'critical', 'normal', 'minor', 'trivial'].includes(severity) ? severity : 'normal';

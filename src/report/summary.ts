@@ -45,6 +45,25 @@ export function skippedChecks(cert: Certification): SkippedLine[] {
   );
 }
 
+/** A check the run does not cover, as one line: id, stage, why (declared or not configured), critical or not, reason. */
+export interface NotCoveredLine {
+  readonly stage: Stage;
+  readonly check: string;
+  /** "not applicable" or "not configured", with ", critical" for a check the policy holds critical. */
+  readonly kind: string;
+  readonly reason: string;
+}
+
+/** Every not-applicable check of the stages that ran, with its reason: not covered is never a silent pass. */
+export function notCoveredChecks(cert: Pick<Certification, 'notCovered'>): NotCoveredLine[] {
+  return cert.notCovered.map((entry) => ({
+    stage: entry.stage,
+    check: entry.check,
+    kind: `${entry.kind === 'not-configured' ? 'not configured' : 'not applicable'}${entry.critical ? ', critical' : ''}`,
+    reason: entry.reason,
+  }));
+}
+
 const isRunRole = (role: StageRole): boolean => role === 'mandatory' || role === 'optional';
 
 const percent = (ratio: number): string => `${(Math.round(ratio * 1000) / 10).toFixed(1)}%`;
@@ -103,7 +122,7 @@ function verdictLine(cert: Certification): string {
 const reasonsTitle = (cert: Certification): string =>
   cert.verdict === 'CONDITIONAL' ? 'Conditions' : cert.partial ? 'Why the selected stages did not pass' : 'Reasons';
 
-/** A short plain-text table of stages, the verdict, failed critical checks with their remediation, every reason, policy exceptions and skipped checks. */
+/** A short plain-text table of stages, the verdict, failed critical checks with their remediation, every reason, policy exceptions, skipped and not covered checks. */
 export function formatVerdictTable(cert: Certification): string {
   const header: StageRow = {
     stage: 'Stage',
@@ -150,6 +169,11 @@ export function formatVerdictTable(cert: Certification): string {
   if (skipped.length > 0) {
     lines.push('', 'Skipped checks:');
     for (const entry of skipped) lines.push(`  - [${entry.stage}] ${entry.check}, ${entry.counting}: ${entry.reason}`);
+  }
+  const notCovered = notCoveredChecks(cert);
+  if (notCovered.length > 0) {
+    lines.push('', 'Not covered (never counted as passed):');
+    for (const entry of notCovered) lines.push(`  - [${entry.stage}] ${entry.check}, ${entry.kind}: ${entry.reason}`);
   }
   if (cert.invalidResults.length > 0) {
     lines.push('', 'Invalid result files:');
@@ -220,6 +244,12 @@ export function renderSummaryMarkdown(
     out.push('', '**Skipped checks**', '');
     for (const entry of skipped)
       out.push(`- **${entry.stage}** \`${entry.check.replace(/`/g, '')}\`, ${entry.counting}: ${md(entry.reason)}`);
+  }
+  const notCovered = notCoveredChecks(cert);
+  if (notCovered.length > 0) {
+    out.push('', '**Not covered** (never counted as passed)', '');
+    for (const entry of notCovered)
+      out.push(`- **${entry.stage}** \`${entry.check.replace(/`/g, '')}\`, ${entry.kind}: ${md(entry.reason)}`);
   }
   if (extra.qualityGate !== undefined) out.push('', md(extra.qualityGate));
   out.push('');

@@ -12,6 +12,7 @@ import { Teardowns } from '../core/teardown.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { assertAllowedTarget } from './blast-radius.ts';
 import { unrecordedChecks } from './check-plan.ts';
+import { applyNotApplicable } from './not-applicable.ts';
 import type { PlanContext, PlannedCheck, Suite, SuiteContext } from './suite.ts';
 
 export interface StageRunOptions {
@@ -92,14 +93,17 @@ async function importSuite(file: string, stage: Stage): Promise<Suite> {
 /**
  * Runs every suite of a stage under the stage deadline, writing each check as it is recorded.
  * Each suite's plan is taken first; a planned check without a result when its suite ends is
- * recorded `unknown` with the reason. A suite that throws yields a `broken` check; a stage with no
+ * recorded `unknown` with the reason. A check whose id the config's `notApplicable` lists is recorded
+ * `not-applicable` with the config's reason, whatever the suite observed. A suite that throws yields a `broken` check; a stage with no
  * suite yields an `unknown` one.
  */
 export async function runStage(options: StageRunOptions): Promise<CheckResult[]> {
   const { config, stage, clock, reporter } = options;
   const results: CheckResult[] = [];
   const record = async (check: Parameters<SuiteContext['record']>[0]): Promise<CheckResult> => {
-    const written = await writeCheckResult(options.resultsDir, { ...check, stage }, options.redact);
+    // Covers checks a suite records itself and the planned-but-missing fill-in alike.
+    const applicable = applyNotApplicable(check, config.notApplicable);
+    const written = await writeCheckResult(options.resultsDir, { ...applicable, stage }, options.redact);
     results.push(written);
     reporter.onCheckResult?.(written);
     return written;

@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from '../config/load-config.ts';
+import { NOT_APPLICABLE_TAG, notApplicableReason } from '../core/check-result.ts';
 import type { CheckResult, CheckResultInput, CheckStatus, Evidence, Metric, Severity } from '../core/check-result.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Redactor } from '../core/redact.ts';
@@ -6,6 +7,7 @@ import type { Reporter } from '../core/reporter.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Teardowns } from '../core/teardown.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
+import { notApplicableMessage } from './not-applicable.ts';
 
 /** What a suite gets: the config, the running stack's handle, and a way to record checks. */
 export interface SuiteContext {
@@ -78,7 +80,8 @@ export interface CheckSpec {
 
 /**
  * Runs one check and records it. The body returns the system's verdict as data; an exception
- * is a harness or environment failure and is recorded `broken`, never `passed`.
+ * is a harness or environment failure and is recorded `broken`, never `passed`. A check the config's
+ * `notApplicable` lists is recorded `not-applicable` with its reason, and its body never runs.
  */
 export async function runCheck(
   context: SuiteContext,
@@ -86,6 +89,21 @@ export async function runCheck(
   body: () => Promise<CheckOutcome>,
 ): Promise<CheckResult> {
   const startedAt = context.clock.now();
+  const reason = notApplicableReason(spec.id, context.config.notApplicable);
+  // Not applicable: the body must not run (a lockout or an erasure would act on the system for nothing).
+  if (reason !== undefined) {
+    return context.record({
+      id: spec.id,
+      name: spec.name,
+      feature: spec.feature,
+      severity: spec.severity,
+      status: 'not-applicable',
+      message: notApplicableMessage(reason),
+      tags: [...(spec.tags ?? []), NOT_APPLICABLE_TAG],
+      startedAt,
+      finishedAt: startedAt,
+    });
+  }
   const attempt = async (): Promise<CheckOutcome> => {
     try {
       return await body();

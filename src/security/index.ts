@@ -8,6 +8,6 @@ export { parseSchemathesisReport, schemathesisArgs, schemathesisFindings } from 
 export { parseZapReport, zapApiScanArgs, zapCheckStatus, zapExitOutcome } from './scanners/zap.ts';
 export { runSchemathesisCheck, runZapCheck, SECURITY_REQUIREMENTS } from './scanner-checks.ts';
 export { planInputChecks } from './native/input.ts';
-export { runSecurityStage, sarifPath } from './stage.ts';
+export { notConfiguredFamilies, runSecurityStage, sarifPath } from './stage.ts';
 export { applyPolicy, loadRulesPolicy, parseRulesTsv, policyVerdict, zapRulesTsv } from './zap-policy.ts';
 export type { EvaluatedFinding, PolicyLevel, RulesPolicy } from './zap-policy.ts';

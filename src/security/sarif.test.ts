@@ -58,6 +58,9 @@ async function sampleLog(): Promise<Record<string, unknown>> {
           check('security.authn.alg-none', 'passed'),
           check('security.authn.expired', 'skipped'),
           check('security.input.injection', 'broken'),
+          check('security.authn.lockout', 'not-applicable', {
+            message: 'Not applicable: no account lockout, logins are rate limited',
+          }),
         ],
         'http://127.0.0.1:8080',
       ),
@@ -112,7 +115,7 @@ describe('SARIF 2.1.0 log of the security stage', () => {
     expect(validate({ version: '2.0.0', runs: [] })).toBe(false);
   });
 
-  it('maps policy levels to SARIF levels, IGNORE to a suppression, checks to pass/fail/review', async () => {
+  it('maps policy levels to SARIF levels, IGNORE to a suppression, checks to pass/fail/review/open/notApplicable', async () => {
     const log = (await sampleLog()) as {
       runs: {
         tool: { driver: { rules: { id: string; properties: Record<string, unknown> }[] } };
@@ -137,7 +140,12 @@ describe('SARIF 2.1.0 log of the security stage', () => {
     expect(byRule(native, 'security.headers.required')[0]).toMatchObject({ kind: 'fail', level: 'error' });
     expect(byRule(native, 'security.authn.alg-none')[0]).toMatchObject({ kind: 'pass', level: 'none' });
     expect(byRule(native, 'security.input.injection')[0]).toMatchObject({ kind: 'review', level: 'none' });
-    expect(byRule(native, 'security.authn.expired')[0]).toMatchObject({ kind: 'notApplicable', level: 'none' });
+    expect(byRule(native, 'security.authn.expired')[0]).toMatchObject({ kind: 'open', level: 'none' });
+    expect(byRule(native, 'security.authn.lockout')[0]).toMatchObject({
+      kind: 'notApplicable',
+      level: 'none',
+      message: { text: 'Not applicable: no account lockout, logins are rate limited' },
+    });
   });
 
   it('percent-encodes URL templates into URI references', () => {

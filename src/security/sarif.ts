@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { CheckResult } from '../core/check-result.ts';
+import type { CheckResult, CheckStatus } from '../core/check-result.ts';
+import { assertNever } from '../core/stage.ts';
 import type { Risk } from './finding.ts';
 import type { EvaluatedFinding, PolicyLevel } from './zap-policy.ts';
 
@@ -89,23 +90,38 @@ const RISK_OF_SEVERITY: Readonly<Record<CheckResult['severity'], Risk>> = {
   trivial: 'info',
 };
 
-/** Native checks as SARIF results: failed -> error, passed -> pass, broken -> review, others not applicable. */
+/** The SARIF kind of a check status (SARIF 2.1.0 §3.27.9): `open` where the check could not tell. */
+function kindOfStatus(status: CheckStatus): SarifKind {
+  switch (status) {
+    case 'failed':
+      return 'fail';
+    case 'passed':
+      return 'pass';
+    case 'broken':
+      return 'review';
+    case 'skipped':
+    case 'unknown':
+      return 'open';
+    case 'not-applicable':
+      return 'notApplicable';
+    default:
+      return assertNever(status, 'check status');
+  }
+}
+
+/**
+ * Native checks as SARIF results: failed -> fail (error), passed -> pass, broken -> review, skipped and
+ * unknown -> open, not applicable (declared or not configured) -> notApplicable.
+ */
 export function checkResults(checks: readonly CheckResult[], targetUrl: string): SarifResultInput[] {
   return checks.map((check) => {
-    const kind: SarifKind =
-      check.status === 'failed'
-        ? 'fail'
-        : check.status === 'passed'
-          ? 'pass'
-          : check.status === 'broken'
-            ? 'review'
-            : 'notApplicable';
+    const kind = kindOfStatus(check.status);
     return {
       ruleId: check.id,
       ruleName: check.name,
       kind,
       level: kind === 'fail' ? 'error' : 'none',
-      message: `${check.status}: ${check.message ?? check.name}${check.status === 'failed' && check.remediation ? ` Remediation: ${check.remediation}` : ''}`,
+      message: `${check.status === 'not-applicable' ? '' : `${check.status}: `}${check.message ?? check.name}${check.status === 'failed' && check.remediation ? ` Remediation: ${check.remediation}` : ''}`,
       locations: [{ uri: targetUrl }],
       risk: RISK_OF_SEVERITY[check.severity],
       ...(check.remediation === undefined ? {} : { solution: check.remediation }),

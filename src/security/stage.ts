@@ -1,5 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import type { SecurityConfig } from '../config/stages/security.ts';
+import { NOT_CONFIGURED_TAG } from '../core/check-result.ts';
+import type { NotConfiguredFamily } from '../runner/not-applicable.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { SuiteContext } from '../runner/suite.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
@@ -20,10 +23,77 @@ import type { RulesPolicy } from './zap-policy.ts';
 /** Where the stage writes its SARIF 2.1.0 log. */
 export const sarifPath = (runDir: string): string => join(runDir, 'security.sarif');
 
+/** The native families that run only when their config section is set (the others always run). */
+const OPTIONAL_FAMILIES: readonly (Omit<NotConfiguredFamily, 'id'> & {
+  readonly family: string;
+  readonly isConfigured: (config: SecurityConfig) => boolean;
+})[] = [
+  {
+    family: 'authz.rbac',
+    name: 'Role-based access matrix',
+    feature: 'authorization',
+    key: 'security.authz.rbac',
+    isConfigured: (config) => config.authz.rbac.length > 0,
+  },
+  {
+    family: 'authz.object-level',
+    name: 'Object-level access',
+    feature: 'authorization',
+    key: 'security.authz.objects',
+    isConfigured: (config) => config.authz.objects.length > 0,
+  },
+  {
+    family: 'ratelimit',
+    name: 'Rate limiting',
+    feature: 'rate-limit',
+    key: 'security.rateLimit',
+    isConfigured: (config) => config.rateLimit !== undefined,
+  },
+  {
+    family: 'compliance.audit-trail',
+    name: 'Audit trail of mutating requests',
+    feature: 'compliance',
+    key: 'security.compliance.audit',
+    isConfigured: (config) => config.compliance.audit !== undefined,
+  },
+  {
+    family: 'compliance.erasure',
+    name: 'Right to erasure',
+    feature: 'compliance',
+    key: 'security.compliance.erasure',
+    isConfigured: (config) => config.compliance.erasure !== undefined,
+  },
+];
+
+/** The native check families whose config section `config` leaves unset, in run order. */
+export function notConfiguredFamilies(config: SecurityConfig): NotConfiguredFamily[] {
+  return OPTIONAL_FAMILIES.filter((family) => !family.isConfigured(config)).map((family) => ({
+    id: `security.${family.family}.not-configured`,
+    name: `${family.name}: not configured`,
+    feature: family.feature,
+    key: family.key,
+  }));
+}
+
+/** Records one `not-applicable` check (tag `not-configured`, severity normal) per family the config leaves unset. */
+async function recordNotConfigured(ctx: SecurityContext): Promise<void> {
+  for (const family of notConfiguredFamilies(ctx.config)) {
+    await ctx.check(
+      { id: family.id, name: family.name, feature: family.feature, severity: 'normal', tags: [NOT_CONFIGURED_TAG] },
+      () =>
+        Promise.resolve({
+          status: 'not-applicable',
+          message: `Not configured: ${family.key} is not set`,
+        }),
+    );
+  }
+}
+
 /**
  * The security stage: native checks of the HTTP surface (headers, error hygiene, authentication,
  * authorization, injection, rate limiting, compliance), then schemathesis and ZAP under one rules
- * file; every result also goes to `<runDir>/security.sarif`. The rate limit is exercised by
+ * file; every result also goes to `<runDir>/security.sarif`. A native family whose config section is unset
+ * is recorded `not-applicable` ("not configured"), never left out silently. The rate limit is exercised by
  * throwaway users, so it never limits another check's client.
  */
 export async function runSecurityStage(suite: SuiteContext): Promise<void> {
@@ -58,6 +128,7 @@ export async function runSecurityStage(suite: SuiteContext): Promise<void> {
   const started = new Date().toISOString();
   const scannerRuns: SarifRunInput[] = [];
   try {
+    await recordNotConfigured(ctx);
     await runHeaderChecks(ctx);
     await runErrorChecks(ctx);
     await runAuthnChecks(ctx);

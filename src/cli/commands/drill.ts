@@ -99,7 +99,7 @@ export async function drill(options: DrillOptions): Promise<ExitCode> {
     for (const error of errors) reporter.onInfo?.(`rollback problem: ${error.message}`);
     if (signal.aborted) reporter.onInfo?.('interrupted: the fault was rolled back');
   }
-  const counts = { passed: 0, failed: 0, broken: 0, skipped: 0, unknown: 0 };
+  const counts = { passed: 0, failed: 0, broken: 0, skipped: 0, unknown: 0, 'not-applicable': 0 };
   for (const r of results) counts[r.status] += 1;
   const unseeded = results.find((r) => r.parameters['unseeded'])?.parameters['unseeded'];
   if (options.json)
@@ -114,7 +114,7 @@ export async function drill(options: DrillOptions): Promise<ExitCode> {
       if (r.status === 'failed' && r.remediation) options.out(`         fix: ${r.remediation}`);
     }
     options.out(
-      `${id}: ${counts.passed} passed, ${counts.failed} failed, ${counts.broken} broken, ${counts.skipped} skipped, ${counts.unknown} unknown`,
+      `${id}: ${counts.passed} passed, ${counts.failed} failed, ${counts.broken} broken, ${counts.skipped} skipped, ${counts.unknown} unknown, ${counts['not-applicable']} not applicable`,
     );
     options.out(`results: ${relative(process.cwd(), folder.resultsDir)}`);
     options.out(`replay: ${replay}`);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { checkResultSchema } from '../../core/check-result.ts';
 import { githubReporter } from './github.ts';
 
-const check = (status: 'passed' | 'failed' | 'broken') =>
+const check = (status: 'passed' | 'failed' | 'broken' | 'not-applicable') =>
   checkResultSchema.parse({
     id: 'boot.readiness-truth.orders.postgres',
     stage: 'boot',
@@ -27,6 +27,14 @@ describe('githubReporter', () => {
     expect(lines).toEqual([
       '::error title=boot%3A boot.readiness-truth.orders.postgres::kept 200%0Afor 5000ms: 100%25%0Afix: answer 503',
       '::warning title=boot%3A boot.readiness-truth.orders.postgres::kept 200%0Afor 5000ms: 100%25%0Afix: answer 503',
+    ]);
+  });
+
+  it('writes a notice with the reason for a not-applicable check', () => {
+    const lines: string[] = [];
+    githubReporter((l) => lines.push(l), undefined).onCheckResult?.(check('not-applicable'));
+    expect(lines).toEqual([
+      '::notice title=boot%3A boot.readiness-truth.orders.postgres::kept 200%0Afor 5000ms: 100%25',
     ]);
   });
 

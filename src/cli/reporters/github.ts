@@ -9,10 +9,17 @@ function escapeProperty(text: string): string {
   return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-/** On GitHub Actions: an annotation per failed/broken check, the verdict appended to the job summary. */
+/** On GitHub Actions: an annotation per failed/broken check, a notice per not-applicable one, the verdict appended to the job summary. */
 export function githubReporter(write: (line: string) => void, stepSummaryFile: string | undefined): Reporter {
   return {
     onCheckResult: (result) => {
+      if (result.status === 'not-applicable') {
+        // Not covered is visible, never a silent pass; a notice, since it does not block.
+        write(
+          `::notice title=${escapeProperty(`${result.stage}: ${result.id}`)}::${escapeData(result.message ?? result.name)}`,
+        );
+        return;
+      }
       if (result.status !== 'failed' && result.status !== 'broken') return;
       const level = result.status === 'failed' ? 'error' : 'warning';
       const body = [result.message, result.remediation ? `fix: ${result.remediation}` : undefined]

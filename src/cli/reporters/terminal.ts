@@ -2,7 +2,14 @@ import type { CheckResult } from '../../core/check-result.ts';
 import type { Reporter } from '../../core/reporter.ts';
 import type { Stage } from '../../core/stage.ts';
 
-const COLORS = { passed: 32, failed: 31, broken: 35, skipped: 33, unknown: 36 } as const;
+const COLORS = {
+  passed: 32,
+  failed: 31,
+  broken: 35,
+  skipped: 33,
+  unknown: 36,
+  'not-applicable': 90,
+} as const satisfies Record<CheckResult['status'], number>;
 
 /** Live progress on stderr: colours only on a TTY without NO_COLOR; plain lines in CI. */
 export function terminalReporter(
@@ -25,15 +32,18 @@ export function terminalReporter(
     },
     onCheckResult: (result: CheckResult) => {
       const ms = result.finishedAt - result.startedAt;
-      const status = paint(COLORS[result.status], result.status.toUpperCase().padEnd(7));
+      const label = result.status === 'not-applicable' ? 'N/A' : result.status.toUpperCase();
+      const status = paint(COLORS[result.status], label.padEnd(7));
       line(
         `  ${status} ${result.id} (${ms}ms)${result.status === 'passed' || !result.message ? '' : `\n           ${result.message.split('\n')[0] ?? ''}`}`,
       );
     },
     onStageEnd: (stage, results) => {
       const passed = results.filter((r) => r.status === 'passed').length;
+      const notApplicable = results.filter((r) => r.status === 'not-applicable').length;
       const ms = performance.now() - (stageStarts.get(stage) ?? started);
-      line(`stage ${stage}: ${passed}/${results.length} passed in ${(ms / 1000).toFixed(1)}s`);
+      const na = notApplicable > 0 ? ` (${notApplicable} not applicable)` : '';
+      line(`stage ${stage}: ${passed}/${results.length - notApplicable} passed${na} in ${(ms / 1000).toFixed(1)}s`);
     },
   };
 }
