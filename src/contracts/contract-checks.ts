@@ -122,6 +122,7 @@ function remediationFor(
 ): string | undefined {
   switch (verdict.status) {
     case 'passed':
+    case 'not-applicable':
       return undefined;
     case 'failed':
     case 'skipped':
