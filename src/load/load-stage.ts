@@ -4,20 +4,22 @@ import type { LoadConfig, LoadFault, LoadScenario } from '../config/stages/load.
 import type { Evidence, Metric } from '../core/check-result.ts';
 import { ensureGoTool } from '../provision/go-tool.ts';
 import { runCheck } from '../runner/suite.ts';
-import type { CheckOutcome, CheckSpec, SuiteContext } from '../runner/suite.ts';
+import type { CheckOutcome, CheckSpec, PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
 import { ToxiproxyApi } from '../stack/toxiproxy-api.ts';
 import { buildK6Options, buildKneeOptions, phaseWindows, plannedSeconds } from './k6-options.ts';
 import type { PhaseWindow } from './k6-options.ts';
-import { readK6Summary } from './k6-summary.ts';
+import { aggregationOf, parseSelector, readK6Summary } from './k6-summary.ts';
 import type { K6Summary } from './k6-summary.ts';
 import { readMetricSamples, readRequestSamples } from './k6-samples.ts';
 import { kneeBroken, kneeFigures, kneeFromSamples, kneeWindowsCsv, writeKneeFigures } from './knee.ts';
 import type { KneeFigures } from './knee.ts';
 import {
+  askedThresholds,
   executorLoads,
   generatorProblems,
   sampledMetrics,
+  thresholdCheckId,
   thresholdChecks,
   unlessGenerator,
 } from './scenario-judge.ts';
@@ -588,4 +590,46 @@ export async function runLoadStage(context: SuiteContext): Promise<void> {
     await recordScenario(context, k6, outDir, scenario);
   }
   await recordKnee(context, k6, outDir);
+}
+
+/**
+ * The load stage's plan, from the config before k6 runs: every asked threshold of every scenario,
+ * each configured memory check, and the knee when it has a floor (without one it is a figure).
+ */
+export function planLoadStage(context: PlanContext): PlannedCheck[] {
+  const load = context.config.load;
+  if (!load) return [];
+  const planned: PlannedCheck[] = [];
+  for (const scenario of load.scenarios) {
+    const feature = `load: ${scenario.id}`;
+    const severity = scenario.severity;
+    for (const [selector, expression] of askedThresholds(load, scenario)) {
+      const { metric, tags } = parseSelector(selector);
+      planned.push({
+        id: thresholdCheckId(scenario.id, { metric, tags, expression, aggregation: aggregationOf(expression) }),
+        name: `${scenario.id}: ${expression} on ${selector}`,
+        feature,
+        severity,
+      });
+    }
+    for (const service of Object.keys(scenario.maxMemorySlopeMbPerMin)) {
+      planned.push({
+        id: `load.${scenario.id}.memory-slope.${slug(service)}`,
+        name: `${scenario.id}: ${service} memory does not keep growing`,
+        feature,
+        severity,
+      });
+    }
+    for (const service of Object.keys(scenario.maxRetainedMemoryMb)) {
+      planned.push({
+        id: `load.${scenario.id}.memory-retained.${slug(service)}`,
+        name: `${scenario.id}: ${service} gives memory back after the load`,
+        feature,
+        severity,
+      });
+    }
+  }
+  const knee = load.knee === undefined ? undefined : kneeCheckSpec(load.knee);
+  if (knee) planned.push({ id: knee.id, name: knee.name, feature: knee.feature, severity: knee.severity });
+  return planned;
 }
