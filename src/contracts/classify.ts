@@ -40,6 +40,14 @@ export interface ClassifyContext {
   readonly configPath: string;
 }
 
+/** Pending before any verification: the pact marks the interaction pending, or the config its consumer. */
+export function pendingByConfig(
+  ref: Pick<InteractionRef, 'consumer' | 'pending'>,
+  pendingConsumers: ReadonlySet<string>,
+): boolean {
+  return ref.pending || pendingConsumers.has(ref.consumer);
+}
+
 const label = (ref: InteractionRef): string => `${ref.consumer} -> ${ref.provider} "${ref.description}"`;
 
 function stateTimeline(results: WorkerResults | undefined, run: WorkerRun | undefined): string {
@@ -67,12 +75,12 @@ export function classifyInteraction(ref: InteractionRef, context: ClassifyContex
   const evidence: Evidence[] = timeline
     ? [{ name: 'provider states', contentType: 'text/plain', content: timeline }]
     : [];
-  const pendingByConfig = ref.pending || context.pendingConsumers.has(ref.consumer);
+  const pendingFromConfig = pendingByConfig(ref, context.pendingConsumers);
   const broken = (message: string, brokenBy: NonNullable<InteractionVerdict['brokenBy']>): InteractionVerdict => ({
     status: 'broken',
     message: `${label(ref)} could not be verified: ${message}`,
     mismatches: [],
-    pending: pendingByConfig,
+    pending: pendingFromConfig,
     durationMs: run?.durationMs,
     evidence,
     brokenBy,
@@ -109,7 +117,7 @@ export function classifyInteraction(ref: InteractionRef, context: ClassifyContex
   }
   if (run.filterErrors.length > 0) return broken(run.filterErrors.join('; '), 'credentials');
 
-  const pending = pendingByConfig || result.pending;
+  const pending = pendingFromConfig || result.pending;
   const durationMs = Number.parseInt(result.duration ?? '', 10);
   if (result.result === 'OK') {
     return {

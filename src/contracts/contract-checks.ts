@@ -4,14 +4,14 @@ import type { ContractBroker, ContractConfig, ContractProviderConfig } from '../
 import type { CheckStatus, Evidence } from '../core/check-result.ts';
 import { createRedactor } from '../core/redact.ts';
 import type { Redactor } from '../core/redact.ts';
-import type { SuiteContext } from '../runner/suite.ts';
+import type { PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
-import { classifyInteraction } from './classify.ts';
+import { classifyInteraction, pendingByConfig } from './classify.ts';
 import type { InteractionRef, InteractionVerdict } from './classify.ts';
 import { countStatuses, gitPathVersion, rowStatus, writeMatrix } from './matrix.ts';
 import type { MatrixRow } from './matrix.ts';
 import { isHttpInteraction, readPactDir } from './pact-files.ts';
-import type { PactFile } from './pact-files.ts';
+import type { PactFile, PactFileProblem, PactInteraction } from './pact-files.ts';
 import { parseVerifierReport } from './verifier-report.ts';
 import { runVerifierWorker, stackEndpoints } from './verify-provider.ts';
 import type { WorkerOutcome } from './verify-provider.ts';
@@ -59,6 +59,7 @@ interface StageState {
   readonly outDir: string;
   /** Provider name -> version verified (config, else git of its build context, else its image). */
   readonly providerVersions: ReadonlyMap<string, string>;
+  /** Ids taken so far (broker runs; the file-based ids come from `fileStageChecks`). */
   readonly ids: Set<string>;
   readonly rows: MatrixRow[];
 }
@@ -79,19 +80,175 @@ async function providerVersions(context: SuiteContext, config: ContractConfig): 
   return versions;
 }
 
-function uniqueId(state: StageState, base: string): string {
+/** `base`, or `base-2`, `base-3`... when an earlier check of the stage took it (in recording order). */
+function uniqueId(ids: Set<string>, base: string): string {
   let id = base;
-  for (let n = 2; state.ids.has(id); n += 1) id = `${base}-${n}`;
-  state.ids.add(id);
+  for (let n = 2; ids.has(id); n += 1) id = `${base}-${n}`;
+  ids.add(id);
   return id;
+}
+
+/** A contract check that is not an interaction verdict: critical, tagged `pact`. */
+function plainCheck(ids: Set<string>, base: string, name: string, feature: string): PlannedCheck {
+  return { id: uniqueId(ids, base), name, feature, severity: 'critical', tags: ['pact'] };
+}
+
+/** The check of one interaction; a pending one is `normal` (it does not gate) and tagged `pending`. */
+function interactionCheck(ids: Set<string>, ref: InteractionRef, pending: boolean): PlannedCheck {
+  return {
+    id: uniqueId(ids, `contract.${slug(ref.provider, 40)}.${slug(ref.consumer, 40)}.${slug(ref.description)}`),
+    name: `${ref.consumer} -> ${ref.provider}: ${ref.description}`,
+    feature: `${ref.consumer} -> ${ref.provider}`,
+    severity: pending ? 'normal' : 'critical',
+    tags: ['pact', `consumer:${ref.consumer}`, `provider:${ref.provider}`, ...(pending ? ['pending'] : [])],
+  };
+}
+
+/** The one check of a config without a `contract` section. */
+const NO_CONTRACT_CHECK: PlannedCheck = {
+  id: 'contract.config',
+  name: 'Contract stage configured',
+  feature: 'pacts',
+  severity: 'critical',
+};
+
+/** The checks of one pact of a configured provider, in recording order. */
+export interface PactChecks {
+  readonly pact: PactFile;
+  /** `<provider>.<consumer>.interactions`, when the pact has no interaction. */
+  readonly empty: PlannedCheck | undefined;
+  /** One check per interaction (a non-HTTP one is recorded `unknown` under its check). */
+  readonly interactions: readonly { readonly interaction: PactInteraction; readonly check: PlannedCheck }[];
+}
+
+/** A configured provider: no pact names it (one `.pacts` check), or the checks of its pacts. */
+export type ProviderChecks =
+  | { readonly kind: 'no-pacts'; readonly name: string; readonly check: PlannedCheck }
+  | {
+      readonly kind: 'pacts';
+      readonly name: string;
+      readonly provider: ContractProviderConfig;
+      readonly pacts: readonly PactChecks[];
+    };
+
+/** Every check the file-based stage records, grouped as it records them. */
+export interface FileStageChecks {
+  readonly problems: readonly { readonly problem: PactFileProblem; readonly check: PlannedCheck }[];
+  readonly unverified: readonly { readonly pact: PactFile; readonly check: PlannedCheck }[];
+  readonly providers: readonly ProviderChecks[];
+}
+
+/**
+ * The checks the file-based stage records, from the config and the pact folder's contents: ids made
+ * unique in the order they are recorded. Both the plan and the recording walk this, so they agree.
+ */
+export function fileStageChecks(
+  config: ContractConfig,
+  pacts: readonly PactFile[],
+  problems: readonly PactFileProblem[],
+): FileStageChecks {
+  const ids = new Set<string>();
+  const pendingConsumers = new Set(config.pending.consumers);
+  const problemChecks = problems.map((problem) => ({
+    problem,
+    check: plainCheck(
+      ids,
+      `contract.pact-file.${slug(basename(problem.file, '.json'))}`,
+      `Pact file ${basename(problem.file)} is readable`,
+      'pacts',
+    ),
+  }));
+  const unverified = pacts
+    .filter((p) => !(p.provider in config.providers))
+    .map((pact) => ({
+      pact,
+      check: plainCheck(
+        ids,
+        `contract.${slug(pact.provider, 40)}.${slug(pact.consumer, 40)}.unverified`,
+        `${pact.consumer} -> ${pact.provider}: pact verified`,
+        `${pact.consumer} -> ${pact.provider}`,
+      ),
+    }));
+  const providers = Object.entries(config.providers).map(([name, provider]): ProviderChecks => {
+    const own = pacts.filter((p) => p.provider === name);
+    if (own.length === 0) {
+      return {
+        kind: 'no-pacts',
+        name,
+        check: plainCheck(
+          ids,
+          `contract.${slug(name, 40)}.pacts`,
+          `${name}: consumer pacts verified`,
+          `pacts of ${name}`,
+        ),
+      };
+    }
+    return {
+      kind: 'pacts',
+      name,
+      provider,
+      pacts: own.map((pact) => ({
+        pact,
+        empty:
+          pact.interactions.length === 0
+            ? plainCheck(
+                ids,
+                `contract.${slug(name, 40)}.${slug(pact.consumer, 40)}.interactions`,
+                `${pact.consumer} -> ${name}: pact has interactions`,
+                `${pact.consumer} -> ${name}`,
+              )
+            : undefined,
+        interactions: pact.interactions.map((interaction) => {
+          const ref: InteractionRef = { consumer: pact.consumer, provider: name, ...interaction };
+          return {
+            interaction,
+            // A non-HTTP interaction is recorded `unknown` under the same id, as a plain (critical) check.
+            check: isHttpInteraction(interaction)
+              ? interactionCheck(ids, ref, pendingByConfig(ref, pendingConsumers))
+              : plainCheck(
+                  ids,
+                  `contract.${slug(name, 40)}.${slug(pact.consumer, 40)}.${slug(interaction.description)}`,
+                  `${pact.consumer} -> ${name}: ${interaction.description}`,
+                  `${pact.consumer} -> ${name}`,
+                ),
+          };
+        }),
+      })),
+    };
+  });
+  return { problems: problemChecks, unverified, providers };
+}
+
+/** The checks of `fileStageChecks`, flat, in the order the stage records them. */
+export function fileStagePlan(checks: FileStageChecks): PlannedCheck[] {
+  return [
+    ...checks.problems.map((p) => p.check),
+    ...checks.unverified.map((u) => u.check),
+    ...checks.providers.flatMap((p) =>
+      p.kind === 'no-pacts'
+        ? [p.check]
+        : p.pacts.flatMap((pact) => [...(pact.empty ? [pact.empty] : []), ...pact.interactions.map((i) => i.check)]),
+    ),
+  ];
+}
+
+/**
+ * The contract stage's plan: with pact files, every check the stage records on them (the same ids,
+ * names and severities). With a broker the interactions, and so the check ids, are known only from
+ * the broker's report during the run: nothing is planned.
+ */
+export async function planContractStage(context: PlanContext): Promise<PlannedCheck[]> {
+  const config = context.config.contract;
+  if (!config) return [NO_CONTRACT_CHECK];
+  if (config.broker) return [];
+  const { pacts, problems } = await readPactDir(resolve(context.config.rootDir, config.pactDir));
+  return fileStagePlan(fileStageChecks(config, pacts, problems));
 }
 
 async function recordPlain(
   state: StageState,
-  check: {
-    id: string;
-    name: string;
-    feature: string;
+  check: PlannedCheck,
+  outcome: {
     status: CheckStatus;
     message: string;
     remediation?: string;
@@ -100,15 +257,15 @@ async function recordPlain(
 ): Promise<void> {
   const now = state.context.clock.now();
   await state.context.record({
-    id: uniqueId(state, check.id),
+    id: check.id,
     name: check.name,
     feature: check.feature,
-    severity: 'critical',
-    status: check.status,
-    tags: ['pact'],
-    message: state.redact(check.message),
-    ...(check.remediation ? { remediation: check.remediation } : {}),
-    evidence: (check.evidence ?? []).map((e) => ({ ...e, content: state.redact(e.content) })),
+    severity: check.severity,
+    status: outcome.status,
+    tags: [...(check.tags ?? [])],
+    message: state.redact(outcome.message),
+    ...(outcome.remediation ? { remediation: outcome.remediation } : {}),
+    evidence: (outcome.evidence ?? []).map((e) => ({ ...e, content: state.redact(e.content) })),
     startedAt: now,
     finishedAt: now,
   });
@@ -145,6 +302,7 @@ function remediationFor(
 
 async function recordInteraction(
   state: StageState,
+  check: PlannedCheck,
   ref: InteractionRef,
   verdict: InteractionVerdict,
   extra: { consumerVersion: string; pact?: string; startedAt: number },
@@ -153,12 +311,13 @@ async function recordInteraction(
   const remediation = remediationFor(verdict, ref, providerPath, basename(state.context.config.configFile));
   const durationMs = verdict.durationMs ?? 0;
   await state.context.record({
-    id: uniqueId(state, `contract.${slug(ref.provider, 40)}.${slug(ref.consumer, 40)}.${slug(ref.description)}`),
-    name: `${ref.consumer} -> ${ref.provider}: ${ref.description}`,
-    feature: `${ref.consumer} -> ${ref.provider}`,
-    severity: verdict.pending ? 'normal' : 'critical',
+    id: check.id,
+    name: check.name,
+    feature: check.feature,
+    // The verifier may find pending what neither the pact nor the config marked.
+    severity: verdict.pending ? 'normal' : check.severity,
     status: verdict.status,
-    tags: ['pact', `consumer:${ref.consumer}`, `provider:${ref.provider}`, ...(verdict.pending ? ['pending'] : [])],
+    tags: [...(check.tags ?? []), ...(verdict.pending && !check.tags?.includes('pending') ? ['pending'] : [])],
     message: state.redact(verdict.message),
     ...(remediation ? { remediation } : {}),
     metrics:
@@ -229,28 +388,23 @@ async function saveResults(state: StageState, name: string, outcome: WorkerOutco
   );
 }
 
-/** Local pact files: one verifier run per interaction, one check per interaction. */
+/** Local pact files: one verifier run per interaction, one check per interaction (as `fileStageChecks` plans them). */
 async function verifyFromFiles(state: StageState): Promise<void> {
   const { context, config } = state;
   const rootDir = context.config.rootDir;
   const pactDir = resolve(rootDir, config.pactDir);
   const display = shown(rootDir, pactDir);
   const { pacts, problems } = await readPactDir(pactDir);
-  for (const problem of problems) {
-    await recordPlain(state, {
-      id: `contract.pact-file.${slug(basename(problem.file, '.json'))}`,
-      name: `Pact file ${basename(problem.file)} is readable`,
-      feature: 'pacts',
+  const checks = fileStageChecks(config, pacts, problems);
+  for (const { problem, check } of checks.problems) {
+    await recordPlain(state, check, {
       status: 'broken',
       message: `${problem.problem}: its contracts cannot be verified`,
       remediation: `Regenerate ${shown(rootDir, problem.file)} by running the consumer tests`,
     });
   }
-  for (const pact of pacts.filter((p) => !(p.provider in config.providers))) {
-    await recordPlain(state, {
-      id: `contract.${slug(pact.provider, 40)}.${slug(pact.consumer, 40)}.unverified`,
-      name: `${pact.consumer} -> ${pact.provider}: pact verified`,
-      feature: `${pact.consumer} -> ${pact.provider}`,
+  for (const { pact, check } of checks.unverified) {
+    await recordPlain(state, check, {
       status: 'unknown',
       message: `${shown(rootDir, pact.file)} names provider "${pact.provider}", which contract.providers does not list: nothing verifies it`,
       remediation: `Declare contract.providers.${pact.provider} in ${basename(context.config.configFile)}, or remove the pact`,
@@ -267,20 +421,17 @@ async function verifyFromFiles(state: StageState): Promise<void> {
     });
   }
 
-  for (const [name, provider] of Object.entries(config.providers)) {
-    const own = pacts.filter((p) => p.provider === name);
-    if (own.length === 0) {
-      await recordPlain(state, {
-        id: `contract.${slug(name, 40)}.pacts`,
-        name: `${name}: consumer pacts verified`,
-        feature: `pacts of ${name}`,
+  for (const provider of checks.providers) {
+    if (provider.kind === 'no-pacts') {
+      const { name } = provider;
+      await recordPlain(state, provider.check, {
         status: 'unknown',
         message: `No pact in ${display} names provider "${name}": there is no evidence that ${name} honours its consumers' contracts`,
         remediation: `Run the consumer tests that write pacts for ${name} into ${display} (or remove contract.providers.${name})`,
       });
       continue;
     }
-    await verifyProviderPacts(state, name, provider, own);
+    await verifyProviderPacts(state, provider.name, provider.provider, provider.pacts);
   }
 }
 
@@ -288,10 +439,11 @@ async function verifyProviderPacts(
   state: StageState,
   name: string,
   provider: ContractProviderConfig,
-  pacts: readonly PactFile[],
+  pactChecks: readonly PactChecks[],
 ): Promise<void> {
   const { context, config } = state;
   const rootDir = context.config.rootDir;
+  const pacts = pactChecks.map((p) => p.pact);
   const configuredStates = new Set(Object.keys(provider.states));
   const runnable = (pact: PactFile) =>
     pact.interactions.filter((i) => isHttpInteraction(i) && i.providerStates.every((s) => configuredStates.has(s)));
@@ -308,27 +460,21 @@ async function verifyProviderPacts(
       ? { results: undefined, problem: 'no interaction could be run', durationMs: 0 }
       : await verifyWith(state, name, provider, { kind: 'files', runs });
   await saveResults(state, name, outcome);
-  for (const pact of pacts) {
+  for (const { pact, empty, interactions } of pactChecks) {
     const consumerVersion = await gitPathVersion(pact.file);
     const pactPath = shown(rootDir, pact.file);
     const statuses: CheckStatus[] = [];
-    if (pact.interactions.length === 0) {
-      await recordPlain(state, {
-        id: `contract.${slug(name, 40)}.${slug(pact.consumer, 40)}.interactions`,
-        name: `${pact.consumer} -> ${name}: pact has interactions`,
-        feature: `${pact.consumer} -> ${name}`,
+    if (empty) {
+      await recordPlain(state, empty, {
         status: 'unknown',
         message: `${pactPath} has no interaction: it says nothing about ${name}`,
       });
       statuses.push('unknown');
     }
-    for (const interaction of pact.interactions) {
+    for (const { interaction, check } of interactions) {
       const ref: InteractionRef = { consumer: pact.consumer, provider: name, ...interaction };
       if (!isHttpInteraction(interaction)) {
-        await recordPlain(state, {
-          id: `contract.${slug(name, 40)}.${slug(pact.consumer, 40)}.${slug(interaction.description)}`,
-          name: `${pact.consumer} -> ${name}: ${interaction.description}`,
-          feature: `${pact.consumer} -> ${name}`,
+        await recordPlain(state, check, {
           status: 'unknown',
           message: `"${interaction.description}" is a ${interaction.type ?? ''} interaction; the stage verifies HTTP interactions only`,
         });
@@ -347,7 +493,7 @@ async function verifyProviderPacts(
         configPath: `contract.providers.${name}`,
       });
       statuses.push(
-        await recordInteraction(state, ref, verdict, {
+        await recordInteraction(state, check, ref, verdict, {
           consumerVersion,
           pact: pactPath,
           startedAt: run?.startedAt ?? startedAt,
@@ -384,10 +530,13 @@ async function verifyFromBroker(state: StageState, broker: ContractBroker): Prom
       pending: r.pending,
     }));
     if (refs.length === 0) {
-      await recordPlain(state, {
-        id: `contract.${slug(name, 40)}.pacts`,
-        name: `${name}: consumer pacts verified`,
-        feature: `pacts of ${name}`,
+      const check = plainCheck(
+        state.ids,
+        `contract.${slug(name, 40)}.pacts`,
+        `${name}: consumer pacts verified`,
+        `pacts of ${name}`,
+      );
+      await recordPlain(state, check, {
         status: outcome.problem || run?.error ? 'broken' : 'unknown',
         message: `No interaction of ${name} was verified from the broker ${broker.url}: ${outcome.problem ?? run?.error ?? 'the selectors matched no pact'}`,
         remediation: `Check contract.broker (url, credentials, consumerVersionSelectors) in ${basename(context.config.configFile)}`,
@@ -404,7 +553,8 @@ async function verifyFromBroker(state: StageState, broker: ContractBroker): Prom
         workerProblem: outcome.problem,
         configPath: `contract.providers.${name}`,
       });
-      const status = await recordInteraction(state, ref, verdict, { consumerVersion: 'from broker', startedAt });
+      const check = interactionCheck(state.ids, ref, verdict.pending);
+      const status = await recordInteraction(state, check, ref, verdict, { consumerVersion: 'from broker', startedAt });
       statusesByConsumer.set(ref.consumer, [...(statusesByConsumer.get(ref.consumer) ?? []), status]);
     }
     for (const [consumer, statuses] of statusesByConsumer) {
@@ -430,10 +580,10 @@ export async function runContractChecks(context: SuiteContext): Promise<void> {
   if (!config) {
     const now = context.clock.now();
     await context.record({
-      id: 'contract.config',
-      name: 'Contract stage configured',
-      feature: 'pacts',
-      severity: 'critical',
+      id: NO_CONTRACT_CHECK.id,
+      name: NO_CONTRACT_CHECK.name,
+      feature: NO_CONTRACT_CHECK.feature,
+      severity: NO_CONTRACT_CHECK.severity,
       status: 'unknown',
       message: `${basename(context.config.configFile)} has no "contract" section: no pact is verified`,
       remediation: 'Declare contract.providers (see docs/stages/contract.md)',
