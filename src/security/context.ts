@@ -35,6 +35,11 @@ export function resolveValue(config: ResolvedConfig, ref: ValueRef): string {
   return value;
 }
 
+/** A check of the stage as it is planned and recorded: tagged `security` before its own tags. */
+export function securitySpec(spec: CheckSpec): CheckSpec {
+  return { ...spec, tags: ['security', ...(spec.tags ?? [])] };
+}
+
 /** What the security checks share during one stage run. */
 export class SecurityContext {
   readonly suite: SuiteContext;
@@ -60,7 +65,7 @@ export class SecurityContext {
 
   /** Runs and records a native check, keeping its result for SARIF. */
   async check(spec: CheckSpec, body: () => Promise<CheckOutcome>): Promise<CheckResult> {
-    const result = await runCheck(this.suite, { ...spec, tags: ['security', ...(spec.tags ?? [])] }, body);
+    const result = await runCheck(this.suite, securitySpec(spec), body);
     this.results.push(result);
     return result;
   }

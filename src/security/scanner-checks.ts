@@ -3,7 +3,7 @@ import { describeError } from '../core/errors.ts';
 import { packagePath } from '../core/package-paths.ts';
 import { resolveImage } from '../provision/images.ts';
 import { ensurePythonVenv } from '../provision/python-venv.ts';
-import type { CheckOutcome } from '../runner/suite.ts';
+import type { CheckOutcome, CheckSpec } from '../runner/suite.ts';
 import type { SecurityContext } from './context.ts';
 import type { SarifRunInput } from './sarif.ts';
 import { findingResults } from './sarif.ts';
@@ -14,6 +14,28 @@ import type { EvaluatedFinding, RulesPolicy } from './zap-policy.ts';
 
 /** The pinned Python tools of the stage (schemathesis), shipped with the harness. */
 export const SECURITY_REQUIREMENTS = packagePath('ci', 'requirements-security.txt');
+
+/** The scanner checks, as planned and as recorded (a disabled scanner's check is recorded skipped). */
+export const SCANNER_CHECKS = {
+  schemathesis: {
+    id: 'security.scanner.schemathesis',
+    name: 'schemathesis finds no server error, schema violation or ignored authentication',
+    feature: 'scanners',
+    severity: 'critical',
+    tags: ['schemathesis'],
+    remediation:
+      'Fix each FAIL finding (reproduce with the operation and `st run --seed` from the evidence), or set its level in the rules file with a reason',
+  },
+  zap: {
+    id: 'security.scanner.zap',
+    name: 'ZAP API scan passes the policy',
+    feature: 'scanners',
+    severity: 'critical',
+    tags: ['zap'],
+    remediation:
+      'Fix each FAIL alert of the ZAP report (security/zap/zap-report.html), or set its level in the rules file with a reason',
+  },
+} as const satisfies Record<string, CheckSpec>;
 
 const countsLine = (evaluated: readonly EvaluatedFinding[], failOn: 'FAIL' | 'WARN'): string => {
   const { counts } = policyVerdict(evaluated, failOn);
@@ -28,112 +50,101 @@ export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPo
     results: [],
     invocation: { executionSuccessful: false, notifications: [] },
   };
-  await ctx.check(
-    {
-      id: 'security.scanner.schemathesis',
-      name: 'schemathesis finds no server error, schema violation or ignored authentication',
-      feature: 'scanners',
-      severity: 'critical',
-      tags: ['schemathesis'],
-      remediation:
-        'Fix each FAIL finding (reproduce with the operation and `st run --seed` from the evidence), or set its level in the rules file with a reason',
-    },
-    async (): Promise<CheckOutcome> => {
-      if (!config.enabled) {
-        sarif.invocation = {
-          executionSuccessful: false,
-          notifications: [{ level: 'note', text: 'disabled (security.schemathesis.enabled)' }],
-        };
-        return { status: 'skipped', message: 'schemathesis is disabled (security.schemathesis.enabled = false)' };
-      }
-      if (policy instanceof Error)
-        return { status: 'broken', message: `the rules file cannot be used: ${describeError(policy)}` };
-      const venv = await ensurePythonVenv(
-        { name: 'security', requirementsFile: SECURITY_REQUIREMENTS },
-        { reporter: ctx.suite.reporter },
-      );
-      const user = await ctx.throwaway('schemathesis');
-      const workDir = schemathesisWorkDir(ctx.suite.runDir);
-      const startTimeUtc = new Date().toISOString();
-      const run = await runSchemathesis(
-        venv.bin('st'),
-        workDir,
-        {
-          schemaUrl: `${ctx.http.baseUrl}${ctx.config.openapiPath}`,
-          token: user.accessToken,
-          reportFile: join(workDir, 'schemathesis-report.json'),
-          seed: ctx.suite.seed,
-          requestTimeoutS: Math.max(1, Math.round(ctx.config.requestTimeoutMs / 1000)),
-          config,
-        },
-        ctx.suite.signal,
-      );
-      const endTimeUtc = new Date().toISOString();
-      const output = run.result
-        ? `$ st run ... (exit ${run.result.exitCode ?? run.result.signal})\n${run.result.stdout.slice(-6000)}\n${run.result.stderr.slice(-2000)}`
-        : '';
-      if (run.kind === 'broken') {
-        sarif.invocation = {
-          executionSuccessful: false,
-          ...(typeof run.result?.exitCode === 'number' ? { exitCode: run.result.exitCode } : {}),
-          startTimeUtc,
-          endTimeUtc,
-          notifications: [{ level: 'error', text: run.reason }],
-        };
-        return {
-          status: 'broken',
-          message: run.reason,
-          evidence: output ? [{ name: 'schemathesis output', contentType: 'text/plain', content: output }] : [],
-        };
-      }
-      const { report } = run;
-      const evaluated = applyPolicy(schemathesisFindings(report, ctx.http.baseUrl), policy, {
-        unlisted: ctx.config.policy.unlisted,
-      });
-      const verdict = policyVerdict(evaluated, ctx.config.policy.failOn);
-      sarif.tool = { ...sarif.tool, version: report.schemathesis_version };
-      sarif.results = findingResults(evaluated, policy.file);
+  await ctx.check(SCANNER_CHECKS.schemathesis, async (): Promise<CheckOutcome> => {
+    if (!config.enabled) {
       sarif.invocation = {
-        executionSuccessful: report.errors.length === 0,
-        exitCode: report.exit_code,
+        executionSuccessful: false,
+        notifications: [{ level: 'note', text: 'disabled (security.schemathesis.enabled)' }],
+      };
+      return { status: 'skipped', message: 'schemathesis is disabled (security.schemathesis.enabled = false)' };
+    }
+    if (policy instanceof Error)
+      return { status: 'broken', message: `the rules file cannot be used: ${describeError(policy)}` };
+    const venv = await ensurePythonVenv(
+      { name: 'security', requirementsFile: SECURITY_REQUIREMENTS },
+      { reporter: ctx.suite.reporter },
+    );
+    const user = await ctx.throwaway('schemathesis');
+    const workDir = schemathesisWorkDir(ctx.suite.runDir);
+    const startTimeUtc = new Date().toISOString();
+    const run = await runSchemathesis(
+      venv.bin('st'),
+      workDir,
+      {
+        schemaUrl: `${ctx.http.baseUrl}${ctx.config.openapiPath}`,
+        token: user.accessToken,
+        reportFile: join(workDir, 'schemathesis-report.json'),
+        seed: ctx.suite.seed,
+        requestTimeoutS: Math.max(1, Math.round(ctx.config.requestTimeoutMs / 1000)),
+        config,
+      },
+      ctx.suite.signal,
+    );
+    const endTimeUtc = new Date().toISOString();
+    const output = run.result
+      ? `$ st run ... (exit ${run.result.exitCode ?? run.result.signal})\n${run.result.stdout.slice(-6000)}\n${run.result.stderr.slice(-2000)}`
+      : '';
+    if (run.kind === 'broken') {
+      sarif.invocation = {
+        executionSuccessful: false,
+        ...(typeof run.result?.exitCode === 'number' ? { exitCode: run.result.exitCode } : {}),
         startTimeUtc,
         endTimeUtc,
-        notifications: report.errors.map((e) => ({ level: 'error' as const, text: JSON.stringify(e).slice(0, 500) })),
+        notifications: [{ level: 'error', text: run.reason }],
       };
-      const generated = report.test_cases?.generated ?? 0;
-      const summary = `schemathesis ${report.schemathesis_version}: ${generated} test cases on ${report.operations.tested}/${report.operations.selected} operations in ${report.running_time.toFixed(1)}s (seed ${report.seed ?? ctx.suite.seed}); findings ${countsLine(evaluated, ctx.config.policy.failOn)}`;
-      const metrics = [
-        { name: 'schemathesis_test_cases', value: generated, unit: 'count' },
-        { name: 'schemathesis_seconds', value: Math.round(report.running_time * 10) / 10, unit: 's' },
-      ];
-      const evidence = [
-        {
-          name: 'findings under the policy',
-          contentType: 'text/plain',
-          content: describeFindings(evaluated) || 'none',
-        },
-        { name: 'schemathesis output', contentType: 'text/plain', content: output },
-      ];
-      if (!verdict.passed) {
-        return {
-          status: 'failed',
-          message: `${summary}: ${verdict.blocking.map((b) => `${b.level} ${b.finding.ruleId} ${b.finding.name}`).join('; ')}`,
-          metrics,
-          evidence,
-        };
-      }
-      if (report.errors.length > 0)
-        return {
-          status: 'broken',
-          message: `${summary}; ${report.errors.length} errors kept schemathesis from testing everything`,
-          metrics,
-          evidence,
-        };
-      if (report.operations.tested === 0)
-        return { status: 'unknown', message: `${summary}: no operation was tested`, metrics, evidence };
-      return { status: 'passed', message: summary, metrics, evidence };
-    },
-  );
+      return {
+        status: 'broken',
+        message: run.reason,
+        evidence: output ? [{ name: 'schemathesis output', contentType: 'text/plain', content: output }] : [],
+      };
+    }
+    const { report } = run;
+    const evaluated = applyPolicy(schemathesisFindings(report, ctx.http.baseUrl), policy, {
+      unlisted: ctx.config.policy.unlisted,
+    });
+    const verdict = policyVerdict(evaluated, ctx.config.policy.failOn);
+    sarif.tool = { ...sarif.tool, version: report.schemathesis_version };
+    sarif.results = findingResults(evaluated, policy.file);
+    sarif.invocation = {
+      executionSuccessful: report.errors.length === 0,
+      exitCode: report.exit_code,
+      startTimeUtc,
+      endTimeUtc,
+      notifications: report.errors.map((e) => ({ level: 'error' as const, text: JSON.stringify(e).slice(0, 500) })),
+    };
+    const generated = report.test_cases?.generated ?? 0;
+    const summary = `schemathesis ${report.schemathesis_version}: ${generated} test cases on ${report.operations.tested}/${report.operations.selected} operations in ${report.running_time.toFixed(1)}s (seed ${report.seed ?? ctx.suite.seed}); findings ${countsLine(evaluated, ctx.config.policy.failOn)}`;
+    const metrics = [
+      { name: 'schemathesis_test_cases', value: generated, unit: 'count' },
+      { name: 'schemathesis_seconds', value: Math.round(report.running_time * 10) / 10, unit: 's' },
+    ];
+    const evidence = [
+      {
+        name: 'findings under the policy',
+        contentType: 'text/plain',
+        content: describeFindings(evaluated) || 'none',
+      },
+      { name: 'schemathesis output', contentType: 'text/plain', content: output },
+    ];
+    if (!verdict.passed) {
+      return {
+        status: 'failed',
+        message: `${summary}: ${verdict.blocking.map((b) => `${b.level} ${b.finding.ruleId} ${b.finding.name}`).join('; ')}`,
+        metrics,
+        evidence,
+      };
+    }
+    if (report.errors.length > 0)
+      return {
+        status: 'broken',
+        message: `${summary}; ${report.errors.length} errors kept schemathesis from testing everything`,
+        metrics,
+        evidence,
+      };
+    if (report.operations.tested === 0)
+      return { status: 'unknown', message: `${summary}: no operation was tested`, metrics, evidence };
+    return { status: 'passed', message: summary, metrics, evidence };
+  });
   return sarif;
 }
 
@@ -146,89 +157,78 @@ export async function runZapCheck(ctx: SecurityContext, policy: RulesPolicy | Er
     results: [],
     invocation: { executionSuccessful: false, notifications: [] },
   };
-  await ctx.check(
-    {
-      id: 'security.scanner.zap',
-      name: 'ZAP API scan passes the policy',
-      feature: 'scanners',
-      severity: 'critical',
-      tags: ['zap'],
-      remediation:
-        'Fix each FAIL alert of the ZAP report (security/zap/zap-report.html), or set its level in the rules file with a reason',
-    },
-    async (): Promise<CheckOutcome> => {
-      if (!config.enabled) {
-        sarif.invocation = {
-          executionSuccessful: false,
-          notifications: [{ level: 'note', text: 'disabled (security.zap.enabled)' }],
-        };
-        return { status: 'skipped', message: 'ZAP is disabled (security.zap.enabled = false)' };
-      }
-      if (policy instanceof Error)
-        return { status: 'broken', message: `the rules file cannot be used: ${describeError(policy)}` };
-      const image = await resolveImage(config.image, {
-        pull: suite.config.images.pull,
-        pullTimeoutMs: suite.config.images.pullTimeoutMs,
-        reporter: suite.reporter,
-      });
-      if (image.kind === 'unavailable') {
-        const reason = `the ZAP image ${config.image} cannot be had: ${image.reason}`;
-        sarif.invocation = {
-          executionSuccessful: false,
-          notifications: [{ level: 'warning', text: `not run: ${reason}` }],
-        };
-        return { status: 'skipped', message: reason };
-      }
-      const service = suite.handle.services[ctx.config.target.service];
-      if (!service)
-        return { status: 'broken', message: `service ${ctx.config.target.service} is not in the stack handle` };
-      const user = await ctx.throwaway('zap');
-      const site = `${service.endpoint.alias}:${ctx.config.target.port}`;
-      const startTimeUtc = new Date().toISOString();
-      const run = await runZapApiScan({
-        image: image.ref,
-        handle: suite.handle,
-        workDir: join(suite.runDir, 'security', 'zap'),
-        rulesTsv: zapRulesTsv(policy),
-        target: `http://${site}${ctx.config.openapiPath}`,
-        targetSite: site,
-        token: user.accessToken,
-        maxScanMinutes: config.maxScanMinutes,
-        timeoutMs: config.timeoutMs,
-        registerTeardown: (name, fn) => suite.teardowns.add(name, fn),
-      });
-      const status = zapCheckStatus(run.exit, ctx.config.policy.failOn);
-      const evaluated = run.findings ? applyPolicy(run.findings, policy, { unlisted: ctx.config.policy.unlisted }) : [];
-      sarif.tool = {
-        ...sarif.tool,
-        ...(image.kind === 'official' ? { version: config.image.split(':').at(-1) ?? 'stable' } : {}),
-      };
-      sarif.results = findingResults(evaluated, policy.file);
+  await ctx.check(SCANNER_CHECKS.zap, async (): Promise<CheckOutcome> => {
+    if (!config.enabled) {
       sarif.invocation = {
-        executionSuccessful: run.exit.kind !== 'error',
-        ...(run.exit.code === null ? {} : { exitCode: run.exit.code }),
-        startTimeUtc,
-        endTimeUtc: new Date().toISOString(),
-        notifications: run.reportError ? [{ level: 'error', text: `report: ${run.reportError}` }] : [],
+        executionSuccessful: false,
+        notifications: [{ level: 'note', text: 'disabled (security.zap.enabled)' }],
       };
-      const evidence = [
-        {
-          name: 'findings under the policy',
-          contentType: 'text/plain',
-          content: describeFindings(evaluated) || 'none',
-        },
-        { name: 'zap-api-scan.py output', contentType: 'text/plain', content: `${run.args.join(' ')}\n${run.logTail}` },
-      ];
-      const summary = `zap-api-scan.py ${run.exit.meaning}; report findings ${countsLine(evaluated, ctx.config.policy.failOn)}`;
-      if (status !== 'broken' && run.findings === undefined) {
-        return {
-          status: 'broken',
-          message: `${summary}, but no readable report: ${run.reportError ?? 'unknown'}`,
-          evidence,
-        };
-      }
-      return { status, message: summary, evidence };
-    },
-  );
+      return { status: 'skipped', message: 'ZAP is disabled (security.zap.enabled = false)' };
+    }
+    if (policy instanceof Error)
+      return { status: 'broken', message: `the rules file cannot be used: ${describeError(policy)}` };
+    const image = await resolveImage(config.image, {
+      pull: suite.config.images.pull,
+      pullTimeoutMs: suite.config.images.pullTimeoutMs,
+      reporter: suite.reporter,
+    });
+    if (image.kind === 'unavailable') {
+      const reason = `the ZAP image ${config.image} cannot be had: ${image.reason}`;
+      sarif.invocation = {
+        executionSuccessful: false,
+        notifications: [{ level: 'warning', text: `not run: ${reason}` }],
+      };
+      return { status: 'skipped', message: reason };
+    }
+    const service = suite.handle.services[ctx.config.target.service];
+    if (!service)
+      return { status: 'broken', message: `service ${ctx.config.target.service} is not in the stack handle` };
+    const user = await ctx.throwaway('zap');
+    const site = `${service.endpoint.alias}:${ctx.config.target.port}`;
+    const startTimeUtc = new Date().toISOString();
+    const run = await runZapApiScan({
+      image: image.ref,
+      handle: suite.handle,
+      workDir: join(suite.runDir, 'security', 'zap'),
+      rulesTsv: zapRulesTsv(policy),
+      target: `http://${site}${ctx.config.openapiPath}`,
+      targetSite: site,
+      token: user.accessToken,
+      maxScanMinutes: config.maxScanMinutes,
+      timeoutMs: config.timeoutMs,
+      registerTeardown: (name, fn) => suite.teardowns.add(name, fn),
+    });
+    const status = zapCheckStatus(run.exit, ctx.config.policy.failOn);
+    const evaluated = run.findings ? applyPolicy(run.findings, policy, { unlisted: ctx.config.policy.unlisted }) : [];
+    sarif.tool = {
+      ...sarif.tool,
+      ...(image.kind === 'official' ? { version: config.image.split(':').at(-1) ?? 'stable' } : {}),
+    };
+    sarif.results = findingResults(evaluated, policy.file);
+    sarif.invocation = {
+      executionSuccessful: run.exit.kind !== 'error',
+      ...(run.exit.code === null ? {} : { exitCode: run.exit.code }),
+      startTimeUtc,
+      endTimeUtc: new Date().toISOString(),
+      notifications: run.reportError ? [{ level: 'error', text: `report: ${run.reportError}` }] : [],
+    };
+    const evidence = [
+      {
+        name: 'findings under the policy',
+        contentType: 'text/plain',
+        content: describeFindings(evaluated) || 'none',
+      },
+      { name: 'zap-api-scan.py output', contentType: 'text/plain', content: `${run.args.join(' ')}\n${run.logTail}` },
+    ];
+    const summary = `zap-api-scan.py ${run.exit.meaning}; report findings ${countsLine(evaluated, ctx.config.policy.failOn)}`;
+    if (status !== 'broken' && run.findings === undefined) {
+      return {
+        status: 'broken',
+        message: `${summary}, but no readable report: ${run.reportError ?? 'unknown'}`,
+        evidence,
+      };
+    }
+    return { status, message: summary, evidence };
+  });
   return sarif;
 }

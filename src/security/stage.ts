@@ -4,19 +4,19 @@ import type { SecurityConfig } from '../config/stages/security.ts';
 import { NOT_CONFIGURED_TAG } from '../core/check-result.ts';
 import type { NotConfiguredFamily } from '../runner/not-applicable.ts';
 import { runCheck } from '../runner/suite.ts';
-import type { SuiteContext } from '../runner/suite.ts';
+import type { CheckSpec, PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
-import { SecurityContext } from './context.ts';
+import { SecurityContext, securitySpec } from './context.ts';
 import { SecurityHttp } from './http.ts';
-import { runAuthnChecks } from './native/authn.ts';
-import { runAuthzChecks } from './native/authz.ts';
-import { runComplianceChecks } from './native/compliance.ts';
-import { runHeaderChecks } from './native/headers.ts';
-import { runErrorChecks, runInjectionCheck } from './native/input.ts';
-import { runRateLimitChecks } from './native/rate-limit.ts';
+import { authnChecks, runAuthnChecks } from './native/authn.ts';
+import { authzChecks, runAuthzChecks } from './native/authz.ts';
+import { complianceChecks, runComplianceChecks } from './native/compliance.ts';
+import { headerChecks, runHeaderChecks } from './native/headers.ts';
+import { ERROR_CHECKS, INJECTION_CHECKS, runErrorChecks, runInjectionCheck } from './native/input.ts';
+import { rateLimitChecks, runRateLimitChecks } from './native/rate-limit.ts';
 import { buildSarif, checkResults } from './sarif.ts';
 import type { SarifRunInput } from './sarif.ts';
-import { runSchemathesisCheck, runZapCheck } from './scanner-checks.ts';
+import { runSchemathesisCheck, runZapCheck, SCANNER_CHECKS } from './scanner-checks.ts';
 import { loadRulesPolicy } from './zap-policy.ts';
 import type { RulesPolicy } from './zap-policy.ts';
 
@@ -75,18 +75,71 @@ export function notConfiguredFamilies(config: SecurityConfig): NotConfiguredFami
   }));
 }
 
+/** The record of a family the config leaves unset, as planned and as recorded: severity normal, tag `not-configured`. */
+const notConfiguredSpec = (family: NotConfiguredFamily): CheckSpec => ({
+  id: family.id,
+  name: family.name,
+  feature: family.feature,
+  severity: 'normal',
+  tags: [NOT_CONFIGURED_TAG],
+});
+
 /** Records one `not-applicable` check (tag `not-configured`, severity normal) per family the config leaves unset. */
 async function recordNotConfigured(ctx: SecurityContext): Promise<void> {
   for (const family of notConfiguredFamilies(ctx.config)) {
-    await ctx.check(
-      { id: family.id, name: family.name, feature: family.feature, severity: 'normal', tags: [NOT_CONFIGURED_TAG] },
-      () =>
-        Promise.resolve({
-          status: 'not-applicable',
-          message: `Not configured: ${family.key} is not set`,
-        }),
+    await ctx.check(notConfiguredSpec(family), () =>
+      Promise.resolve({
+        status: 'not-applicable',
+        message: `Not configured: ${family.key} is not set`,
+      }),
     );
   }
+}
+
+const present = (spec: CheckSpec | undefined): CheckSpec[] => (spec === undefined ? [] : [spec]);
+
+/**
+ * The stage's check families in run order, each with the checks it records for a config: the same
+ * tables the recording uses. Every id is known from the config (one check per configured object at
+ * most), none depends on what the stage discovers at run time.
+ */
+export const SECURITY_CHECK_FAMILIES: readonly {
+  readonly family: string;
+  readonly checks: (config: SecurityConfig) => readonly CheckSpec[];
+}[] = [
+  { family: 'not-configured', checks: (config) => notConfiguredFamilies(config).map(notConfiguredSpec) },
+  { family: 'headers', checks: (config) => Object.values(headerChecks(config)) },
+  { family: 'errors', checks: () => Object.values(ERROR_CHECKS) },
+  { family: 'authn', checks: () => authnChecks() },
+  {
+    family: 'authz',
+    checks: (config) => {
+      const authz = authzChecks(config);
+      return [...present(authz.rbac), ...authz.objects.map((o) => o.spec)];
+    },
+  },
+  { family: 'injection', checks: () => Object.values(INJECTION_CHECKS) },
+  { family: 'ratelimit', checks: (config) => Object.values(rateLimitChecks(config) ?? {}) },
+  {
+    family: 'compliance',
+    checks: (config) => {
+      const compliance = complianceChecks(config);
+      return [...present(compliance.erasure), ...present(compliance.audit), compliance.logPii];
+    },
+  },
+  { family: 'scanners', checks: () => Object.values(SCANNER_CHECKS) },
+];
+
+/** Every check a configured security stage is due to record, known from the config before it runs, in run order. */
+export function planSecurityChecks(context: PlanContext): PlannedCheck[] {
+  const config = context.config.security;
+  if (!config) return [];
+  return SECURITY_CHECK_FAMILIES.flatMap(({ checks }) =>
+    checks(config).map((check) => {
+      const { id, name, feature, severity, tags } = securitySpec(check);
+      return { id, name, feature, severity, tags: tags ?? [] };
+    }),
+  );
 }
 
 /**
@@ -128,6 +181,7 @@ export async function runSecurityStage(suite: SuiteContext): Promise<void> {
   const started = new Date().toISOString();
   const scannerRuns: SarifRunInput[] = [];
   try {
+    // The order of SECURITY_CHECK_FAMILIES, whose tables these record (the plan is checked against this run).
     await recordNotConfigured(ctx);
     await runHeaderChecks(ctx);
     await runErrorChecks(ctx);

@@ -1,5 +1,5 @@
 import { availableParallelism, loadavg } from 'node:os';
-import type { CheckOutcome } from '../../runner/suite.ts';
+import type { CheckOutcome, CheckSpec } from '../../runner/suite.ts';
 import type { Identity, SecurityContext } from '../context.ts';
 import { describeExchange, fromTemplate } from '../http.ts';
 import type { HttpExchange } from '../http.ts';
@@ -57,6 +57,49 @@ const VARIANTS: readonly { id: TokenVariant; label: string; name: string; remedi
   },
 ];
 
+/** The token check of one variant, as planned and as recorded. */
+const tokenCheck = (variant: (typeof VARIANTS)[number]): CheckSpec => ({
+  id: `security.authn.${variant.id}`,
+  name: variant.name,
+  feature: 'authentication',
+  severity: 'critical',
+  remediation: variant.remediation,
+});
+
+/** The authentication checks after the token checks, as planned and as recorded. */
+const AUTHN_CHECKS = {
+  refreshReuse: {
+    id: 'security.authn.refresh-reuse',
+    name: 'A reused (rotated) refresh token is rejected and revokes its family',
+    feature: 'authentication',
+    severity: 'critical',
+    remediation:
+      'Rotate refresh tokens on every use, keep used ones, and on reuse reject it and revoke every token of its family',
+  },
+  lockout: {
+    id: 'security.authn.lockout',
+    name: 'Repeated failed logins lock the account',
+    feature: 'authentication',
+    severity: 'critical',
+    remediation:
+      'Lock an account (or throttle its logins) after a few consecutive failures, even for the right password, with Retry-After',
+  },
+  latency: {
+    id: 'security.authn.latency',
+    name: 'Login and refresh answer fast (p95)',
+    feature: 'authentication',
+    severity: 'normal',
+    // A timing measured on a shared 2-core host can catch a neighbour's burst: a pass on a retry is recorded flaky.
+    retries: 2,
+    remediation: 'Keep password hashing and token issuance within budget (tune the KDF cost, index the token lookups)',
+  },
+} as const satisfies Record<string, CheckSpec>;
+
+/** Every authentication check, in run order: one per token variant, then refresh reuse, lockout and latency. */
+export function authnChecks(): CheckSpec[] {
+  return [...VARIANTS.map(tokenCheck), ...Object.values(AUTHN_CHECKS)];
+}
+
 /** Token checks against the configured protected probe, as a throwaway user. */
 async function runTokenChecks(ctx: SecurityContext): Promise<void> {
   const { auth } = ctx.config;
@@ -83,261 +126,217 @@ async function runTokenChecks(ctx: SecurityContext): Promise<void> {
     (controlPromise ??= probe(`Bearer ${resign(token, key, { iat: now, exp: now + 300 })}`));
 
   for (const variant of VARIANTS) {
-    await ctx.check(
-      {
-        id: `security.authn.${variant.id}`,
-        name: variant.name,
-        feature: 'authentication',
-        severity: 'critical',
-        remediation: variant.remediation,
-      },
-      async (): Promise<CheckOutcome> => {
-        const base = await baseline();
-        if (!is2xx(base.status)) {
-          return {
-            status: 'broken',
-            message: `the probe ${describeExchange(base)} with a valid token: without a 2xx baseline the token checks prove nothing (security.auth.probe)`,
-          };
-        }
-        const token = (await subject()).accessToken;
-        let isJwt = true;
-        try {
-          decodeJwt(token);
-        } catch {
-          isJwt = false;
-        }
-        let authorization: string | undefined;
-        let control: HttpExchange | undefined;
-        switch (variant.id) {
-          case 'no-token':
-            authorization = undefined;
-            break;
-          case 'tampered-signature':
-          case 'alg-none':
-            if (!isJwt) return { status: 'skipped', message: 'access tokens are not JWTs: nothing to tamper with' };
-            authorization = `Bearer ${variant.id === 'alg-none' ? unsecuredJwt(token) : forgeSignature(token)}`;
-            break;
-          case 'expired':
-          case 'wrong-audience':
-          case 'wrong-issuer': {
-            if (!jwt)
-              return {
-                status: 'skipped',
-                message: 'security.auth.jwt is not configured: no key to sign test tokens with',
-              };
-            if (!isJwt) return { status: 'skipped', message: 'access tokens are not JWTs' };
-            const key = ctx.value(jwt.secret);
-            control = await signedControl(key, token);
-            if (!is2xx(control.status)) {
-              return {
-                status: 'broken',
-                message: `a fresh token signed with security.auth.jwt.secret was refused (${describeExchange(control)}): the configured key, issuer or audience is not the service's`,
-              };
-            }
-            const changes =
-              variant.id === 'expired'
-                ? { iat: now - 7200, nbf: undefined, exp: now - 3600 }
-                : variant.id === 'wrong-audience'
-                  ? { aud: 'readiness-wrong-audience', iat: now, exp: now + 300 }
-                  : { iss: 'readiness-wrong-issuer', iat: now, exp: now + 300 };
-            authorization = `Bearer ${resign(token, key, changes)}`;
-            break;
+    await ctx.check(tokenCheck(variant), async (): Promise<CheckOutcome> => {
+      const base = await baseline();
+      if (!is2xx(base.status)) {
+        return {
+          status: 'broken',
+          message: `the probe ${describeExchange(base)} with a valid token: without a 2xx baseline the token checks prove nothing (security.auth.probe)`,
+        };
+      }
+      const token = (await subject()).accessToken;
+      let isJwt = true;
+      try {
+        decodeJwt(token);
+      } catch {
+        isJwt = false;
+      }
+      let authorization: string | undefined;
+      let control: HttpExchange | undefined;
+      switch (variant.id) {
+        case 'no-token':
+          authorization = undefined;
+          break;
+        case 'tampered-signature':
+        case 'alg-none':
+          if (!isJwt) return { status: 'skipped', message: 'access tokens are not JWTs: nothing to tamper with' };
+          authorization = `Bearer ${variant.id === 'alg-none' ? unsecuredJwt(token) : forgeSignature(token)}`;
+          break;
+        case 'expired':
+        case 'wrong-audience':
+        case 'wrong-issuer': {
+          if (!jwt)
+            return {
+              status: 'skipped',
+              message: 'security.auth.jwt is not configured: no key to sign test tokens with',
+            };
+          if (!isJwt) return { status: 'skipped', message: 'access tokens are not JWTs' };
+          const key = ctx.value(jwt.secret);
+          control = await signedControl(key, token);
+          if (!is2xx(control.status)) {
+            return {
+              status: 'broken',
+              message: `a fresh token signed with security.auth.jwt.secret was refused (${describeExchange(control)}): the configured key, issuer or audience is not the service's`,
+            };
           }
+          const changes =
+            variant.id === 'expired'
+              ? { iat: now - 7200, nbf: undefined, exp: now - 3600 }
+              : variant.id === 'wrong-audience'
+                ? { aud: 'readiness-wrong-audience', iat: now, exp: now + 300 }
+                : { iss: 'readiness-wrong-issuer', iat: now, exp: now + 300 };
+          authorization = `Bearer ${resign(token, key, changes)}`;
+          break;
         }
-        const answer = await probe(authorization);
-        const evidence = [
-          {
-            name: 'requests',
-            contentType: 'text/plain',
-            content: [
-              `valid token: ${describeExchange(base)}`,
-              ...(control ? [`freshly signed control token: ${describeExchange(control)}`] : []),
-              `${variant.label}: ${describeExchange(answer)} ${answer.body.slice(0, 300)}`,
-            ].join('\n'),
-          },
-        ];
-        if (is2xx(answer.status)) {
-          return { status: 'failed', message: `${variant.label} accepted: ${describeExchange(answer)}`, evidence };
-        }
-        if (!reject.includes(answer.status)) {
-          return {
-            status: 'failed',
-            message: `${variant.label} answered ${answer.status}, expected ${reject.join(' or ')}`,
-            remediation: 'Answer 401 with WWW-Authenticate for missing or invalid credentials',
-            evidence,
-          };
-        }
-        return { status: 'passed', message: `${variant.label} rejected with ${answer.status}`, evidence };
-      },
-    );
+      }
+      const answer = await probe(authorization);
+      const evidence = [
+        {
+          name: 'requests',
+          contentType: 'text/plain',
+          content: [
+            `valid token: ${describeExchange(base)}`,
+            ...(control ? [`freshly signed control token: ${describeExchange(control)}`] : []),
+            `${variant.label}: ${describeExchange(answer)} ${answer.body.slice(0, 300)}`,
+          ].join('\n'),
+        },
+      ];
+      if (is2xx(answer.status)) {
+        return { status: 'failed', message: `${variant.label} accepted: ${describeExchange(answer)}`, evidence };
+      }
+      if (!reject.includes(answer.status)) {
+        return {
+          status: 'failed',
+          message: `${variant.label} answered ${answer.status}, expected ${reject.join(' or ')}`,
+          remediation: 'Answer 401 with WWW-Authenticate for missing or invalid credentials',
+          evidence,
+        };
+      }
+      return { status: 'passed', message: `${variant.label} rejected with ${answer.status}`, evidence };
+    });
   }
 }
 
 async function runRefreshReuse(ctx: SecurityContext): Promise<void> {
   const refresh = ctx.config.auth.refresh;
-  await ctx.check(
-    {
-      id: 'security.authn.refresh-reuse',
-      name: 'A reused (rotated) refresh token is rejected and revokes its family',
-      feature: 'authentication',
-      severity: 'critical',
-      remediation:
-        'Rotate refresh tokens on every use, keep used ones, and on reuse reject it and revoke every token of its family',
-    },
-    async (): Promise<CheckOutcome> => {
-      if (!refresh) return { status: 'skipped', message: 'security.auth.refresh is not configured' };
-      const user = await ctx.throwaway('refresh reuse');
-      if (user.refreshToken === undefined)
-        return { status: 'broken', message: 'the login answer has no refresh token' };
-      const rotate = (refreshToken: string): Promise<HttpExchange> =>
-        ctx.http.send(fromTemplate(refresh.request, { ...ctx.varsOf(user), refreshToken }));
-      const first = await rotate(user.refreshToken);
-      if (!is2xx(first.status))
-        return { status: 'broken', message: `refreshing a fresh token failed: ${describeExchange(first)}` };
-      const next = ctx.tokensOf(first, 'refresh').refreshToken;
-      if (next === undefined) return { status: 'broken', message: 'the refresh answer has no new refresh token' };
-      const reuse = await rotate(user.refreshToken);
-      const after = await rotate(next);
-      const evidence = [
-        {
-          name: 'refresh sequence',
-          contentType: 'text/plain',
-          content: [
-            `refresh with R1: ${describeExchange(first)} (R2 issued)`,
-            `refresh with R1 again (reuse): ${describeExchange(reuse)}`,
-            `refresh with R2 (same family): ${describeExchange(after)}`,
-          ].join('\n'),
-        },
-      ];
-      if (is2xx(reuse.status)) {
-        return {
-          status: 'failed',
-          message: `the rotated refresh token was accepted again (${describeExchange(reuse)})`,
-          evidence,
-        };
-      }
-      if (is2xx(after.status)) {
-        return {
-          status: 'failed',
-          message: `reuse was rejected but the family was not revoked: R2 still refreshes (${describeExchange(after)})`,
-          remediation: 'On refresh-token reuse revoke the whole token family, not only the reused token',
-          evidence,
-        };
-      }
+  await ctx.check(AUTHN_CHECKS.refreshReuse, async (): Promise<CheckOutcome> => {
+    if (!refresh) return { status: 'skipped', message: 'security.auth.refresh is not configured' };
+    const user = await ctx.throwaway('refresh reuse');
+    if (user.refreshToken === undefined) return { status: 'broken', message: 'the login answer has no refresh token' };
+    const rotate = (refreshToken: string): Promise<HttpExchange> =>
+      ctx.http.send(fromTemplate(refresh.request, { ...ctx.varsOf(user), refreshToken }));
+    const first = await rotate(user.refreshToken);
+    if (!is2xx(first.status))
+      return { status: 'broken', message: `refreshing a fresh token failed: ${describeExchange(first)}` };
+    const next = ctx.tokensOf(first, 'refresh').refreshToken;
+    if (next === undefined) return { status: 'broken', message: 'the refresh answer has no new refresh token' };
+    const reuse = await rotate(user.refreshToken);
+    const after = await rotate(next);
+    const evidence = [
+      {
+        name: 'refresh sequence',
+        contentType: 'text/plain',
+        content: [
+          `refresh with R1: ${describeExchange(first)} (R2 issued)`,
+          `refresh with R1 again (reuse): ${describeExchange(reuse)}`,
+          `refresh with R2 (same family): ${describeExchange(after)}`,
+        ].join('\n'),
+      },
+    ];
+    if (is2xx(reuse.status)) {
       return {
-        status: 'passed',
-        message: `reuse rejected (${reuse.status}) and the family revoked (${after.status})`,
+        status: 'failed',
+        message: `the rotated refresh token was accepted again (${describeExchange(reuse)})`,
         evidence,
       };
-    },
-  );
+    }
+    if (is2xx(after.status)) {
+      return {
+        status: 'failed',
+        message: `reuse was rejected but the family was not revoked: R2 still refreshes (${describeExchange(after)})`,
+        remediation: 'On refresh-token reuse revoke the whole token family, not only the reused token',
+        evidence,
+      };
+    }
+    return {
+      status: 'passed',
+      message: `reuse rejected (${reuse.status}) and the family revoked (${after.status})`,
+      evidence,
+    };
+  });
 }
 
 async function runLockout(ctx: SecurityContext): Promise<void> {
   const lockout = ctx.config.auth.lockout;
-  await ctx.check(
-    {
-      id: 'security.authn.lockout',
-      name: 'Repeated failed logins lock the account',
-      feature: 'authentication',
-      severity: 'critical',
-      remediation:
-        'Lock an account (or throttle its logins) after a few consecutive failures, even for the right password, with Retry-After',
-    },
-    async (): Promise<CheckOutcome> => {
-      if (!lockout) return { status: 'skipped', message: 'security.auth.lockout is not configured' };
-      const user = await ctx.throwaway('lockout');
-      const lines: string[] = [];
-      for (let i = 0; i < lockout.attempts; i += 1) {
-        const wrong = await ctx.login(user.username, `${user.password}-wrong-${i}`);
-        lines.push(`wrong password #${i + 1}: ${describeExchange(wrong)}`);
-        if (is2xx(wrong.status)) {
-          return {
-            status: 'failed',
-            message: `a wrong password was accepted (${describeExchange(wrong)})`,
-            remediation: 'Verify the password hash on login',
-            evidence: [{ name: 'logins', contentType: 'text/plain', content: lines.join('\n') }],
-          };
-        }
-      }
-      const right = await ctx.login(user.username, user.password);
-      lines.push(
-        `right password after ${lockout.attempts} failures: ${describeExchange(right)} retry-after=${right.headers['retry-after'] ?? '(none)'}`,
-      );
-      const evidence = [{ name: 'logins', contentType: 'text/plain', content: lines.join('\n') }];
-      if (!lockout.lockedStatus.includes(right.status)) {
+  await ctx.check(AUTHN_CHECKS.lockout, async (): Promise<CheckOutcome> => {
+    if (!lockout) return { status: 'skipped', message: 'security.auth.lockout is not configured' };
+    const user = await ctx.throwaway('lockout');
+    const lines: string[] = [];
+    for (let i = 0; i < lockout.attempts; i += 1) {
+      const wrong = await ctx.login(user.username, `${user.password}-wrong-${i}`);
+      lines.push(`wrong password #${i + 1}: ${describeExchange(wrong)}`);
+      if (is2xx(wrong.status)) {
         return {
           status: 'failed',
-          message: `after ${lockout.attempts} failed logins the right password got ${right.status}, expected ${lockout.lockedStatus.join(' or ')} (locked)`,
-          evidence,
+          message: `a wrong password was accepted (${describeExchange(wrong)})`,
+          remediation: 'Verify the password hash on login',
+          evidence: [{ name: 'logins', contentType: 'text/plain', content: lines.join('\n') }],
         };
       }
-      return { status: 'passed', message: `locked after ${lockout.attempts} failures: ${right.status}`, evidence };
-    },
-  );
+    }
+    const right = await ctx.login(user.username, user.password);
+    lines.push(
+      `right password after ${lockout.attempts} failures: ${describeExchange(right)} retry-after=${right.headers['retry-after'] ?? '(none)'}`,
+    );
+    const evidence = [{ name: 'logins', contentType: 'text/plain', content: lines.join('\n') }];
+    if (!lockout.lockedStatus.includes(right.status)) {
+      return {
+        status: 'failed',
+        message: `after ${lockout.attempts} failed logins the right password got ${right.status}, expected ${lockout.lockedStatus.join(' or ')} (locked)`,
+        evidence,
+      };
+    }
+    return { status: 'passed', message: `locked after ${lockout.attempts} failures: ${right.status}`, evidence };
+  });
 }
 
 async function runLatency(ctx: SecurityContext): Promise<void> {
   const latency = ctx.config.auth.latency;
-  await ctx.check(
-    {
-      id: 'security.authn.latency',
-      name: 'Login and refresh answer fast (p95)',
-      feature: 'authentication',
-      severity: 'normal',
-      // A timing measured on a shared 2-core host can catch a neighbour's burst: a pass on a retry is recorded flaky.
-      retries: 2,
-      remediation:
-        'Keep password hashing and token issuance within budget (tune the KDF cost, index the token lookups)',
-    },
-    async (): Promise<CheckOutcome> => {
-      if (!latency) return { status: 'skipped', message: 'security.auth.latency is not configured' };
-      const user = await ctx.throwaway('latency');
-      for (let i = 0; i < latency.warmup; i += 1) await ctx.login(user.username, user.password);
-      const logins: number[] = [];
-      for (let i = 0; i < latency.samples; i += 1) {
-        const answer = await ctx.login(user.username, user.password);
+  await ctx.check(AUTHN_CHECKS.latency, async (): Promise<CheckOutcome> => {
+    if (!latency) return { status: 'skipped', message: 'security.auth.latency is not configured' };
+    const user = await ctx.throwaway('latency');
+    for (let i = 0; i < latency.warmup; i += 1) await ctx.login(user.username, user.password);
+    const logins: number[] = [];
+    for (let i = 0; i < latency.samples; i += 1) {
+      const answer = await ctx.login(user.username, user.password);
+      if (!is2xx(answer.status))
+        return { status: 'broken', message: `login sample ${i + 1} failed: ${describeExchange(answer)}` };
+      logins.push(answer.latencyMs);
+    }
+    const refreshes: number[] = [];
+    const refresh = ctx.config.auth.refresh;
+    let token = user.refreshToken;
+    if (refresh && token !== undefined) {
+      for (let i = 0; i < latency.samples && token !== undefined; i += 1) {
+        const answer = await ctx.http.send(fromTemplate(refresh.request, { ...ctx.varsOf(user), refreshToken: token }));
         if (!is2xx(answer.status))
-          return { status: 'broken', message: `login sample ${i + 1} failed: ${describeExchange(answer)}` };
-        logins.push(answer.latencyMs);
+          return { status: 'broken', message: `refresh sample ${i + 1} failed: ${describeExchange(answer)}` };
+        refreshes.push(answer.latencyMs);
+        token = ctx.tokensOf(answer, 'refresh').refreshToken;
       }
-      const refreshes: number[] = [];
-      const refresh = ctx.config.auth.refresh;
-      let token = user.refreshToken;
-      if (refresh && token !== undefined) {
-        for (let i = 0; i < latency.samples && token !== undefined; i += 1) {
-          const answer = await ctx.http.send(
-            fromTemplate(refresh.request, { ...ctx.varsOf(user), refreshToken: token }),
-          );
-          if (!is2xx(answer.status))
-            return { status: 'broken', message: `refresh sample ${i + 1} failed: ${describeExchange(answer)}` };
-          refreshes.push(answer.latencyMs);
-          token = ctx.tokensOf(answer, 'refresh').refreshToken;
-        }
-      }
-      const loginP95 = Math.round(percentile(logins, 95));
-      const refreshP95 = refreshes.length > 0 ? Math.round(percentile(refreshes, 95)) : undefined;
-      const metrics = [
-        { name: 'login_p95_ms', value: loginP95, unit: 'ms' },
-        ...(refreshP95 === undefined ? [] : [{ name: 'refresh_p95_ms', value: refreshP95, unit: 'ms' }]),
-      ];
-      const over = [
-        ...(loginP95 > latency.p95Ms ? [`login p95 ${loginP95}ms`] : []),
-        ...(refreshP95 !== undefined && refreshP95 > latency.p95Ms ? [`refresh p95 ${refreshP95}ms`] : []),
-      ];
-      // The host's load is part of the evidence: a p95 measured on a saturated machine says as much about the machine.
-      const load = loadavg()[0] ?? 0;
-      metrics.push({ name: 'host_load_avg_1m', value: Math.round(load * 100) / 100, unit: 'load' });
-      const summary = `login p95 ${loginP95}ms${refreshP95 === undefined ? '' : `, refresh p95 ${refreshP95}ms`} over ${latency.samples} samples each (budget ${latency.p95Ms}ms; host load ${load.toFixed(1)} on ${availableParallelism()} cores)`;
-      if (over.length > 0)
-        return {
-          status: 'failed',
-          message: `${over.join(' and ')} over the ${latency.p95Ms}ms budget: ${summary}`,
-          metrics,
-        };
-      return { status: 'passed', message: summary, metrics };
-    },
-  );
+    }
+    const loginP95 = Math.round(percentile(logins, 95));
+    const refreshP95 = refreshes.length > 0 ? Math.round(percentile(refreshes, 95)) : undefined;
+    const metrics = [
+      { name: 'login_p95_ms', value: loginP95, unit: 'ms' },
+      ...(refreshP95 === undefined ? [] : [{ name: 'refresh_p95_ms', value: refreshP95, unit: 'ms' }]),
+    ];
+    const over = [
+      ...(loginP95 > latency.p95Ms ? [`login p95 ${loginP95}ms`] : []),
+      ...(refreshP95 !== undefined && refreshP95 > latency.p95Ms ? [`refresh p95 ${refreshP95}ms`] : []),
+    ];
+    // The host's load is part of the evidence: a p95 measured on a saturated machine says as much about the machine.
+    const load = loadavg()[0] ?? 0;
+    metrics.push({ name: 'host_load_avg_1m', value: Math.round(load * 100) / 100, unit: 'load' });
+    const summary = `login p95 ${loginP95}ms${refreshP95 === undefined ? '' : `, refresh p95 ${refreshP95}ms`} over ${latency.samples} samples each (budget ${latency.p95Ms}ms; host load ${load.toFixed(1)} on ${availableParallelism()} cores)`;
+    if (over.length > 0)
+      return {
+        status: 'failed',
+        message: `${over.join(' and ')} over the ${latency.p95Ms}ms budget: ${summary}`,
+        metrics,
+      };
+    return { status: 'passed', message: summary, metrics };
+  });
 }
 
 /** Authentication: forged/expired/unsigned tokens, refresh-token reuse, lockout, login latency. */

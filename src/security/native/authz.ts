@@ -1,124 +1,139 @@
-import type { CheckOutcome } from '../../runner/suite.ts';
+import type { SecurityConfig } from '../../config/stages/security.ts';
+import type { CheckOutcome, CheckSpec } from '../../runner/suite.ts';
 import type { SecurityContext } from '../context.ts';
 import { describeExchange, fieldOf, fromTemplate, jsonOf } from '../http.ts';
 
 const is2xx = (status: number): boolean => status >= 200 && status < 300;
 
-/** Role x route matrix, then object-level access for each configured object. */
-export async function runAuthzChecks(ctx: SecurityContext): Promise<void> {
-  const { rbac, objects } = ctx.config.authz;
-  if (rbac.length > 0) {
-    await ctx.check(
-      {
-        id: 'security.authz.rbac',
-        name: 'Role-based access matrix (role x route -> expected status)',
-        feature: 'authorization',
-        severity: 'critical',
-        remediation:
-          'Enforce the role check on every route of the matrix (401 without credentials, 403 for a role without the right)',
-      },
-      async (): Promise<CheckOutcome> => {
-        const rows: string[] = [];
-        const wrong: string[] = [];
-        for (const entry of rbac) {
-          for (const [role, expected] of Object.entries(entry.expect)) {
-            const identity = role === 'anonymous' ? undefined : await ctx.userWithRole(role);
-            const request = fromTemplate(entry.request, ctx.varsOf(identity));
-            const answer = await ctx.http.send({
-              ...request,
-              ...(identity === undefined ? {} : { token: identity.accessToken }),
-            });
-            const ok = expected.includes(answer.status);
-            const line = `${role.padEnd(10)} ${entry.request.method} ${entry.request.path} -> ${answer.status} (expected ${expected.join('|')})${ok ? '' : '  <-- wrong'}`;
-            rows.push(line);
-            if (!ok)
-              wrong.push(
-                `${role} ${entry.request.method} ${entry.request.path} -> ${answer.status}, expected ${expected.join('|')}`,
-              );
-          }
-        }
-        const evidence = [{ name: 'access matrix', contentType: 'text/plain', content: rows.join('\n') }];
-        if (wrong.length > 0)
-          return {
-            status: 'failed',
-            message: `${wrong.length}/${rows.length} cells wrong: ${wrong.join('; ')}`,
-            evidence,
-          };
-        return { status: 'passed', message: `${rows.length} role x route cells as expected`, evidence };
-      },
-    );
-  }
+type AuthzObject = SecurityConfig['authz']['objects'][number];
 
-  for (const object of objects) {
-    await ctx.check(
-      {
+/** The authorization checks, as planned and as recorded: the matrix when `authz.rbac` has rows, one per configured object. */
+export function authzChecks(config: SecurityConfig): {
+  readonly rbac: CheckSpec | undefined;
+  readonly objects: readonly { readonly object: AuthzObject; readonly spec: CheckSpec }[];
+} {
+  return {
+    rbac:
+      config.authz.rbac.length === 0
+        ? undefined
+        : {
+            id: 'security.authz.rbac',
+            name: 'Role-based access matrix (role x route -> expected status)',
+            feature: 'authorization',
+            severity: 'critical',
+            remediation:
+              'Enforce the role check on every route of the matrix (401 without credentials, 403 for a role without the right)',
+          },
+    objects: config.authz.objects.map((object) => ({
+      object,
+      spec: {
         id: `security.authz.object-level.${object.name}`,
         name: `Another user cannot read someone else's ${object.name}`,
         feature: 'authorization',
         severity: 'critical',
         remediation: `Check ownership on every read of a ${object.name} by id (owner or admin), and answer 404 (or 403) to anyone else`,
       },
-      async (): Promise<CheckOutcome> => {
-        const owner = await ctx.user(object.owner);
-        const other = await ctx.user(object.other);
-        const created = await ctx.http.send({
-          ...fromTemplate(object.create, ctx.varsOf(owner)),
-          token: owner.accessToken,
-        });
-        const id = fieldOf(jsonOf(created), object.idField);
-        if (!is2xx(created.status) || (typeof id !== 'string' && typeof id !== 'number')) {
-          return {
-            status: 'broken',
-            message: `creating a ${object.name} as ${object.owner} failed: ${describeExchange(created)} ${created.body.slice(0, 200)}`,
-          };
+    })),
+  };
+}
+
+/** Role x route matrix, then object-level access for each configured object. */
+export async function runAuthzChecks(ctx: SecurityContext): Promise<void> {
+  const { rbac } = ctx.config.authz;
+  const checks = authzChecks(ctx.config);
+  if (checks.rbac) {
+    await ctx.check(checks.rbac, async (): Promise<CheckOutcome> => {
+      const rows: string[] = [];
+      const wrong: string[] = [];
+      for (const entry of rbac) {
+        for (const [role, expected] of Object.entries(entry.expect)) {
+          const identity = role === 'anonymous' ? undefined : await ctx.userWithRole(role);
+          const request = fromTemplate(entry.request, ctx.varsOf(identity));
+          const answer = await ctx.http.send({
+            ...request,
+            ...(identity === undefined ? {} : { token: identity.accessToken }),
+          });
+          const ok = expected.includes(answer.status);
+          const line = `${role.padEnd(10)} ${entry.request.method} ${entry.request.path} -> ${answer.status} (expected ${expected.join('|')})${ok ? '' : '  <-- wrong'}`;
+          rows.push(line);
+          if (!ok)
+            wrong.push(
+              `${role} ${entry.request.method} ${entry.request.path} -> ${answer.status}, expected ${expected.join('|')}`,
+            );
         }
-        const vars = { id: String(id) };
-        const own = await ctx.http.send({
-          ...fromTemplate(object.read, { ...ctx.varsOf(owner), ...vars }),
-          token: owner.accessToken,
-        });
-        const foreign = await ctx.http.send({
-          ...fromTemplate(object.read, { ...ctx.varsOf(other), ...vars }),
-          token: other.accessToken,
-        });
-        const evidence = [
-          {
-            name: 'requests',
-            contentType: 'text/plain',
-            content: [
-              `${object.owner} creates: ${describeExchange(created)} id=${String(id)}`,
-              `${object.owner} reads it: ${describeExchange(own)}`,
-              `${object.other} reads it: ${describeExchange(foreign)} ${foreign.body.slice(0, 300)}`,
-            ].join('\n'),
-          },
-        ];
-        if (!is2xx(own.status)) {
-          return {
-            status: 'broken',
-            message: `the owner cannot read its own ${object.name} (${describeExchange(own)}): the read request is wrong`,
-            evidence,
-          };
-        }
-        if (is2xx(foreign.status)) {
-          return {
-            status: 'failed',
-            message: `${object.other} read ${object.owner}'s ${object.name}: ${describeExchange(foreign)} (broken object-level authorization)`,
-            evidence,
-          };
-        }
-        if (!object.deniedStatus.includes(foreign.status)) {
-          return {
-            status: 'failed',
-            message: `${object.other} got ${foreign.status}, expected ${object.deniedStatus.join(' or ')}`,
-            evidence,
-          };
-        }
+      }
+      const evidence = [{ name: 'access matrix', contentType: 'text/plain', content: rows.join('\n') }];
+      if (wrong.length > 0)
         return {
-          status: 'passed',
-          message: `${object.other} got ${foreign.status} for ${object.owner}'s ${object.name}`,
+          status: 'failed',
+          message: `${wrong.length}/${rows.length} cells wrong: ${wrong.join('; ')}`,
           evidence,
         };
-      },
-    );
+      return { status: 'passed', message: `${rows.length} role x route cells as expected`, evidence };
+    });
+  }
+
+  for (const { object, spec } of checks.objects) {
+    await ctx.check(spec, async (): Promise<CheckOutcome> => {
+      const owner = await ctx.user(object.owner);
+      const other = await ctx.user(object.other);
+      const created = await ctx.http.send({
+        ...fromTemplate(object.create, ctx.varsOf(owner)),
+        token: owner.accessToken,
+      });
+      const id = fieldOf(jsonOf(created), object.idField);
+      if (!is2xx(created.status) || (typeof id !== 'string' && typeof id !== 'number')) {
+        return {
+          status: 'broken',
+          message: `creating a ${object.name} as ${object.owner} failed: ${describeExchange(created)} ${created.body.slice(0, 200)}`,
+        };
+      }
+      const vars = { id: String(id) };
+      const own = await ctx.http.send({
+        ...fromTemplate(object.read, { ...ctx.varsOf(owner), ...vars }),
+        token: owner.accessToken,
+      });
+      const foreign = await ctx.http.send({
+        ...fromTemplate(object.read, { ...ctx.varsOf(other), ...vars }),
+        token: other.accessToken,
+      });
+      const evidence = [
+        {
+          name: 'requests',
+          contentType: 'text/plain',
+          content: [
+            `${object.owner} creates: ${describeExchange(created)} id=${String(id)}`,
+            `${object.owner} reads it: ${describeExchange(own)}`,
+            `${object.other} reads it: ${describeExchange(foreign)} ${foreign.body.slice(0, 300)}`,
+          ].join('\n'),
+        },
+      ];
+      if (!is2xx(own.status)) {
+        return {
+          status: 'broken',
+          message: `the owner cannot read its own ${object.name} (${describeExchange(own)}): the read request is wrong`,
+          evidence,
+        };
+      }
+      if (is2xx(foreign.status)) {
+        return {
+          status: 'failed',
+          message: `${object.other} read ${object.owner}'s ${object.name}: ${describeExchange(foreign)} (broken object-level authorization)`,
+          evidence,
+        };
+      }
+      if (!object.deniedStatus.includes(foreign.status)) {
+        return {
+          status: 'failed',
+          message: `${object.other} got ${foreign.status}, expected ${object.deniedStatus.join(' or ')}`,
+          evidence,
+        };
+      }
+      return {
+        status: 'passed',
+        message: `${object.other} got ${foreign.status} for ${object.owner}'s ${object.name}`,
+        evidence,
+      };
+    });
   }
 }

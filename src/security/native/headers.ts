@@ -1,4 +1,5 @@
-import type { CheckOutcome } from '../../runner/suite.ts';
+import type { SecurityConfig } from '../../config/stages/security.ts';
+import type { CheckOutcome, CheckSpec } from '../../runner/suite.ts';
 import type { SecurityContext } from '../context.ts';
 import type { HttpExchange } from '../http.ts';
 
@@ -53,14 +54,11 @@ const evidenceOf = (responses: readonly HttpExchange[]) => ({
     .join('\n\n'),
 });
 
-/** Security headers on every configured path; no technology banner; CORS does not reflect strangers. */
-export async function runHeaderChecks(ctx: SecurityContext): Promise<void> {
-  const tls = ctx.config.target.tls;
-  let responses: HttpExchange[] | undefined;
-  const responsesOnce = async (): Promise<HttpExchange[]> => (responses ??= await fetchPaths(ctx));
-
-  await ctx.check(
-    {
+/** The header checks, as planned and as recorded; HSTS is part of the first one when `security.target.tls` is set. */
+export function headerChecks(config: SecurityConfig): Readonly<Record<'required' | 'banner' | 'cors', CheckSpec>> {
+  const tls = config.target.tls;
+  return {
+    required: {
       id: 'security.headers.required',
       name: `Security headers on every response (CSP, nosniff, frame protection${tls ? ', HSTS' : ''})`,
       feature: 'headers',
@@ -70,31 +68,7 @@ export async function runHeaderChecks(ctx: SecurityContext): Promise<void> {
         (tls ? ' and Strict-Transport-Security' : '') +
         ' on every response, e.g. from one onSend hook or the reverse proxy',
     },
-    async (): Promise<CheckOutcome> => {
-      const all = await responsesOnce();
-      const problems = all.flatMap((r) =>
-        missingSecurityHeaders(r.headers, tls).map((m) => `GET ${r.path}: missing ${m}`),
-      );
-      const note = tls
-        ? ''
-        : ' (HSTS not required: the target is plain HTTP; set security.target.tls when clients use TLS)';
-      if (problems.length > 0) {
-        return {
-          status: 'failed',
-          message: `${problems.length} header problems: ${problems.join('; ')}`,
-          evidence: [evidenceOf(all)],
-        };
-      }
-      return {
-        status: 'passed',
-        message: `all ${all.length} paths send the security headers${note}`,
-        evidence: [evidenceOf(all)],
-      };
-    },
-  );
-
-  await ctx.check(
-    {
+    banner: {
       id: 'security.headers.banner',
       name: 'No X-Powered-By or version banner',
       feature: 'headers',
@@ -102,21 +76,7 @@ export async function runHeaderChecks(ctx: SecurityContext): Promise<void> {
       remediation:
         'Remove X-Powered-By and any Server header carrying a product version (framework option or proxy rule)',
     },
-    async (): Promise<CheckOutcome> => {
-      const all = await responsesOnce();
-      const found = all.flatMap((r) => bannerHeaders(r.headers).map((b) => `GET ${r.path}: ${b}`));
-      if (found.length > 0)
-        return {
-          status: 'failed',
-          message: `technology banners sent: ${found.join('; ')}`,
-          evidence: [evidenceOf(all)],
-        };
-      return { status: 'passed', message: `no banner on ${all.length} paths` };
-    },
-  );
-
-  await ctx.check(
-    {
+    cors: {
       id: 'security.headers.cors',
       name: 'CORS does not reflect an unlisted origin',
       feature: 'headers',
@@ -124,63 +84,106 @@ export async function runHeaderChecks(ctx: SecurityContext): Promise<void> {
       remediation:
         'Answer Access-Control-Allow-Origin only for origins on an allow-list, never by echoing the request Origin (and never * with credentials)',
     },
-    async (): Promise<CheckOutcome> => {
-      const origin = ctx.config.headers.unlistedOrigin;
-      const path = ctx.config.headers.paths[0] ?? '/';
-      const simple = await ctx.http.send({
-        method: 'GET',
-        path,
-        headers: { origin },
-      });
-      const options = await fetch(`${ctx.http.baseUrl}${path}`, {
-        method: 'OPTIONS',
-        headers: {
-          origin,
-          'access-control-request-method': 'POST',
-          'access-control-request-headers': 'authorization, content-type',
-        },
-        signal: AbortSignal.any([ctx.suite.signal, AbortSignal.timeout(ctx.config.requestTimeoutMs)]),
-      });
-      await options.text();
-      const answers = [
-        {
-          what: `GET ${path}`,
-          allow: simple.headers['access-control-allow-origin'],
-          credentials: simple.headers['access-control-allow-credentials'],
-        },
-        {
-          what: `OPTIONS ${path} (preflight)`,
-          allow: options.headers.get('access-control-allow-origin') ?? undefined,
-          credentials: options.headers.get('access-control-allow-credentials') ?? undefined,
-        },
-      ];
-      const bad = answers.filter(
-        (a) => a.allow === origin || (a.allow === '*' && a.credentials?.toLowerCase() === 'true') || a.allow === 'null',
-      );
-      const evidence = [
-        {
-          name: 'CORS answers',
-          contentType: 'text/plain',
-          content: answers
-            .map(
-              (a) =>
-                `${a.what} with Origin: ${origin} -> Access-Control-Allow-Origin: ${a.allow ?? '(none)'}, Allow-Credentials: ${a.credentials ?? '(none)'}`,
-            )
-            .join('\n'),
-        },
-      ];
-      if (bad.length > 0) {
-        return {
-          status: 'failed',
-          message: `${bad.map((b) => b.what).join(' and ')} allowed the unlisted origin ${origin}`,
-          evidence,
-        };
-      }
+  };
+}
+
+/** Security headers on every configured path; no technology banner; CORS does not reflect strangers. */
+export async function runHeaderChecks(ctx: SecurityContext): Promise<void> {
+  const tls = ctx.config.target.tls;
+  const checks = headerChecks(ctx.config);
+  let responses: HttpExchange[] | undefined;
+  const responsesOnce = async (): Promise<HttpExchange[]> => (responses ??= await fetchPaths(ctx));
+
+  await ctx.check(checks.required, async (): Promise<CheckOutcome> => {
+    const all = await responsesOnce();
+    const problems = all.flatMap((r) =>
+      missingSecurityHeaders(r.headers, tls).map((m) => `GET ${r.path}: missing ${m}`),
+    );
+    const note = tls
+      ? ''
+      : ' (HSTS not required: the target is plain HTTP; set security.target.tls when clients use TLS)';
+    if (problems.length > 0) {
       return {
-        status: 'passed',
-        message: `the unlisted origin ${origin} was not allowed (GET and preflight)`,
+        status: 'failed',
+        message: `${problems.length} header problems: ${problems.join('; ')}`,
+        evidence: [evidenceOf(all)],
+      };
+    }
+    return {
+      status: 'passed',
+      message: `all ${all.length} paths send the security headers${note}`,
+      evidence: [evidenceOf(all)],
+    };
+  });
+
+  await ctx.check(checks.banner, async (): Promise<CheckOutcome> => {
+    const all = await responsesOnce();
+    const found = all.flatMap((r) => bannerHeaders(r.headers).map((b) => `GET ${r.path}: ${b}`));
+    if (found.length > 0)
+      return {
+        status: 'failed',
+        message: `technology banners sent: ${found.join('; ')}`,
+        evidence: [evidenceOf(all)],
+      };
+    return { status: 'passed', message: `no banner on ${all.length} paths` };
+  });
+
+  await ctx.check(checks.cors, async (): Promise<CheckOutcome> => {
+    const origin = ctx.config.headers.unlistedOrigin;
+    const path = ctx.config.headers.paths[0] ?? '/';
+    const simple = await ctx.http.send({
+      method: 'GET',
+      path,
+      headers: { origin },
+    });
+    const options = await fetch(`${ctx.http.baseUrl}${path}`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+      signal: AbortSignal.any([ctx.suite.signal, AbortSignal.timeout(ctx.config.requestTimeoutMs)]),
+    });
+    await options.text();
+    const answers = [
+      {
+        what: `GET ${path}`,
+        allow: simple.headers['access-control-allow-origin'],
+        credentials: simple.headers['access-control-allow-credentials'],
+      },
+      {
+        what: `OPTIONS ${path} (preflight)`,
+        allow: options.headers.get('access-control-allow-origin') ?? undefined,
+        credentials: options.headers.get('access-control-allow-credentials') ?? undefined,
+      },
+    ];
+    const bad = answers.filter(
+      (a) => a.allow === origin || (a.allow === '*' && a.credentials?.toLowerCase() === 'true') || a.allow === 'null',
+    );
+    const evidence = [
+      {
+        name: 'CORS answers',
+        contentType: 'text/plain',
+        content: answers
+          .map(
+            (a) =>
+              `${a.what} with Origin: ${origin} -> Access-Control-Allow-Origin: ${a.allow ?? '(none)'}, Allow-Credentials: ${a.credentials ?? '(none)'}`,
+          )
+          .join('\n'),
+      },
+    ];
+    if (bad.length > 0) {
+      return {
+        status: 'failed',
+        message: `${bad.map((b) => b.what).join(' and ')} allowed the unlisted origin ${origin}`,
         evidence,
       };
-    },
-  );
+    }
+    return {
+      status: 'passed',
+      message: `the unlisted origin ${origin} was not allowed (GET and preflight)`,
+      evidence,
+    };
+  });
 }

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config/index.ts';
-import { judgeInjection, planInputChecks } from './input.ts';
+import { judgeInjection } from './input.ts';
 import type { InjectionAnswer } from './input.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../../test/fixtures/security');
@@ -65,31 +64,5 @@ describe('judgeInjection', () => {
     expect(outcome.message).toBe(
       '2 payloads caused a 5xx or no answer (POST /v1/orders body.note -> 500; POST /v1/orders body.note -> no answer): 2',
     );
-  });
-});
-
-describe('planInputChecks', () => {
-  it('plans error hygiene and injection for a configured security stage, nothing without one', async () => {
-    const config = await loadConfig('readiness.config.ts', join(import.meta.dirname, '../../..'));
-    const handle = {
-      schemaVersion: 1,
-      runId: 'r',
-      stack: 's',
-      seed: 1,
-      createdAt: '',
-      ownerPid: 1,
-      network: 'n',
-      logsDir: '/tmp',
-      services: {},
-      toxiproxy: null,
-    } as const;
-    const at = { handle, stage: 'security', runDir: '/tmp', seed: 1 } as const;
-    expect(planInputChecks({ ...at, config }).map((c) => [c.id, c.severity])).toEqual([
-      ['security.errors.malformed-json', 'critical'],
-      ['security.errors.oversize-body', 'normal'],
-      ['security.input.injection', 'critical'],
-    ]);
-    const { security: _ignored, ...withoutSecurity } = config;
-    expect(planInputChecks({ ...at, config: withoutSecurity })).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import type { CheckOutcome, CheckSpec, PlanContext, PlannedCheck } from '../../runner/suite.ts';
+import type { CheckOutcome, CheckSpec } from '../../runner/suite.ts';
 import type { Identity, SecurityContext } from '../context.ts';
 import { describeExchange, fromTemplate } from '../http.ts';
 import type { HttpRequest } from '../http.ts';
@@ -19,8 +19,8 @@ export const DEFAULT_PAYLOADS: readonly string[] = [
   'A'.repeat(4096),
 ];
 
-/** The checks of this file, as planned and as recorded. */
-const INPUT_CHECKS = {
+/** The error-hygiene checks, as planned and as recorded. */
+export const ERROR_CHECKS = {
   malformedJson: {
     id: 'security.errors.malformed-json',
     name: 'Malformed JSON gets 400 without stack traces or internals',
@@ -36,6 +36,10 @@ const INPUT_CHECKS = {
     severity: 'normal',
     remediation: 'Set a body size limit (e.g. Fastify bodyLimit) and answer 413 with a generic message',
   },
+} as const satisfies Record<string, CheckSpec>;
+
+/** The injection check, as planned and as recorded. */
+export const INJECTION_CHECKS = {
   injection: {
     id: 'security.input.injection',
     name: 'Injection payloads in every string field never yield a 5xx or leak internals',
@@ -45,18 +49,6 @@ const INPUT_CHECKS = {
       'Validate input against the schema, bind values as query parameters (never concatenate), and map any remaining error to a 4xx with a generic message: no stack trace, SQL or driver error in any answer',
   },
 } as const satisfies Record<string, CheckSpec>;
-
-/** The checks of this file a configured security stage is due to record, known before it runs. */
-export function planInputChecks(context: PlanContext): PlannedCheck[] {
-  if (!context.config.security) return [];
-  return Object.values(INPUT_CHECKS).map(({ id, name, feature, severity }) => ({
-    id,
-    name,
-    feature,
-    severity,
-    tags: ['security'],
-  }));
-}
 
 const MALFORMED_JSON = '{"readiness": "malformed", ';
 const headerSafe = (value: string): boolean => /^[\x20-\x7e]*$/.test(value) && value.length < 1024;
@@ -90,7 +82,7 @@ export async function runErrorChecks(ctx: SecurityContext): Promise<void> {
   let identityPromise: Promise<Identity> | undefined;
   const identity = (): Promise<Identity> => (identityPromise ??= ctx.throwaway('error hygiene'));
 
-  await ctx.check(INPUT_CHECKS.malformedJson, async (): Promise<CheckOutcome> => {
+  await ctx.check(ERROR_CHECKS.malformedJson, async (): Promise<CheckOutcome> => {
     const user = await identity();
     const targets = await malformedTargets(ctx, user);
     if (targets.length === 0)
@@ -115,7 +107,7 @@ export async function runErrorChecks(ctx: SecurityContext): Promise<void> {
   });
 
   const oversize = ctx.config.errors.oversize;
-  await ctx.check(INPUT_CHECKS.oversizeBody, async (): Promise<CheckOutcome> => {
+  await ctx.check(ERROR_CHECKS.oversizeBody, async (): Promise<CheckOutcome> => {
     if (!oversize) return { status: 'skipped', message: 'security.errors.oversize is not configured' };
     const user = await identity();
     const request = fromTemplate(oversize.request, ctx.varsOf(user));
@@ -225,7 +217,7 @@ export function judgeInjection(
 /** Every string field of every OpenAPI operation gets each payload; no answer may be a 5xx or leak internals. */
 export async function runInjectionCheck(ctx: SecurityContext): Promise<void> {
   const config = ctx.config.injection;
-  await ctx.check(INPUT_CHECKS.injection, async (): Promise<CheckOutcome> => {
+  await ctx.check(INJECTION_CHECKS.injection, async (): Promise<CheckOutcome> => {
     const doc = await ctx.openapi();
     const payloads = config.payloads ?? DEFAULT_PAYLOADS;
     const attempts: Attempt[] = [];

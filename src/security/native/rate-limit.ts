@@ -1,5 +1,6 @@
 import { pollUntil } from '../../core/clock.ts';
-import type { CheckOutcome } from '../../runner/suite.ts';
+import type { SecurityConfig } from '../../config/stages/security.ts';
+import type { CheckOutcome, CheckSpec } from '../../runner/suite.ts';
 import type { Identity, SecurityContext } from '../context.ts';
 import { describeExchange, fromTemplate, retryAfterSeconds } from '../http.ts';
 import type { HttpExchange } from '../http.ts';
@@ -14,6 +15,38 @@ interface Burst {
   readonly admitted: number;
 }
 
+/** The rate-limit checks, as planned and as recorded; none when `security.rateLimit` is unset. */
+export function rateLimitChecks(
+  config: SecurityConfig,
+): Readonly<Record<'burst' | 'isolation' | 'recovery', CheckSpec>> | undefined {
+  const rateLimit = config.rateLimit;
+  if (!rateLimit) return undefined;
+  return {
+    burst: {
+      id: 'security.ratelimit.burst',
+      name: `A burst past the limit (${rateLimit.limit} per ${rateLimit.windowMs}ms) gets 429 with Retry-After`,
+      feature: 'rate limiting',
+      severity: 'critical',
+      remediation:
+        'Rate-limit per client (user, else IP) with a shared store and answer 429 with Retry-After once the limit is reached',
+    },
+    isolation: {
+      id: 'security.ratelimit.isolation',
+      name: 'Other clients are unaffected while one is limited',
+      feature: 'rate limiting',
+      severity: 'normal',
+      remediation: 'Key the limiter by client (user id, else IP), not globally',
+    },
+    recovery: {
+      id: 'security.ratelimit.recovery',
+      name: 'The limited client is served again after the window',
+      feature: 'rate limiting',
+      severity: 'normal',
+      remediation: 'Let the window slide (or reset): a limited client must be served again once the window has passed',
+    },
+  };
+}
+
 /**
  * A burst past the limit gets 429 with Retry-After; another client is still served meanwhile;
  * the limited client is served again after the window. Clients are throwaway users so the
@@ -21,7 +54,8 @@ interface Burst {
  */
 export async function runRateLimitChecks(ctx: SecurityContext): Promise<void> {
   const config = ctx.config.rateLimit;
-  if (!config) return;
+  const checks = rateLimitChecks(ctx.config);
+  if (!config || !checks) return;
   let burstPromise: Promise<Burst> | undefined;
   const burst = (): Promise<Burst> =>
     (burstPromise ??= (async () => {
@@ -50,113 +84,85 @@ export async function runRateLimitChecks(ctx: SecurityContext): Promise<void> {
     return [...counts].map(([s, n]) => `${s}x${n}`).join(', ');
   };
 
-  await ctx.check(
-    {
-      id: 'security.ratelimit.burst',
-      name: `A burst past the limit (${config.limit} per ${config.windowMs}ms) gets 429 with Retry-After`,
-      feature: 'rate limiting',
-      severity: 'critical',
-      remediation:
-        'Rate-limit per client (user, else IP) with a shared store and answer 429 with Retry-After once the limit is reached',
-    },
-    async (): Promise<CheckOutcome> => {
-      const b = await burst();
-      const metrics = [{ name: 'admitted_before_429', value: b.admitted, unit: 'count' }];
-      const message = `${b.answers.length} requests in a burst: ${statusCounts(b.answers)}`;
-      if (!b.limited)
-        return {
-          status: 'failed',
-          message: `no 429 after ${b.answers.length} requests (limit ${config.limit}): ${message}`,
-          metrics,
-        };
-      const retryAfter = retryAfterSeconds(b.limited.headers['retry-after'], Date.now());
-      if (retryAfter === undefined) {
-        return {
-          status: 'failed',
-          message: `429 without a usable Retry-After (${b.limited.headers['retry-after'] ?? 'absent'}): ${message}`,
-          remediation: 'Send Retry-After (seconds until the client may retry) with every 429',
-          metrics,
-        };
-      }
-      if (b.admitted > config.limit) {
-        return {
-          status: 'failed',
-          message: `${b.admitted} requests admitted, more than the limit of ${config.limit}: ${message}`,
-          metrics,
-        };
-      }
-      return { status: 'passed', message: `${message}; Retry-After ${retryAfter}s`, metrics };
-    },
-  );
-
-  await ctx.check(
-    {
-      id: 'security.ratelimit.isolation',
-      name: 'Other clients are unaffected while one is limited',
-      feature: 'rate limiting',
-      severity: 'normal',
-      remediation: 'Key the limiter by client (user id, else IP), not globally',
-    },
-    async (): Promise<CheckOutcome> => {
-      const b = await burst();
-      if (!b.limited)
-        return {
-          status: 'skipped',
-          message: 'the burst was never limited, so there is no limited client to compare with',
-        };
-      const other = await ctx.throwaway('rate limit (other client)');
-      const answer = await ctx.http.send({
-        ...fromTemplate(config.request, ctx.varsOf(other)),
-        token: other.accessToken,
-        retryOn429: false,
-      });
-      if (!is2xx(answer.status)) {
-        return {
-          status: 'failed',
-          message: `another client got ${describeExchange(answer)} while the first was limited`,
-        };
-      }
-      return { status: 'passed', message: `another client was served (${answer.status}) while the first was limited` };
-    },
-  );
-
-  await ctx.check(
-    {
-      id: 'security.ratelimit.recovery',
-      name: 'The limited client is served again after the window',
-      feature: 'rate limiting',
-      severity: 'normal',
-      remediation: 'Let the window slide (or reset): a limited client must be served again once the window has passed',
-    },
-    async (): Promise<CheckOutcome> => {
-      const b = await burst();
-      if (!b.limited) return { status: 'skipped', message: 'the burst was never limited' };
-      const deadlineMs = config.windowMs + 5_000;
-      const started = ctx.suite.clock.monotonicMs();
-      const served = await pollUntil(
-        () =>
-          ctx.http.send({
-            ...fromTemplate(config.request, ctx.varsOf(b.client)),
-            token: b.client.accessToken,
-            retryOn429: false,
-          }),
-        (a) => is2xx(a.status),
-        { timeoutMs: deadlineMs, intervalMs: 500, clock: ctx.suite.clock, signal: ctx.suite.signal },
-      );
-      const elapsed = Math.round(ctx.suite.clock.monotonicMs() - started);
-      const metrics = [{ name: 'served_again_after_ms', value: elapsed, unit: 'ms' }];
-      if (!served.ok) {
-        return {
-          status: 'failed',
-          message: `still ${served.last?.status ?? 'no answer'} ${elapsed}ms after the burst (window ${config.windowMs}ms)`,
-          metrics,
-        };
-      }
+  await ctx.check(checks.burst, async (): Promise<CheckOutcome> => {
+    const b = await burst();
+    const metrics = [{ name: 'admitted_before_429', value: b.admitted, unit: 'count' }];
+    const message = `${b.answers.length} requests in a burst: ${statusCounts(b.answers)}`;
+    if (!b.limited)
       return {
-        status: 'passed',
-        message: `served again ${elapsed}ms after the burst (window ${config.windowMs}ms)`,
+        status: 'failed',
+        message: `no 429 after ${b.answers.length} requests (limit ${config.limit}): ${message}`,
         metrics,
       };
-    },
-  );
+    const retryAfter = retryAfterSeconds(b.limited.headers['retry-after'], Date.now());
+    if (retryAfter === undefined) {
+      return {
+        status: 'failed',
+        message: `429 without a usable Retry-After (${b.limited.headers['retry-after'] ?? 'absent'}): ${message}`,
+        remediation: 'Send Retry-After (seconds until the client may retry) with every 429',
+        metrics,
+      };
+    }
+    if (b.admitted > config.limit) {
+      return {
+        status: 'failed',
+        message: `${b.admitted} requests admitted, more than the limit of ${config.limit}: ${message}`,
+        metrics,
+      };
+    }
+    return { status: 'passed', message: `${message}; Retry-After ${retryAfter}s`, metrics };
+  });
+
+  await ctx.check(checks.isolation, async (): Promise<CheckOutcome> => {
+    const b = await burst();
+    if (!b.limited)
+      return {
+        status: 'skipped',
+        message: 'the burst was never limited, so there is no limited client to compare with',
+      };
+    const other = await ctx.throwaway('rate limit (other client)');
+    const answer = await ctx.http.send({
+      ...fromTemplate(config.request, ctx.varsOf(other)),
+      token: other.accessToken,
+      retryOn429: false,
+    });
+    if (!is2xx(answer.status)) {
+      return {
+        status: 'failed',
+        message: `another client got ${describeExchange(answer)} while the first was limited`,
+      };
+    }
+    return { status: 'passed', message: `another client was served (${answer.status}) while the first was limited` };
+  });
+
+  await ctx.check(checks.recovery, async (): Promise<CheckOutcome> => {
+    const b = await burst();
+    if (!b.limited) return { status: 'skipped', message: 'the burst was never limited' };
+    const deadlineMs = config.windowMs + 5_000;
+    const started = ctx.suite.clock.monotonicMs();
+    const served = await pollUntil(
+      () =>
+        ctx.http.send({
+          ...fromTemplate(config.request, ctx.varsOf(b.client)),
+          token: b.client.accessToken,
+          retryOn429: false,
+        }),
+      (a) => is2xx(a.status),
+      { timeoutMs: deadlineMs, intervalMs: 500, clock: ctx.suite.clock, signal: ctx.suite.signal },
+    );
+    const elapsed = Math.round(ctx.suite.clock.monotonicMs() - started);
+    const metrics = [{ name: 'served_again_after_ms', value: elapsed, unit: 'ms' }];
+    if (!served.ok) {
+      return {
+        status: 'failed',
+        message: `still ${served.last?.status ?? 'no answer'} ${elapsed}ms after the burst (window ${config.windowMs}ms)`,
+        metrics,
+      };
+    }
+    return {
+      status: 'passed',
+      message: `served again ${elapsed}ms after the burst (window ${config.windowMs}ms)`,
+      metrics,
+    };
+  });
 }
