@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,5 +170,17 @@ describe('--fail-fast in the certification', () => {
     });
     expect(verdict.verdict).toBe('NOT_CERTIFIED');
     expect(verdict.exitCode).toBe(3);
+  });
+});
+
+describe('readiness certify --fail-fast (spawned)', () => {
+  it('is a known option, described in certify --help', () => {
+    const main = join(import.meta.dirname, '../../src/cli/main.ts');
+    const result = spawnSync(process.execPath, [main, 'certify', '--fail-fast', '--help'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('--fail-fast stops at the first failed critical check');
   });
 });
