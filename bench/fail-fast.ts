@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { isCritical } from '../src/certify/policy.ts';
 import { loadConfig } from '../src/config/load-config.ts';
 import { readCheckResults } from '../src/core/results.ts';
+import { STAGES } from '../src/core/stage.ts';
 import type { Stage } from '../src/core/stage.ts';
 
 /** One planted defect per stage (fixtures/stack/README.md), caught there by a critical check. */
@@ -66,13 +67,13 @@ async function certify(defect: string, failFast: boolean): Promise<Timing> {
     wallMs,
     firstCriticalMs: first ? first.finishedAt - startedAt : undefined,
     firstCritical: first?.id,
-    notRun: checks.filter((c) => c.id.endsWith('.not-run')).map((c) => c.stage),
+    notRun: STAGES.filter((s) => checks.some((c) => c.id === `${s}.not-run`)),
   };
 }
 
 const seconds = (ms: number | undefined): string => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
 const rows: string[] = [
-  'stage     defect          flag        exit  first critical failure         at        verdict after  not run',
+  'stage     defect          flag        exit  first critical failure                   at        verdict after  not run',
 ];
 for (const { stage, defect } of CASES.filter((c) => picked.length === 0 || picked.includes(c.stage))) {
   for (const failFast of [false, true]) {
@@ -82,7 +83,7 @@ for (const { stage, defect } of CASES.filter((c) => picked.length === 0 || picke
       defect.padEnd(15),
       (failFast ? '--fail-fast' : '(none)').padEnd(11),
       String(t.exit).padEnd(5),
-      (t.firstCritical ?? '-').padEnd(30),
+      (t.firstCritical ?? '-').padEnd(40),
       seconds(t.firstCriticalMs).padEnd(9),
       seconds(t.wallMs).padEnd(14),
       t.notRun.join(',') || '-',
