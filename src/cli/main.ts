@@ -12,11 +12,13 @@ process.env['TESTCONTAINERS_HOST_OVERRIDE'] ??= 'localhost';
 process.env['PACT_DO_NOT_TRACK'] ??= 'true';
 
 const HELP: Readonly<Record<string, string>> = {
-  certify: `readiness certify [--config file] [--stages a,b] [--seed n] [--json]
+  certify: `readiness certify [--config file] [--stages a,b] [--seed n] [--fail-fast] [--json]
   Provision, start the stack, run the stages, tear down, write the verdict and the report.
+  --fail-fast stops at the first failed critical check; the stages left are recorded unknown (not run).
   Examples:
     npm run certify
     npm run certify -- --stages boot
+    npm run certify -- --fail-fast
     FRAGILE=lying-health npm run certify -- --seed 42`,
   up: `readiness up [--config file] [--json]
   Start the stack and leave it running; prints endpoints and writes reports/stack-handle.json.
@@ -120,6 +122,7 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
         stages: { type: 'string' },
         seed: { type: 'string' },
         json: { type: 'boolean', default: false },
+        'fail-fast': { type: 'boolean', default: false },
         handle: { type: 'string' },
         for: { type: 'string' },
         run: { type: 'string' },
@@ -195,6 +198,7 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
                 .filter(Boolean),
             }),
         ...(seed === undefined ? {} : { seed }),
+        failFast: values['fail-fast'],
         json: values.json,
         reporter,
         signal: controller.signal,

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigSchema } from '../config/stages/load.ts';
-import { buildK6Options, phaseWindows } from './k6-options.ts';
+import { buildK6Options, isAbortOnFail, phaseWindows, withAbortOnFail } from './k6-options.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { K6RunOptions } from './k6-options.ts';
+import { readK6Summary } from './k6-summary.ts';
+import { generatorProblemsOf, scenarioRunOptions } from './load-stage.ts';
 
 const config = loadConfigSchema.parse({
   script: 'mix.js',
@@ -50,5 +55,81 @@ describe('buildK6Options', () => {
       ['fault', 6, true],
       ['recovery', 18, false],
     ]);
+  });
+});
+
+describe('abortOnFail under --fail-fast', () => {
+  const abort = { threshold: 'p(95)<200', abortOnFail: true, delayAbortEval: '10s' };
+
+  it('turns the chosen thresholds into aborting objects, never an export-only one, without changing the options', () => {
+    const options = buildK6Options(config, config.scenarios[0] ?? expect.fail());
+    const run = withAbortOnFail(
+      options,
+      (selector, expression) => expression.startsWith('p(95)') || selector.startsWith('http_reqs'),
+    );
+    expect(run.thresholds).toEqual({
+      'http_reqs{scenario:baseline}': ['count>=0'],
+      'http_req_duration{scenario:baseline}': ['max>=0', abort, 'p(99)<500'],
+      'http_req_failed{scenario:baseline}': ['rate>=0', 'rate<0.01'],
+      'checks{scenario:baseline}': ['rate>=0'],
+      'http_req_duration{name:list}': [abort],
+    });
+    expect(options.thresholds['http_req_duration{name:list}']).toEqual(['p(95)<200']);
+    expect(isAbortOnFail(run, 'http_req_duration{name:list}', 'p(95)<200')).toBe(true);
+    expect(isAbortOnFail(run, 'http_req_duration{scenario:baseline}', 'p(99)<500')).toBe(false);
+  });
+
+  it('aborts on the thresholds whose checks are critical (by severity or by id), and only with --fail-fast', () => {
+    const critical = loadConfigSchema.parse({
+      ...config,
+      scenarios: [
+        { id: 'gate', ratePerSec: 5, durationSec: 5, severity: 'critical' },
+        { id: 'soft', ratePerSec: 5, durationSec: 5, severity: 'normal' },
+      ],
+    });
+    const [gate, soft] = critical.scenarios;
+    if (!gate || !soft) throw new Error('two scenarios');
+    const failFast = {
+      isCritical: (c: { id: string; severity: string }) =>
+        c.severity === 'critical' || c.id === 'load.soft.http_req_failed.rate',
+    };
+    const gateRun = scenarioRunOptions(critical, gate, failFast);
+    expect(gateRun.thresholds['http_req_duration{scenario:gate}']).toEqual([
+      'max>=0',
+      { threshold: 'p(95)<200', abortOnFail: true, delayAbortEval: '10s' },
+      { threshold: 'p(99)<500', abortOnFail: true, delayAbortEval: '10s' },
+    ]);
+    const softRun = scenarioRunOptions(critical, soft, failFast);
+    expect(softRun.thresholds['http_req_duration{scenario:soft}']).toEqual(['max>=0', 'p(95)<200', 'p(99)<500']);
+    expect(softRun.thresholds['http_req_failed{scenario:soft}']).toEqual([
+      'rate>=0',
+      { threshold: 'rate<0.01', abortOnFail: true, delayAbortEval: '10s' },
+    ]);
+    expect(scenarioRunOptions(critical, gate, undefined)).toEqual(buildK6Options(critical, gate));
+  });
+});
+
+describe('a k6 run aborted by a threshold (recorded: k6 v1.8.1, 40 s at 20/s planned, p(95)<10 on a 50 ms server)', () => {
+  const FIXTURES = join(import.meta.dirname, '../../test/fixtures/load');
+
+  it('k6 ran the object form, exited 99 early, and the summary marks the aborting threshold failed: failed, not broken', async () => {
+    const runOptions = JSON.parse(
+      await readFile(join(FIXTURES, 'abort-on-fail.k6-options.json'), 'utf8'),
+    ) as K6RunOptions;
+    const summary = await readK6Summary(join(FIXTURES, 'abort-on-fail.summary.json'));
+    const crossed = summary.thresholds.filter((t) => !t.passed);
+    expect(crossed.map((t) => [t.selector, t.expression])).toEqual([['http_req_duration{scenario:gate}', 'p(95)<10']]);
+    // Cut short: far fewer requests than the 800 planned, which alone would read as a generator problem.
+    expect(summary.metrics['http_reqs']?.count).toBeLessThan(400);
+    const generator = ['k6 completed 200 of 800 planned iterations'];
+    const [p95] = crossed;
+    if (!p95) throw new Error('no crossed threshold');
+    expect(generatorProblemsOf({ ...p95, outcome: { status: 'failed' } }, runOptions, true, generator)).toEqual([]);
+    // A threshold that does not abort, judged on the cut-short load, stays voided by the generator problem.
+    const errors = summary.thresholds.find((t) => t.expression === 'rate<0.01');
+    if (!errors) throw new Error('no error-rate threshold');
+    expect(generatorProblemsOf({ ...errors, outcome: { status: 'passed' } }, runOptions, true, generator)).toEqual(
+      generator,
+    );
   });
 });

@@ -9,6 +9,46 @@ export interface K6Options {
   readonly discardResponseBodies?: boolean;
 }
 
+/** A threshold in k6's object form: `abortOnFail` ends the test once it fails (not before `delayAbortEval`). */
+export interface K6AbortingThreshold {
+  readonly threshold: string;
+  readonly abortOnFail: true;
+  readonly delayAbortEval: string;
+}
+
+/** k6 options as a run writes them: a threshold is an expression or its aborting object form. */
+export type K6RunOptions = Omit<K6Options, 'thresholds'> & {
+  readonly thresholds: Readonly<Record<string, readonly (string | K6AbortingThreshold)[]>>;
+};
+
+/** How long an aborting threshold waits before k6 evaluates it, so a few slow first requests cannot abort the run. */
+export const ABORT_DELAY = '10s';
+
+/**
+ * The options with every threshold `aborts(selector, expression)` selects in its aborting form
+ * (`--fail-fast` on a critical threshold); export-only thresholds never abort. A new object: the options stay as built.
+ */
+export function withAbortOnFail(
+  options: K6Options,
+  aborts: (selector: string, expression: string) => boolean,
+): K6RunOptions {
+  const thresholds: Record<string, (string | K6AbortingThreshold)[]> = {};
+  for (const [selector, expressions] of Object.entries(options.thresholds)) {
+    const metric = selector.split('{')[0] ?? selector;
+    thresholds[selector] = expressions.map((threshold) =>
+      !isExportOnly(metric, threshold) && aborts(selector, threshold)
+        ? { threshold, abortOnFail: true, delayAbortEval: ABORT_DELAY }
+        : threshold,
+    );
+  }
+  return { ...options, thresholds };
+}
+
+/** Whether the run options make `expression` on `selector` abort the test when it fails. */
+export function isAbortOnFail(options: K6RunOptions, selector: string, expression: string): boolean {
+  return (options.thresholds[selector] ?? []).some((t) => typeof t !== 'string' && t.threshold === expression);
+}
+
 /**
  * Thresholds that always hold, only so k6 exports the sub-metric of a phase or scenario (k6 reports a
  * tagged sub-metric only when a threshold names it); never turned into checks.

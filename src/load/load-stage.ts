@@ -7,8 +7,15 @@ import { runCheck } from '../runner/suite.ts';
 import type { CheckOutcome, CheckSpec, PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
 import { ToxiproxyApi } from '../stack/toxiproxy-api.ts';
-import { buildK6Options, buildKneeOptions, phaseWindows, plannedSeconds } from './k6-options.ts';
-import type { PhaseWindow } from './k6-options.ts';
+import {
+  buildK6Options,
+  buildKneeOptions,
+  isAbortOnFail,
+  phaseWindows,
+  plannedSeconds,
+  withAbortOnFail,
+} from './k6-options.ts';
+import type { K6RunOptions, PhaseWindow } from './k6-options.ts';
 import { aggregationOf, parseSelector, readK6Summary } from './k6-summary.ts';
 import type { K6Summary } from './k6-summary.ts';
 import { readMetricSamples, readRequestSamples } from './k6-samples.ts';
@@ -180,7 +187,7 @@ async function runScenarioK6(
   const outcome = await runK6({
     k6,
     script: resolvePath(context, scenario.script ?? load.script),
-    options: buildK6Options(load, scenario),
+    options: scenarioRunOptions(load, scenario, context.failFast),
     outDir,
     label: scenario.id,
     env: { ...load.env, BASE_URL: baseUrl, READINESS_SEED: String(context.seed) },
@@ -219,6 +226,41 @@ async function runScenarioK6(
     }
   }
   return { outcome, series, faultEvidence, ...(settle ? { settle } : {}) };
+}
+
+/**
+ * The k6 options of a scenario for this run: under `--fail-fast`, each threshold whose check is critical
+ * aborts the test when it fails (the config is not changed).
+ */
+export function scenarioRunOptions(
+  load: LoadConfig,
+  scenario: LoadScenario,
+  failFast: SuiteContext['failFast'],
+): K6RunOptions {
+  const options = buildK6Options(load, scenario);
+  if (!failFast) return options;
+  return withAbortOnFail(options, (selector, expression) => {
+    const { metric, tags } = parseSelector(selector);
+    const id = thresholdCheckId(scenario.id, { metric, tags, expression, aggregation: aggregationOf(expression) });
+    return failFast.isCritical({ id, severity: scenario.severity });
+  });
+}
+
+/**
+ * The load generator's problems that void a threshold check: none for a failed threshold that aborted
+ * the test (`--fail-fast`), since its abort cut the load short and the system failed it; all for the others.
+ */
+export function generatorProblemsOf(
+  check: { readonly selector: string; readonly expression: string; readonly outcome: Pick<CheckOutcome, 'status'> },
+  runOptions: K6RunOptions,
+  thresholdsFailed: boolean,
+  problems: readonly string[],
+): readonly string[] {
+  const aborted =
+    thresholdsFailed &&
+    check.outcome.status === 'failed' &&
+    isAbortOnFail(runOptions, check.selector, check.expression);
+  return aborted ? [] : problems;
 }
 
 function brokenOutcome(outcome: Extract<K6RunOutcome, { kind: 'broken' }>): CheckOutcome {
@@ -287,8 +329,11 @@ async function recordScenario(
     { name: 'planned_iterations', value: round(loads.reduce((a, l) => a + l.planned, 0)), unit: 'count' },
     { name: 'completed_iterations', value: loads.reduce((a, l) => a + l.completed, 0), unit: 'count' },
   ];
+  const runOptions = scenarioRunOptions(load, scenario, context.failFast);
+  const thresholdsFailed = run.outcome.kind === 'thresholds-failed';
   let first = true;
   for (const check of thresholdChecks(load, scenario, summary, samples)) {
+    const problems = generatorProblemsOf(check, runOptions, thresholdsFailed, generator);
     const extra = first ? [...phaseMetrics, ...resources, ...generatorMetrics] : [];
     const evidenceHere = first ? evidence : [];
     first = false;
@@ -318,7 +363,7 @@ async function recordScenario(
                 ...(phase ? { phase } : {}),
               },
             },
-            generator,
+            problems,
             scenario.id,
           ),
         ),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pollUntil, systemClock } from '../core/clock.ts';
 import type { Clock } from '../core/clock.ts';
 import { exec, tail } from '../core/exec.ts';
-import type { K6Options, PhaseWindow } from './k6-options.ts';
+import type { K6RunOptions, PhaseWindow } from './k6-options.ts';
 
 /** k6's exit code when thresholds failed (https://grafana.com/docs/k6/latest/using-k6/thresholds/). */
 export const K6_THRESHOLDS_FAILED = 99;
@@ -35,7 +35,7 @@ export type PhaseHook = (window: PhaseWindow, edge: 'start' | 'end') => Promise<
 export interface RunK6Options {
   readonly k6: string;
   readonly script: string;
-  readonly options: K6Options;
+  readonly options: K6RunOptions;
   /** Folder for the options, summary and raw output files (`<label>.*`). */
   readonly outDir: string;
   readonly label: string;

@@ -13,7 +13,7 @@ import type { StackHandle } from '../stack/stack-handle.ts';
 import { assertAllowedTarget } from './blast-radius.ts';
 import { unrecordedChecks } from './check-plan.ts';
 import { applyNotApplicable } from './not-applicable.ts';
-import type { PlanContext, PlannedCheck, Suite, SuiteContext } from './suite.ts';
+import type { FailFast, PlanContext, PlannedCheck, Suite, SuiteContext } from './suite.ts';
 
 export interface StageRunOptions {
   readonly config: ResolvedConfig;
@@ -30,7 +30,12 @@ export interface StageRunOptions {
   readonly only?: readonly string[];
   /** Where the built-in suites are (default `BUILT_IN_SUITES_DIR`); tests point it at their own folder. */
   readonly builtInSuitesDir?: string;
+  /** `--fail-fast`: the first `failed` check it calls critical stops the stage (its teardowns still run). */
+  readonly failFast?: FailFast;
 }
+
+/** Why the rest of a stage did not run after `--fail-fast` stopped it on `checkId`. */
+export const failFastReason = (checkId: string): string => `not run: --fail-fast stopped after ${checkId} failed`;
 
 /**
  * The built-in stage suites shipped with readiness: `suites/` of the checkout when running from
@@ -100,12 +105,23 @@ async function importSuite(file: string, stage: Stage): Promise<Suite> {
 export async function runStage(options: StageRunOptions): Promise<CheckResult[]> {
   const { config, stage, clock, reporter } = options;
   const results: CheckResult[] = [];
+  // Aborted by --fail-fast; the suite sees it through its signal, its teardowns still run.
+  const stopped = new AbortController();
   const record = async (check: Parameters<SuiteContext['record']>[0]): Promise<CheckResult> => {
     // Covers checks a suite records itself and the planned-but-missing fill-in alike.
     const applicable = applyNotApplicable(check, config.notApplicable);
     const written = await writeCheckResult(options.resultsDir, { ...applicable, stage }, options.redact);
     results.push(written);
     reporter.onCheckResult?.(written);
+    if (
+      options.failFast &&
+      !stopped.signal.aborted &&
+      written.status === 'failed' &&
+      options.failFast.isCritical(written)
+    ) {
+      reporter.onInfo?.(`--fail-fast: ${written.id} failed; stopping ${stage} after its teardowns`);
+      stopped.abort(failFastReason(written.id));
+    }
     return written;
   };
   reporter.onStageStart?.(stage);
@@ -126,7 +142,7 @@ export async function runStage(options: StageRunOptions): Promise<CheckResult[]>
       finishedAt: now,
     });
   }
-  const stageSignal = AbortSignal.any([options.signal, AbortSignal.timeout(config.deadlines.stageMs)]);
+  const stageSignal = AbortSignal.any([options.signal, AbortSignal.timeout(config.deadlines.stageMs), stopped.signal]);
   const untilDeadline = <T>(work: Promise<T>): Promise<T> =>
     Promise.race([
       work,
@@ -146,6 +162,8 @@ export async function runStage(options: StageRunOptions): Promise<CheckResult[]>
     idSuffix = '',
     what = 'failed',
   ): Promise<string> => {
+    // Stopped on purpose: the planned checks left say so (unknown), no broken check is added.
+    if (stopped.signal.aborted) return String(stopped.signal.reason);
     const interrupted = isAborted(options.signal);
     const message = interrupted
       ? `Interrupted while running ${suiteId(file)}`
@@ -201,6 +219,7 @@ export async function runStage(options: StageRunOptions): Promise<CheckResult[]>
     let why = 'the suite ended without recording it';
     if (!suite) why = `suite ${suiteId(file)} could not be loaded`;
     else if (options.signal.aborted) why = `the run was interrupted before suite ${suiteId(file)} ran`;
+    else if (stopped.signal.aborted) why = String(stopped.signal.reason);
     else {
       const teardowns = new Teardowns();
       const startedAt = clock.now();
@@ -216,6 +235,7 @@ export async function runStage(options: StageRunOptions): Promise<CheckResult[]>
         teardowns,
         redact: options.redact,
         record,
+        ...(options.failFast ? { failFast: options.failFast } : {}),
         assertTarget: (target) => assertAllowedTarget(target, options.handle, config.allowTargets),
       };
       try {

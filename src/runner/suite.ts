@@ -25,8 +25,15 @@ export interface SuiteContext {
   /** The run's redactor: a credential minted during the run (a login's token) is registered with it. */
   readonly redact: Redactor;
   record(check: Omit<CheckResultInput, 'stage'>): Promise<CheckResult>;
+  /** Set under `--fail-fast`: the first failed critical check stops the stage (k6 aborts on critical thresholds). */
+  readonly failFast?: FailFast;
   /** Throws `TargetNotAllowedError` unless the URL is loopback, the run's own containers or in `allowTargets`. */
   assertTarget(target: string | URL): URL;
+}
+
+/** What `--fail-fast` needs from the policy: which checks are critical. */
+export interface FailFast {
+  isCritical(check: Pick<CheckResult, 'id' | 'severity'>): boolean;
 }
 
 /** A check a suite is due to record, declared before it runs, with the name, feature and severity it will have. */

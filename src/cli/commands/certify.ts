@@ -7,7 +7,9 @@ import type { Redactor } from '../../core/redact.ts';
 import type { Reporter } from '../../core/reporter.ts';
 import { writeCheckResult } from '../../core/results.ts';
 import { newSeed } from '../../core/seed.ts';
+import { isCritical } from '../../certify/policy.ts';
 import type { RunSigning } from '../../certify/sign.ts';
+import type { CheckResult } from '../../core/check-result.ts';
 import { isStage } from '../../core/stage.ts';
 import type { Stage } from '../../core/stage.ts';
 import { Teardowns } from '../../core/teardown.ts';
@@ -27,6 +29,8 @@ export interface CertifyOptions {
   readonly out: (text: string) => void;
   /** Signs the run folder (from READINESS_SIGNING_KEY[_FILE]); unsigned when absent. */
   readonly signing?: RunSigning;
+  /** `--fail-fast`: stop at the first failed critical check; the stages left are recorded unknown (not run). */
+  readonly failFast?: boolean;
 }
 
 /** Which stages run: all enabled ones, or a subset given with --stages (each must be enabled). */
@@ -122,6 +126,38 @@ async function recordHarnessFailure(
   );
 }
 
+/**
+ * Records one `unknown` critical check per stage `--fail-fast` left out, naming the check that stopped
+ * the run: the verdict can then never certify, and its reasons say why the stage has no evidence.
+ */
+export async function recordStagesNotRun(
+  resultsDir: string,
+  stages: readonly Stage[],
+  stoppedBy: Pick<CheckResult, 'id' | 'stage'>,
+  redact: Redactor,
+  nowMs: number,
+): Promise<void> {
+  for (const stage of stages) {
+    await writeCheckResult(
+      resultsDir,
+      {
+        id: `${stage}.not-run`,
+        stage,
+        name: `Stage ${stage} ran`,
+        feature: 'harness',
+        severity: 'critical',
+        status: 'unknown',
+        tags: ['fail-fast'],
+        message: `not run: --fail-fast stopped after ${stoppedBy.id} failed (stage ${stoppedBy.stage})`,
+        remediation: `Fix ${stoppedBy.id}, or run without --fail-fast for the evidence of every stage`,
+        startedAt: nowMs,
+        finishedAt: nowMs,
+      },
+      redact,
+    );
+  }
+}
+
 /** `readiness certify`: provision, start the stack, run the stages, tear down, certify, report. */
 export async function certify(options: CertifyOptions): Promise<ExitCode> {
   const { config, reporter, signal } = options;
@@ -145,6 +181,11 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
   const runSignal = AbortSignal.any([signal, AbortSignal.timeout(config.deadlines.runMs)]);
   let interrupted = false;
   let images: Record<string, string> = {};
+  const failFast = options.failFast
+    ? {
+        isCritical: (check: Pick<CheckResult, 'id' | 'severity'>): boolean => isCritical(check, config.policy),
+      }
+    : undefined;
   try {
     images = await provisionImages(config, stackImageRefs(config), reporter);
     runSignal.throwIfAborted();
@@ -168,9 +209,9 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
       await stack.stop();
     });
     await writeStackHandle(folder.handleFile, stack.handle);
-    for (const stage of selected) {
+    for (const [index, stage] of selected.entries()) {
       if (runSignal.aborted) break;
-      await runStage({
+      const results = await runStage({
         config,
         handle: stack.handle,
         stage,
@@ -181,7 +222,16 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
         reporter,
         redact,
         signal: runSignal,
+        ...(failFast ? { failFast } : {}),
       });
+      // The first failed critical check is the one that stopped the stage.
+      const stoppedBy = failFast && results.find((check) => check.status === 'failed' && failFast.isCritical(check));
+      if (stoppedBy !== undefined) {
+        const left = selected.slice(index + 1);
+        if (left.length > 0) reporter.onInfo?.(`--fail-fast: not running ${left.join(', ')}`);
+        await recordStagesNotRun(folder.resultsDir, left, stoppedBy, redact, Date.now());
+        break;
+      }
     }
   } catch (error) {
     interrupted = signal.aborted;
