@@ -183,6 +183,31 @@ describe('keyFigures aggregation', () => {
   });
 });
 
+describe('the baseline scenario', () => {
+  const threshold = (scenario: string, startedAt: number, withFigures: boolean) =>
+    check(
+      `load.${scenario}.http_req_duration.p95`,
+      withFigures
+        ? [
+            { name: 'requests', value: 10, unit: 'count' },
+            { name: 'p95_ms', value: 30, unit: 'ms' },
+          ]
+        : [],
+      { startedAt, finishedAt: startedAt, status: withFigures ? 'passed' : 'unknown' },
+    );
+  const slo = { slo: {}, phases: {} };
+
+  it("is the config's first scenario; when its k6 run broke there is no baseline figure, not another scenario's", () => {
+    const checks = [threshold('first', 1, false), threshold('second', 2, true)];
+    expect(keyFigures({ checks, targets: { loadSlo: { first: slo, second: slo } } })).toEqual([]);
+    // Without the config: the scenario of the first threshold recorded, here also without figures.
+    expect(keyFigures({ checks })).toEqual([]);
+    expect(keyFigures({ checks: [threshold('first', 1, true), threshold('second', 2, true)] })[0]).toMatchObject({
+      check: 'load.first.http_req_duration.p95',
+    });
+  });
+});
+
 describe('meetsTarget', () => {
   it('applies the operator', () => {
     expect(meetsTarget({ value: 200, target: { value: 200, op: '<' } })).toBe(false);

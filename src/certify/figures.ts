@@ -321,17 +321,23 @@ const metricValue = (check: CheckResult, name: string): number | undefined =>
   check.metrics.find((m) => m.name === name)?.value;
 
 /**
- * p95, p99 and error rate at the baseline rate: the first load scenario that ran (the stage runs them in
- * config order), on the broadest of its thresholds' selectors (the most requests).
+ * p95, p99 and error rate at the baseline rate: the config's first load scenario (the stage runs them in
+ * config order, so without the config the first that recorded a threshold), on the broadest of its
+ * thresholds' selectors (the most requests).
  */
 function baselineFigures(checks: readonly CheckResult[], targets: FigureTargets): Figure[] {
   const thresholds = checks
     .map((check) => ({ check, found: THRESHOLD_CHECK.exec(check.id) }))
-    .filter((t) => t.found !== null && metricValue(t.check, 'requests') !== undefined);
-  const first = [...thresholds].sort((a, b) => a.check.startedAt - b.check.startedAt)[0];
-  if (!first) return [];
-  const scenario = first.found?.[1] ?? '';
-  const ofScenario = thresholds.filter((t) => t.found?.[1] === scenario);
+    .filter((t) => t.found !== null);
+  // The config's first scenario; without the config, the scenario of the first threshold recorded.
+  const scenario =
+    Object.keys(targets.loadSlo ?? {})[0] ??
+    [...thresholds].sort((a, b) => a.check.startedAt - b.check.startedAt)[0]?.found?.[1];
+  if (scenario === undefined) return [];
+  // A scenario whose k6 run broke has thresholds without figures: then no baseline figure, not another scenario's.
+  const ofScenario = thresholds.filter(
+    (t) => t.found?.[1] === scenario && metricValue(t.check, 'requests') !== undefined,
+  );
   const slo = targets.loadSlo?.[scenario];
   const figures: Figure[] = [];
   const rows = [
