@@ -153,10 +153,22 @@ describe('keyFigures aggregation', () => {
         check('chaos.a.fault-effect', [{ name: 'time_to_inject_ms', value: 3, unit: 'ms' }], { status: 'broken' }),
         check('chaos.a.recovery', [], { status: 'unknown' }),
         check('recovery.backup.rpo', [{ name: 'rpo_window_ms', value: 750, unit: 'ms' }], { status: 'unknown' }),
+        check('recovery.crash.back', [{ name: 'crash_recovery_ms', value: 900, unit: 'ms' }], { status: 'failed' }),
       ],
       knee: { schemaVersion: 1, status: 'measured' },
     });
-    expect(figures.map((f) => f.id)).toEqual(['recovery.rpo.window']);
+    // Only judged checks count: the unknown RPO (no ledger) gives no figure, the failed crash check does.
+    expect(figures.map((f) => f.id)).toEqual(['recovery.crash.recovery']);
+    // A load threshold broken by its generator: no baseline figure from what it measured.
+    const broken = check(
+      'load.s.http_req_duration.p95',
+      [
+        { name: 'requests', value: 10, unit: 'count' },
+        { name: 'p95_ms', value: 30, unit: 'ms' },
+      ],
+      { status: 'broken' },
+    );
+    expect(keyFigures({ checks: [broken] })).toEqual([]);
   });
 
   it('the knee: the floor check wins over knee.json, with the floor as target', () => {

@@ -313,6 +313,12 @@ function sourceFigures(source: FigureSource, checks: readonly CheckResult[], tar
   }
 }
 
+/**
+ * Only a judged check (passed or failed) gives a figure: a broken one measured a harness that failed (a
+ * generator short of the asked rate), an unknown one too little to judge.
+ */
+const isJudged = (check: CheckResult): boolean => check.status === 'passed' || check.status === 'failed';
+
 /** The load threshold checks of a scenario: `load.<scenario>.<metric>[.<tag>-<value>].<aggregation>`. */
 const THRESHOLD_CHECK =
   /^load\.([a-z0-9-]+)\.(http_req_duration|http_req_failed|http_reqs|checks)((?:\.[^.]+)*)\.[^.]+$/;
@@ -336,7 +342,7 @@ function baselineFigures(checks: readonly CheckResult[], targets: FigureTargets)
   if (scenario === undefined) return [];
   // A scenario whose k6 run broke has thresholds without figures: then no baseline figure, not another scenario's.
   const ofScenario = thresholds.filter(
-    (t) => t.found?.[1] === scenario && metricValue(t.check, 'requests') !== undefined,
+    (t) => t.found?.[1] === scenario && isJudged(t.check) && metricValue(t.check, 'requests') !== undefined,
   );
   const slo = targets.loadSlo?.[scenario];
   const figures: Figure[] = [];
@@ -461,13 +467,14 @@ export interface FigureInputs {
   readonly targets?: FigureTargets | undefined;
 }
 
-/** The key figures of a run, in stage order; a figure no check measured is absent (never 0). Pure. */
+/** The key figures of a run, in stage order; a figure no judged check measured is absent (never 0). Pure. */
 export function keyFigures({ checks, knee, targets = {} }: FigureInputs): Figure[] {
+  const judged = checks.filter(isJudged);
   const figures = [
-    ...kneeFigure(checks, knee, targets),
+    ...kneeFigure(judged, knee, targets),
     ...baselineFigures(checks, targets),
-    ...faultP95Figure(checks, targets),
-    ...FIGURE_SOURCES.flatMap((source) => sourceFigures(source, checks, targets)),
+    ...faultP95Figure(judged, targets),
+    ...FIGURE_SOURCES.flatMap((source) => sourceFigures(source, judged, targets)),
   ];
   return STAGES.flatMap((stage) => figures.filter((f) => f.stage === stage));
 }
