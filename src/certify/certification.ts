@@ -119,7 +119,10 @@ export const certificationSchema = z
     /** Checks of the stages that ran that are not applicable (with the config's reason) or not configured: never passed, never due. */
     notCovered: z.array(notCoveredSchema).default([]),
     /** Key figures read from the checks' metrics, with their targets (added within schemaVersion 2: older files read as []). */
-    figures: z.array(figureSchema).default([]),
+    figures: z
+      .array(figureSchema)
+      .refine((figures) => new Set(figures.map((f) => f.id)).size === figures.length, 'figure ids must be unique')
+      .default([]),
     reasons: z.array(z.string().min(1)),
     score: ratio,
     exitCode: z.union([z.literal(0), z.literal(1), z.literal(3), z.literal(4)]),

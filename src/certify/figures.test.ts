@@ -269,5 +269,7 @@ describe('figures in certification.json', () => {
     // A figure must name its check (or null) and a known stage.
     await writeFile(file, JSON.stringify({ ...cert, figures: [{ ...cert.figures[0], stage: 'nope' }] }));
     await expect(readCertification(file)).rejects.toThrow(/figures\.0\.stage/);
+    await writeFile(file, JSON.stringify({ ...cert, figures: [cert.figures[0], cert.figures[0]] }));
+    await expect(readCertification(file)).rejects.toThrow(/figures: figure ids must be unique/);
   });
 });
