@@ -131,6 +131,7 @@ describe('certifyRun', () => {
       'stages',
       'criticalFailures',
       'notCovered',
+      'figures',
       'reasons',
       'score',
       'exitCode',

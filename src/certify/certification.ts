@@ -8,6 +8,8 @@ import { readCheckResults } from '../core/results.ts';
 import { STAGES } from '../core/stage.ts';
 import type { Stage } from '../core/stage.ts';
 import type { PolicyConfig } from '../config/schema.ts';
+import { figureSchema, keyFigures } from './figures.ts';
+import type { FigureTargets, KneeFile } from './figures.ts';
 import { mapStages } from './pass-rates.ts';
 import { NOT_COVERED_KINDS, STAGE_ROLES, VERDICTS, evaluateVerdict, isCertifying } from './verdict.ts';
 import type { Verdict } from './verdict.ts';
@@ -116,6 +118,11 @@ export const certificationSchema = z
     criticalFailures: z.array(criticalFailureSchema),
     /** Checks of the stages that ran that are not applicable (with the config's reason) or not configured: never passed, never due. */
     notCovered: z.array(notCoveredSchema).default([]),
+    /** Key figures read from the checks' metrics, with their targets (added within schemaVersion 2: older files read as []). */
+    figures: z
+      .array(figureSchema)
+      .refine((figures) => new Set(figures.map((f) => f.id)).size === figures.length, 'figure ids must be unique')
+      .default([]),
     reasons: z.array(z.string().min(1)),
     score: ratio,
     exitCode: z.union([z.literal(0), z.literal(1), z.literal(3), z.literal(4)]),
@@ -243,6 +250,10 @@ export interface CertifyRunOptions {
   readonly git: { readonly sha: string | null; readonly dirty: boolean | null };
   /** Report path relative to the run folder, or null when no report was generated. */
   readonly reportPath: string | null;
+  /** The config's targets for the key figures; figures have no target without them. */
+  readonly figureTargets?: FigureTargets | undefined;
+  /** The run's `load/knee.json` (`readKneeFile`), for the knee figure when the knee is not a check. */
+  readonly knee?: KneeFile | undefined;
 }
 
 /** Reads a run's results directory and returns its certification (the caller writes it). */
@@ -284,6 +295,7 @@ export function certifyChecks(options: CertifyChecksOptions): Certification {
     stages: mapStages((stage) => ({ ...result.stages[stage], notPassed: [...result.stages[stage].notPassed] })),
     criticalFailures: [...result.criticalFailures],
     notCovered: [...result.notCovered],
+    figures: keyFigures({ checks, knee: options.knee, targets: options.figureTargets }),
     reasons: result.reasons.map((reason) => reason.text),
     score: result.score,
     exitCode: result.exitCode,

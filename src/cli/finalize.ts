@@ -6,6 +6,7 @@ import { scrubFiles } from '../core/redact.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Reporter } from '../core/reporter.ts';
 import type { Stage } from '../core/stage.ts';
+import { figureTargetsFromConfig } from '../certify/figures.ts';
 import type { RunSigning } from '../certify/sign.ts';
 import { ensureChromium } from '../provision/chromium.ts';
 import { formatVerdictTable } from '../report/index.ts';
@@ -69,6 +70,7 @@ export async function finalizeRun(options: FinalizeOptions): Promise<ExitCode> {
     runId: folder.runId,
     stackName: config.name,
     policy: config.policy,
+    figureTargets: figureTargetsFromConfig(config),
     enabledStages: config.stages,
     selectedStages: options.selected,
     startedAt: options.startedAt,

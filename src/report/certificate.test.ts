@@ -220,3 +220,50 @@ describe('Allure metric samples', () => {
     expect(metricDirection({ name: 'lost_writes', unit: 'count' })).toBe('lower');
   });
 });
+
+describe('key figures on the certificate', () => {
+  const figure = (id: string, value: number, target?: number): Certification['figures'][number] => ({
+    id,
+    label: id,
+    value,
+    unit: 'ms',
+    ...(target === undefined ? {} : { target: { value: target, op: '<=' as const } }),
+    check: `check.${id}`,
+    stage: 'boot',
+  });
+
+  it('shows value and target, marks a missed target, keeps the slowest startup and any that missed its budget', async () => {
+    const base = await model();
+    const figures = [
+      figure('boot.startup.api', 2000, 60000),
+      figure('boot.startup.db', 3637, 60000),
+      figure('boot.startup.cache', 1500, 1000),
+      figure('boot.startup.web', 1400, 60000),
+      figure('recovery.rto', 933, 30000),
+      { ...figure('load.knee', 166.667), unit: 'req/s', check: null, stage: 'load' as const },
+    ];
+    const html = renderCertificateHtml({ ...base, cert: { ...base.cert, figures } });
+    expect(html).toContain('<h2>Key figures</h2>');
+    expect(html.match(/<tr data-figure="/g)).toHaveLength(4);
+    expect(html).toContain(
+      '<tr data-figure="boot.startup.db" title="check check.boot.startup.db"><td>boot.startup.db (slowest of 4)</td><td class="num">3637 ms</td><td class="num met">≤ 60000 ms</td></tr>',
+    );
+    expect(html).toContain('<td class="num missed">≤ 1000 ms</td>');
+    expect(html).not.toContain('data-figure="boot.startup.api"');
+    expect(html).toContain(
+      'title="figure only, no check"><td>load.knee</td><td class="num">167 req/s</td><td class="num">-</td>',
+    );
+  });
+
+  it('lists at most 14 figures under failures and points at the rest', async () => {
+    const base = await model();
+    const figures = Array.from({ length: 20 }, (_, i) => figure(`recovery.f${i.toString()}`, i));
+    const html = renderCertificateHtml({ ...base, cert: { ...base.cert, figures } });
+    expect(html.match(/<tr data-figure="/g)).toHaveLength(14);
+    expect(html).toContain('and 6 more in certification.json and summary.md');
+  });
+
+  it('has no figures section without figures (an older certification)', async () => {
+    expect(renderCertificateHtml(await model())).not.toContain('Key figures');
+  });
+});

@@ -1,7 +1,16 @@
 import type { Certification } from '../certify/certification.ts';
+import { STARTUP_FIGURE, meetsTarget } from '../certify/figures.ts';
 import { STAGES } from '../core/stage.ts';
 import type { TrendPoint } from './runs.ts';
-import { notCoveredChecks, partialHeadline, skippedCell, skippedChecks, verdictLabel } from './summary.ts';
+import {
+  figureTargetCell,
+  formatFigureValue,
+  notCoveredChecks,
+  partialHeadline,
+  skippedCell,
+  skippedChecks,
+  verdictLabel,
+} from './summary.ts';
 
 /** The certificate's file names, inside the run folder. */
 export const CERTIFICATE_HTML_FILE = 'certificate.html';
@@ -14,6 +23,13 @@ const MAX_EXCEPTIONS = 6;
 const MAX_SKIPPED = 6;
 const MAX_NOT_COVERED = 6;
 const MAX_TEXT = 180;
+/**
+ * Key figures on the page, in the left column under the failures (the rest are in certification.json and
+ * summary.md): 18 when that column lists nothing else, 14 when it does (measured with Chromium: the worst
+ * case above plus 14 figures stays 2 pages, 16 makes 3).
+ */
+const MAX_FIGURES = 18;
+const MAX_FIGURES_UNDER_FAILURES = 14;
 
 /** The Allure quality gate's cross-check, as the certificate states it. */
 export interface CertificateGate {
@@ -112,8 +128,43 @@ ul.critical { margin: 0; padding-left: 4.5mm; } ul.critical li { margin-bottom: 
 .trend td, .trend th { font-size: 7.8pt; padding: .6mm 1mm; white-space: nowrap; }
 .trend code.run { font-size: 7pt; word-break: normal; }
 footer { margin-top: 4mm; border-top: 1px solid #c9ced8; padding-top: 2mm; font-size: 7.8pt; color: #4a5366; }
+.figures td, .figures th { font-size: 7.6pt; padding: .3mm 1mm; line-height: 1.2; }
+.figures td.met { color: #1f7a3d; } .figures td.missed { color: #b42318; font-weight: 600; }
 code { font: 7.8pt "DejaVu Sans Mono", monospace; word-break: break-all; color: #1d2330; }
 `;
+
+/**
+ * The figures the page shows: every one but the startup times, of which the slowest and any that missed
+ * its budget (all of them are in certification.json and summary.md).
+ */
+function pageFigures(figures: Certification['figures']): Certification['figures'] {
+  const startup = figures.filter((f) => f.id.startsWith(`${STARTUP_FIGURE}.`));
+  const slowest = startup.reduce<(typeof startup)[number] | undefined>(
+    (a, b) => (a === undefined || b.value > a.value ? b : a),
+    undefined,
+  );
+  if (slowest === undefined || startup.length === 1) return figures;
+  return figures.flatMap((f) => {
+    if (f === slowest) return [{ ...f, label: `${f.label} (slowest of ${startup.length.toString()})` }];
+    return startup.includes(f) && meetsTarget(f) !== false ? [] : [f];
+  });
+}
+
+/** Key figures: value and target (met or missed), one compact row each; the check id is the row's title. */
+function figuresBlock(cert: Certification): string {
+  if (cert.figures.length === 0) return '';
+  const figures = pageFigures(cert.figures);
+  const crowded = cert.criticalFailures.length + cert.reasons.length + cert.notCovered.length > 0;
+  const shown = figures.slice(0, crowded ? MAX_FIGURES_UNDER_FAILURES : MAX_FIGURES);
+  const rows = shown.map((figure) => {
+    const target = figureTargetCell(figure);
+    const cls = target.met === undefined ? 'num' : target.met ? 'num met' : 'num missed';
+    const title = figure.check === null ? 'figure only, no check' : `check ${figure.check}`;
+    return `<tr data-figure="${htmlEscape(figure.id)}" title="${htmlEscape(title)}"><td>${htmlEscape(figure.label)}</td><td class="num">${htmlEscape(formatFigureValue(figure.value, figure.unit))}</td><td class="${cls}">${htmlEscape(target.text)}</td></tr>`;
+  });
+  const more = figures.length - shown.length;
+  return `<h2>Key figures</h2><table class="figures" id="key-figures"><thead><tr><th>Figure</th><th class="num">Value</th><th class="num">Target</th></tr></thead><tbody>${rows.join('')}</tbody></table>${more > 0 ? `<p class="muted">and ${more.toString()} more in certification.json and summary.md</p>` : ''}`;
+}
 
 function stageTable(cert: Certification): string {
   const rows = STAGES.map((stage) => {
@@ -328,6 +379,7 @@ ${stageTable(cert)}
     ${criticalList(cert)}
     ${reasonsList(cert)}
     ${notCoveredList(cert)}
+    ${figuresBlock(cert)}
   </section>
   <section>
     <h2>Trend: last ${model.trend.length.toString()} run(s)</h2>

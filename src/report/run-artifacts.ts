@@ -1,6 +1,7 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { certifyChecks, writeCertification } from '../certify/certification.ts';
+import { KNEE_FILE, readKneeFile } from '../certify/figures.ts';
 import type { Certification, CertifyRunOptions } from '../certify/certification.ts';
 import {
   ATTESTATION_FILE,
@@ -167,6 +168,9 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
   };
 
   const { checks, invalid } = await time('read results', () => readCheckResults(resultsDir));
+  // The knee without a floor is a figure file of the load stage, not a check.
+  const knee = await readKneeFile(join(runDir, KNEE_FILE));
+  if (knee.problem !== undefined) warn(`key figures: the knee is left out: ${knee.problem}`);
   const chromium = 'path' in options.chromium ? options.chromium.path : undefined;
   const tools: Record<string, string> = {
     readiness: await readinessVersion(),
@@ -239,6 +243,8 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
         seed: options.seed,
         git: options.git,
         reportPath,
+        figureTargets: options.figureTargets,
+        knee: knee.knee,
       }),
     ),
   );

@@ -110,3 +110,49 @@ describe('renderSummaryMarkdown', () => {
     expect(md).toMatch(/\| chaos \| failed \| 50\.0% \| \d+\/\d+ \| - \| optional \|/);
   });
 });
+
+describe('key figures in the summary', () => {
+  const figures: Certification['figures'] = [
+    {
+      id: 'boot.startup.api',
+      label: 'Startup time: api',
+      value: 2180,
+      unit: 'ms',
+      target: { value: 60000, op: '<=' },
+      check: 'boot.healthy.api',
+      stage: 'boot',
+    },
+    { id: 'load.knee', label: 'Capacity knee', value: 166.667, unit: 'req/s', check: null, stage: 'load' },
+    {
+      id: 'load.baseline.error-rate',
+      label: 'Error rate at the baseline rate',
+      value: 0.0123,
+      unit: 'ratio',
+      target: { value: 0.01, op: '<' },
+      check: 'load.s.http_req_failed.rate',
+      stage: 'load',
+    },
+    {
+      id: 'recovery.rpo.lost-writes',
+      label: 'RPO: writes after the backup lost',
+      value: 5,
+      unit: 'count',
+      check: 'recovery.backup.rpo',
+      stage: 'recovery',
+    },
+  ];
+
+  it('lists each figure with its value, target (met or missed) and check', async () => {
+    const cert = { ...(await readCertification(FIXTURE)), figures };
+    const md = renderSummaryMarkdown(cert);
+    expect(md).toContain('**Key figures**');
+    expect(md).toContain('| Startup time: api | 2180 ms | ≤ 60000 ms ✅ | `boot.healthy.api` |');
+    expect(md).toContain('| Capacity knee | 167 req/s | - | figure only |');
+    expect(md).toContain('| Error rate at the baseline rate | 1.23% | &lt; 1% ❌ | `load.s.http_req_failed.rate` |');
+    expect(md).toContain('| RPO: writes after the backup lost | 5 | - | `recovery.backup.rpo` |');
+  });
+
+  it('says nothing of figures when there are none', async () => {
+    expect(renderSummaryMarkdown(await readCertification(FIXTURE))).not.toContain('Key figures');
+  });
+});

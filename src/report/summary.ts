@@ -2,6 +2,8 @@ import type { Certification } from '../certify/certification.ts';
 import { STAGES } from '../core/stage.ts';
 import type { Stage } from '../core/stage.ts';
 import type { StageRole } from '../certify/verdict.ts';
+import { meetsTarget } from '../certify/figures.ts';
+import type { Figure, FigureTargetOp } from '../certify/figures.ts';
 
 const VERDICT_LABEL: Readonly<Record<Certification['verdict'], string>> = {
   CERTIFIED: 'CERTIFIED',
@@ -182,6 +184,24 @@ export function formatVerdictTable(cert: Certification): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** A figure's value with its unit, rounded for reading: a ratio as a percentage, a count bare. */
+export function formatFigureValue(value: number, unit: string): string {
+  if (unit === 'ratio') return `${(value * 100).toFixed(2).replace(/\.?0+$/, '')}%`;
+  const rounded = Math.abs(value) >= 100 ? Math.round(value).toString() : Number(value.toFixed(2)).toString();
+  return unit === 'count' || unit === '' ? rounded : `${rounded} ${unit}`;
+}
+
+const OP_SIGN: Readonly<Record<FigureTargetOp, string>> = { '<': '<', '<=': '≤', '>=': '≥' };
+
+/** A figure's target as read (`≤ 200 ms`), and whether it is met; '-' without one. */
+export function figureTargetCell(figure: Figure): { readonly text: string; readonly met: boolean | undefined } {
+  if (!figure.target) return { text: '-', met: undefined };
+  return {
+    text: `${OP_SIGN[figure.target.op]} ${formatFigureValue(figure.target.value, figure.unit)}`,
+    met: meetsTarget(figure),
+  };
+}
+
 /** Escapes text for a Markdown table cell or list item: pipes, emphasis, links, line breaks and HTML tags. */
 function md(text: string): string {
   return text
@@ -250,6 +270,17 @@ export function renderSummaryMarkdown(
     out.push('', '**Not covered** (never counted as passed)', '');
     for (const entry of notCovered)
       out.push(`- **${entry.stage}** \`${entry.check.replace(/`/g, '')}\`, ${entry.kind}: ${md(entry.reason)}`);
+  }
+  if (cert.figures.length > 0) {
+    out.push('', '**Key figures**', '', '| Figure | Value | Target | Check |', '| --- | ---: | ---: | --- |');
+    for (const figure of cert.figures) {
+      const target = figureTargetCell(figure);
+      const mark = target.met === undefined ? '' : target.met ? ' ✅' : ' ❌';
+      const check = figure.check === null ? 'figure only' : `\`${figure.check.replace(/`/g, '')}\``;
+      out.push(
+        `| ${md(figure.label)} | ${md(formatFigureValue(figure.value, figure.unit))} | ${md(target.text)}${mark} | ${check} |`,
+      );
+    }
   }
   if (extra.qualityGate !== undefined) out.push('', md(extra.qualityGate));
   out.push('');
