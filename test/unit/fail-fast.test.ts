@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,35 +7,17 @@ import { isCritical } from '../../src/certify/policy.ts';
 import { evaluateVerdict } from '../../src/certify/verdict.ts';
 import { recordStagesNotRun } from '../../src/cli/commands/certify.ts';
 import { resolveConfig } from '../../src/config/index.ts';
-import { systemClock } from '../../src/core/clock.ts';
 import { createRedactor } from '../../src/core/redact.ts';
 import { readCheckResults, writeCheckResult } from '../../src/core/results.ts';
-import { runStage } from '../../src/runner/index.ts';
-import type { StackHandle } from '../../src/stack/index.ts';
+import { recordLine, runBootStage } from '../support/stage.ts';
 
-const handle: StackHandle = {
-  schemaVersion: 1,
-  runId: 'unit',
-  stack: 'unit',
-  seed: 1,
-  createdAt: new Date(0).toISOString(),
-  ownerPid: process.pid,
-  network: 'none',
-  logsDir: '/tmp',
-  services: {},
-  toxiproxy: null,
-};
-
-const record = (id: string, status: string, severity = 'critical') =>
-  `await ctx.record({ id: '${id}', name: '${id}', feature: 'f', severity: '${severity}', status: '${status}', startedAt: 0, finishedAt: 0 });`;
+const record = (id: string, status: string, severity = 'critical') => recordLine(id, status, severity);
 
 /** A boot stage of two suites: `a` records `first` and then waits for the stage signal (more work), `b` records one check. */
 async function bootStage(first: { status: string; severity: string }, failFast: boolean) {
-  const root = await mkdtemp(join(tmpdir(), 'fail-fast-'));
-  await mkdir(join(root, 'suites', 'boot'), { recursive: true });
-  await writeFile(
-    join(root, 'suites', 'boot', 'a.suite.ts'),
-    `export default { stage: 'boot', name: 'a',
+  return runBootStage(
+    {
+      'a.suite.ts': `export default { stage: 'boot', name: 'a',
       plan: () => [{ id: 'boot.a.first', name: 'first', feature: 'f', severity: 'critical' }, { id: 'boot.a.later', name: 'later', feature: 'f', severity: 'critical' }],
       run: async (ctx) => {
         ctx.teardowns.add('rollback', () => ctx.record({ id: 'boot.a.rolled-back', name: 'rolled back', feature: 'f', severity: 'normal', status: 'passed', startedAt: 0, finishedAt: 0 }));
@@ -43,33 +25,12 @@ async function bootStage(first: { status: string; severity: string }, failFast: 
         // More work: ends when the stage is stopped, or records its check.
         if (!ctx.signal.aborted) ${record('boot.a.later', 'passed')}
       } };`,
-  );
-  await writeFile(
-    join(root, 'suites', 'boot', 'b.suite.ts'),
-    `export default { stage: 'boot', name: 'b',
+      'b.suite.ts': `export default { stage: 'boot', name: 'b',
       plan: () => [{ id: 'boot.b', name: 'b', feature: 'f', severity: 'normal' }],
       run: async (ctx) => { ${record('boot.b', 'passed', 'normal')} } };`,
+    },
+    { run: (config) => (failFast ? { failFast: { isCritical: (check) => isCritical(check, config.policy) } } : {}) },
   );
-  const config = resolveConfig(
-    { name: 'unit', services: { api: { image: 'a:1' } } },
-    join(root, 'readiness.config.ts'),
-  );
-  const resultsDir = join(root, 'results');
-  const results = await runStage({
-    config,
-    handle,
-    stage: 'boot',
-    runDir: root,
-    resultsDir,
-    seed: 1,
-    clock: systemClock,
-    reporter: {},
-    redact: createRedactor(),
-    signal: new AbortController().signal,
-    builtInSuitesDir: join(root, 'no-built-in'),
-    ...(failFast ? { failFast: { isCritical: (check) => isCritical(check, config.policy) } } : {}),
-  });
-  return { results, resultsDir, config };
 }
 
 const reason = 'not run: --fail-fast stopped after boot.a.first failed';

@@ -1,55 +1,15 @@
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/index.ts';
-import { systemClock } from '../../src/core/clock.ts';
-import { createRedactor } from '../../src/core/redact.ts';
 import { readCheckResults } from '../../src/core/results.ts';
-import { runStage } from '../../src/runner/index.ts';
-import type { StackHandle } from '../../src/stack/index.ts';
-
-const handle: StackHandle = {
-  schemaVersion: 1,
-  runId: 'unit',
-  stack: 'unit',
-  seed: 1,
-  createdAt: new Date(0).toISOString(),
-  ownerPid: process.pid,
-  network: 'none',
-  logsDir: '/tmp',
-  services: {},
-  toxiproxy: null,
-};
+import { runBootStage } from '../support/stage.ts';
 
 const SUITE_MODULE = pathToFileURL(join(import.meta.dirname, '../../src/runner/suite.ts')).href;
 
 /** Runs one boot suite under a config whose `notApplicable` is given; returns what was recorded and written. */
 async function stageWith(suite: string, notApplicable: Record<string, string>) {
-  const root = await mkdtemp(join(tmpdir(), 'not-applicable-'));
-  await mkdir(join(root, 'suites', 'boot'), { recursive: true });
-  await mkdir(join(root, 'built-in'), { recursive: true });
-  await writeFile(join(root, 'suites', 'boot', 'na.suite.ts'), suite);
-  const config = resolveConfig(
-    { name: 'unit', services: { api: { image: 'a:1' } }, notApplicable },
-    join(root, 'readiness.config.ts'),
-  );
-  const resultsDir = join(root, 'results');
-  const results = await runStage({
-    config,
-    handle,
-    stage: 'boot',
-    runDir: root,
-    resultsDir,
-    seed: 1,
-    clock: systemClock,
-    reporter: {},
-    redact: createRedactor(),
-    signal: new AbortController().signal,
-    builtInSuitesDir: join(root, 'built-in'),
-  });
-  return { results, resultsDir, root };
+  return runBootStage({ 'na.suite.ts': suite }, { config: { notApplicable } });
 }
 
 describe('notApplicable in the runner (issue 14 point 3)', () => {

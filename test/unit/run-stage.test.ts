@@ -2,56 +2,15 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config/index.ts';
-import { systemClock } from '../../src/core/clock.ts';
-import { createRedactor } from '../../src/core/redact.ts';
 import { readCheckResults } from '../../src/core/results.ts';
-import { runStage } from '../../src/runner/index.ts';
 import { findStageSuites } from '../../src/runner/run-stage.ts';
-import type { StackHandle } from '../../src/stack/index.ts';
-
-const handle: StackHandle = {
-  schemaVersion: 1,
-  runId: 'unit',
-  stack: 'unit',
-  seed: 1,
-  createdAt: new Date(0).toISOString(),
-  ownerPid: process.pid,
-  network: 'none',
-  logsDir: '/tmp',
-  services: {},
-  toxiproxy: null,
-};
+import { recordLine, runBootStage } from '../support/stage.ts';
 
 async function stageWith(suites: Record<string, string>, stageMs = 60_000, builtIn: Record<string, string> = {}) {
-  const root = await mkdtemp(join(tmpdir(), 'run-stage-'));
-  await mkdir(join(root, 'suites', 'boot'), { recursive: true });
-  await mkdir(join(root, 'built-in', 'boot'), { recursive: true });
-  for (const [name, body] of Object.entries(suites)) await writeFile(join(root, 'suites', 'boot', name), body);
-  for (const [name, body] of Object.entries(builtIn)) await writeFile(join(root, 'built-in', 'boot', name), body);
-  const config = resolveConfig(
-    { name: 'unit', services: { api: { image: 'a:1' } }, deadlines: { stageMs } },
-    join(root, 'readiness.config.ts'),
-  );
-  const resultsDir = join(root, 'results');
-  const results = await runStage({
-    config,
-    handle,
-    stage: 'boot',
-    runDir: root,
-    resultsDir,
-    seed: 1,
-    clock: systemClock,
-    reporter: {},
-    redact: createRedactor(),
-    signal: new AbortController().signal,
-    builtInSuitesDir: join(root, 'built-in'),
-  });
-  return { results, resultsDir };
+  return runBootStage(suites, { config: { deadlines: { stageMs } }, builtIn });
 }
 
-const record = (id: string, status: string) =>
-  `await ctx.record({ id: '${id}', name: '${id}', feature: 'f', severity: 'normal', status: '${status}', startedAt: 0, finishedAt: 0 });`;
+const record = (id: string, status: string) => recordLine(id, status);
 
 describe('runStage', () => {
   it('a suite that hangs is cut at the stage deadline and recorded broken; its rollbacks still run', async () => {
