@@ -6,6 +6,7 @@ import { getContainerRuntimeClient } from 'testcontainers';
 import { describe, expect, it, vi } from 'vitest';
 import { provisionImages } from '../../src/cli/provisioning.ts';
 import { resolveConfig } from '../../src/config/index.ts';
+import type { ReadinessConfigInput } from '../../src/config/index.ts';
 import { ServiceStartError } from '../../src/core/errors.ts';
 import { createRedactor } from '../../src/core/redact.ts';
 import { LABELS, StackProvider, stackImageRefs } from '../../src/stack/index.ts';
@@ -31,6 +32,39 @@ function redisPing(port: number): Promise<string> {
     socket.on('error', (error) => resolve(`error:${error.message}`));
     socket.on('close', () => resolve(data ? data.trim() : 'closed'));
   });
+}
+
+/** Starts a one-off stack that must fail to start; returns its run id and the error it failed with. */
+async function startExpectingFailure(
+  name: string,
+  services: ReadinessConfigInput['services'],
+): Promise<{ runId: string; error: unknown }> {
+  const root = await mkdtemp(join(tmpdir(), 'readiness-stack-'));
+  const config = resolveConfig({ name, services }, join(root, 'readiness.config.ts'));
+  const images = await provisionImages(config, stackImageRefs(config), {});
+  const runId = `test-${name}-${Date.now().toString()}`;
+  const provider = new StackProvider(config, {
+    runId,
+    seed: 1,
+    logsDir: join(root, 'logs'),
+    images,
+    redact: createRedactor(),
+  });
+  const error: unknown = await provider.start().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  return { runId, error };
+}
+
+/** Containers and networks still labelled with a run id. */
+async function labelled(runId: string): Promise<{ containers: unknown[]; networks: unknown[] }> {
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
+  return {
+    containers: await docker.listContainers({ all: true, filters }),
+    networks: await docker.listNetworks({ filters }),
+  };
 }
 
 describe('StackProvider (real Docker)', () => {
@@ -188,40 +222,21 @@ describe('StackProvider (real Docker)', () => {
   });
 
   it('fails with the health detail and log tail when a service never becomes healthy, leaving nothing behind', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'readiness-stack-'));
-    const config = resolveConfig(
-      {
-        name: 'stack-fail',
-        services: {
-          redis: {
-            image: 'redis:7',
-            ports: [6379],
-            health: { kind: 'http', port: 6379, path: '/health', timeoutMs: 2_000 },
-          },
-        },
+    const { runId, error } = await startExpectingFailure('stack-fail', {
+      redis: {
+        image: 'redis:7',
+        ports: [6379],
+        health: { kind: 'http', port: 6379, path: '/health', timeoutMs: 2_000 },
       },
-      join(root, 'readiness.config.ts'),
-    );
-    const images = await provisionImages(config, stackImageRefs(config), {});
-    const runId = `test-fail-${Date.now()}`;
-    const provider = new StackProvider(config, {
-      runId,
-      seed: 1,
-      logsDir: join(root, 'logs'),
-      images,
-      redact: createRedactor(),
     });
-    await expect(provider.start()).rejects.toThrow(
+    expect((error as Error).message).toMatch(
       /Service "redis" not healthy after 2000ms \(GET \/health -> .*\)\. Logs: .*redis\.log\n.*Ready to accept connections/s,
     );
-    const docker = (await getContainerRuntimeClient()).container.dockerode;
-    const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
-    expect(await docker.listContainers({ all: true, filters })).toEqual([]);
-    expect(await docker.listNetworks({ filters })).toEqual([]);
+    expect(await labelled(runId)).toEqual({ containers: [], networks: [] });
   });
 
   // A service that refuses its own config: the system's failure (a failed check, exit 1), never the harness's.
-  const refusing = (delay: string) => ({
+  const refusing = (delay: string): ReadinessConfigInput['services'][string] => ({
     image: 'redis:7',
     command: ['sh', '-c', `sleep ${delay}; echo "FATAL: invalid value for PORT: 'abc'" >&2; exit 3`],
     ports: [6379],
@@ -232,32 +247,13 @@ describe('StackProvider (real Docker)', () => {
     ['as it starts', '0'],
     ['while its health is awaited', '2'],
   ])('a service that exits %s is a ServiceStartError with its exit code and last line', async (_, delay) => {
-    const root = await mkdtemp(join(tmpdir(), 'readiness-stack-'));
-    const config = resolveConfig(
-      { name: 'stack-refuses', services: { app: refusing(delay) } },
-      join(root, 'readiness.config.ts'),
-    );
-    const images = await provisionImages(config, stackImageRefs(config), {});
-    const runId = `test-refuses-${Date.now()}`;
-    const provider = new StackProvider(config, {
-      runId,
-      seed: 1,
-      logsDir: join(root, 'logs'),
-      images,
-      redact: createRedactor(),
-    });
-    const error: unknown = await provider.start().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const { runId, error } = await startExpectingFailure('stack-refuses', { app: refusing(delay) });
     expect(error, String(error)).toBeInstanceOf(ServiceStartError);
     expect((error as ServiceStartError).service).toBe('app');
     expect((error as Error).message).toMatch(
       /Service "app" exited with code 3 .*\n.*FATAL: invalid value for PORT: 'abc'/s,
     );
-    const docker = (await getContainerRuntimeClient()).container.dockerode;
-    const filters = JSON.stringify({ label: [`${LABELS.runId}=${runId}`] });
-    expect(await docker.listContainers({ all: true, filters })).toEqual([]);
+    expect((await labelled(runId)).containers).toEqual([]);
   });
 
   it('certify: a service refusing its config fails the run (exit 1) with a failed check carrying its log line', async () => {
