@@ -1,21 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.ts';
-import type { StackHandle } from '../stack/stack-handle.ts';
+import { UNIT_HANDLE } from '../../test/support/stage.ts';
 import { planBootStage } from './boot-checks.ts';
 
-const handle: StackHandle = {
-  schemaVersion: 1,
-  runId: 'r',
-  stack: 's',
-  seed: 1,
-  createdAt: new Date(0).toISOString(),
-  ownerPid: 1,
-  network: 'n',
-  logsDir: '/tmp',
-  services: {},
-  toxiproxy: null,
-};
+const handle = UNIT_HANDLE;
 
 describe('the boot plan (the reference config)', () => {
   it('declares one health check per service and one readiness-truth check per link, before any runs', async () => {

@@ -4,15 +4,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/load-config.ts';
 import type { CheckResult } from '../core/check-result.ts';
-import { checkResultSchema } from '../core/check-result.ts';
-import { systemClock } from '../core/clock.ts';
-import { createRedactor } from '../core/redact.ts';
-import { Teardowns } from '../core/teardown.ts';
-import { assertAllowedTarget } from '../runner/blast-radius.ts';
 import type { SuiteContext } from '../runner/suite.ts';
-import { stackHandleSchema } from '../stack/stack-handle.ts';
 import { runContractChecks, slug } from './contract-checks.ts';
 import { contractMatrixSchema, countStatuses, gitPathVersion, matrixMarkdown, rowStatus } from './matrix.ts';
+import { recordingContext } from '../../test/support/stage.ts';
 
 const RECORDED_PACTS = new URL('../../test/fixtures/contracts/pacts/', import.meta.url).pathname;
 
@@ -35,36 +30,7 @@ function contextFor(contract: Record<string, unknown>, recorded: CheckResult[]):
     },
     join(dir, 'readiness.config.ts'),
   );
-  const handle = stackHandleSchema.parse({
-    schemaVersion: 1,
-    runId: 'test',
-    stack: 'demo',
-    seed: 1,
-    createdAt: new Date(0).toISOString(),
-    ownerPid: 1,
-    network: 'none',
-    logsDir: dir,
-    services: {},
-    toxiproxy: null,
-  });
-  return {
-    config,
-    handle,
-    stage: 'contract',
-    runDir: join(dir, 'run'),
-    seed: 1,
-    clock: systemClock,
-    signal: new AbortController().signal,
-    reporter: {},
-    teardowns: new Teardowns(),
-    redact: createRedactor(),
-    assertTarget: (target) => assertAllowedTarget(target, handle, config.allowTargets),
-    record: (check) => {
-      const result = checkResultSchema.parse({ ...check, stage: 'contract' });
-      recorded.push(result);
-      return Promise.resolve(result);
-    },
-  };
+  return recordingContext(config, 'contract', join(dir, 'run'), recorded);
 }
 
 describe('runContractChecks without evidence', () => {

@@ -7,15 +7,12 @@ import reference from '../../readiness.config.ts';
 import { resolveConfig } from '../config/load-config.ts';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { CheckResult } from '../core/check-result.ts';
-import { checkResultSchema } from '../core/check-result.ts';
 import { systemClock } from '../core/clock.ts';
 import { createRedactor } from '../core/redact.ts';
-import { Teardowns } from '../core/teardown.ts';
-import { assertAllowedTarget } from '../runner/blast-radius.ts';
 import { runStage } from '../runner/run-stage.ts';
 import type { PlannedCheck, SuiteContext } from '../runner/suite.ts';
-import { stackHandleSchema } from '../stack/stack-handle.ts';
 import { planContractStage, runContractChecks } from './contract-checks.ts';
+import { recordingContext, UNIT_HANDLE } from '../../test/support/stage.ts';
 
 const PLAN_PACTS = fileURLToPath(new URL('../../test/fixtures/contracts/plan-pacts/', import.meta.url));
 const REFERENCE_CONFIG_FILE = fileURLToPath(new URL('../../readiness.config.ts', import.meta.url));
@@ -31,38 +28,8 @@ afterEach(async () => {
 
 // No service is running: the verifier is never reached and every interaction is recorded broken,
 // under the id, name and severity of a healthy run.
-const handle = stackHandleSchema.parse({
-  schemaVersion: 1,
-  runId: 'test',
-  stack: 'demo',
-  seed: 1,
-  createdAt: new Date(0).toISOString(),
-  ownerPid: 1,
-  network: 'none',
-  logsDir: '/tmp',
-  services: {},
-  toxiproxy: null,
-});
-
 function contextFor(config: ResolvedConfig, recorded: CheckResult[]): SuiteContext {
-  return {
-    config,
-    handle,
-    stage: 'contract',
-    runDir: join(dir, 'run'),
-    seed: 1,
-    clock: systemClock,
-    signal: new AbortController().signal,
-    reporter: {},
-    teardowns: new Teardowns(),
-    redact: createRedactor(),
-    assertTarget: (target) => assertAllowedTarget(target, handle, config.allowTargets),
-    record: (check) => {
-      const result = checkResultSchema.parse({ ...check, stage: 'contract' });
-      recorded.push(result);
-      return Promise.resolve(result);
-    },
-  };
+  return recordingContext(config, 'contract', join(dir, 'run'), recorded);
 }
 
 /** The fixture pacts, with `orders` verified, `payments` listed without a pact and `admin`'s pacts pending. */
@@ -147,10 +114,10 @@ export default { ...suite, name: 'crash', run: async (ctx) => {
 } };`,
     );
     const config = fixtureConfig();
-    const plan = await planContractStage({ config, handle, stage: 'contract', runDir: dir, seed: 1 });
+    const plan = await planContractStage({ config, handle: UNIT_HANDLE, stage: 'contract', runDir: dir, seed: 1 });
     const results = await runStage({
       config,
-      handle,
+      handle: UNIT_HANDLE,
       stage: 'contract',
       runDir: dir,
       resultsDir: join(dir, 'results'),

@@ -1,22 +1,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.ts';
-import type { StackHandle } from '../stack/stack-handle.ts';
+import { UNIT_HANDLE } from '../../test/support/stage.ts';
 import { planRecoveryStage } from './recovery-stage.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
-const handle: StackHandle = {
-  schemaVersion: 1,
-  runId: 'r',
-  stack: 's',
-  seed: 1,
-  createdAt: new Date(0).toISOString(),
-  ownerPid: 1,
-  network: 'n',
-  logsDir: '/tmp',
-  services: {},
-  toxiproxy: null,
-};
+const handle = UNIT_HANDLE;
 
 describe('the recovery plan (the reference config)', () => {
   it('declares every check of every configured drill before any drill runs, with its severity', async () => {

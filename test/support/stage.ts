@@ -3,10 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from '../../src/config/index.ts';
 import type { ReadinessConfigInput, ResolvedConfig } from '../../src/config/index.ts';
+import { checkResultSchema } from '../../src/core/check-result.ts';
 import type { CheckResult } from '../../src/core/check-result.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { createRedactor } from '../../src/core/redact.ts';
+import type { Stage } from '../../src/core/stage.ts';
+import { Teardowns } from '../../src/core/teardown.ts';
+import { assertAllowedTarget } from '../../src/runner/blast-radius.ts';
 import { runStage } from '../../src/runner/index.ts';
+import type { SuiteContext } from '../../src/runner/suite.ts';
 import type { StageRunOptions } from '../../src/runner/run-stage.ts';
 import type { StackHandle } from '../../src/stack/index.ts';
 
@@ -72,4 +77,34 @@ export async function runBootStage(
     ...options.run?.(config),
   });
   return { results, resultsDir, root, config };
+}
+
+/**
+ * A suite context over `config` whose stack is never touched (`UNIT_HANDLE`): checks are validated
+ * and pushed to `recorded` instead of written, for unit tests of a stage's runner.
+ */
+export function recordingContext(
+  config: ResolvedConfig,
+  stage: Stage,
+  runDir: string,
+  recorded: CheckResult[],
+): SuiteContext {
+  return {
+    config,
+    handle: UNIT_HANDLE,
+    stage,
+    runDir,
+    seed: 1,
+    clock: systemClock,
+    signal: new AbortController().signal,
+    reporter: {},
+    teardowns: new Teardowns(),
+    redact: createRedactor(),
+    assertTarget: (target) => assertAllowedTarget(target, UNIT_HANDLE, config.allowTargets),
+    record: (check) => {
+      const result = checkResultSchema.parse({ ...check, stage });
+      recorded.push(result);
+      return Promise.resolve(result);
+    },
+  };
 }
