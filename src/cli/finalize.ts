@@ -11,7 +11,7 @@ import type { RunSigning } from '../certify/sign.ts';
 import { ensureChromium } from '../provision/chromium.ts';
 import { formatVerdictTable } from '../report/index.ts';
 import { describeQualityGate } from '../report/quality-gate.ts';
-import { REPORT_DIR, writeRunArtifacts } from '../report/run-artifacts.ts';
+import { writeRunArtifacts } from '../report/run-artifacts.ts';
 import type { RunArtifactsOptions } from '../report/run-artifacts.ts';
 import { formatRunFiles } from '../report/runs.ts';
 import { gitState } from './git.ts';
@@ -57,9 +57,9 @@ function ciBuildUrl(): { buildUrl?: string } {
  */
 export async function finalizeRun(options: FinalizeOptions): Promise<ExitCode> {
   const { config, folder, reporter } = options;
-  // Whatever a stage wrote (a tool's export, an attachment, a log) is redacted before the report
-  // reads the results, so the Allure report is built from redacted files too.
-  const scrubbed = await scrubFiles(folder.dir, options.redact, { skip: [REPORT_DIR] });
+  // The results (attachments included) are redacted before the Allure report is built from them; the
+  // whole run folder is scrubbed once more, last, before the evidence is sealed (writeRunArtifacts).
+  const scrubbed = await scrubFiles(folder.resultsDir, options.redact);
   if (scrubbed.rewritten.length > 0) reporter.onInfo?.(`credentials redacted from ${scrubbed.rewritten.join(', ')}`);
   const git = await gitState(config.rootDir);
   const partial = options.selected.length < config.stages.length;

@@ -297,7 +297,8 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
   const changes = await changesPromise;
 
   // Last look for credentials before the evidence is sealed (the report is built from redacted results).
-  await time('redact', () => scrubFiles(runDir, options.redact, { skip: [REPORT_DIR] }));
+  const scrubbed = await time('redact', () => scrubFiles(runDir, options.redact, { skip: [REPORT_DIR] }));
+  if (scrubbed.rewritten.length > 0) reporter?.onInfo?.(`credentials redacted from ${scrubbed.rewritten.join(', ')}`);
   const evidence = await time('evidence manifest', () => writeEvidenceManifest(runDir));
   const htmlFile = join(runDir, CERTIFICATE_HTML_FILE);
   await time('certificate html', async () => {
