@@ -16,7 +16,7 @@ import {
   withAbortOnFail,
 } from './k6-options.ts';
 import type { K6RunOptions, PhaseWindow } from './k6-options.ts';
-import { aggregationOf, parseSelector, readK6Summary } from './k6-summary.ts';
+import { aggregationOf, parseK6Summary, parseSelector } from './k6-summary.ts';
 import type { K6Summary } from './k6-summary.ts';
 import { readMetricSamples, readRequestSamples } from './k6-samples.ts';
 import { kneeBroken, kneeFigures, kneeFromSamples, kneeWindowsCsv, writeKneeFigures } from './knee.ts';
@@ -302,8 +302,8 @@ async function recordScenario(
     return;
   }
   const options = buildK6Options(load, scenario);
-  const summary = await readK6Summary(run.outcome.summaryFile);
   const summaryText = await readFile(run.outcome.summaryFile, 'utf8');
+  const summary = parseK6Summary(JSON.parse(summaryText) as unknown);
   const samples = await readMetricSamples(run.outcome.rawFile, sampledMetrics(options));
   // Every sample of every metric (MBs): the summary and the figures below are the evidence that is kept.
   await rm(run.outcome.rawFile, { force: true });
