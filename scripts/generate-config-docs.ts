@@ -7,10 +7,12 @@ import {
   CONFIG_JSON_SCHEMA_FILE,
   CONFIG_REFERENCE_FILE,
   configJsonSchema,
+  configReferenceRows,
   renderConfigReference,
 } from '../src/config/reference.ts';
 
 const root = join(import.meta.dirname, '..');
-await writeFile(join(root, CONFIG_REFERENCE_FILE), renderConfigReference());
-await writeFile(join(root, CONFIG_JSON_SCHEMA_FILE), `${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+const schema = configJsonSchema();
+await writeFile(join(root, CONFIG_REFERENCE_FILE), renderConfigReference(configReferenceRows(schema)));
+await writeFile(join(root, CONFIG_JSON_SCHEMA_FILE), `${JSON.stringify(schema, null, 2)}\n`);
 console.log(`wrote ${CONFIG_REFERENCE_FILE} and ${CONFIG_JSON_SCHEMA_FILE}`);

@@ -424,7 +424,7 @@ export function evaluateVerdict(input: VerdictInput): VerdictResult {
   return {
     verdict,
     partial,
-    stagesNotRun: STAGES.filter((stage) => enabledStages.includes(stage) && !selectedStages.includes(stage)),
+    stagesNotRun: STAGES.filter((stage) => stages[stage].role === 'not-run'),
     policyExceptions: listPolicyExceptions(policy, running),
     stages,
     criticalFailures: critical.failures,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { CERTIFICATION_FILE, readCertification } from '../certify/certification.ts';
 import type { Certification } from '../certify/certification.ts';
+import { STATUS_SEVERITY_ORDER } from '../certify/pass-rates.ts';
 import type { CheckResult, CheckStatus } from '../core/check-result.ts';
 import { readCheckResults } from '../core/results.ts';
 import { STAGES } from '../core/stage.ts';
@@ -61,18 +62,11 @@ function changeOf(before: CheckStatus | null, after: CheckStatus | null): CheckC
 
 /** The worst status of a check id in a run (a check recorded twice counts by its worst outcome). */
 function statusById(checks: readonly CheckResult[]): Map<string, CheckResult> {
-  const rank: Record<CheckStatus, number> = {
-    failed: 0,
-    broken: 1,
-    unknown: 2,
-    skipped: 3,
-    passed: 4,
-    'not-applicable': 5,
-  };
+  const rank = (status: CheckStatus): number => STATUS_SEVERITY_ORDER.indexOf(status);
   const byId = new Map<string, CheckResult>();
   for (const check of checks) {
     const seen = byId.get(check.id);
-    if (seen === undefined || rank[check.status] < rank[seen.status]) byId.set(check.id, check);
+    if (seen === undefined || rank(check.status) < rank(seen.status)) byId.set(check.id, check);
   }
   return byId;
 }

@@ -18,6 +18,7 @@ import { reapOrphans } from '../../stack/reap.ts';
 import { preflight } from '../preflight.ts';
 import { createRunFolder, newRunId } from '../run-folder.ts';
 import type { RunFolder } from '../run-folder.ts';
+import { failFastReason } from '../../runner/run-stage.ts';
 
 export interface CertifyOptions {
   readonly config: ResolvedConfig;
@@ -148,7 +149,7 @@ export async function recordStagesNotRun(
         severity: 'critical',
         status: 'unknown',
         tags: ['fail-fast'],
-        message: `not run: --fail-fast stopped after ${stoppedBy.id} failed (stage ${stoppedBy.stage})`,
+        message: `${failFastReason(stoppedBy.id)} (stage ${stoppedBy.stage})`,
         remediation: `Fix ${stoppedBy.id}, or run without --fail-fast for the evidence of every stage`,
         startedAt: nowMs,
         finishedAt: nowMs,

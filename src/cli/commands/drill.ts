@@ -15,6 +15,7 @@ import type { SuiteContext } from '../../runner/suite.ts';
 import { readStackHandle, writeStackHandle } from '../../stack/stack-handle.ts';
 import { preflight } from '../preflight.ts';
 import { createRunFolder, newRunId } from '../run-folder.ts';
+import { emptyCounts } from '../../certify/pass-rates.ts';
 import { configRedactor } from './certify.ts';
 import { defaultHandleFile } from './up-down.ts';
 
@@ -99,7 +100,7 @@ export async function drill(options: DrillOptions): Promise<ExitCode> {
     for (const error of errors) reporter.onInfo?.(`rollback problem: ${error.message}`);
     if (signal.aborted) reporter.onInfo?.('interrupted: the fault was rolled back');
   }
-  const counts = { passed: 0, failed: 0, broken: 0, skipped: 0, unknown: 0, 'not-applicable': 0 };
+  const counts = emptyCounts();
   for (const r of results) counts[r.status] += 1;
   const unseeded = results.find((r) => r.parameters['unseeded'])?.parameters['unseeded'];
   if (options.json)
