@@ -371,82 +371,61 @@ async function recordScenario(
   }
   for (const [service, maxSlope] of Object.entries(scenario.maxMemorySlopeMbPerMin)) {
     const samples = run.series.find((s) => s.service === service)?.samples ?? [];
-    await runCheck(
-      context,
-      {
-        id: `load.${scenario.id}.memory-slope.${slug(service)}`,
-        name: `${scenario.id}: ${service} memory does not keep growing (< ${maxSlope} MB/min)`,
-        feature,
-        severity: scenario.severity,
-        tags: ['docker-stats'],
-        remediation: `Find what ${service} retains per request (heap snapshot under load); memory must level off under steady load`,
-      },
-      (): Promise<CheckOutcome> => {
-        // Judged on the second half: a healthy runtime grows its heap early under new load and then
-        // levels off; a leak keeps growing to the end.
-        const late = samples.slice(Math.floor(samples.length / 2));
-        const slope = memorySlopeMbPerMin(late);
-        const wholeSlope = memorySlopeMbPerMin(samples);
-        const evidenceSamples: Evidence = {
-          name: `${service} memory samples`,
-          contentType: 'text/csv',
-          content: [
-            'ms,memory_mb,container_memory_mb,cpu_cores',
-            ...samples.map(
-              (s) => `${s.atMs},${round(s.memoryMb)},${round(s.containerMemoryMb ?? s.memoryMb)},${round(s.cpuCores)}`,
-            ),
-          ].join('\n'),
-        };
-        if (slope === undefined) {
-          return Promise.resolve({
-            status: 'unknown',
-            message: `only ${samples.length} Docker stats samples of ${service}: no slope over the second half`,
-            evidence: [evidenceSamples],
-          });
-        }
-        const metrics = [
-          { name: 'memory_slope_mb_per_min', value: round(slope), unit: 'MB/min' },
-          ...(wholeSlope === undefined
-            ? []
-            : [{ name: 'memory_slope_whole_mb_per_min', value: round(wholeSlope), unit: 'MB/min' }]),
-          { name: 'memory_samples', value: samples.length, unit: 'count' },
-        ];
-        return Promise.resolve(
-          unlessGenerator(
-            {
-              status: slope < maxSlope ? 'passed' : 'failed',
-              message: `${service} memory grew ${round(slope)} MB/min over the second half of the run (${late.length} of ${samples.length} samples; whole run ${round(wholeSlope ?? slope)} MB/min; limit ${maxSlope} MB/min) in scenario ${scenario.id}`,
-              metrics,
-              evidence: [evidenceSamples],
-            },
-            generator,
-            scenario.id,
+    await runCheck(context, memorySlopeSpec(scenario, service, maxSlope), (): Promise<CheckOutcome> => {
+      // Judged on the second half: a healthy runtime grows its heap early under new load and then
+      // levels off; a leak keeps growing to the end.
+      const late = samples.slice(Math.floor(samples.length / 2));
+      const slope = memorySlopeMbPerMin(late);
+      const wholeSlope = memorySlopeMbPerMin(samples);
+      const evidenceSamples: Evidence = {
+        name: `${service} memory samples`,
+        contentType: 'text/csv',
+        content: [
+          'ms,memory_mb,container_memory_mb,cpu_cores',
+          ...samples.map(
+            (s) => `${s.atMs},${round(s.memoryMb)},${round(s.containerMemoryMb ?? s.memoryMb)},${round(s.cpuCores)}`,
           ),
-        );
-      },
-    );
+        ].join('\n'),
+      };
+      if (slope === undefined) {
+        return Promise.resolve({
+          status: 'unknown',
+          message: `only ${samples.length} Docker stats samples of ${service}: no slope over the second half`,
+          evidence: [evidenceSamples],
+        });
+      }
+      const metrics = [
+        { name: 'memory_slope_mb_per_min', value: round(slope), unit: 'MB/min' },
+        ...(wholeSlope === undefined
+          ? []
+          : [{ name: 'memory_slope_whole_mb_per_min', value: round(wholeSlope), unit: 'MB/min' }]),
+        { name: 'memory_samples', value: samples.length, unit: 'count' },
+      ];
+      return Promise.resolve(
+        unlessGenerator(
+          {
+            status: slope < maxSlope ? 'passed' : 'failed',
+            message: `${service} memory grew ${round(slope)} MB/min over the second half of the run (${late.length} of ${samples.length} samples; whole run ${round(wholeSlope ?? slope)} MB/min; limit ${maxSlope} MB/min) in scenario ${scenario.id}`,
+            metrics,
+            evidence: [evidenceSamples],
+          },
+          generator,
+          scenario.id,
+        ),
+      );
+    });
   }
   for (const [service, maxMb] of Object.entries(scenario.maxRetainedMemoryMb)) {
     const samples = run.series.find((s) => s.service === service)?.samples ?? [];
     const settle = run.settle;
-    await runCheck(
-      context,
-      {
-        id: `load.${scenario.id}.memory-retained.${slug(service)}`,
-        name: `${scenario.id}: ${service} gives memory back after the load (keeps < ${maxMb} MB)`,
-        feature,
-        severity: scenario.severity,
-        tags: ['docker-stats'],
-        remediation: `Find what ${service} retains per request (compare heap snapshots before and after load); memory must return near its level before the load`,
-      },
-      () =>
-        Promise.resolve(
-          unlessGenerator(
-            retainedCheck(scenario, service, memorySource(load, service), maxMb, samples, settle),
-            generator,
-            scenario.id,
-          ),
+    await runCheck(context, memoryRetainedSpec(scenario, service, maxMb), () =>
+      Promise.resolve(
+        unlessGenerator(
+          retainedCheck(scenario, service, memorySource(load, service), maxMb, samples, settle),
+          generator,
+          scenario.id,
         ),
+      ),
     );
   }
 }
@@ -637,6 +616,30 @@ export async function runLoadStage(context: SuiteContext): Promise<void> {
   await recordKnee(context, k6, outDir);
 }
 
+/** The check of a service's memory growth under a scenario's load (recorded and planned alike). */
+function memorySlopeSpec(scenario: LoadScenario, service: string, maxSlope: number): CheckSpec {
+  return {
+    id: `load.${scenario.id}.memory-slope.${slug(service)}`,
+    name: `${scenario.id}: ${service} memory does not keep growing (< ${maxSlope} MB/min)`,
+    feature: `load: ${scenario.id}`,
+    severity: scenario.severity,
+    tags: ['docker-stats'],
+    remediation: `Find what ${service} retains per request (heap snapshot under load); memory must level off under steady load`,
+  };
+}
+
+/** The check of the memory a service keeps after a scenario's load (recorded and planned alike). */
+function memoryRetainedSpec(scenario: LoadScenario, service: string, maxMb: number): CheckSpec {
+  return {
+    id: `load.${scenario.id}.memory-retained.${slug(service)}`,
+    name: `${scenario.id}: ${service} gives memory back after the load (keeps < ${maxMb} MB)`,
+    feature: `load: ${scenario.id}`,
+    severity: scenario.severity,
+    tags: ['docker-stats'],
+    remediation: `Find what ${service} retains per request (compare heap snapshots before and after load); memory must return near its level before the load`,
+  };
+}
+
 /**
  * The load stage's plan, from the config before k6 runs: every asked threshold of every scenario,
  * each configured memory check, and the knee when it has a floor (without one it is a figure).
@@ -657,24 +660,14 @@ export function planLoadStage(context: PlanContext): PlannedCheck[] {
         severity,
       });
     }
-    for (const service of Object.keys(scenario.maxMemorySlopeMbPerMin)) {
-      planned.push({
-        id: `load.${scenario.id}.memory-slope.${slug(service)}`,
-        name: `${scenario.id}: ${service} memory does not keep growing`,
-        feature,
-        severity,
-      });
+    for (const [service, maxSlope] of Object.entries(scenario.maxMemorySlopeMbPerMin)) {
+      planned.push(memorySlopeSpec(scenario, service, maxSlope));
     }
-    for (const service of Object.keys(scenario.maxRetainedMemoryMb)) {
-      planned.push({
-        id: `load.${scenario.id}.memory-retained.${slug(service)}`,
-        name: `${scenario.id}: ${service} gives memory back after the load`,
-        feature,
-        severity,
-      });
+    for (const [service, maxMb] of Object.entries(scenario.maxRetainedMemoryMb)) {
+      planned.push(memoryRetainedSpec(scenario, service, maxMb));
     }
   }
   const knee = load.knee === undefined ? undefined : kneeCheckSpec(load.knee);
-  if (knee) planned.push({ id: knee.id, name: knee.name, feature: knee.feature, severity: knee.severity });
+  if (knee) planned.push(knee);
   return planned;
 }
