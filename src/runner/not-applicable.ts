@@ -43,6 +43,10 @@ export interface NotConfiguredFamily {
   readonly key: string;
 }
 
+/** Why a family's checks are not applicable: the config key that would configure it is not set. */
+export const notConfiguredMessage = (family: Pick<NotConfiguredFamily, 'key'>): string =>
+  `Not configured: ${family.key} is not set`;
+
 /**
  * The check recorded for a family the config does not configure: `not-applicable` with `Not configured:
  * <key> is not set`, tag `not-configured`, severity normal, so it is listed as not covered, never silently absent.
@@ -58,7 +62,7 @@ export function notConfiguredCheck(
     feature: family.feature,
     severity: 'normal',
     status: 'not-applicable',
-    message: `Not configured: ${family.key} is not set`,
+    message: notConfiguredMessage(family),
     tags: [...tags, NOT_CONFIGURED_TAG],
     startedAt: atMs,
     finishedAt: atMs,

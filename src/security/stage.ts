@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { SecurityConfig } from '../config/stages/security.ts';
 import { NOT_CONFIGURED_TAG } from '../core/check-result.ts';
+import { notConfiguredMessage } from '../runner/not-applicable.ts';
 import type { NotConfiguredFamily } from '../runner/not-applicable.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { CheckSpec, PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
@@ -90,7 +91,7 @@ async function recordNotConfigured(ctx: SecurityContext): Promise<void> {
     await ctx.check(notConfiguredSpec(family), () =>
       Promise.resolve({
         status: 'not-applicable',
-        message: `Not configured: ${family.key} is not set`,
+        message: notConfiguredMessage(family),
       }),
     );
   }
