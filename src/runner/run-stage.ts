@@ -136,25 +136,23 @@ export async function runStage(options: StageRunOptions): Promise<CheckResult[]>
       feature: 'harness',
       severity: 'critical',
       status: 'unknown',
-      message: `No suite file for the ${stage} stage in ${join(BUILT_IN_SUITES_DIR, stage)} (built in) or ${join(config.suitesDir, stage)} (config suitesDir; expected *.suite.ts): the ${stage} stage has no evidence`,
+      message: `No suite file for the ${stage} stage in ${join(options.builtInSuitesDir ?? BUILT_IN_SUITES_DIR, stage)} (built in) or ${join(config.suitesDir, stage)} (config suitesDir; expected *.suite.ts): the ${stage} stage has no evidence`,
       remediation: `Add a suite under ${join(config.suitesDir, stage)} or remove "${stage}" from the config's stages`,
       startedAt: now,
       finishedAt: now,
     });
   }
   const stageSignal = AbortSignal.any([options.signal, AbortSignal.timeout(config.deadlines.stageMs), stopped.signal]);
-  const untilDeadline = <T>(work: Promise<T>): Promise<T> =>
-    Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        if (stageSignal.aborted) reject(new Error(`stage deadline or interrupt (${String(stageSignal.reason)})`));
-        stageSignal.addEventListener(
-          'abort',
-          () => reject(new Error(`stage deadline or interrupt (${String(stageSignal.reason)})`)),
-          { once: true },
-        );
-      }),
-    ]);
+  // One deadline for the whole stage (not a listener per plan and per run); nobody may await it.
+  const deadline = new Promise<never>((_, reject) => {
+    const fail = (): void => {
+      reject(new Error(`stage deadline or interrupt (${String(stageSignal.reason)})`));
+    };
+    if (stageSignal.aborted) fail();
+    else stageSignal.addEventListener('abort', fail, { once: true });
+  });
+  deadline.catch(() => undefined);
+  const untilDeadline = <T>(work: Promise<T>): Promise<T> => Promise.race([work, deadline]);
   const suiteFailed = async (
     file: string,
     startedAt: number,
@@ -224,11 +222,7 @@ export async function runStage(options: StageRunOptions): Promise<CheckResult[]>
       const teardowns = new Teardowns();
       const startedAt = clock.now();
       const context: SuiteContext = {
-        config,
-        handle: options.handle,
-        stage,
-        runDir: options.runDir,
-        seed: options.seed,
+        ...planContext,
         clock,
         signal: stageSignal,
         reporter,
