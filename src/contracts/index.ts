@@ -1,7 +1,6 @@
-export { classifyInteraction, pendingByConfig } from './classify.ts';
+export { classifyInteraction } from './classify.ts';
 export type { ClassifyContext, InteractionRef, InteractionVerdict } from './classify.ts';
-export { fileStageChecks, fileStagePlan, planContractStage, runContractChecks, slug } from './contract-checks.ts';
-export type { FileStageChecks, PactChecks, ProviderChecks } from './contract-checks.ts';
+export { planContractStage, runContractChecks, slug } from './contract-checks.ts';
 export { contractMatrixSchema, gitPathVersion, matrixMarkdown, writeMatrix } from './matrix.ts';
 export type { ContractMatrix, MatrixRow } from './matrix.ts';
 export { isHttpInteraction, parsePactFile, readPactDir } from './pact-files.ts';

@@ -11,21 +11,19 @@ export {
 export type { ContainerFault, Fault, FaultKind, Stream, ToxicFault, ToxicKind, ToxicSpec } from './catalog.ts';
 export { cleanLeftovers, orderExperiments, runChaosStage } from './chaos-stage.ts';
 export type { ChaosStageOptions } from './chaos-stage.ts';
-export { experimentProblems, experimentsDirOf, loadExperiments } from './experiment-files.ts';
-export type { ExperimentScope, LoadedExperiment } from './experiment-files.ts';
-export { defineExperiment, experimentSchema, faultSchema, parseExperiment } from './experiment.ts';
+export { experimentsDirOf, loadExperiments } from './experiment-files.ts';
+export type { LoadedExperiment } from './experiment-files.ts';
+export { defineExperiment } from './experiment.ts';
 export type {
   ChaosApi,
   Expectation,
   ExpectationInput,
   Experiment,
-  ExperimentInput,
   FaultControl,
   HttpExpect,
   LedgerPlan,
   LoadPlan,
   Probe,
-  ProbeFn,
   ProbeInput,
   ProbeOutcome,
 } from './experiment.ts';
