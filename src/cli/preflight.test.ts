@@ -90,6 +90,35 @@ describe('preflight', () => {
     expect(await problems(missing)).toEqual([`${SHOWN}: security.rulesFile (${DIR}/rules.tsv) does not exist`]);
   });
 
+  it('reads security.openapi.file as an OpenAPI 3 document, naming the key and the fix (issue 14 point 4)', async () => {
+    const rules = `${SHOWN}: security.rulesFile: ${DIR}/bad-rules.tsv:3: level "BLOCK" is not one of IGNORE, INFO, WARN, FAIL or OUTOFSCOPE (rule 10038)`;
+    const fix =
+      'give the OpenAPI 3 document of the service, use security.openapi: { path } to fetch it from the service, or security.openapi: false when it has none';
+    const withFile = (file: string) =>
+      problems(config({ stages: ['boot', 'security'], security: { ...security, openapi: { file } } }));
+    expect(await withFile('openapi.json')).toEqual([
+      rules,
+      `${SHOWN}: security.openapi.file (${DIR}/openapi.json) does not exist; ${fix}`,
+    ]);
+    expect(await withFile('openapi-cut-short.json')).toEqual([
+      rules,
+      // The parser's own words follow "is not valid JSON:" (V8's wording varies between Node versions).
+      expect.stringMatching(
+        /^test\/fixtures\/configs\/preflight\/readiness\.config\.ts: security\.openapi\.file \(test\/fixtures\/configs\/preflight\/openapi-cut-short\.json\) is not valid JSON: .+; give the OpenAPI 3 document/,
+      ),
+    ]);
+    expect(await withFile('openapi-swagger.yaml')).toEqual([
+      rules,
+      `${SHOWN}: security.openapi.file (${DIR}/openapi-swagger.yaml) not an OpenAPI 3.x document: "openapi" is missing (Swagger 2.0 is not supported: convert it to OpenAPI 3); ${fix}`,
+    ]);
+    // A recorded document, found relative to the config's folder: no problem but the rules file's.
+    expect(await withFile('../../security/openapi-orders.json')).toEqual([rules]);
+    // From the service or none: nothing on disk to check.
+    expect(await problems(config({ stages: ['boot', 'security'], security: { ...security, openapi: false } }))).toEqual(
+      [rules],
+    );
+  });
+
   it('parses every pact of contract.pactDir, and wants at least one', async () => {
     expect(await problems(config({ stages: ['boot', 'contract'], contract }))).toEqual([
       `${SHOWN}: contract.pactDir (${DIR}/pacts-bad/cut-short.json) is not JSON: Unexpected end of JSON input`,

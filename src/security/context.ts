@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import type { ResolvedConfig } from '../config/load-config.ts';
-import type { SecurityConfig, ValueRef } from '../config/stages/security.ts';
+import type { OpenApiConfig, SecurityConfig, ValueRef } from '../config/stages/security.ts';
+import { NOT_APPLICABLE_TAG } from '../core/check-result.ts';
 import type { CheckResult } from '../core/check-result.ts';
 import { ConfigError, ReadinessError } from '../core/errors.ts';
+import { notApplicableMessage } from '../runner/not-applicable.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { CheckOutcome, CheckSpec, SuiteContext } from '../runner/suite.ts';
 import { describeExchange, fieldOf, fromTemplate, jsonOf } from './http.ts';
 import type { HttpExchange, SecurityHttp } from './http.ts';
-import { parseOpenApi } from './openapi.ts';
-import type { OpenApiDocument } from './openapi.ts';
+import { parseOpenApi, readOpenApiFile } from './openapi.ts';
+import type { LoadedOpenApi } from './openapi.ts';
 
 /** Someone the stage acts as: a configured user or a throwaway account it signed up. */
 export interface Identity {
@@ -35,6 +38,57 @@ export function resolveValue(config: ResolvedConfig, ref: ValueRef): string {
   return value;
 }
 
+/** Why the checks that need an OpenAPI document do not apply when the config says there is none. */
+export const NO_OPENAPI_REASON = 'no OpenAPI document (security.openapi: false)';
+
+/** Where the target's OpenAPI document comes from, as the stage uses it (a file's path absolute). */
+export type OpenApiSource =
+  | { readonly kind: 'service'; readonly path: string }
+  | { readonly kind: 'file'; readonly file: string }
+  | { readonly kind: 'none' };
+
+/** The config's `security.openapi`, a file resolved against the config's folder like the rules file. */
+export function openApiSource(openapi: OpenApiConfig, rootDir: string): OpenApiSource {
+  if (openapi === false) return { kind: 'none' };
+  if ('file' in openapi) return { kind: 'file', file: resolve(rootDir, openapi.file) };
+  return { kind: 'service', path: openapi.path };
+}
+
+/** The OpenAPI document, or the target's failure to serve it (a `failed` outcome with its status and body). */
+export type OpenApiLookup =
+  ({ readonly kind: 'document' } & LoadedOpenApi) | { readonly kind: 'failed'; readonly outcome: CheckOutcome };
+
+const OPENAPI_REMEDIATION =
+  'Serve the OpenAPI 3 document at security.openapi.path, or give it as a file (security.openapi: { file: "openapi.json" }), or set security.openapi: false when the service has none';
+
+/** Judges the answer to `GET <path>` of the OpenAPI document: the document, or `failed` with the status and body. */
+export function openApiFromExchange(exchange: HttpExchange): OpenApiLookup {
+  const evidence = [
+    {
+      name: 'OpenAPI document answer',
+      contentType: 'text/plain',
+      content: `${describeExchange(exchange)}\n${exchange.body.slice(0, 2000)}`,
+    },
+  ];
+  const failed = (why: string): OpenApiLookup => ({
+    kind: 'failed',
+    outcome: {
+      status: 'failed',
+      message: `${describeExchange(exchange)}: ${why}, so the check has no document to work from (${exchange.body.slice(0, 200)})`,
+      remediation: OPENAPI_REMEDIATION,
+      evidence,
+    },
+  });
+  if (exchange.status !== 200) return failed('the OpenAPI document is not served (expected 200)');
+  const raw = jsonOf(exchange);
+  if (raw === undefined) return failed('the answer is not JSON');
+  try {
+    return { kind: 'document', raw: raw as Readonly<Record<string, unknown>>, document: parseOpenApi(raw) };
+  } catch (error) {
+    return failed(`the answer is ${(error as Error).message}`);
+  }
+}
+
 /** A check of the stage as it is planned and recorded: tagged `security` before its own tags. */
 export function securitySpec(spec: CheckSpec): CheckSpec {
   return { ...spec, tags: ['security', ...(spec.tags ?? [])] };
@@ -49,13 +103,16 @@ export class SecurityContext {
   readonly pii = new Set<string>();
   /** Native check results, for the SARIF file. */
   readonly results: CheckResult[] = [];
+  /** Where the OpenAPI document comes from (`security.openapi`). */
+  readonly openapiSource: OpenApiSource;
   readonly #users = new Map<string, Promise<Identity>>();
-  #openapi: Promise<OpenApiDocument> | undefined;
+  #openapi: Promise<OpenApiLookup> | undefined;
 
   constructor(suite: SuiteContext, config: SecurityConfig, http: SecurityHttp) {
     this.suite = suite;
     this.config = config;
     this.http = http;
+    this.openapiSource = openApiSource(config.openapi, suite.config.rootDir);
     for (const user of Object.values(config.users)) this.pii.add(user.username);
   }
 
@@ -70,18 +127,41 @@ export class SecurityContext {
     return result;
   }
 
-  /** The OpenAPI document of the target, fetched once. */
-  openapi(): Promise<OpenApiDocument> {
-    this.#openapi ??= (async () => {
-      const exchange = await this.http.send({ method: 'GET', path: this.config.openapiPath });
-      const doc = jsonOf(exchange);
-      if (exchange.status !== 200 || doc === undefined) {
-        throw new ReadinessError(
-          'OPENAPI_UNAVAILABLE',
-          `GET ${this.config.openapiPath} answered ${exchange.status}${doc === undefined ? ' without JSON' : ''}: the stage needs the OpenAPI document`,
-        );
+  /**
+   * Records a check `not-applicable` with `reason` (tag `not-applicable`) without running it: for what
+   * the config makes inapplicable. A reason the config's own `notApplicable` gives still wins.
+   */
+  notApplicable(spec: CheckSpec, reason: string): Promise<CheckResult> {
+    const { remediation: _remediation, ...rest } = spec;
+    return this.check({ ...rest, tags: [...(spec.tags ?? []), NOT_APPLICABLE_TAG] }, () =>
+      Promise.resolve({ status: 'not-applicable', message: notApplicableMessage(reason) }),
+    );
+  }
+
+  /**
+   * The target's OpenAPI document, read once: fetched from the service (a failure to serve it is the
+   * system's, a `failed` outcome) or read from the configured file. Callers check `openapiSource` for
+   * `none` first (their checks are then not applicable).
+   */
+  openapi(): Promise<OpenApiLookup> {
+    const source = this.openapiSource;
+    this.#openapi ??= (async (): Promise<OpenApiLookup> => {
+      switch (source.kind) {
+        case 'service':
+          return openApiFromExchange(await this.http.send({ method: 'GET', path: source.path }));
+        case 'file':
+          try {
+            return { kind: 'document', ...(await readOpenApiFile(source.file)) };
+          } catch (error) {
+            throw new ReadinessError(
+              'OPENAPI_FILE_UNREADABLE',
+              `security.openapi.file ${source.file} ${(error as Error).message} (it was checked before the run)`,
+              { cause: error },
+            );
+          }
+        case 'none':
+          throw new ReadinessError('OPENAPI_NONE', `the OpenAPI document was asked for: ${NO_OPENAPI_REASON}`);
       }
-      return parseOpenApi(doc);
     })();
     return this.#openapi;
   }

@@ -4,11 +4,14 @@ import { packagePath } from '../core/package-paths.ts';
 import { resolveImage } from '../provision/images.ts';
 import { ensurePythonVenv } from '../provision/python-venv.ts';
 import type { CheckOutcome, CheckSpec } from '../runner/suite.ts';
-import type { SecurityContext } from './context.ts';
+import { NO_OPENAPI_REASON } from './context.ts';
+import type { OpenApiSource, SecurityContext } from './context.ts';
 import type { SarifRunInput } from './sarif.ts';
 import { findingResults } from './sarif.ts';
 import { runSchemathesis, schemathesisFindings, schemathesisWorkDir } from './scanners/schemathesis.ts';
-import { runZapApiScan, zapCheckStatus } from './scanners/zap.ts';
+import type { SchemathesisRunOptions } from './scanners/schemathesis.ts';
+import { runZapApiScan, ZAP_DEFINITION_FILE, zapCheckStatus } from './scanners/zap.ts';
+import type { RunZapOptions } from './scanners/zap.ts';
 import { applyPolicy, describeFindings, policyVerdict, zapRulesTsv } from './zap-policy.ts';
 import type { EvaluatedFinding, RulesPolicy } from './zap-policy.ts';
 
@@ -42,6 +45,14 @@ const countsLine = (evaluated: readonly EvaluatedFinding[], failOn: 'FAIL' | 'WA
   return `FAIL ${counts.FAIL}, WARN ${counts.WARN}, INFO ${counts.INFO}, IGNORE ${counts.IGNORE}`;
 };
 
+/** Where schemathesis reads the document: the service's URL, or the file with the API's base URL. */
+export function schemathesisLocation(
+  source: Exclude<OpenApiSource, { kind: 'none' }>,
+  baseUrl: string,
+): Pick<SchemathesisRunOptions, 'location' | 'baseUrl'> {
+  return source.kind === 'file' ? { location: source.file, baseUrl } : { location: `${baseUrl}${source.path}` };
+}
+
 /** schemathesis against the OpenAPI document as a throwaway user; its failures judged by the policy. */
 export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPolicy | Error): Promise<SarifRunInput> {
   const config = ctx.config.schemathesis;
@@ -50,6 +61,12 @@ export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPo
     results: [],
     invocation: { executionSuccessful: false, notifications: [] },
   };
+  const source = ctx.openapiSource;
+  if (source.kind === 'none') {
+    sarif.invocation = { executionSuccessful: false, notifications: [{ level: 'note', text: NO_OPENAPI_REASON }] };
+    await ctx.notApplicable(SCANNER_CHECKS.schemathesis, NO_OPENAPI_REASON);
+    return sarif;
+  }
   await ctx.check(SCANNER_CHECKS.schemathesis, async (): Promise<CheckOutcome> => {
     if (!config.enabled) {
       sarif.invocation = {
@@ -60,6 +77,9 @@ export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPo
     }
     if (policy instanceof Error)
       return { status: 'broken', message: `the rules file cannot be used: ${describeError(policy)}` };
+    // The document schemathesis will read: a service that does not serve it fails here, with its answer.
+    const lookup = await ctx.openapi();
+    if (lookup.kind === 'failed') return lookup.outcome;
     const venv = await ensurePythonVenv(
       { name: 'security', requirementsFile: SECURITY_REQUIREMENTS },
       { reporter: ctx.suite.reporter },
@@ -71,7 +91,7 @@ export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPo
       venv.bin('st'),
       workDir,
       {
-        schemaUrl: `${ctx.http.baseUrl}${ctx.config.openapiPath}`,
+        ...schemathesisLocation(source, ctx.http.baseUrl),
         token: user.accessToken,
         reportFile: join(workDir, 'schemathesis-report.json'),
         seed: ctx.suite.seed,
@@ -148,6 +168,19 @@ export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPo
   return sarif;
 }
 
+/**
+ * What ZAP scans: the service's document by URL inside the stack network, or the file's document
+ * written into ZAP's work folder with its `servers` set to the target (ZAP sends the paths there).
+ */
+export function zapDefinition(
+  source: Exclude<OpenApiSource, { kind: 'none' }>,
+  site: string,
+  raw: Readonly<Record<string, unknown>>,
+): Pick<RunZapOptions, 'target' | 'definition'> {
+  if (source.kind === 'service') return { target: `http://${site}${source.path}` };
+  return { target: ZAP_DEFINITION_FILE, definition: { ...raw, servers: [{ url: `http://${site}` }] } };
+}
+
 /** ZAP's API scan from the official image, judged by its exit code; skipped with the reason when the image cannot be had. */
 export async function runZapCheck(ctx: SecurityContext, policy: RulesPolicy | Error): Promise<SarifRunInput> {
   const config = ctx.config.zap;
@@ -157,6 +190,12 @@ export async function runZapCheck(ctx: SecurityContext, policy: RulesPolicy | Er
     results: [],
     invocation: { executionSuccessful: false, notifications: [] },
   };
+  const source = ctx.openapiSource;
+  if (source.kind === 'none') {
+    sarif.invocation = { executionSuccessful: false, notifications: [{ level: 'note', text: NO_OPENAPI_REASON }] };
+    await ctx.notApplicable(SCANNER_CHECKS.zap, NO_OPENAPI_REASON);
+    return sarif;
+  }
   await ctx.check(SCANNER_CHECKS.zap, async (): Promise<CheckOutcome> => {
     if (!config.enabled) {
       sarif.invocation = {
@@ -167,6 +206,8 @@ export async function runZapCheck(ctx: SecurityContext, policy: RulesPolicy | Er
     }
     if (policy instanceof Error)
       return { status: 'broken', message: `the rules file cannot be used: ${describeError(policy)}` };
+    const lookup = await ctx.openapi();
+    if (lookup.kind === 'failed') return lookup.outcome;
     const image = await resolveImage(config.image, {
       pull: suite.config.images.pull,
       pullTimeoutMs: suite.config.images.pullTimeoutMs,
@@ -191,7 +232,7 @@ export async function runZapCheck(ctx: SecurityContext, policy: RulesPolicy | Er
       handle: suite.handle,
       workDir: join(suite.runDir, 'security', 'zap'),
       rulesTsv: zapRulesTsv(policy),
-      target: `http://${site}${ctx.config.openapiPath}`,
+      ...zapDefinition(source, site, lookup.raw),
       targetSite: site,
       token: user.accessToken,
       maxScanMinutes: config.maxScanMinutes,

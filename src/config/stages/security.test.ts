@@ -42,7 +42,28 @@ describe('security config', () => {
     });
     expect(config.security?.zap).toMatchObject({ enabled: true, image: 'ghcr.io/zaproxy/zaproxy:stable' });
     expect(config.security?.policy).toEqual({ failOn: 'FAIL', unlisted: 'WARN' });
-    expect(config.security?.openapiPath).toBe('/openapi.json');
+    expect(config.security?.openapi).toEqual({ path: '/openapi.json' });
+  });
+
+  it('takes the OpenAPI document from the service, a file or none, and names a wrong shape (issue 14 point 4)', () => {
+    const openapi = (value: unknown) => resolveConfig({ ...base, security: { ...security, openapi: value } }, FILE);
+    expect(openapi({ path: '/v3/api-docs' }).security?.openapi).toEqual({ path: '/v3/api-docs' });
+    expect(openapi({ file: 'api/openapi.yaml' }).security?.openapi).toEqual({ file: 'api/openapi.yaml' });
+    expect(openapi(false).security?.openapi).toBe(false);
+    const problem = (value: unknown) => problems({ ...base, security: { ...security, openapi: value } });
+    expect(problem({ path: '/openapi.json', file: 'openapi.json' })).toEqual([
+      'readiness.config.ts: security.openapi.file is not a known key; remove it or check the spelling',
+    ]);
+    expect(problem({ file: '' })).toEqual([
+      'readiness.config.ts: security.openapi.file must not be empty (received "")',
+    ]);
+    expect(problem('openapi.json')).toEqual([
+      'readiness.config.ts: security.openapi must be an object (received "openapi.json")',
+    ]);
+    // The old key is gone: a config still using it is told so.
+    expect(problems({ ...base, security: { ...security, openapiPath: '/openapi.json' } })).toEqual([
+      'readiness.config.ts: security.openapiPath is not a known key; remove it or check the spelling',
+    ]);
   });
 
   it('is required when the stage is enabled', () => {

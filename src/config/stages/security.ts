@@ -44,13 +44,26 @@ const userSchema = z.strictObject({
   role: name,
 });
 
+/** The OpenAPI document's source; object variants first so a wrong shape is reported against them. */
+const openapiSchema = z.union([
+  z.strictObject({ path }),
+  z.strictObject({ file: z.string().min(1) }),
+  z.literal(false),
+]);
+export type OpenApiConfig = z.output<typeof openapiSchema>;
+
 const defaultChecks = ['not_a_server_error', 'response_schema_conformance', 'ignored_auth'];
 
 /** Config of the `security` stage (`security: {...}` in readiness.config.ts). */
 export const securityConfigSchema = z.strictObject({
   /** The HTTP service under test and whether clients reach it over TLS (then HSTS is required). */
   target: z.strictObject({ service: name, port, tls: z.boolean().default(false) }),
-  openapiPath: path.default('/openapi.json'),
+  /**
+   * Where the OpenAPI document of the target comes from (the injection check, malformed JSON without
+   * explicit requests, schemathesis and ZAP use it): fetched from the service at `path`, read from `file`
+   * (relative to the config file), or `false` when the service has none (those checks are then not applicable).
+   */
+  openapi: openapiSchema.default({ path: '/openapi.json' }),
   /** Request header carrying the correlation id the service must echo into its audit log. */
   correlationHeader: z.string().min(1).default('x-request-id'),
   requestTimeoutMs: ms.default(5_000),

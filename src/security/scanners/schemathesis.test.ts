@@ -41,7 +41,7 @@ describe('schemathesis JSON report (recorded from st 4.32.5 against fixtures/sta
 describe('st run arguments', () => {
   it('are bounded (max examples, one worker, request timeout), authenticated and write the JSON report', () => {
     const args = schemathesisArgs({
-      schemaUrl: 'http://127.0.0.1:8080/openapi.json',
+      location: 'http://127.0.0.1:8080/openapi.json',
       token: 'tok',
       reportFile: '/tmp/r.json',
       seed: 42,

@@ -72,7 +72,10 @@ export function parseSchemathesisReport(json: unknown): SchemathesisReport {
 }
 
 export interface SchemathesisRunOptions {
-  readonly schemaUrl: string;
+  /** The OpenAPI document: the service's URL, or a file (then `baseUrl` says where the API is). */
+  readonly location: string;
+  /** The API's base URL, required with a file location (`--url`). */
+  readonly baseUrl?: string;
   readonly token: string;
   readonly reportFile: string;
   readonly seed: number;
@@ -85,7 +88,8 @@ export function schemathesisArgs(options: SchemathesisRunOptions): string[] {
   const { config } = options;
   return [
     'run',
-    options.schemaUrl,
+    options.location,
+    ...(options.baseUrl === undefined ? [] : ['--url', options.baseUrl]),
     '--checks',
     config.checks.join(','),
     '--header',

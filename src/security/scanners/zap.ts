@@ -192,12 +192,18 @@ export interface ZapRun {
   readonly args: readonly string[];
 }
 
+/** The name of a given OpenAPI document in ZAP's work folder (zap-api-scan.py reads a file target there). */
+export const ZAP_DEFINITION_FILE = 'openapi.json';
+
 export interface RunZapOptions {
   readonly image: string;
   readonly handle: StackHandle;
   readonly workDir: string;
   readonly rulesTsv: string;
+  /** The OpenAPI document's URL as ZAP sees it, or `ZAP_DEFINITION_FILE` with `definition`. */
   readonly target: string;
+  /** A document to write into the work folder as `ZAP_DEFINITION_FILE`. */
+  readonly definition?: Readonly<Record<string, unknown>>;
   readonly targetSite: string;
   readonly token: string;
   readonly maxScanMinutes: number;
@@ -212,6 +218,9 @@ export async function runZapApiScan(options: RunZapOptions): Promise<ZapRun> {
   // The image runs as user zap (uid 1000): the mounted folder must be writable for it.
   await chmod(options.workDir, 0o777);
   await writeFile(join(options.workDir, 'rules.tsv'), options.rulesTsv);
+  if (options.definition) {
+    await writeFile(join(options.workDir, ZAP_DEFINITION_FILE), `${JSON.stringify(options.definition, null, 2)}\n`);
+  }
   const args = zapApiScanArgs({
     target: options.target,
     rulesFile: 'rules.tsv',
