@@ -30,9 +30,15 @@ const load = {
 const security = {
   target: { service: 'api', port: 8080 },
   rulesFile: 'bad-rules.tsv',
-  users: { alice: { username: 'alice@example.test', password: 'pw', role: 'customer' } },
-  throwaway: { signup: { method: 'POST', path: '/users' } },
-  auth: { login: { request: { method: 'POST', path: '/login' } }, probe: { path: '/me' } },
+  auth: { probe: { path: '/me' } },
+};
+
+// Who the security stage acts as: a principal and throwaway users like it.
+const auth = {
+  principals: {
+    alice: { scheme: 'basic', username: 'alice@example.test', password: 'pw', role: 'customer' },
+  },
+  disposable: { like: 'alice', signup: { method: 'POST', path: '/users' } },
 };
 
 const contract = { pactDir: 'pacts-bad', providers: { api: { service: 'api', port: 8080 } } };
@@ -44,7 +50,16 @@ const chaos = (experimentsDir: string, extra: Record<string, unknown> = {}) => (
 });
 
 function config(raw: Record<string, unknown>): ResolvedConfig {
-  return resolveConfig({ name: 'preflight', services, links: [{ service: 'db', port: 5432 }], ...raw }, CONFIG);
+  return resolveConfig(
+    {
+      name: 'preflight',
+      services,
+      links: [{ service: 'db', port: 5432 }],
+      ...('security' in raw ? { auth } : {}),
+      ...raw,
+    },
+    CONFIG,
+  );
 }
 
 const problems = (c: ResolvedConfig, stages: readonly Stage[] = c.stages): Promise<string[]> =>

@@ -90,12 +90,22 @@ function configWith(security: Record<string, unknown>): ResolvedConfig {
       name: 'unit',
       stages: ['boot', 'security'],
       services: { api: { image: 'api:1', ports: [8080] } },
+      auth: {
+        principals: {
+          alice: {
+            scheme: 'bearer',
+            username: 'alice@example.test',
+            password: 'pw',
+            role: 'customer',
+            login: { path: '/login', body: { email: '{{username}}', password: '{{password}}' } },
+          },
+        },
+        disposable: { like: 'alice', signup: { path: '/users', body: { email: '{{username}}' } } },
+      },
       security: {
         target: { service: 'api', port: 8080 },
         rulesFile: RULES,
-        users: { alice: { username: 'alice@example.test', password: 'pw', role: 'customer' } },
-        throwaway: { signup: { method: 'POST', path: '/users', body: { email: '{username}' } } },
-        auth: { login: { request: { method: 'POST', path: '/login' } }, probe: { path: '/me' } },
+        auth: { probe: { path: '/me' } },
         injection: { payloads: ["' OR 1=1 --"] },
         ...security,
       },
@@ -222,7 +232,7 @@ describe('security.openapi: from the service, a file, or none (issue 14 point 4)
     expect(location).toEqual({ location: '/repo/api/openapi.json', baseUrl: 'http://127.0.0.1:3000' });
     const args = schemathesisArgs({
       ...location,
-      token: 't',
+      headers: { 'x-api-key': 'k1' },
       reportFile: 'r.json',
       seed: 1,
       requestTimeoutS: 5,

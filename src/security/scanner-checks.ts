@@ -92,7 +92,7 @@ export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPo
       workDir,
       {
         ...schemathesisLocation(source, ctx.http.baseUrl),
-        token: user.accessToken,
+        headers: user.headers,
         reportFile: join(workDir, 'schemathesis-report.json'),
         seed: ctx.suite.seed,
         requestTimeoutS: Math.max(1, Math.round(ctx.config.requestTimeoutMs / 1000)),
@@ -181,6 +181,14 @@ export function zapDefinition(
   return { target: ZAP_DEFINITION_FILE, definition: { ...raw, servers: [{ url: `http://${site}` }] } };
 }
 
+/** The one credential header ZAP's API scan can add (`ZAP_AUTH_HEADER`): the first of the user's, if any. */
+export function zapAuthHeader(
+  headers: Readonly<Record<string, string>>,
+): { readonly name: string; readonly value: string } | undefined {
+  const first = Object.entries(headers)[0];
+  return first === undefined ? undefined : { name: first[0], value: first[1] };
+}
+
 /** ZAP's API scan from the official image, judged by its exit code; skipped with the reason when the image cannot be had. */
 export async function runZapCheck(ctx: SecurityContext, policy: RulesPolicy | Error): Promise<SarifRunInput> {
   const config = ctx.config.zap;
@@ -234,7 +242,7 @@ export async function runZapCheck(ctx: SecurityContext, policy: RulesPolicy | Er
       rulesTsv: zapRulesTsv(policy),
       ...zapDefinition(source, site, lookup.raw),
       targetSite: site,
-      token: user.accessToken,
+      authHeader: zapAuthHeader(user.headers),
       maxScanMinutes: config.maxScanMinutes,
       timeoutMs: config.timeoutMs,
       registerTeardown: (name, fn) => suite.teardowns.add(name, fn),

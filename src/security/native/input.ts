@@ -106,7 +106,7 @@ export async function runErrorChecks(ctx: SecurityContext): Promise<void> {
           ...target,
           headers: { ...target.headers, 'content-type': 'application/json' },
           body: MALFORMED_JSON,
-          token: user.accessToken,
+          as: user,
         });
         const leaks = findLeaks(answer.body);
         lines.push(`${describeExchange(answer)} ${answer.body.slice(0, 400)}`);
@@ -262,7 +262,7 @@ export async function runInjectionCheck(ctx: SecurityContext): Promise<void> {
     // Two accounts share the load so a per-user rate limit delays the run less.
     const users = [await ctx.throwaway('injection'), await ctx.throwaway('injection')];
     // Operations a throwaway user may not call go to the privileged user, so payloads reach the handler.
-    const privileged = config.privilegedUser === undefined ? undefined : await ctx.user(config.privilegedUser);
+    const privileged = config.privilegedUser === undefined ? undefined : await ctx.principal(config.privilegedUser);
     const forbidden = new Set<string>();
     if (privileged) {
       for (const operation of new Set(sent.map((a) => a.operation))) {
@@ -270,7 +270,7 @@ export async function runInjectionCheck(ctx: SecurityContext): Promise<void> {
         if (!op) continue;
         const probe = await ctx.http.send({
           ...renderRequest(baseRequest(doc, op)),
-          token: (users[0] as Identity).accessToken,
+          as: users[0],
         });
         if (probe.status === 403) forbidden.add(operation);
       }
@@ -280,7 +280,7 @@ export async function runInjectionCheck(ctx: SecurityContext): Promise<void> {
       const user =
         privileged && forbidden.has(attempt.operation) ? privileged : (users[(turn += 1) % users.length] as Identity);
       try {
-        const answer = await ctx.http.send({ ...attempt.request, token: user.accessToken });
+        const answer = await ctx.http.send({ ...attempt.request, as: user });
         return { attempt, status: answer.status, body: answer.body };
       } catch (error) {
         if (ctx.suite.signal.aborted) throw error;

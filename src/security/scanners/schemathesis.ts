@@ -76,7 +76,8 @@ export interface SchemathesisRunOptions {
   readonly location: string;
   /** The API's base URL, required with a file location (`--url`). */
   readonly baseUrl?: string;
-  readonly token: string;
+  /** The credential headers of the user schemathesis acts as, sent with every request. */
+  readonly headers: Readonly<Record<string, string>>;
   readonly reportFile: string;
   readonly seed: number;
   readonly requestTimeoutS: number;
@@ -92,8 +93,7 @@ export function schemathesisArgs(options: SchemathesisRunOptions): string[] {
     ...(options.baseUrl === undefined ? [] : ['--url', options.baseUrl]),
     '--checks',
     config.checks.join(','),
-    '--header',
-    `Authorization: Bearer ${options.token}`,
+    ...Object.entries(options.headers).flatMap(([name, value]) => ['--header', `${name}: ${value}`]),
     '--phases',
     config.phases.join(','),
     '--max-examples',

@@ -205,7 +205,8 @@ export interface RunZapOptions {
   /** A document to write into the work folder as `ZAP_DEFINITION_FILE`. */
   readonly definition?: Readonly<Record<string, unknown>>;
   readonly targetSite: string;
-  readonly token: string;
+  /** The credential header ZAP adds to every request to the target site (ZAP takes one), if any. */
+  readonly authHeader: { readonly name: string; readonly value: string } | undefined;
   readonly maxScanMinutes: number;
   readonly timeoutMs: number;
   /** Registers the container's removal before it starts. */
@@ -250,11 +251,15 @@ export async function runZapApiScan(options: RunZapOptions): Promise<ZapRun> {
       [LABELS.service]: 'zap',
     })
     .withBindMounts([{ source: options.workDir, target: '/zap/wrk', mode: 'rw' }])
-    .withEnvironment({
-      ZAP_AUTH_HEADER: 'Authorization',
-      ZAP_AUTH_HEADER_VALUE: `Bearer ${options.token}`,
-      ZAP_AUTH_HEADER_SITE: options.targetSite,
-    })
+    .withEnvironment(
+      options.authHeader
+        ? {
+            ZAP_AUTH_HEADER: options.authHeader.name,
+            ZAP_AUTH_HEADER_VALUE: options.authHeader.value,
+            ZAP_AUTH_HEADER_SITE: options.targetSite,
+          }
+        : {},
+    )
     .withCommand(args)
     .withWaitStrategy(new ExitedStartupCheck())
     .withStartupTimeout(options.timeoutMs)
