@@ -13,7 +13,14 @@ import { systemClock } from '../core/clock.ts';
 import { SecurityContext, openApiSource } from './context.ts';
 import { SecurityHttp } from './http.ts';
 import { runErrorChecks, runInjectionCheck } from './native/input.ts';
-import { runSchemathesisCheck, runZapCheck, schemathesisLocation, zapDefinition } from './scanner-checks.ts';
+import {
+  runSchemathesisCheck,
+  runZapCheck,
+  schemathesisHeaders,
+  schemathesisLocation,
+  zapAuthHeader,
+  zapDefinition,
+} from './scanner-checks.ts';
 import { schemathesisArgs } from './scanners/schemathesis.ts';
 import { loadRulesPolicy } from './zap-policy.ts';
 import { SecurityConfigDefaults } from '../../test/fixtures/security/defaults.ts';
@@ -249,5 +256,27 @@ describe('security.openapi: from the service, a file, or none (issue 14 point 4)
       location: 'http://127.0.0.1:3000/v3/api-docs',
     });
     expect(zapDefinition(service, 'api:8080', {})).toEqual({ target: 'http://api:8080/v3/api-docs' });
+  });
+
+  it("ZAP adds the user's first credential header, whatever the scheme, and none for a user without one", () => {
+    expect(zapAuthHeader({ cookie: 'sid=s1' })).toEqual({ name: 'cookie', value: 'sid=s1' });
+    expect(zapAuthHeader({ 'x-api-key': 'k1' })).toEqual({ name: 'x-api-key', value: 'k1' });
+    expect(zapAuthHeader({})).toBeUndefined();
+  });
+
+  it('schemathesis gets credential headers named as the document declares them, so ignored_auth can remove them', () => {
+    const doc = {
+      ...NOTES_DOC,
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer' },
+          key: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+    };
+    expect(schemathesisHeaders({ authorization: 'Bearer t' }, doc)).toEqual({ Authorization: 'Bearer t' });
+    expect(schemathesisHeaders({ 'x-api-key': 'k1' }, doc)).toEqual({ 'X-API-Key': 'k1' });
+    expect(schemathesisHeaders({ cookie: 'sid=s1' }, NOTES_DOC)).toEqual({ Cookie: 'sid=s1' });
+    expect(schemathesisHeaders({ 'x-session-token': 's' }, NOTES_DOC)).toEqual({ 'X-Session-Token': 's' });
   });
 });

@@ -53,6 +53,44 @@ export function schemathesisLocation(
   return source.kind === 'file' ? { location: source.file, baseUrl } : { location: `${baseUrl}${source.path}` };
 }
 
+const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Credential headers named as the OpenAPI document declares them (`Authorization`, `Cookie`, an
+ * API-key scheme's own `name`), else in the usual capitalisation: schemathesis removes a security
+ * parameter by its exact name to check that a request without it is refused, so a header sent in
+ * another case would stay on that request and be reported as ignored authentication.
+ */
+export function schemathesisHeaders(
+  headers: Readonly<Record<string, string>>,
+  doc: Readonly<Record<string, unknown>>,
+): Record<string, string> {
+  const components = doc['components'];
+  const schemes = isRecord(components) && isRecord(components['securitySchemes']) ? components['securitySchemes'] : {};
+  const declared = new Map<string, string>([
+    ['authorization', 'Authorization'],
+    ['cookie', 'Cookie'],
+  ]);
+  for (const scheme of Object.values(schemes)) {
+    if (
+      isRecord(scheme) &&
+      scheme['type'] === 'apiKey' &&
+      scheme['in'] === 'header' &&
+      typeof scheme['name'] === 'string'
+    )
+      declared.set(scheme['name'].toLowerCase(), scheme['name']);
+  }
+  const usual = (name: string): string =>
+    name
+      .split('-')
+      .map((part) => part.charAt(0).toUpperCase() + part.slice(1).toLowerCase())
+      .join('-');
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [declared.get(name.toLowerCase()) ?? usual(name), value]),
+  );
+}
+
 /** schemathesis against the OpenAPI document as a throwaway user; its failures judged by the policy. */
 export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPolicy | Error): Promise<SarifRunInput> {
   const config = ctx.config.schemathesis;
@@ -92,7 +130,7 @@ export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPo
       workDir,
       {
         ...schemathesisLocation(source, ctx.http.baseUrl),
-        headers: user.headers,
+        headers: schemathesisHeaders(user.headers, lookup.raw),
         reportFile: join(workDir, 'schemathesis-report.json'),
         seed: ctx.suite.seed,
         requestTimeoutS: Math.max(1, Math.round(ctx.config.requestTimeoutMs / 1000)),
