@@ -11,11 +11,11 @@ const base = {
 const problems = (config: unknown): string[] => configProblems(config, FILE);
 
 describe('signals config', () => {
-  it('is on by default: quiet stages only, fatal budget 0, a small error budget, a settle time after faults', () => {
+  it('is on by default: boot and contract only, fatal budget 0, a small error budget, a settle time after faults', () => {
     const { signals } = resolveConfig(base, FILE);
     expect(signals.enabled).toBe(true);
     expect(signals.stages).toEqual(DEFAULT_SIGNAL_STAGES);
-    expect(signals.stages).toEqual(['boot', 'contract', 'load']);
+    expect(signals.stages).toEqual(['boot', 'contract']);
     expect(signals.budgets).toEqual({ fatal: 0, error: 3, serverError: 3 });
     expect(signals.settleMs).toBe(10_000);
     expect(signals.services).toBeUndefined();
