@@ -14,11 +14,11 @@ export type SignalClass = (typeof SIGNAL_CLASSES)[number];
 export const SIGNAL_STAGES = ['boot', 'contract', 'load', 'chaos', 'recovery'] as const satisfies readonly Stage[];
 
 /**
- * Stages judged by default. Not chaos and recovery: they are made of faults and drills. Not load: its
- * knee search and spike drive services past their capacity on purpose, and a service that sheds load
- * there logs errors and answers 503 as it should (measured: a healthy orders logged 177 pool-timeout
- * errors during a knee search on a busy host); until the load stage marks those phases as stress
- * windows, judging it would cry wolf.
+ * Stages judged by default. Not chaos and recovery: they are made of faults and drills. Not load: it
+ * drives services to their capacity, and on a saturated host a healthy service times out on its own
+ * dependencies (measured: a healthy orders logged 177 Postgres pool-timeout errors, 179 answers 503,
+ * during a soak whose checks the load stage itself recorded broken for the saturated host); until the
+ * load stage marks such phases in the fault journal, judging it would cry wolf.
  */
 export const DEFAULT_SIGNAL_STAGES: readonly (typeof SIGNAL_STAGES)[number][] = ['boot', 'contract'];
 
