@@ -44,7 +44,8 @@ describe('contract stage on the reference stack (certify --stages contract)', ()
     expect(cert.verdict).toBe('PASSED_PARTIAL');
     expect(run.code).toBe(0);
     const { checks } = await readCheckResults(join(runDir, 'allure-results'));
-    const contract = checks.filter((c) => c.stage === 'contract');
+    // The signals checks of the stage (one per service the config builds) are judged apart.
+    const contract = checks.filter((c) => c.stage === 'contract' && c.feature !== 'signals');
     expect(contract).toHaveLength(19);
     expect(contract.every((c) => c.status === 'passed')).toBe(true);
     expect(contract.map((c) => c.id)).toContain('contract.orders.web.an-order-creation');
