@@ -101,7 +101,8 @@ describe('contract stage on the reference stack (certify --stages contract)', ()
   services: { payments: base.services.payments },
   links: [],
   boot: { readinessTruth: [] },
-  // Other stages' settings name services this trimmed stack does not have.
+  // Other stages' settings (and the principals' logins) name services this trimmed stack does not have.
+  auth: undefined,
   chaos: undefined,
   security: undefined,
   load: undefined,
