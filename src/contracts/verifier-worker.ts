@@ -186,19 +186,18 @@ async function main(): Promise<void> {
     }
     const { run } = current;
     const principal = current.principal === undefined ? defaultPrincipal : current.principal;
-    if (principal === null || (headerOption !== undefined && req.headers[headerOption] === undefined)) {
+    // Only a request that carries credentials (an example) gets fresh ones: no needless login.
+    const carried = (headerOption === undefined ? credentialHeaders : [headerOption]).filter(
+      (h) => req.headers[h] !== undefined,
+    );
+    if (principal === null || carried.length === 0) {
       next();
       return;
     }
     if (principal === undefined) {
-      const carried = (headerOption === undefined ? credentialHeaders : [headerOption]).filter(
-        (h) => req.headers[h] !== undefined,
+      run.filterErrors.push(
+        `the request carries ${carried.join(', ')} but neither the provider state nor auth.defaultPrincipal names a principal`,
       );
-      if (carried.length > 0) {
-        run.filterErrors.push(
-          `the request carries ${carried.join(', ')} but neither the provider state nor auth.defaultPrincipal names a principal`,
-        );
-      }
       next();
       return;
     }
