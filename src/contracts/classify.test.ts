@@ -136,6 +136,22 @@ describe('classifyInteraction on recorded verifier results', () => {
     expect(verdicts.find((v) => v.description === 'a login with valid credentials')?.status).toBe('passed');
   });
 
+  it("the request filter's principal is in the evidence", async () => {
+    const results = await recorded('worker-results.orders.healthy.json');
+    const runs = results.runs.map((r) =>
+      r.description === 'an order creation'
+        ? { ...r, filterLog: ['as customer: login: POST /v1/auth/login -> 200'] }
+        : r,
+    );
+    const creation = classifyAll(await pact('orders'), { ...results, runs }).find(
+      (v) => v.description === 'an order creation',
+    )!;
+    expect(creation.status).toBe('passed');
+    expect(creation.evidence.find((e) => e.name === 'provider states')?.content).toContain(
+      'request filter: as customer: login: POST /v1/auth/login -> 200',
+    );
+  });
+
   it('a request-filter problem of the harness (a login answer without the token field) is broken', async () => {
     const results = await recorded('worker-results.orders.healthy.json');
     const runs = results.runs.map((r) =>

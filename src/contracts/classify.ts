@@ -60,6 +60,7 @@ function stateTimeline(results: WorkerResults | undefined, run: WorkerRun | unde
     lines.push(...event.log.map((l) => `  ${l}`));
     if (event.values.length > 0) lines.push(`  values for the verifier: ${event.values.join(', ')}`);
   }
+  for (const line of run?.filterLog ?? []) lines.push(`request filter: ${line}`);
   for (const error of run?.filterErrors ?? []) lines.push(`request filter: ${error}`);
   return lines.join('\n');
 }

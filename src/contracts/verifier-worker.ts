@@ -201,17 +201,20 @@ async function main(): Promise<void> {
       next();
       return;
     }
-    current.auth.credentials(principal).then(
-      (credentials) => {
-        applyCredentials(req.headers, credentials.headers, headerOption);
-        next();
-      },
-      (error: unknown) => {
-        if (error instanceof SystemFailureError) run.refused.push({ message: error.message, evidence: error.evidence });
-        else run.filterErrors.push(`fresh credentials for "${principal}": ${message(error)}`);
-        next(error);
-      },
-    );
+    current.auth
+      .credentials(principal, (line) => run.filterLog.push(line))
+      .then(
+        (credentials) => {
+          applyCredentials(req.headers, credentials.headers, headerOption);
+          next();
+        },
+        (error: unknown) => {
+          if (error instanceof SystemFailureError)
+            run.refused.push({ message: error.message, evidence: error.evidence });
+          else run.filterErrors.push(`fresh credentials for "${principal}": ${message(error)}`);
+          next(error);
+        },
+      );
   };
 
   const common: VerifierOptions = {
@@ -253,7 +256,7 @@ async function main(): Promise<void> {
       for (const item of source.runs) {
         process.env['PACT_DESCRIPTION'] = descriptionFilter(item.description);
         await verify(
-          { ...item, startedAt: Date.now(), durationMs: 0, states: [], filterErrors: [], refused: [] },
+          { ...item, startedAt: Date.now(), durationMs: 0, states: [], filterErrors: [], filterLog: [], refused: [] },
           { pactUrls: [item.pactFile], publishVerificationResult: false },
         );
       }
@@ -262,7 +265,7 @@ async function main(): Promise<void> {
     case 'broker': {
       const { broker } = source;
       await verify(
-        { startedAt: Date.now(), durationMs: 0, states: [], filterErrors: [], refused: [] },
+        { startedAt: Date.now(), durationMs: 0, states: [], filterErrors: [], filterLog: [], refused: [] },
         {
           pactBrokerUrl: broker.url,
           ...(broker.token ? { pactBrokerToken: broker.token } : {}),

@@ -74,6 +74,8 @@ export const workerRunSchema = z.strictObject({
   states: z.array(stateEventSchema),
   /** Problems of the request filter (e.g. a login answer without the configured token field). */
   filterErrors: z.array(z.string()),
+  /** Whose credentials the request filter put on the request and how they were obtained (no secrets). */
+  filterLog: z.array(z.string()).default([]),
   /** Credentials the request filter needed and the system refused: message and the system's answer. */
   refused: z.array(z.strictObject({ message: z.string(), evidence: z.string() })).default([]),
   /** The verifier's JSON report, as text. */
