@@ -24,6 +24,8 @@ const ADMIN = 'Basic ' + Buffer.from('admin:admin-pass').toString('base64');
 const API_KEY = 'k-123';
 const users = new Map<string, string>();
 let signupStatus = 201;
+/** Sign-ups beyond this many users are refused (409). */
+let maxUsers = Infinity;
 const seen: { method: string; path: string; headers: IncomingHttpHeaders }[] = [];
 const records: { id: string; owner: string; body: unknown }[] = [];
 
@@ -41,6 +43,7 @@ function route(method: string, url: URL, headers: IncomingHttpHeaders, body: str
   if (method === 'POST' && url.pathname === '/users') {
     if (caller(headers) !== 'admin') return [401, { error: 'admin only' }];
     if (signupStatus !== 201) return [signupStatus, { error: 'sign-ups are closed' }];
+    if (users.size >= maxUsers) return [409, { error: 'too many users' }];
     const { username, password } = JSON.parse(body) as { username: string; password: string };
     users.set(username, password);
     return [201, { id: username }];
@@ -78,6 +81,7 @@ beforeEach(() => {
   records.length = 0;
   users.clear();
   signupStatus = 201;
+  maxUsers = Infinity;
 });
 
 const auth = {
@@ -244,6 +248,17 @@ describe('runExperiment acts as chaos.as, whatever the scheme (a real loopback A
       /-> 503\n.*sign-ups are closed/,
     );
     expect(byId(results, 'fault-effect')?.status).toBe('unknown');
+  });
+
+  it("the ledger's user refused by the system: the ledger check is failed with the answer, the experiment still runs", async () => {
+    maxUsers = 1;
+    const results = await run({ as: 'disposable' });
+    expect(byId(results, 'steady-state')?.status).toBe('passed');
+    const ledgerCheck = byId(results, 'ledger');
+    expect(ledgerCheck?.status).toBe('failed');
+    expect(ledgerCheck?.message).toMatch(/ledger's user could not be signed up or logged in: .*POST \/users -> 409/);
+    expect(ledgerCheck?.evidence.find((e) => e.name === 'system evidence')?.content).toMatch(/too many users/);
+    expect(requests('POST', /^\/items$/)).toEqual([]);
   });
 
   it('a probe with auth: true and no chaos.as is a harness problem (broken), never sent without credentials', async () => {
