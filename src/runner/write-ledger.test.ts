@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { classifyLedger, fingerprintOf } from './write-ledger.ts';
+import { ledgerSchema } from '../config/stages/chaos.ts';
+import { ConfigError } from '../core/errors.ts';
+import { WriteLedger, classifyLedger, fingerprintOf } from './write-ledger.ts';
 import type { LedgerEntry } from './write-ledger.ts';
 
 const FP = ['items.0.sku', 'items.0.qty'];
@@ -69,5 +71,34 @@ describe('write ledger classification', () => {
     expect(v.counts).toMatchObject({ unacknowledged: 1, unknown: 1 });
     expect(v.failures).toEqual([]);
     expect(v.lines.at(-1)).toBe('listing failed: duplicates could not be counted');
+  });
+});
+
+describe('write ledger templates', () => {
+  const config = ledgerSchema.parse({
+    write: { path: '/items', body: { qty: '{{seq}}' }, headers: { 'X-Seq': '{{sq}}' } },
+    read: { path: '/items/{id}', headers: { 'X-Id': '{{id | base64}}' } },
+    list: { path: '/items', headers: { 'X-Page': '{{page}}' } },
+    fingerprint: ['qty'],
+  });
+  const io = {
+    request: () => Promise.reject(new Error('not sent')),
+    sendAndLose: () => Promise.reject(new Error('not sent')),
+    random: () => 0.5,
+    sleep: () => Promise.resolve(),
+    now: () => 0,
+    signal: new AbortController().signal,
+  };
+
+  it('refuses a header template that does not render before any write, naming each key', () => {
+    expect(() => new WriteLedger(config, {}, io, 'chaos.ledger')).toThrow(ConfigError);
+    try {
+      new WriteLedger(config, {}, io, 'chaos.ledger');
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        'chaos.ledger.write.headers.X-Seq: unknown template placeholder {{sq}} (known: seq, key, uuid, pick)',
+        'chaos.ledger.list.headers.X-Page: unknown template placeholder {{page}} (known: , uuid, pick)',
+      ]);
+    }
   });
 });
