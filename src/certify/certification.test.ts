@@ -132,6 +132,8 @@ describe('certifyRun', () => {
       'criticalFailures',
       'notCovered',
       'figures',
+      'properties',
+      'propertyCoverage',
       'reasons',
       'score',
       'exitCode',

@@ -2,6 +2,7 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { certifyChecks, writeCertification } from '../certify/certification.ts';
 import { KNEE_FILE, readKneeFile } from '../certify/figures.ts';
+import { resolveProperties } from '../certify/properties.ts';
 import type { Certification, CertifyRunOptions } from '../certify/certification.ts';
 import {
   ATTESTATION_FILE,
@@ -168,6 +169,8 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
   };
 
   const { checks, invalid } = await time('read results', () => readCheckResults(resultsDir));
+  for (const id of resolveProperties(options.properties).unknownOmissions)
+    warn(`properties.${id} omits a property the built-in catalogue does not have: nothing was left out`);
   // The knee without a floor is a figure file of the load stage, not a check.
   const knee = await readKneeFile(join(runDir, KNEE_FILE));
   if (knee.problem !== undefined) warn(`key figures: the knee is left out: ${knee.problem}`);
@@ -245,6 +248,8 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
         reportPath,
         figureTargets: options.figureTargets,
         knee: knee.knee,
+        name: options.name ?? options.stackName,
+        properties: options.properties,
       }),
     ),
   );
