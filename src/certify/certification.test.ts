@@ -134,6 +134,7 @@ describe('certifyRun', () => {
       'figures',
       'properties',
       'propertyCoverage',
+      'changes',
       'reasons',
       'score',
       'exitCode',

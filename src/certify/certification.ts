@@ -9,6 +9,7 @@ import { STAGES } from '../core/stage.ts';
 import type { Stage } from '../core/stage.ts';
 import type { PropertiesConfig } from '../config/properties.ts';
 import type { PolicyConfig } from '../config/schema.ts';
+import { changesSchema } from './changes.ts';
 import { figureSchema, keyFigures } from './figures.ts';
 import type { FigureTargets, KneeFile } from './figures.ts';
 import { mapStages } from './pass-rates.ts';
@@ -143,6 +144,8 @@ export const certificationSchema = z
       .default([]),
     /** How many properties were proven, of all (null in a file written before properties). */
     propertyCoverage: propertyCoverageSchema.nullable().default(null),
+    /** What changed since the previous CERTIFIED run of the same config name; null when not evaluated (an older file). */
+    changes: changesSchema.nullable().default(null),
     reasons: z.array(z.string().min(1)),
     score: ratio,
     exitCode: z.union([z.literal(0), z.literal(1), z.literal(3), z.literal(4)]),

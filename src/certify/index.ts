@@ -87,3 +87,5 @@ export type {
 } from './properties.ts';
 export { PROPERTY_CATALOGUE } from './property-catalogue.ts';
 export type { CatalogueProperty } from './property-catalogue.ts';
+export { DEFAULT_NOISE_BANDS, changesSchema, figureMoves, noBaseline, whatChanged } from './changes.ts';
+export type { Changes, ComparedRun, NoiseBand } from './changes.ts';

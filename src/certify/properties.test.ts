@@ -117,7 +117,7 @@ describe('readiness properties on a recorded full CERTIFIED run of the reference
       checks: [{ id: 'recovery.crash.ledger', status: 'failed' }],
       remediation: 'Acknowledge a write only once it is committed to the database, never from an in-memory buffer',
     });
-    expect(p.get('data-safety.crash-writes')?.reason).toMatch(/^failed: recovery\.crash\.ledger: 6 of 7 writes/);
+    expect(p.get('data-safety.crash-writes')?.reason).toMatch(/^recovery\.crash\.ledger failed: 6 of 7 writes/);
     expect(p.get('operability.truthful-health')).toMatchObject({ status: 'failed' });
     expect(p.get('security.headers')).toMatchObject({ status: 'failed' });
     // That run had no backup drill: no check, and the stage ran.
@@ -175,7 +175,7 @@ describe('readiness properties on a recorded full CERTIFIED run of the reference
     const cert = certify(checks, config.policy);
     const rto = byId(cert.properties).get('data-safety.rto');
     expect(rto).toMatchObject({ status: 'failed' });
-    expect(rto?.reason).toBe('broken (the harness or environment failed): recovery.backup.rto: docker exec failed');
+    expect(rto?.reason).toBe('recovery.backup.rto broken (the harness or environment failed): docker exec failed');
   });
 });
 

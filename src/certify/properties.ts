@@ -200,7 +200,7 @@ function unmatched(property: ResolvedProperty, inputs: PropertyInputs): Verdict 
     reason: `No check of this run matched ${patterns}.`,
     remediation:
       property.remediation ??
-      `Configure the checks ${patterns}, or map the checks that prove it in the config's properties.${property.id}.checks.`,
+      `Configure what records ${patterns}, or map your own checks in properties.${property.id}.`,
   };
 }
 
@@ -211,8 +211,8 @@ function judge(property: ResolvedProperty, matched: readonly CheckResult[], inpu
   const broken = matched.filter((c) => c.status === 'broken');
   if (failed.length + broken.length > 0) {
     const parts = [
-      failed.length > 0 ? `failed: ${listOf(failed)}` : '',
-      broken.length > 0 ? `broken (the harness or environment failed): ${listOf(broken)}` : '',
+      failed.length > 0 ? `${listOf(failed)} failed` : '',
+      broken.length > 0 ? `${listOf(broken)} broken (the harness or environment failed)` : '',
     ].filter((part) => part !== '');
     const first = failed[0] ?? broken[0];
     const message = firstLine(first?.message);

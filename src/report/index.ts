@@ -18,7 +18,7 @@ export {
 } from './summary.ts';
 export type { NotCoveredLine, SkippedLine } from './summary.ts';
 export { CERTIFICATE_HTML_FILE, CERTIFICATE_PDF_FILE, htmlEscape, renderCertificateHtml } from './certificate.ts';
-export type { CertificateChanges, CertificateGate, CertificateModel } from './certificate.ts';
+export type { CertificateGate, CertificateModel } from './certificate.ts';
 export { pdfPageCount, printPdf } from './certificate-pdf.ts';
 export { CHECK_CHANGES, compareRuns, formatComparison, readRunSnapshot } from './compare.ts';
 export type { CheckChange, CheckDelta, RunComparison, RunSnapshot, StageDelta } from './compare.ts';
