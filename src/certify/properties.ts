@@ -270,18 +270,25 @@ function judge(property: ResolvedProperty, matched: readonly CheckResult[], inpu
       };
 }
 
+/** A property's reason in certification.json is clipped to this length; the report has the checks' whole messages. */
+const MAX_REASON_CHARS = 500;
+const clipReason = (text: string): string =>
+  text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS - 1)}…` : text;
+
 /** Each property's status on a run's checks (only the stages that ran count), in catalogue order. Pure. */
 export function evaluateProperties(inputs: PropertyInputs): PropertyResult[] {
   const running = runStages(inputs.enabledStages, inputs.selectedStages);
   const checks = worstById(inputs.checks.filter((c) => running.includes(c.stage)));
   return inputs.properties.map((property) => {
     const matched = checks.filter((c) => property.checks.some((pattern) => matchesCheckPattern(c.id, pattern)));
+    const verdict = judge(property, matched, inputs);
     return {
       id: property.id,
       title: property.title,
       group: property.group,
       severity: property.severity,
-      ...judge(property, matched, inputs),
+      ...verdict,
+      reason: clipReason(verdict.reason),
       patterns: [...property.checks],
       checks: matched.map((c) => ({ id: c.id, status: c.status })),
     };

@@ -207,5 +207,17 @@ describe('summary.md: risks first, readiness properties and what changed (record
     expect(md).toContain(
       '- coverage lost: Readiness tells the truth (`operability.truthful-health`, proven → failed):',
     );
+    // A long reason is clipped in the table (the whole one is in certification.json).
+    expect(md).toMatch(
+      /\| Security headers set, no banners \| ❌ failed \| security\.headers\.required, security\.headers\.banner failed: 9 header problems: [^|]{100,}… \|/,
+    );
+  });
+
+  it('the verdict table printed at the end of a run gives the coverage and each risk with its fix', async () => {
+    const text = formatVerdictTable(await recordedCert());
+    expect(text).toContain('Readiness properties: 19 of 31 proven, 3 failed, 9 not covered');
+    expect(text).toContain(
+      'Risks (critical properties not proven):\n  - No acknowledged write lost on a crash (data-safety.crash-writes, blocker): failed\n    fix: Acknowledge a write only once it is committed to the database, never from an in-memory buffer\n',
+    );
   });
 });

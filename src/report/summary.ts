@@ -150,6 +150,20 @@ export function formatVerdictTable(cert: Certification): string {
   lines.push('', verdictLine(cert));
   const headline = partialHeadline(cert);
   if (headline !== undefined) lines.push(headline);
+  if (cert.propertyCoverage !== null && cert.properties.length > 0) {
+    const { proven, total, failed, notCovered } = cert.propertyCoverage;
+    lines.push(
+      `Readiness properties: ${proven.toString()} of ${total.toString()} proven, ${failed.toString()} failed, ${notCovered.toString()} not covered`,
+    );
+    const risks = propertyRisks(cert.properties);
+    if (risks.length > 0) {
+      lines.push('', 'Risks (critical properties not proven):');
+      for (const risk of risks) {
+        lines.push(`  - ${risk.title} (${risk.id}, ${risk.severity}): ${propertyStatusLabel(risk)}`);
+        lines.push(`    fix: ${risk.remediation ?? ''}`);
+      }
+    }
+  }
   if (cert.crossCheck.qualityGate === 'disagrees') {
     lines.push(
       `The policy alone says ${verdictLabel(cert.crossCheck.policyVerdict)}; the quality gate did not confirm it.`,
@@ -247,6 +261,9 @@ const VERDICT_ICON: Readonly<Record<Certification['verdict'], string>> = {
   FAILED_PARTIAL: '❌',
 };
 
+/** A table cell's text up to 200 characters: the whole reason is in certification.json. */
+const clipCell = (text: string): string => (text.length > 200 ? `${text.slice(0, 199)}…` : text);
+
 const code = (text: string): string => `\`${text.replace(/`/g, '')}\``;
 
 /** Critical properties not proven, most severe first, each with its fix. */
@@ -284,7 +301,7 @@ function propertiesMarkdown(cert: Certification): string[] {
     for (const p of cert.properties.filter((x) => x.group === group)) {
       const mark = p.status === 'proven' ? '✅' : p.status === 'failed' ? '❌' : '⚪';
       out.push(
-        `| ${PROPERTY_GROUP_LABELS[group]} | ${md(p.title)} | ${mark} ${md(propertyStatusLabel(p))} | ${md(p.reason)} |`,
+        `| ${PROPERTY_GROUP_LABELS[group]} | ${md(p.title)} | ${mark} ${md(propertyStatusLabel(p))} | ${md(clipCell(p.reason))} |`,
       );
     }
   }
