@@ -176,6 +176,17 @@ describe('readiness properties on a recorded full CERTIFIED run of the reference
     const rto = byId(cert.properties).get('data-safety.rto');
     expect(rto).toMatchObject({ status: 'failed' });
     expect(rto?.reason).toBe('recovery.backup.rto broken (the harness or environment failed): docker exec failed');
+    // A failure of the system comes first, then a broken check, whatever their severities; then what is not covered.
+    const mixed = certify(
+      (await withDefects()).map((c) => (c.id === 'recovery.crash.ledger' ? { ...c, status: 'broken' as const } : c)),
+      config.policy,
+    );
+    const order = propertyRisks(mixed.properties).map((r) => `${r.severity} ${r.status} ${r.id}`);
+    expect(order.slice(0, 3)).toEqual([
+      'critical failed operability.truthful-health',
+      'blocker failed data-safety.crash-writes',
+      'critical not-covered availability.zero-downtime-deploy',
+    ]);
   });
 });
 

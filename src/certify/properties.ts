@@ -315,8 +315,8 @@ const CRITICAL_SEVERITIES: readonly Severity[] = ['blocker', 'critical'];
 const failedBySystem = (p: PropertyResult): boolean => p.checks.some((c) => c.status === 'failed');
 
 /**
- * The risks of a run: every critical (blocker or critical) property not proven, most severe first; within
- * a severity, failed by the system, then broken, then not covered, each in catalogue order.
+ * The risks of a run: every critical (blocker or critical) property not proven, most severe first: failed by
+ * the system, then broken, then not covered; within each, blocker before critical, then in catalogue order.
  */
 export function propertyRisks(properties: readonly PropertyResult[]): PropertyResult[] {
   const order = (p: PropertyResult): number =>
@@ -326,8 +326,8 @@ export function propertyRisks(properties: readonly PropertyResult[]): PropertyRe
     .filter(({ p }) => p.status !== 'proven' && CRITICAL_SEVERITIES.includes(p.severity))
     .sort(
       (a, b) =>
-        SEVERITIES.indexOf(a.p.severity) - SEVERITIES.indexOf(b.p.severity) ||
         order(a.p) - order(b.p) ||
+        SEVERITIES.indexOf(a.p.severity) - SEVERITIES.indexOf(b.p.severity) ||
         a.index - b.index,
     )
     .map(({ p }) => p);
