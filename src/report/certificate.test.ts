@@ -316,7 +316,7 @@ describe('readiness properties, risks, what changed and the trend on the certifi
       /<li data-property="security\.scan" data-status="not-covered" title="Skipped: security\.scanner\.zap: the ZAP image[^"]*"><span class="mark not-covered">○<\/span>Web scanner \(ZAP\) finds no failing issue <span class="muted">\(skipped\)<\/span><\/li>/,
     );
     expect(html).toContain('<h3>Data safety 6/7</h3>');
-    expect(html).toContain('<p>Every critical readiness property is proven.</p>');
+    expect(html).toContain('<p><b>Risks: none.</b> Every critical readiness property is proven.</p>');
   });
 
   it('says what changed since the previous CERTIFIED run and draws verdict, score, knee and p95 as inline SVG', async () => {

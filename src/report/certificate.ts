@@ -132,7 +132,7 @@ footer { margin-top: 4mm; border-top: 1px solid #c9ced8; padding-top: 2mm; font-
 .figures td.met { color: #1f7a3d; } .figures td.missed { color: #b42318; font-weight: 600; }
 .risks { margin-top: 3mm; padding: .5mm 3mm 1mm; font-size: 8.6pt; line-height: 1.25; border: 1.5px solid #b42318; background: #fdf3f2; }
 .risks ul.critical li { margin-bottom: .6mm; } .risks h2 { margin-top: 1mm; color: #7a1a12; } .risks.clear { border-color: #1f7a3d; background: #f0f7f2; }
-.risks.clear h2 { color: #1f4d2b; }
+.risks.clear { color: #1f4d2b; } .risks.clear p { margin: 1.2mm 0; }
 .coverage { font-weight: 600; margin: 0 0 1.5mm; }
 .props { column-count: 3; column-gap: 5mm; font-size: 7.1pt; line-height: 1.2; }
 .props section { break-inside: avoid; margin-bottom: 1.6mm; }
@@ -191,7 +191,7 @@ function risksBlock(cert: Certification): string {
   if (cert.properties.length === 0) return '';
   const risks = propertyRisks(cert.properties);
   if (risks.length === 0)
-    return '<section class="risks clear" id="risks"><h2>Risks</h2><p>Every critical readiness property is proven.</p></section>';
+    return '<section class="risks clear" id="risks"><p><b>Risks: none.</b> Every critical readiness property is proven.</p></section>';
   const shown = risks
     .slice(0, MAX_RISKS)
     .map(
