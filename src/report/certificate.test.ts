@@ -319,7 +319,7 @@ describe('readiness properties, risks, what changed and the trend on the certifi
     expect(html).toContain('<p><b>Risks: none.</b> Every critical readiness property is proven.</p>');
   });
 
-  it('says what changed since the previous CERTIFIED run and draws verdict, score, knee and p95 as inline SVG', async () => {
+  it('says what changed since the previous CERTIFIED run and draws verdict, score, knee, p95 and RTO as inline SVG', async () => {
     const html = renderCertificateHtml(await recordedModel(true));
     expect(html).toContain('Since CERTIFIED run <code>20261206-073729-8224</code>');
     expect(html).toContain(
@@ -329,11 +329,12 @@ describe('readiness properties, risks, what changed and the trend on the certifi
     expect(html).toMatch(/<li class="better" data-figure-move="load\.memory-retained\.soak-short\.orders">/);
     expect(html).not.toMatch(/<script|<link|<img|(src|href)="https?:/i);
     const svg = /<div class="trend" id="trend">(<svg[^]*?<\/svg>)/.exec(html)?.[1] ?? '';
-    for (const label of ['Score', 'Knee', 'p95']) expect(svg).toContain(`>${label}</text>`);
+    for (const label of ['Score', 'Knee', 'p95', 'RTO']) expect(svg).toContain(`>${label}</text>`);
     expect(svg).toContain('>167 req/s</text>');
     expect(svg).toContain('>22.69 ms</text>');
-    // One dot per run per series, coloured by the run's verdict.
-    expect(svg.match(/<circle /g)).toHaveLength(6);
+    // One dot per run per series, coloured by the run's verdict; the defect run has no RTO (no backup drill).
+    expect(svg.match(/<circle /g)).toHaveLength(7);
+    expect(svg).toMatch(/>RTO<\/text><text x="300" y="88" font-size="8" text-anchor="end" fill="#1d2330">n\/a<\/text>/);
     expect(svg).toContain('fill="#b42318"><title>20261206-081337-0f43: Score 87.9%</title>');
   });
 

@@ -124,7 +124,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 ul.critical { margin: 0; padding-left: 4.5mm; } ul.critical li { margin-bottom: 1.2mm; }
 .fix { color: #1f4d8f; } .muted { color: #7a8194; }
 .two { display: grid; grid-template-columns: 1.15fr 1fr; gap: 6mm; }
-.trend svg { width: 100%; height: 30mm; display: block; }
+.trend svg { width: 100%; height: 38mm; display: block; }
 .trend td, .trend th { font-size: 7.8pt; padding: .6mm 1mm; white-space: nowrap; }
 .trend code.run { font-size: 7pt; word-break: normal; }
 footer { margin-top: 4mm; border-top: 1px solid #c9ced8; padding-top: 2mm; font-size: 7.8pt; color: #4a5366; }
@@ -418,17 +418,18 @@ function trendRow(series: TrendSeries, trend: readonly TrendPoint[], top: number
   return `${label}${lastText}${base}${lines}${dots}`;
 }
 
-/** The trend over the last runs as inline SVG: score (dots coloured by verdict), capacity knee and baseline p95. */
+/** The trend over the last runs as inline SVG: score (dots coloured by verdict), capacity knee, baseline p95 and RTO. */
 function trendBlock(trend: readonly TrendPoint[]): string {
   if (trend.length === 0) return '';
   const series: TrendSeries[] = [
     { label: 'Score', values: trend.map((p) => p.score), format: pct, range: [0, 1] },
     { label: 'Knee', values: trend.map((p) => p.kneeRps), format: (v) => formatFigureValue(v, 'req/s') },
     { label: 'p95', values: trend.map((p) => p.p95Ms), format: (v) => formatFigureValue(v, 'ms') },
+    { label: 'RTO', values: trend.map((p) => p.rtoMs), format: (v) => formatFigureValue(v, 'ms') },
   ];
   const x = (i: number): number => (trend.length === 1 ? 150 : 56 + (i * (244 - 56)) / (trend.length - 1));
   const rows = series.map((s, i) => trendRow(s, trend, i * 26, x)).join('');
-  const svg = `<svg viewBox="0 0 300 ${(series.length * 26).toString()}" role="img" aria-label="verdict, score, capacity knee and p95 over the last ${trend.length.toString()} runs">${rows}</svg>`;
+  const svg = `<svg viewBox="0 0 300 ${(series.length * 26).toString()}" role="img" aria-label="verdict, score, capacity knee, p95 and RTO over the last ${trend.length.toString()} runs">${rows}</svg>`;
   const tableRows = [...trend]
     .reverse()
     .slice(0, 5)

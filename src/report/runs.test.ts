@@ -57,10 +57,10 @@ describe('readTrend', () => {
     });
     const dir = await reportsWith([older, other]);
     const trend = await readTrend(dir, current);
-    expect(trend.points.map((p) => [p.runId, p.kneeRps, p.p95Ms])).toEqual([
-      ['20261206-073729-8224', 166.667, 23.358],
+    expect(trend.points.map((p) => [p.runId, p.kneeRps, p.p95Ms, p.rtoMs])).toEqual([
+      ['20261206-073729-8224', 166.667, 23.358, older.figures.find((f) => f.id === 'recovery.rto')?.value],
       // No knee.json given for this one: no knee, never 0.
-      ['20261206-081337-0f43', null, 22.688],
+      ['20261206-081337-0f43', null, 22.688, 910],
     ]);
   });
 });

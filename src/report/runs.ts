@@ -23,6 +23,7 @@ export interface TrendPoint {
   /** Key figures followed across runs; null when the run did not measure them. */
   readonly kneeRps: number | null;
   readonly p95Ms: number | null;
+  readonly rtoMs: number | null;
 }
 
 const figureValue = (cert: Certification, id: string): number | null =>
@@ -44,6 +45,7 @@ export function trendPoint(cert: Certification): TrendPoint {
     name: cert.name,
     kneeRps: figureValue(cert, 'load.knee'),
     p95Ms: figureValue(cert, 'load.baseline.p95'),
+    rtoMs: figureValue(cert, 'recovery.rto'),
   };
 }
 
