@@ -122,6 +122,8 @@ describe('readiness properties on a recorded full CERTIFIED run of the reference
     expect(p.get('security.headers')).toMatchObject({ status: 'failed' });
     // That run had no backup drill: no check, and the stage ran.
     expect(p.get('data-safety.rto')).toMatchObject({ status: 'not-covered', why: 'no-check' });
+    // The not-configured record it also maps is left out of the text: it proves nothing.
+    expect(p.get('data-safety.rto')?.reason).toBe('No check of this run matched recovery.backup.rto.');
     // Risks: critical properties only, blocker first, failed before not covered.
     expect(propertyRisks(cert.properties).map((r) => `${r.severity} ${r.status} ${r.id}`)).toEqual([
       'blocker failed data-safety.crash-writes',

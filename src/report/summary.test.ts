@@ -188,6 +188,10 @@ describe('summary.md: risks first, readiness properties and what changed (record
     expect(md).toContain(
       '  - fix: Acknowledge a write only once it is committed to the database, never from an in-memory buffer',
     );
+    // The ledger's message names every lost write: the line keeps the first 200 characters.
+    const crash = md.split('\n').find((line) => line.includes('`data-safety.crash-writes`')) ?? '';
+    expect(crash).toMatch(/…$/);
+    expect(crash.length).toBeLessThan(320);
   });
 
   it('lists every property with its status and the coverage figure, and what changed since the last CERTIFIED run', async () => {

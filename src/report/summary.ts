@@ -278,7 +278,7 @@ function risksMarkdown(cert: Certification): string[] {
   ];
   for (const risk of risks) {
     out.push(
-      `- **${md(risk.title)}** (${code(risk.id)}, ${risk.severity}): ${md(propertyStatusLabel(risk))}: ${md(risk.reason)}`,
+      `- **${md(risk.title)}** (${code(risk.id)}, ${risk.severity}): ${md(propertyStatusLabel(risk))}: ${md(clipCell(risk.reason))}`,
     );
     out.push(`  - fix: ${md(risk.remediation ?? '')}`);
   }
