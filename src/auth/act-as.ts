@@ -1,5 +1,5 @@
 import type { Authenticator, Credentials } from '../auth/authenticator.ts';
-import { DISPOSABLE } from '../config/stages/chaos.ts';
+import { DISPOSABLE } from '../config/auth.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Identity } from '../runner/http.ts';
 

@@ -1,7 +1,7 @@
 import type { Authenticator } from '../auth/authenticator.ts';
 import { stageAuthenticator } from '../auth/stage.ts';
 import type { LoadSlo } from '../config/stages/load.ts';
-import { DISPOSABLE } from '../config/stages/chaos.ts';
+import { DISPOSABLE } from '../config/auth.ts';
 import type { ChaosConfig } from '../config/stages/chaos.ts';
 import type { CheckResult, Metric } from '../core/check-result.ts';
 import { pollUntil } from '../core/clock.ts';
