@@ -52,9 +52,6 @@ const describe = (request: ReplicaRequest, as: string): string => `${request.met
 const answerLine = (answer: ReplicaAnswer): string =>
   `  ${answer.service} -> ${answer.status}${answer.body ? ` ${excerpt(answer.body)}` : ''}`;
 
-/** Thrown when the harness could not get a request to a replica or an answer back: recorded broken. */
-class NotSentError extends Error {}
-
 async function send(
   context: SuiteContext,
   group: ReplicaGroup,
@@ -80,16 +77,19 @@ async function send(
     return { service, status: response.status, body: await response.text() };
   } catch (error) {
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    context.signal.throwIfAborted();
     const why = error instanceof Error ? `${error.message}${cause}` : String(error);
-    throw new NotSentError(`${request.method} ${request.path} to ${service} got no answer (${why})`, { cause: error });
+    // Status 0: no answer. Judged with the others' answers: one replica silent while the rest answer is a difference.
+    return { service, status: 0, body: `no answer (${why})` };
   }
 }
 
 /**
  * Sends each configured request, with the credentials of its principal, to every replica of the group
  * directly and compares the status classes: every replica must accept (2xx/3xx) or refuse (4xx/5xx) a
- * request alike. A difference fails with each replica's answer (status and body excerpt); a request
- * the harness could not send or that got no answer is broken; a login the system refuses fails.
+ * request alike. A difference fails with each replica's answer (status and body excerpt), a replica
+ * that gives no answer while another does included; no replica answering at all is broken (nothing
+ * to compare); a login the system refuses fails.
  */
 export async function checkReplicaGroup(context: SuiteContext, group: ReplicaGroup): Promise<void> {
   await runCheck(context, replicaSpec(group), async (): Promise<CheckOutcome> => {
@@ -102,14 +102,15 @@ export async function checkReplicaGroup(context: SuiteContext, group: ReplicaGro
       const as = request.as ?? group.as;
       const { headers } = await auth.credentials(as);
       const answers: ReplicaAnswer[] = [];
-      try {
-        for (const service of group.services) answers.push(await send(context, group, service, request, headers));
-      } catch (error) {
-        if (!(error instanceof NotSentError)) throw error;
+      for (const service of group.services) answers.push(await send(context, group, service, request, headers));
+      if (answers.every((a) => a.status === 0)) {
+        // Health passed a moment ago and now no replica answers: nothing to compare, and no way to tell whose fault.
         return {
           status: 'broken',
-          message: `${error.message}: no comparison is possible`,
-          evidence: [{ name: 'answers', contentType: 'text/plain', content: [...lines, error.message].join('\n') }],
+          message: `${describe(request, as)}: no replica answered, no comparison is possible`,
+          evidence: [
+            { name: 'answers', contentType: 'text/plain', content: [...lines, ...answers.map(answerLine)].join('\n') },
+          ],
         };
       }
       const classes = new Set(answers.map((a) => statusClass(a.status)));
