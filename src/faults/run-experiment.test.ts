@@ -1,3 +1,4 @@
+import { loopbackHandle, recordingContext } from '../../test/support/stage.ts';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,13 +7,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/index.ts';
 import type { CheckResult } from '../core/check-result.ts';
-import { checkResultSchema } from '../core/check-result.ts';
-import { systemClock } from '../core/clock.ts';
-import { createRedactor } from '../core/redact.ts';
-import { Teardowns } from '../core/teardown.ts';
-import { assertAllowedTarget } from '../runner/blast-radius.ts';
-import type { SuiteContext } from '../runner/suite.ts';
-import type { StackHandle } from '../stack/stack-handle.ts';
 import { defineExperiment } from './experiment.ts';
 import type { Probe } from './experiment.ts';
 import { runExperiment } from './run-experiment.ts';
@@ -37,45 +31,9 @@ async function run(): Promise<CheckResult[]> {
     },
     join(root, 'readiness.config.ts'),
   );
-  const handle: StackHandle = {
-    schemaVersion: 1,
-    runId: 'r1',
-    stack: 's',
-    seed: 7,
-    createdAt: new Date(0).toISOString(),
-    ownerPid: 1,
-    network: 'n',
-    logsDir: root,
-    services: {
-      api: {
-        containerId: 'c1',
-        containerName: 'readiness-r1-api',
-        image: 'a:1',
-        endpoint: { host: '127.0.0.1', ports: { '8080': (server.address() as AddressInfo).port }, alias: 'api' },
-        startupMs: 1,
-      },
-    },
-    toxiproxy: null,
-  };
+  const handle = loopbackHandle(root, { api: (server.address() as AddressInfo).port });
   const recorded: CheckResult[] = [];
-  const context: SuiteContext = {
-    config,
-    handle,
-    redact: createRedactor(),
-    stage: 'chaos',
-    runDir: root,
-    seed: 7,
-    clock: systemClock,
-    signal: new AbortController().signal,
-    reporter: {},
-    teardowns: new Teardowns(),
-    record: (check) => {
-      const parsed = checkResultSchema.parse({ ...check, stage: 'chaos' });
-      recorded.push(parsed);
-      return Promise.resolve(parsed);
-    },
-    assertTarget: (t) => assertAllowedTarget(t, handle, []),
-  };
+  const context = recordingContext(config, 'chaos', root, recorded, { handle, seed: 7 });
   const ready: Probe = { kind: 'http', name: 'ready', request: { path: '/health' }, expect: { status: 200 } };
   const experiment = defineExperiment({
     id: 'db-down',

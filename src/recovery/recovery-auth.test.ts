@@ -1,3 +1,4 @@
+import { loopbackHandle, recordingContext } from '../../test/support/stage.ts';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -8,15 +9,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stageAuthenticator } from '../auth/stage.ts';
 import { resolveConfig } from '../config/index.ts';
 import type { CheckResult } from '../core/check-result.ts';
-import { checkResultSchema } from '../core/check-result.ts';
-import { systemClock } from '../core/clock.ts';
-import { createRedactor } from '../core/redact.ts';
-import { Teardowns } from '../core/teardown.ts';
 import { actAs } from '../auth/act-as.ts';
-import { assertAllowedTarget } from '../runner/blast-radius.ts';
 import type { SuiteContext } from '../runner/suite.ts';
 import { WriteLedger } from '../runner/write-ledger.ts';
-import type { StackHandle } from '../stack/stack-handle.ts';
 import { ApiClient } from './drill-io.ts';
 import { runRecoveryStage } from './recovery-stage.ts';
 
@@ -86,45 +81,9 @@ async function contextFor(
     },
     join(root, 'readiness.config.ts'),
   );
-  const handle: StackHandle = {
-    schemaVersion: 1,
-    runId: 'r1',
-    stack: 's',
-    seed: 7,
-    createdAt: new Date(0).toISOString(),
-    ownerPid: 1,
-    network: 'n',
-    logsDir: root,
-    services: {
-      api: {
-        containerId: 'c1',
-        containerName: 'readiness-r1-api',
-        image: 'a:1',
-        endpoint: { host: '127.0.0.1', ports: { '8080': (server.address() as AddressInfo).port }, alias: 'api' },
-        startupMs: 1,
-      },
-    },
-    toxiproxy: null,
-  };
+  const handle = loopbackHandle(root, { api: (server.address() as AddressInfo).port });
   const recorded: CheckResult[] = [];
-  const context: SuiteContext = {
-    config,
-    handle,
-    redact: createRedactor(),
-    stage: 'recovery',
-    runDir: root,
-    seed: 7,
-    clock: systemClock,
-    signal: new AbortController().signal,
-    reporter: {},
-    teardowns: new Teardowns(),
-    record: (check) => {
-      const parsed = checkResultSchema.parse({ ...check, stage: 'recovery' });
-      recorded.push(parsed);
-      return Promise.resolve(parsed);
-    },
-    assertTarget: (t) => assertAllowedTarget(t, handle, []),
-  };
+  const context = recordingContext(config, 'recovery', root, recorded, { handle, seed: 7 });
   return { context, recorded };
 }
 

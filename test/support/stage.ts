@@ -79,28 +79,51 @@ export async function runBootStage(
   return { results, resultsDir, root, config };
 }
 
+/** A stack handle whose services are servers on loopback: service name -> host port of its container port 8080. */
+export function loopbackHandle(logsDir: string, services: Readonly<Record<string, number>>): StackHandle {
+  return {
+    ...UNIT_HANDLE,
+    runId: 'r1',
+    logsDir,
+    services: Object.fromEntries(
+      Object.entries(services).map(([name, port]) => [
+        name,
+        {
+          containerId: `c-${name}`,
+          containerName: `readiness-r1-${name}`,
+          image: 'a:1',
+          endpoint: { host: '127.0.0.1', ports: { '8080': port }, alias: name },
+          startupMs: 1,
+        },
+      ]),
+    ),
+  };
+}
+
 /**
- * A suite context over `config` whose stack is never touched (`UNIT_HANDLE`): checks are validated
- * and pushed to `recorded` instead of written, for unit tests of a stage's runner.
+ * A suite context over `config` whose stack is never touched (`UNIT_HANDLE`, or `options.handle`, e.g. a
+ * `loopbackHandle`): checks are validated and pushed to `recorded` instead of written, for unit tests of a stage's runner.
  */
 export function recordingContext(
   config: ResolvedConfig,
   stage: Stage,
   runDir: string,
   recorded: CheckResult[],
+  options: { readonly handle?: StackHandle; readonly seed?: number } = {},
 ): SuiteContext {
+  const handle = options.handle ?? UNIT_HANDLE;
   return {
     config,
-    handle: UNIT_HANDLE,
+    handle,
     stage,
     runDir,
-    seed: 1,
+    seed: options.seed ?? 1,
     clock: systemClock,
     signal: new AbortController().signal,
     reporter: {},
     teardowns: new Teardowns(),
     redact: createRedactor(),
-    assertTarget: (target) => assertAllowedTarget(target, UNIT_HANDLE, config.allowTargets),
+    assertTarget: (target) => assertAllowedTarget(target, handle, config.allowTargets),
     record: (check) => {
       const result = checkResultSchema.parse({ ...check, stage });
       recorded.push(result);
