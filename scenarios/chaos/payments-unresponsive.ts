@@ -23,6 +23,7 @@ export default defineExperiment({
     {
       kind: 'fn',
       name: `breaker open: orders answer pending_payment within ${FAST_MS} ms`,
+      judgesTiming: true,
       remediation:
         'Put a per-attempt timeout on payments calls and a circuit breaker in front of them; while it is open, store the order as pending_payment and answer at once',
       run: async (api) => {

@@ -145,6 +145,11 @@ const expectationShape = {
   samples: z.number().int().min(1).optional(),
   intervalMs: nonNegativeInt.optional(),
   withinMs: ms.optional(),
+  /**
+   * The expectation judges latency (a function probe timing its requests): a failure on a saturated host is
+   * `broken`, not `failed`. Implied by `withinMs` and by an HTTP probe's `maxLatencyMs`/`minLatencyMs`.
+   */
+  judgesTiming: z.boolean().optional(),
   /** What to fix when this expectation fails. */
   remediation: z.string().min(1).optional(),
 };

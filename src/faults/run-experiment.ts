@@ -143,19 +143,41 @@ const loadCheckName = (plan: NonNullable<Experiment['load']>, phase: string, slo
   return `under ${plan.ratePerSec}/s k6 load, the ${phase} phase holds ${bounds.join(', ') || 'its SLO'}`;
 };
 
-/** An experiment's checks, in order: the id after `chaos.<experiment>.` and the name after its title. */
-function experimentChecks(experiment: Experiment): { readonly id: string; readonly name: string }[] {
+/** Whether an expectation's verdict rests on a time bound (a deadline, a latency bound, or said so). */
+export function expectationJudgesTiming(expectation: Expectation): boolean {
+  if (expectation.judgesTiming !== undefined) return expectation.judgesTiming;
+  if (expectation.withinMs !== undefined) return true;
+  return (
+    expectation.kind === 'http' &&
+    (expectation.expect.maxLatencyMs !== undefined || expectation.expect.minLatencyMs !== undefined)
+  );
+}
+
+/** An experiment's checks, in order: the id after `chaos.<experiment>.`, the name after its title, whether it judges timing. */
+function experimentChecks(
+  experiment: Experiment,
+): { readonly id: string; readonly name: string; readonly judgesTiming?: boolean }[] {
   const load = experiment.load;
   return [
     { id: 'steady-state', name: 'steady state holds before the fault' },
     { id: 'fault-effect', name: `the fault took effect (${describeFault(experiment.fault)})` },
-    ...experiment.during.map((e) => ({ id: `during.${slug(e.name)}`, name: e.name })),
-    { id: 'recovery', name: `recovered within ${experiment.recovery.withinMs}ms` },
+    ...experiment.during.map((e) => ({
+      id: `during.${slug(e.name)}`,
+      name: e.name,
+      judgesTiming: expectationJudgesTiming(e),
+    })),
+    // The recovery phase has a deadline: its verdict is a time bound.
+    { id: 'recovery', name: `recovered within ${experiment.recovery.withinMs}ms`, judgesTiming: true },
     ...(experiment.ledger
       ? [{ id: 'ledger', name: 'every acknowledged write is stable, none lost or duplicated' }]
       : []),
     ...(load
-      ? Object.entries(load.slo).map(([phase, slo]) => ({ id: `load.${phase}`, name: loadCheckName(load, phase, slo) }))
+      ? Object.entries(load.slo).map(([phase, slo]) => ({
+          id: `load.${phase}`,
+          name: loadCheckName(load, phase, slo),
+          // A phase SLO with a latency bound; an error-rate-only SLO is not a timing judgement.
+          judgesTiming: slo.p95Ms !== undefined || slo.p99Ms !== undefined,
+        }))
       : []),
   ];
 }
@@ -169,6 +191,7 @@ export function planExperiment(experiment: Experiment): PlannedCheck[] {
     feature: `chaos: ${experiment.id}`,
     severity: experiment.severity,
     tags,
+    ...(c.judgesTiming ? { judgesTiming: true } : {}),
   }));
 }
 
