@@ -16,6 +16,8 @@ export interface ProbeOutcome {
   readonly ok: boolean;
   readonly detail: string;
   readonly metrics?: readonly Metric[];
+  /** false: the failure is not about time (a wrong status or body), so a saturated host does not excuse it. */
+  readonly timing?: boolean;
 }
 
 /** The fault as a probe function may steer it (e.g. re-draw toxicity before each request). */

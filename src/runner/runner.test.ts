@@ -225,3 +225,16 @@ describe('runCheck on a saturated host', () => {
     expect(recorded[0]).toMatchObject({ status: 'broken', message: 'Harness error: toxiproxy unreachable' });
   });
 });
+
+describe('runCheck on a saturated host, a failure the body says is not about time', () => {
+  it('stays failed', async () => {
+    const { context, recorded } = await contextWith(0, hostAt(6));
+    await runCheck(
+      context,
+      { ...spec, judgesTiming: true },
+      sequence({ status: 'failed', message: '503 in 20ms: status 503, expected 200', judgesTiming: false }),
+    );
+    expect(recorded[0]).toMatchObject({ status: 'failed', message: '503 in 20ms: status 503, expected 200' });
+    expect(recorded[0]?.metrics).toContainEqual({ name: 'host_load_per_core', value: 6, unit: 'ratio' });
+  });
+});

@@ -84,6 +84,8 @@ export interface CheckOutcome {
   readonly metrics?: readonly Metric[];
   readonly evidence?: readonly Evidence[];
   readonly parameters?: Readonly<Record<string, string>>;
+  /** false: this failure does not rest on a time bound (a wrong status), so a saturated host does not excuse it. */
+  readonly judgesTiming?: boolean;
 }
 
 export interface CheckSpec {
@@ -113,7 +115,8 @@ function judgeUnderHostLoad(
   const metrics = [...(outcome.metrics ?? []), ...hostLoadMetrics(load)];
   const evidence = [...(outcome.evidence ?? []), hostLoadEvidence(load, thresholds)];
   const saturated = saturationReason(load, thresholds);
-  if (outcome.status !== 'failed' || saturated === undefined) return { ...outcome, metrics, evidence };
+  if (outcome.status !== 'failed' || saturated === undefined || outcome.judgesTiming === false)
+    return { ...outcome, metrics, evidence };
   return {
     ...outcome,
     status: 'broken',
