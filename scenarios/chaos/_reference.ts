@@ -1,6 +1,6 @@
 // Shared probes of the reference stack's experiments (fixtures/stack): its routes, bodies and metrics.
 // Files starting with "_" are helpers, not experiments.
-import type { ChaosApi, HttpOutcome, ProbeInput } from '../../src/faults/index.ts';
+import type { ChaosApi, ExpectationInput, HttpOutcome, ProbeInput } from '../../src/faults/index.ts';
 
 /** GET /health/ready answers 200 (Postgres reachable). */
 export const ready: ProbeInput = {
@@ -79,9 +79,10 @@ export const gauge = (metric: string, value: number, name: string): ProbeInput =
  * 200 within `maxLatencyMs`. One miss is tolerated: a pool that must open a new connection over a
  * slow link may time that one out.
  */
-export const degradedSlo = (samples: number, minOk: number, maxLatencyMs: number): ProbeInput => ({
+export const degradedSlo = (samples: number, minOk: number, maxLatencyMs: number): ExpectationInput => ({
   kind: 'fn',
   name: `at least ${minOk} of ${samples} requests answer 200 within ${maxLatencyMs / 1000} s`,
+  judgesTiming: true,
   run: async (api) => {
     const seen: string[] = [];
     let ok = 0;

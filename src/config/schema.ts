@@ -199,6 +199,13 @@ export const configSchema = z
       .default({ runMs: 30 * 60_000, stageMs: 10 * 60_000, stackStartMs: 5 * 60_000 }),
     /** Extra attempts for a check whose outcome is `failed`; a pass on a retry is recorded flaky, never hidden. */
     retries: z.number().int().min(0).max(3).default(0),
+    /**
+     * When the host counts as saturated during a check that judges latency (docs/running.md, "Saturated hosts"): the
+     * 1-minute load average per core above `maxLoadPerCore`, or the CPU busy share over the check at least `maxBusyRatio`.
+     */
+    hostSaturation: z
+      .strictObject({ maxLoadPerCore: z.number().positive().default(1.5), maxBusyRatio: ratio.default(0.95) })
+      .default({ maxLoadPerCore: 1.5, maxBusyRatio: 0.95 }),
     /** Hosts beyond loopback and the run's own containers that load, chaos and scans may target. */
     allowTargets: z.array(z.string().min(1)).default([]),
     reportsDir: z.string().default('reports'),

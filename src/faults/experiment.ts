@@ -16,6 +16,8 @@ export interface ProbeOutcome {
   readonly ok: boolean;
   readonly detail: string;
   readonly metrics?: readonly Metric[];
+  /** false: the failure is not about time (a wrong status or body), so a saturated host does not excuse it. */
+  readonly timing?: boolean;
 }
 
 /** The fault as a probe function may steer it (e.g. re-draw toxicity before each request). */
@@ -145,6 +147,11 @@ const expectationShape = {
   samples: z.number().int().min(1).optional(),
   intervalMs: nonNegativeInt.optional(),
   withinMs: ms.optional(),
+  /**
+   * The expectation judges latency (a function probe timing its requests): a failure on a saturated host is
+   * `broken`, not `failed`. Implied by `withinMs` and by an HTTP probe's `maxLatencyMs`/`minLatencyMs`.
+   */
+  judgesTiming: z.boolean().optional(),
   /** What to fix when this expectation fails. */
   remediation: z.string().min(1).optional(),
 };

@@ -98,3 +98,12 @@ describe('metric baselines at injection', () => {
     });
   });
 });
+
+describe('judgeHttp: whether a failure rests on the time bound', () => {
+  const expect200Fast = { status: 200, maxLatencyMs: 200 } as const;
+  it('a slow answer, or none, may be the host’s; a wrong answer on time is the system’s', () => {
+    expect(judgeHttp(expect200Fast, answer(200, 450)).timing).toBeUndefined();
+    expect(judgeHttp(expect200Fast, answer(0, 3000, undefined, 'timeout')).timing).toBeUndefined();
+    expect(judgeHttp(expect200Fast, answer(503, 20))).toMatchObject({ ok: false, timing: false });
+  });
+});

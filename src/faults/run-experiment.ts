@@ -143,19 +143,41 @@ const loadCheckName = (plan: NonNullable<Experiment['load']>, phase: string, slo
   return `under ${plan.ratePerSec}/s k6 load, the ${phase} phase holds ${bounds.join(', ') || 'its SLO'}`;
 };
 
-/** An experiment's checks, in order: the id after `chaos.<experiment>.` and the name after its title. */
-function experimentChecks(experiment: Experiment): { readonly id: string; readonly name: string }[] {
+/** Whether an expectation's verdict rests on a time bound (a deadline, a latency bound, or said so). */
+export function expectationJudgesTiming(expectation: Expectation): boolean {
+  if (expectation.judgesTiming !== undefined) return expectation.judgesTiming;
+  if (expectation.withinMs !== undefined) return true;
+  return (
+    expectation.kind === 'http' &&
+    (expectation.expect.maxLatencyMs !== undefined || expectation.expect.minLatencyMs !== undefined)
+  );
+}
+
+/** An experiment's checks, in order: the id after `chaos.<experiment>.`, the name after its title, whether it judges timing. */
+function experimentChecks(
+  experiment: Experiment,
+): { readonly id: string; readonly name: string; readonly judgesTiming?: boolean }[] {
   const load = experiment.load;
   return [
     { id: 'steady-state', name: 'steady state holds before the fault' },
     { id: 'fault-effect', name: `the fault took effect (${describeFault(experiment.fault)})` },
-    ...experiment.during.map((e) => ({ id: `during.${slug(e.name)}`, name: e.name })),
-    { id: 'recovery', name: `recovered within ${experiment.recovery.withinMs}ms` },
+    ...experiment.during.map((e) => ({
+      id: `during.${slug(e.name)}`,
+      name: e.name,
+      judgesTiming: expectationJudgesTiming(e),
+    })),
+    // The recovery phase has a deadline: its verdict is a time bound.
+    { id: 'recovery', name: `recovered within ${experiment.recovery.withinMs}ms`, judgesTiming: true },
     ...(experiment.ledger
       ? [{ id: 'ledger', name: 'every acknowledged write is stable, none lost or duplicated' }]
       : []),
     ...(load
-      ? Object.entries(load.slo).map(([phase, slo]) => ({ id: `load.${phase}`, name: loadCheckName(load, phase, slo) }))
+      ? Object.entries(load.slo).map(([phase, slo]) => ({
+          id: `load.${phase}`,
+          name: loadCheckName(load, phase, slo),
+          // A phase SLO with a latency bound; an error-rate-only SLO is not a timing judgement.
+          judgesTiming: slo.p95Ms !== undefined || slo.p99Ms !== undefined,
+        }))
       : []),
   ];
 }
@@ -169,6 +191,7 @@ export function planExperiment(experiment: Experiment): PlannedCheck[] {
     feature: `chaos: ${experiment.id}`,
     severity: experiment.severity,
     tags,
+    ...(c.judgesTiming ? { judgesTiming: true } : {}),
   }));
 }
 
@@ -750,6 +773,8 @@ export async function runExperiment(
     const lines: string[] = [];
     const metrics: Metric[] = [];
     let ok = true;
+    // Every failed sample said its failure was not about time: the host's load excuses none of them.
+    let timingFailure = false;
     for (let i = 0; i < samples; i += 1) {
       if (i > 0) await clock.sleep(expectation.intervalMs ?? 200, signal);
       const r = await probeOnce(expectation);
@@ -757,6 +782,7 @@ export async function runExperiment(
       lines.push(`${r.ok ? 'ok' : 'FAILED'} ${r.detail}`);
       metrics.push(...(r.metrics ?? []));
       ok &&= r.ok;
+      timingFailure ||= !r.ok && r.timing !== false;
     }
     return ok
       ? { status: 'passed', message: lines.join('\n'), metrics }
@@ -764,6 +790,7 @@ export async function runExperiment(
           status: 'failed',
           message: `${lines.find((l) => l.startsWith('FAILED'))?.slice(7) ?? 'failed'}${samples > 1 ? `\n(all ${samples} samples: ${lines.join(' | ')})` : ''}`,
           metrics,
+          ...(timingFailure ? {} : { judgesTiming: false }),
         };
   }
 }

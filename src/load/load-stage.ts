@@ -354,6 +354,7 @@ async function recordScenario(
         feature,
         severity: scenario.severity,
         tags: ['k6', ...(phase ? [`phase:${phase}`] : [])],
+        judgesTiming: check.judgesTiming,
         remediation: phase
           ? `Keep ${check.metric} within ${check.expression} during the ${phase} phase of ${scenario.id} (e.g. bounded timeouts and fast failure under a slow dependency)`
           : `Keep ${check.metric} within ${check.expression} at ${scenario.ratePerSec ?? 'the ramped'} iterations/s (profile the slowest endpoint; look for N+1 queries)`,

@@ -169,3 +169,16 @@ describe('a saturated generator is neither the system fault nor its merit (recor
     ]);
   });
 });
+
+describe('threshold checks that judge timing (recorded k6 run "tagged")', () => {
+  it('a latency threshold judges timing; an error-rate threshold does not', async () => {
+    const { load, scenario, summary, samples } = await recorded('tagged');
+    const timing = Object.fromEntries(
+      thresholdChecks(load, scenario, summary, samples).map((c) => [c.selector, c.judgesTiming]),
+    );
+    expect(timing).toMatchObject({
+      'http_req_duration{phase:steady,name:list}': true,
+      'http_req_failed{phase:steady}': false,
+    });
+  });
+});

@@ -227,8 +227,23 @@ export interface ThresholdCheck {
   readonly expression: string;
   readonly metric: string;
   readonly phase: string | undefined;
+  /** The threshold bounds a duration (`http_req_duration`, `iteration_duration`...), not a rate or a count. */
+  readonly judgesTiming: boolean;
   readonly outcome: CheckOutcome;
 }
+
+/** k6's built-in trends measured in milliseconds: a threshold on one of them is a latency judgement. */
+const TIMING_METRICS = new Set([
+  'http_req_duration',
+  'http_req_waiting',
+  'http_req_blocked',
+  'http_req_connecting',
+  'http_req_tls_handshaking',
+  'http_req_sending',
+  'http_req_receiving',
+  'iteration_duration',
+  'group_duration',
+]);
 
 /**
  * Every asked threshold of a scenario as a check, judged on k6's summary and the run's samples: at
@@ -262,6 +277,7 @@ export function thresholdChecks(
       expression,
       metric,
       phase,
+      judgesTiming: TIMING_METRICS.has(metric),
       outcome: { status: judged.status, message, metrics },
     };
   });

@@ -10,6 +10,7 @@ import { createRedactor } from '../core/redact.ts';
 import { Teardowns } from '../core/teardown.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { TargetNotAllowedError, assertAllowedTarget } from './blast-radius.ts';
+import type { HostLoadSampler } from './host-load.ts';
 import { runCheck } from './suite.ts';
 import type { CheckOutcome, SuiteContext } from './suite.ts';
 
@@ -70,7 +71,10 @@ describe('assertAllowedTarget', () => {
   });
 });
 
-async function contextWith(retries: number): Promise<{ context: SuiteContext; recorded: CheckResult[] }> {
+async function contextWith(
+  retries: number,
+  hostLoad?: HostLoadSampler,
+): Promise<{ context: SuiteContext; recorded: CheckResult[] }> {
   const root = await mkdtemp(join(tmpdir(), 'runner-'));
   const config = resolveConfig(
     { name: 'u', services: { a: { image: 'a:1' } }, retries },
@@ -94,6 +98,7 @@ async function contextWith(retries: number): Promise<{ context: SuiteContext; re
       return Promise.resolve(parsed);
     },
     assertTarget: (t) => assertAllowedTarget(t, handle, []),
+    ...(hostLoad ? { hostLoad } : {}),
   };
   return { context, recorded };
 }
@@ -145,5 +150,91 @@ describe('runCheck', () => {
     expect(recorded[0]).toMatchObject({ status: 'failed', flaky: false, parameters: { attempts: '3/3' } });
     await runCheck(context, { ...spec, id: 'boot.y' }, sequence(new Error('no docker'), { status: 'passed' }));
     expect(recorded[1]).toMatchObject({ status: 'broken', flaky: false });
+  });
+});
+
+/** A host whose 1-minute load average per core stays at `loadPerCore`, with CPU ticks going `busyShare` busy. */
+const hostAt = (loadPerCore: number, busyShare = 0.5): HostLoadSampler => {
+  let n = 0;
+  return {
+    sample: () => {
+      n += 1;
+      const total = n * 1000;
+      return { loadPerCore, cores: 2, cpu: { total, busy: total * busyShare, steal: 0 } };
+    },
+  };
+};
+
+describe('runCheck on a saturated host', () => {
+  const timing = { ...spec, id: 'chaos.x.during.fast', judgesTiming: true };
+  const slow = { status: 'failed', message: '4/8 answered 200 within 2500ms' } as const;
+
+  it('a failed timing check under saturation is broken, with the reason and the host load', async () => {
+    const { context, recorded } = await contextWith(0, hostAt(3.6));
+    await runCheck(context, timing, sequence(slow));
+    expect(recorded[0]).toMatchObject({ status: 'broken' });
+    expect(recorded[0]?.message).toBe(
+      'host saturated during the judgement: load 3.6 per core on 2 cores (threshold 1.5): a latency judged on a saturated host says as much about the host; rerun on a quieter host (the failure seen: 4/8 answered 200 within 2500ms)',
+    );
+    expect(recorded[0]?.metrics).toContainEqual({ name: 'host_load_per_core', value: 3.6, unit: 'ratio' });
+    expect(recorded[0]?.metrics).toContainEqual({ name: 'host_cpu_busy_ratio', value: 0.5, unit: 'ratio' });
+    expect(recorded[0]?.evidence.map((e) => e.name)).toContain('host load during the check');
+  });
+
+  it('a CPU busy share at the threshold saturates the host as well', async () => {
+    const { context, recorded } = await contextWith(0, hostAt(0.4, 0.97));
+    await runCheck(context, timing, sequence(slow));
+    expect(recorded[0]).toMatchObject({ status: 'broken' });
+    expect(recorded[0]?.message).toMatch(/^host saturated during the judgement: CPU 97% busy \(threshold 95%\)/);
+  });
+
+  it('judges the final outcome after retries: failed on every attempt under saturation is broken', async () => {
+    const { context, recorded } = await contextWith(1, hostAt(3));
+    let calls = 0;
+    await runCheck(context, timing, () => {
+      calls += 1;
+      return Promise.resolve(slow);
+    });
+    expect(calls).toBe(2);
+    expect(recorded[0]).toMatchObject({ status: 'broken', parameters: { attempts: '2/2' } });
+  });
+
+  it('a failed check that does not judge timing stays failed under saturation', async () => {
+    const { context, recorded } = await contextWith(0, hostAt(8, 1));
+    await runCheck(context, spec, sequence({ status: 'failed', message: '403 where 200 was due' }));
+    expect(recorded[0]).toMatchObject({ status: 'failed', message: '403 where 200 was due' });
+  });
+
+  it('a failed timing check on a quiet host stays failed, with the host load recorded', async () => {
+    const { context, recorded } = await contextWith(0, hostAt(0.3));
+    await runCheck(context, timing, sequence(slow));
+    expect(recorded[0]).toMatchObject({ status: 'failed', message: slow.message, remediation: 'fix x' });
+    expect(recorded[0]?.metrics).toContainEqual({ name: 'host_load_per_core', value: 0.3, unit: 'ratio' });
+  });
+
+  it('a passed timing check stays passed under saturation and records the host load', async () => {
+    const { context, recorded } = await contextWith(0, hostAt(5));
+    await runCheck(context, timing, sequence({ status: 'passed', message: '8/8 within 2500ms' }));
+    expect(recorded[0]).toMatchObject({ status: 'passed', message: '8/8 within 2500ms' });
+    expect(recorded[0]?.metrics).toContainEqual({ name: 'host_load_per_core', value: 5, unit: 'ratio' });
+  });
+
+  it('a broken timing check keeps its own reason', async () => {
+    const { context, recorded } = await contextWith(0, hostAt(5));
+    await runCheck(context, timing, sequence(new Error('toxiproxy unreachable')));
+    expect(recorded[0]).toMatchObject({ status: 'broken', message: 'Harness error: toxiproxy unreachable' });
+  });
+});
+
+describe('runCheck on a saturated host, a failure the body says is not about time', () => {
+  it('stays failed', async () => {
+    const { context, recorded } = await contextWith(0, hostAt(6));
+    await runCheck(
+      context,
+      { ...spec, judgesTiming: true },
+      sequence({ status: 'failed', message: '503 in 20ms: status 503, expected 200', judgesTiming: false }),
+    );
+    expect(recorded[0]).toMatchObject({ status: 'failed', message: '503 in 20ms: status 503, expected 200' });
+    expect(recorded[0]?.metrics).toContainEqual({ name: 'host_load_per_core', value: 6, unit: 'ratio' });
   });
 });

@@ -8,6 +8,14 @@ import type { Reporter } from '../core/reporter.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Teardowns } from '../core/teardown.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
+import {
+  HostLoadMonitor,
+  hostLoadEvidence,
+  hostLoadMetrics,
+  saturationReason,
+  systemHostLoadSampler,
+} from './host-load.ts';
+import type { HostLoad, HostLoadSampler } from './host-load.ts';
 import { notApplicableMessage } from './not-applicable.ts';
 
 /** What a suite gets: the config, the running stack's handle, and a way to record checks. */
@@ -30,6 +38,8 @@ export interface SuiteContext {
   readonly failFast?: FailFast;
   /** Throws `TargetNotAllowedError` unless the URL is loopback, the run's own containers or in `allowTargets`. */
   assertTarget(target: string | URL): URL;
+  /** Reads the host's load while a timing check runs (default: the system's; tests inject one). */
+  readonly hostLoad?: HostLoadSampler;
 }
 
 /** What `--fail-fast` needs from the policy: which checks are critical. */
@@ -44,6 +54,8 @@ export interface PlannedCheck {
   readonly feature: string;
   readonly severity: Severity;
   readonly tags?: readonly string[];
+  /** The check judges latency or a deadline: a failure on a saturated host is `broken` (see `CheckSpec`). */
+  readonly judgesTiming?: boolean;
 }
 
 /** What a suite's plan is made from: the config and the running stack, before any check runs. */
@@ -72,6 +84,8 @@ export interface CheckOutcome {
   readonly metrics?: readonly Metric[];
   readonly evidence?: readonly Evidence[];
   readonly parameters?: Readonly<Record<string, string>>;
+  /** false: this failure does not rest on a time bound (a wrong status), so a saturated host does not excuse it. */
+  readonly judgesTiming?: boolean;
 }
 
 export interface CheckSpec {
@@ -84,6 +98,34 @@ export interface CheckSpec {
   readonly remediation?: string;
   /** Extra attempts after a `failed` outcome (default: the config's `retries`); a pass on a retry is recorded flaky. */
   readonly retries?: number;
+  /**
+   * The check judges latency or a deadline. The host's load is measured while it runs and recorded; a final
+   * `failed` outcome while the host was saturated (config `hostSaturation`) is recorded `broken` with that reason.
+   */
+  readonly judgesTiming?: boolean;
+}
+
+/** A timing check's final outcome in the light of the host's load: a failure on a saturated host is not the system's. */
+function judgeUnderHostLoad(
+  outcome: CheckOutcome,
+  load: HostLoad | undefined,
+  thresholds: SuiteContext['config']['hostSaturation'],
+): CheckOutcome {
+  if (!load) return outcome;
+  const metrics = [...(outcome.metrics ?? []), ...hostLoadMetrics(load)];
+  const evidence = [...(outcome.evidence ?? []), hostLoadEvidence(load, thresholds)];
+  const saturated = saturationReason(load, thresholds);
+  if (outcome.status !== 'failed' || saturated === undefined || outcome.judgesTiming === false)
+    return { ...outcome, metrics, evidence };
+  return {
+    ...outcome,
+    status: 'broken',
+    message: `host saturated during the judgement: ${saturated}: a latency judged on a saturated host says as much about the host; rerun on a quieter host (the failure seen: ${outcome.message ?? 'failed'})`,
+    remediation:
+      'Rerun on a host with spare CPU (stop other test runs, or give the run more cores); raise hostSaturation only if the thresholds are wrong for this host',
+    metrics,
+    evidence,
+  };
 }
 
 /**
@@ -135,14 +177,24 @@ export async function runCheck(
   };
   const maxAttempts = 1 + (spec.retries ?? context.config.retries);
   const failures: string[] = [];
-  let outcome = await attempt();
+  const monitor = spec.judgesTiming ? new HostLoadMonitor(context.hostLoad ?? systemHostLoadSampler()) : undefined;
+  monitor?.start();
+  let load: HostLoad | undefined;
+  let outcome: CheckOutcome;
   let attempts = 1;
-  // Only a product failure is retried; broken or unknown evidence is reported as it is.
-  while (outcome.status === 'failed' && attempts < maxAttempts && !context.signal.aborted) {
-    failures.push(`attempt ${attempts}: ${outcome.message ?? 'failed'}`);
+  try {
     outcome = await attempt();
-    attempts += 1;
+    // Only a product failure is retried; broken or unknown evidence is reported as it is.
+    while (outcome.status === 'failed' && attempts < maxAttempts && !context.signal.aborted) {
+      failures.push(`attempt ${attempts}: ${outcome.message ?? 'failed'}`);
+      outcome = await attempt();
+      attempts += 1;
+    }
+  } finally {
+    load = monitor?.stop();
   }
+  // The final outcome is judged: a failure on every attempt under a saturated host is the host's.
+  if (monitor) outcome = judgeUnderHostLoad(outcome, load, context.config.hostSaturation);
   const flaky = outcome.status === 'passed' && attempts > 1;
   const remediation = outcome.remediation ?? (outcome.status === 'passed' ? undefined : spec.remediation);
   const message = flaky

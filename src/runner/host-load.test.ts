@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import {
+  HostLoadMonitor,
+  parseProcStat,
+  saturationReason,
+  summarizeHostLoad,
+  systemHostLoadSampler,
+} from './host-load.ts';
+
+// The first lines of /proc/stat on the 2-core build host, read at load average 9.1.
+const PROC_STAT = `cpu  1746149 5462 419567 1069106 5950 0 15674 1781 0 0
+cpu0 865912 2453 205349 549090 1458 0 6565 901 0 0
+cpu1 880236 3009 214218 520016 4491 0 9109 879 0 0`;
+
+describe('host load', () => {
+  it('reads busy, steal and total ticks from /proc/stat', () => {
+    const total = 1746149 + 5462 + 419567 + 1069106 + 5950 + 0 + 15674 + 1781;
+    expect(parseProcStat(PROC_STAT)).toEqual({ total, busy: total - 1069106 - 5950, steal: 1781 });
+    expect(parseProcStat('intr 1 2 3')).toBeUndefined();
+  });
+
+  it('summarises a window: max load per core, busy and steal share between the first and last sample', () => {
+    const load = summarizeHostLoad([
+      { loadPerCore: 2, cores: 2, cpu: { total: 1000, busy: 500, steal: 0 } },
+      { loadPerCore: 4.5, cores: 2, cpu: { total: 1500, busy: 950, steal: 20 } },
+      { loadPerCore: 3, cores: 2, cpu: { total: 2000, busy: 1400, steal: 50 } },
+    ]);
+    expect(load).toEqual({ cores: 2, maxLoadPerCore: 4.5, busyRatio: 0.9, stealRatio: 0.05, samples: 3 });
+    expect(saturationReason(load!, { maxLoadPerCore: 1.5, maxBusyRatio: 0.95 })).toBe(
+      'load 4.5 per core on 2 cores (threshold 1.5)',
+    );
+    expect(saturationReason(load!, { maxLoadPerCore: 5, maxBusyRatio: 0.95 })).toBeUndefined();
+  });
+
+  it('a window too short to count ticks has no busy share; the load average alone judges', () => {
+    const load = summarizeHostLoad([
+      { loadPerCore: 1, cores: 2, cpu: { total: 1000, busy: 500, steal: 0 } },
+      { loadPerCore: 1, cores: 2, cpu: { total: 1004, busy: 504, steal: 0 } },
+    ]);
+    expect(load).toEqual({ cores: 2, maxLoadPerCore: 1, samples: 2 });
+  });
+
+  it('the system sampler reads this host, and without /proc/stat gives the load average only', () => {
+    const sample = systemHostLoadSampler().sample();
+    expect(sample.cores).toBeGreaterThan(0);
+    expect(sample.loadPerCore).toBeGreaterThanOrEqual(0);
+    const noProc = systemHostLoadSampler('/nonexistent/proc/stat').sample();
+    expect(noProc.cpu).toBeUndefined();
+  });
+
+  it('the monitor samples at start and stop and leaves no timer behind', () => {
+    let n = 0;
+    const monitor = new HostLoadMonitor({ sample: () => ({ loadPerCore: (n += 1), cores: 2 }) }, 60_000);
+    monitor.start();
+    expect(monitor.stop()).toEqual({ cores: 2, maxLoadPerCore: 2, samples: 2 });
+  });
+});

@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import type { Evidence, Metric } from '../core/check-result.ts';
+
+/** Cumulative CPU time of the host in clock ticks, from the `cpu` line of /proc/stat. */
+export interface CpuTicks {
+  readonly total: number;
+  /** Everything but idle and iowait (steal included: time the hypervisor gave to someone else). */
+  readonly busy: number;
+  readonly steal: number;
+}
+
+/** One reading of the host: the 1-minute load average per core and, where /proc/stat exists, CPU ticks. */
+export interface HostLoadSample {
+  readonly loadPerCore: number;
+  readonly cores: number;
+  readonly cpu?: CpuTicks;
+}
+
+/** Reads the host's load; injected in tests, the system's by default. */
+export interface HostLoadSampler {
+  sample(): HostLoadSample;
+}
+
+/** When the host counts as saturated (config `hostSaturation`). */
+export interface HostSaturationThresholds {
+  readonly maxLoadPerCore: number;
+  readonly maxBusyRatio: number;
+}
+
+/** The host's load over one check's window. */
+export interface HostLoad {
+  readonly cores: number;
+  /** The highest 1-minute load average per core seen in the window. */
+  readonly maxLoadPerCore: number;
+  /** Share of CPU time busy over the window; absent without /proc/stat or on a window too short to tell (< 10 ticks). */
+  readonly busyRatio?: number;
+  readonly stealRatio?: number;
+  readonly samples: number;
+}
+
+/** Below this many ticks (100 ms at the usual 100 Hz) a busy share says nothing. */
+const MIN_TICKS = 10;
+
+/** The `cpu` line of /proc/stat as ticks; undefined when the text has none. */
+export function parseProcStat(text: string): CpuTicks | undefined {
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) return undefined;
+  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  if (fields.length < 4 || fields.some((n) => !Number.isFinite(n))) return undefined;
+  // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user/nice.
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+  const total = user + nice + system + idle + iowait + irq + softirq + steal;
+  return { total, busy: total - idle - iowait, steal };
+}
+
+/** The host's own sampler: `os.loadavg()` per `os.availableParallelism()` core, plus /proc/stat where it exists. */
+export function systemHostLoadSampler(procStat = '/proc/stat'): HostLoadSampler {
+  let hasProcStat = true;
+  return {
+    sample: () => {
+      const cores = availableParallelism();
+      const loadPerCore = (loadavg()[0] ?? 0) / cores;
+      let cpu: CpuTicks | undefined;
+      if (hasProcStat) {
+        try {
+          cpu = parseProcStat(readFileSync(procStat, 'utf8'));
+        } catch {
+          // No readable /proc/stat (macOS, Windows, a locked-down container): the load average alone judges.
+          hasProcStat = false;
+        }
+      }
+      return { loadPerCore, cores, ...(cpu ? { cpu } : {}) };
+    },
+  };
+}
+
+/** Folds samples taken over a window (first to last) into the window's host load. */
+export function summarizeHostLoad(samples: readonly HostLoadSample[]): HostLoad | undefined {
+  const first = samples[0];
+  const last = samples.at(-1);
+  if (!first || !last) return undefined;
+  const maxLoadPerCore = Math.max(...samples.map((s) => s.loadPerCore));
+  const round = (n: number): number => Math.round(n * 1000) / 1000;
+  const ticks = first.cpu && last.cpu ? last.cpu.total - first.cpu.total : 0;
+  const cpu =
+    first.cpu && last.cpu && ticks >= MIN_TICKS
+      ? {
+          busyRatio: round((last.cpu.busy - first.cpu.busy) / ticks),
+          stealRatio: round((last.cpu.steal - first.cpu.steal) / ticks),
+        }
+      : {};
+  return { cores: last.cores, maxLoadPerCore: round(maxLoadPerCore), samples: samples.length, ...cpu };
+}
+
+/** Why the host counts as saturated over the window, or undefined when it does not. */
+export function saturationReason(load: HostLoad, thresholds: HostSaturationThresholds): string | undefined {
+  const over: string[] = [];
+  if (load.maxLoadPerCore > thresholds.maxLoadPerCore)
+    over.push(`load ${load.maxLoadPerCore} per core on ${load.cores} cores (threshold ${thresholds.maxLoadPerCore})`);
+  if (load.busyRatio !== undefined && load.busyRatio >= thresholds.maxBusyRatio)
+    over.push(
+      `CPU ${Math.round(load.busyRatio * 100)}% busy${load.stealRatio ? ` (${Math.round(load.stealRatio * 100)}% stolen)` : ''} (threshold ${Math.round(thresholds.maxBusyRatio * 100)}%)`,
+    );
+  return over.length === 0 ? undefined : over.join(', ');
+}
+
+/** The window's host load as check metrics. */
+export function hostLoadMetrics(load: HostLoad): Metric[] {
+  return [
+    { name: 'host_load_per_core', value: load.maxLoadPerCore, unit: 'ratio' },
+    { name: 'host_cores', value: load.cores, unit: 'count' },
+    ...(load.busyRatio === undefined ? [] : [{ name: 'host_cpu_busy_ratio', value: load.busyRatio, unit: 'ratio' }]),
+    ...(load.stealRatio === undefined ? [] : [{ name: 'host_cpu_steal_ratio', value: load.stealRatio, unit: 'ratio' }]),
+  ];
+}
+
+/** The window's host load as a line of evidence. */
+export function hostLoadEvidence(load: HostLoad, thresholds: HostSaturationThresholds): Evidence {
+  const cpu =
+    load.busyRatio === undefined
+      ? 'CPU busy share not measured (no /proc/stat or a window under 100 ms)'
+      : `CPU busy ${load.busyRatio}, steal ${load.stealRatio ?? 0}`;
+  return {
+    name: 'host load during the check',
+    contentType: 'text/plain',
+    content: `1-minute load average per core (max of ${load.samples} samples): ${load.maxLoadPerCore} on ${load.cores} cores; ${cpu}; thresholds: load ${thresholds.maxLoadPerCore} per core, CPU busy ${thresholds.maxBusyRatio}`,
+  };
+}
+
+/** Samples the host from `start()` to `stop()`, every `periodMs` in between (a timer that `stop()` always clears). */
+export class HostLoadMonitor {
+  readonly #sampler: HostLoadSampler;
+  readonly #periodMs: number;
+  readonly #samples: HostLoadSample[] = [];
+  #timer: ReturnType<typeof setInterval> | undefined;
+  /** At most this many periodic samples are kept: bounded memory on a check of any length. */
+  static readonly MAX_SAMPLES = 120;
+
+  constructor(sampler: HostLoadSampler, periodMs = 5_000) {
+    this.#sampler = sampler;
+    this.#periodMs = periodMs;
+  }
+
+  start(): void {
+    this.#take();
+    if (this.#periodMs > 0) {
+      this.#timer = setInterval(() => {
+        if (this.#samples.length < HostLoadMonitor.MAX_SAMPLES) this.#take();
+      }, this.#periodMs);
+      this.#timer.unref();
+    }
+  }
+
+  stop(): HostLoad | undefined {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#take();
+    return summarizeHostLoad(this.#samples);
+  }
+
+  #take(): void {
+    this.#samples.push(this.#sampler.sample());
+  }
+}
