@@ -1,0 +1,114 @@
+// miniflux (https://miniflux.app, Apache-2.0), a Go feed reader on Postgres, certified from its
+// own folder through configuration only. In a team's repository the import is `from 'readiness'`;
+// inside this checkout it is the same public entry by its path.
+import { defineConfig } from '../../src/index.ts';
+import { admin, dbPassword } from './credentials.ts';
+
+export default defineConfig({
+  name: 'miniflux',
+  stages: ['boot', 'load', 'chaos', 'recovery'],
+  services: {
+    postgres: {
+      image: 'postgres:16',
+      env: {
+        POSTGRES_USER: 'miniflux',
+        POSTGRES_PASSWORD: dbPassword,
+        POSTGRES_DB: 'miniflux',
+        POSTGRES_INITDB_ARGS: '--no-sync',
+      },
+      command: ['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+      ports: [5432],
+      health: {
+        kind: 'command',
+        command: ['pg_isready', '-h', '127.0.0.1', '-U', 'miniflux', '-d', 'miniflux'],
+        timeoutMs: 60_000,
+      },
+    },
+    miniflux: {
+      build: {
+        context: '.',
+        args: { BASE: { image: 'debian:bookworm-slim' } },
+        // The module pinned in go.mod, built static on the host into bin/ (git-ignored).
+        prepare: [['env', 'CGO_ENABLED=0', 'go', 'build', '-trimpath', '-o', 'bin/miniflux', 'miniflux.app/v2']],
+      },
+      env: {
+        DATABASE_URL: `postgres://miniflux:${dbPassword}@postgres:5432/miniflux?sslmode=disable`,
+        RUN_MIGRATIONS: '1',
+        CREATE_ADMIN: '1',
+        ADMIN_USERNAME: admin.username,
+        ADMIN_PASSWORD: admin.password,
+        LISTEN_ADDR: '0.0.0.0:8080',
+        METRICS_COLLECTOR: '1',
+        // The harness scrapes from the host through Docker's port mapping.
+        METRICS_ALLOWED_NETWORKS: '0.0.0.0/0',
+        LOG_LEVEL: 'info',
+      },
+      secretEnv: ['DATABASE_URL', 'ADMIN_PASSWORD'],
+      ports: [8080],
+      dependsOn: ['postgres'],
+      health: { kind: 'http', port: 8080, path: '/healthcheck', timeoutMs: 60_000 },
+    },
+  },
+  links: [{ service: 'postgres', port: 5432 }],
+  boot: {
+    // /readiness pings Postgres; /healthz (liveness) does not.
+    readinessTruth: [{ service: 'miniflux', port: 8080, path: '/readiness', link: 'postgres' }],
+  },
+  load: {
+    script: 'load/miniflux.js',
+    target: { service: 'miniflux', port: 8080 },
+    env: { MINIFLUX_USERNAME: admin.username, MINIFLUX_PASSWORD: admin.password },
+    slo: { p95Ms: 300, p99Ms: 800, maxErrorRate: 0.01, minCheckRate: 0.99 },
+    scenarios: [
+      {
+        // The API key path (X-Auth-Token): one indexed lookup per request.
+        id: 'api-key',
+        exec: 'withApiKey',
+        ratePerSec: 20,
+        preAllocatedVUs: 20,
+        phases: [
+          { name: 'warmup', durationSec: 3, slo: {} },
+          { name: 'steady', durationSec: 12 },
+        ],
+      },
+      {
+        // HTTP basic: every request checks the password (bcrypt) before it is served.
+        id: 'basic-auth',
+        exec: 'withBasicAuth',
+        ratePerSec: 5,
+        durationSec: 10,
+        preAllocatedVUs: 10,
+        severity: 'normal',
+      },
+    ],
+  },
+  chaos: {
+    experimentsDir: 'chaos',
+    target: { service: 'miniflux', port: 8080 },
+    // Postgres SSLRequest: the server answers one byte ('N' or 'S').
+    links: { postgres: { send: 'hex:0000000804d2162f', expectBytes: 1 } },
+    metricsPath: '/metrics',
+  },
+  recovery: {
+    target: { service: 'miniflux', port: 8080 },
+    load: { ratePerSec: 5, writesPerSec: 0, requests: [{ path: '/readiness' }, { path: '/healthz' }] },
+    backup: {
+      database: { service: 'postgres', name: 'miniflux', user: 'miniflux' },
+      tables: ['users', 'categories', 'api_keys'],
+      services: ['miniflux'],
+      rtoTargetMs: 30_000,
+      writesBeforeBackup: 0,
+      writesAfterBackup: 0,
+    },
+    crash: { service: 'miniflux', port: 8080, withinMs: 30_000 },
+  },
+  policy: {
+    stages: {
+      boot: { minPassRate: 1 },
+      load: { minPassRate: 1 },
+      chaos: { minPassRate: 1 },
+      recovery: { minPassRate: 1 },
+    },
+  },
+  secrets: [dbPassword, admin.password],
+});
