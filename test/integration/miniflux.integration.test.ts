@@ -1,9 +1,11 @@
 import { cp, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { delimiter, dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCertification, verdictExitCode } from '../../src/certify/index.ts';
 import { readCheckResults } from '../../src/core/results.ts';
+import { cachePaths, resolveCacheDir } from '../../src/provision/cache.ts';
+import { findExecutable } from '../../src/provision/host.ts';
 import { ROOT, credentialLeaks, leftovers, onlyRun, runCli } from '../support/harness.ts';
 
 const EXAMPLE = join(ROOT, 'examples/miniflux');
@@ -35,7 +37,17 @@ async function exampleProject(): Promise<string> {
 describe('examples/miniflux: a third-party Go app (HTTP basic, API keys, no OpenAPI) certified from its own folder', () => {
   it('runs every configured stage with evidence, nothing broken or unknown, and exits with the code of its verdict', async () => {
     const dir = await exampleProject();
-    const run = await runCli(dir, ['certify']);
+    // build.prepare runs `go build` on the host: the Go the harness builds k6 and Toxiproxy with, on
+    // PATH, with their module and build caches (kept between CI runs with the readiness cache).
+    const go = await findExecutable('go');
+    expect(go, 'Go is needed to build miniflux (apt-get install -y golang, or https://go.dev/dl/)').toBeDefined();
+    const goCache = cachePaths(resolveCacheDir()).go;
+    const run = await runCli(dir, ['certify'], {
+      PATH: `${dirname(go ?? '')}${delimiter}${process.env['PATH'] ?? ''}`,
+      GOMODCACHE: join(goCache, 'mod'),
+      GOCACHE: join(goCache, 'build'),
+      GOFLAGS: '-modcacherw',
+    });
     const runDir = await onlyRun(join(dir, 'reports'));
     const cert = await readCertification(join(runDir, 'certification.json'));
     const { checks, invalid } = await readCheckResults(join(runDir, 'allure-results'));
