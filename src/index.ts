@@ -11,3 +11,6 @@ export { CHECK_STATUSES, SEVERITIES } from './core/check-result.ts';
 export type { CheckResult, CheckStatus, Severity } from './core/check-result.ts';
 export { STAGES } from './core/stage.ts';
 export type { Stage } from './core/stage.ts';
+export { stageAuthenticator } from './auth/stage.ts';
+export type { Authenticator, Credentials } from './auth/authenticator.ts';
+export type { AuthConfigInput as AuthConfig, PrincipalConfig } from './config/auth.ts';

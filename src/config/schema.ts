@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../core/check-result.ts';
+import { authConfigSchema, refineAuth } from './auth.ts';
 import { STAGES } from '../core/stage.ts';
 import { DEFAULT_CONDITIONAL_MARGIN, DEFAULT_CRITICAL_SEVERITIES, listPolicyExceptions } from './policy-exceptions.ts';
 import { chaosConfigSchema, refineChaos } from './stages/chaos.ts';
@@ -160,6 +161,8 @@ export const configSchema = z
         pullTimeoutMs: ms.default(120_000),
       })
       .default({ pull: 'missing', toxiproxy: 'ghcr.io/shopify/toxiproxy:2.12.0', pullTimeoutMs: 120_000 }),
+    /** Named principals and throwaway users: every stage's authenticated requests take their credentials here. */
+    auth: authConfigSchema.optional(),
     boot: bootSchema.default({ readinessTruth: [] }),
     contract: contractConfigSchema.optional(),
     security: securityConfigSchema.optional(),
@@ -240,7 +243,8 @@ export const configSchema = z
       linkNames.add(linkName);
       linkPorts.add(link.port);
     });
-    for (const refine of [refineContract, refineSecurity, refineLoad, refineChaos, refineRecovery]) refine(config, ctx);
+    for (const refine of [refineAuth, refineContract, refineSecurity, refineLoad, refineChaos, refineRecovery])
+      refine(config, ctx);
     config.boot.readinessTruth.forEach((truth, i) => {
       if (!services[truth.service]) {
         ctx.addIssue({

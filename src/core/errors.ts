@@ -56,6 +56,19 @@ export class ServiceStartError extends StackStartError {
   }
 }
 
+/**
+ * The system under test failed a step the harness needed (a login, a sign-up, a backup command):
+ * not a harness error. `runCheck` records the check `failed` with the system's own evidence.
+ */
+export class SystemFailureError extends ReadinessError {
+  /** The system's own evidence: the request and its answer (status, body excerpt), exit code, log lines. */
+  readonly evidence: string;
+  constructor(message: string, evidence: string, options: ReadinessErrorOptions = {}) {
+    super('SYSTEM_FAILED', message, options, EXIT.notCertified);
+    this.evidence = evidence;
+  }
+}
+
 export class ToolMissingError extends ReadinessError {
   constructor(message: string, options: ReadinessErrorOptions = {}) {
     super('TOOL_MISSING', message, options);

@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../config/load-config.ts';
 import { NOT_APPLICABLE_TAG, notApplicableReason } from '../core/check-result.ts';
 import type { CheckResult, CheckResultInput, CheckStatus, Evidence, Metric, Severity } from '../core/check-result.ts';
 import type { Clock } from '../core/clock.ts';
+import { SystemFailureError } from '../core/errors.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Reporter } from '../core/reporter.ts';
 import type { Stage } from '../core/stage.ts';
@@ -116,6 +117,14 @@ export async function runCheck(
       return await body();
     } catch (error) {
       const aborted = context.signal.aborted;
+      // The system failed a step the check needed (a login, a sign-up): its failure, with its evidence.
+      if (!aborted && error instanceof SystemFailureError) {
+        return {
+          status: 'failed',
+          message: error.message,
+          evidence: [{ name: 'system evidence', contentType: 'text/plain', content: error.evidence }],
+        };
+      }
       return {
         status: 'broken',
         message: aborted

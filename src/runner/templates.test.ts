@@ -34,3 +34,25 @@ describe('templates', () => {
     expect(helloBytes('PING\r\n').toString()).toBe('PING\r\n');
   });
 });
+
+describe('template expressions and filters', () => {
+  const random = (): number => 0.5;
+  it('joins terms and literals and encodes them', () => {
+    const vars = { username: 'ada', password: 'p:w d&x' };
+    expect(renderTemplate('Basic {{username + ":" + password | base64}}', vars, random)).toBe(
+      `Basic ${Buffer.from('ada:p:w d&x').toString('base64')}`,
+    );
+    expect(renderTemplate('u={{username}}&p={{ password | url }}', vars, random)).toBe('u=ada&p=p%3Aw%20d%26x');
+    expect(renderTemplate('{{"a|b+c" + username | base64url}}', vars, random)).toBe(
+      Buffer.from('a|b+cada').toString('base64url'),
+    );
+  });
+  it('keeps a lone numeric variable a number, and a filtered one text', () => {
+    expect(renderTemplate('{{seq}}', { seq: 7 }, random)).toBe(7);
+    expect(renderTemplate('{{seq | url}}', { seq: 7 }, random)).toBe('7');
+  });
+  it('refuses an unknown filter or name', () => {
+    expect(() => renderTemplate('{{username | rot13}}', { username: 'a' }, random)).toThrow(/unknown template filter/);
+    expect(() => renderTemplate('{{nobody}}', { username: 'a' }, random)).toThrow(/unknown template placeholder/);
+  });
+});

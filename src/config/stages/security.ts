@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { checkServicePort } from './refine-context.ts';
 import type { RefinementCtx } from './refine-context.ts';
+import { valueRefSchema } from '../auth.ts';
+import type { ValueRef } from '../auth.ts';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case name of letters, digits and dashes');
 const port = z.number().int().min(1).max(65535);
@@ -15,15 +17,8 @@ export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 /** ZAP's rule levels, the actions of the policy file (plus OUTOFSCOPE lines there). */
 export const POLICY_LEVELS = ['IGNORE', 'INFO', 'WARN', 'FAIL'] as const;
 
-/**
- * A value given literally or read from a service's environment in this config, so a password or
- * a signing key is written once (where the service gets it) and never copied into the stage.
- */
-export const valueRefSchema = z.union([
-  z.string().min(1),
-  z.strictObject({ fromServiceEnv: z.strictObject({ service: name, key: z.string().min(1) }) }),
-]);
-export type ValueRef = z.output<typeof valueRefSchema>;
+export { valueRefSchema } from '../auth.ts';
+export type { ValueRef } from '../auth.ts';
 
 /**
  * A request template. Strings in `path`, `headers` and `body` may hold placeholders filled at run
