@@ -52,6 +52,40 @@ export default defineConfig({
     },
   },
   links: [{ service: 'postgres', port: 5432 }],
+  // Who the stages act as. miniflux's API takes HTTP basic or an API key (X-Auth-Token); it has no
+  // JSON login, and only an admin creates users.
+  auth: {
+    target: { service: 'miniflux', port: 8080 },
+    principals: {
+      admin: {
+        scheme: 'basic',
+        username: admin.username,
+        password: { fromServiceEnv: { service: 'miniflux', key: 'ADMIN_PASSWORD' } },
+        role: 'admin',
+      },
+      // An API key the admin creates for itself (POST /v1/api-keys answers { token }).
+      'admin-key': {
+        scheme: 'apiKey',
+        header: 'x-auth-token',
+        obtain: { path: '/v1/api-keys', body: { description: 'readiness {{uuid}}' }, expectStatus: [201] },
+        keyField: 'token',
+        obtainAs: 'admin',
+        role: 'admin',
+      },
+      anonymous: { scheme: 'none' },
+    },
+    // Throwaway users: created by the admin (POST /v1/users), then authenticated with HTTP basic.
+    disposable: {
+      like: 'admin',
+      signupAs: 'admin',
+      signup: {
+        path: '/v1/users',
+        body: { username: '{{username}}', password: '{{password}}', is_admin: false },
+        expectStatus: [201],
+      },
+      username: 'probe-{{random}}',
+    },
+  },
   boot: {
     // /readiness pings Postgres; /healthz (liveness) does not.
     readinessTruth: [{ service: 'miniflux', port: 8080, path: '/readiness', link: 'postgres' }],
