@@ -164,7 +164,8 @@ export class WriteLedger {
       const query = new URLSearchParams({ ...list.query, ...(cursor ? { [list.cursorParam]: cursor } : {}) });
       const outcome = await this.#io.request({ path: `${list.path}?${query.toString()}`, auth: true });
       if (outcome.status < 200 || outcome.status >= 300) return undefined;
-      const pageItems = getPath(outcome.json, list.itemsField);
+      // An empty itemsField: the answer itself is the array (an API that lists without a wrapper).
+      const pageItems = list.itemsField === '' ? outcome.json : getPath(outcome.json, list.itemsField);
       if (!Array.isArray(pageItems)) return undefined;
       items.push(...(pageItems as unknown[]));
       const next = list.cursorField ? getPath(outcome.json, list.cursorField) : undefined;
