@@ -3,8 +3,8 @@ import importX from 'eslint-plugin-import-x';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-// Imports only go down: cli -> certify|report -> boot|faults|load|contracts|security -> runner
-// -> stack -> provision -> config -> core (docs/architecture.md).
+// Imports only go down: cli -> certify|report|kubernetes -> boot|faults|load|contracts|security|recovery
+// -> auth -> runner -> stack -> provision -> config -> core (docs/architecture.md).
 // The middle row: stage modules share only what is below them.
 const STAGE_DIRS = ['./src/boot', './src/faults', './src/load', './src/contracts', './src/security', './src/recovery'];
 const layer = (target: string, from: string[], message: string) => ({ target, from, message });
@@ -83,27 +83,27 @@ export default defineConfig(
             ),
             layer(
               './src/runner',
-              ['./src/boot', './src/certify', './src/report', './src/cli'],
-              'runner is below the stages',
+              ['./src/auth', ...STAGE_DIRS, './src/certify', './src/report', './src/cli', './src/kubernetes'],
+              'runner is below auth and the stages',
+            ),
+            // Every stage folder: only what is below the stages (auth, runner, stack, provision, config, core).
+            ...STAGE_DIRS.map((stage) =>
+              layer(
+                stage,
+                [
+                  ...STAGE_DIRS.filter((other) => other !== stage),
+                  './src/certify',
+                  './src/report',
+                  './src/cli',
+                  './src/kubernetes',
+                ],
+                'a stage module imports only auth, runner, stack, provision, config and core; never another stage',
+              ),
             ),
             layer(
-              './src/boot',
-              ['./src/certify', './src/report', './src/cli'],
-              'stages never import certify, report or cli',
-            ),
-            layer(
-              './src/recovery',
-              [
-                './src/boot',
-                './src/faults',
-                './src/load',
-                './src/contracts',
-                './src/security',
-                './src/certify',
-                './src/report',
-                './src/cli',
-              ],
-              'a stage module imports only runner, stack, config and core',
+              './src/auth',
+              [...STAGE_DIRS, './src/certify', './src/report', './src/cli', './src/kubernetes'],
+              'auth is below the stages: every stage takes credentials from it',
             ),
             layer('./src/certify', ['./src/report', './src/cli', ...STAGE_DIRS], 'certify reads results, not stages'),
             layer('./src/report', ['./src/cli', ...STAGE_DIRS], 'report is below cli'),

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from './src/config/index.ts';
 import type { ReadinessConfigInput } from './src/config/index.ts';
+import { auth } from './fixtures/readiness/auth.ts';
 import { chaos } from './fixtures/readiness/chaos.ts';
 import { contract, contractSecrets } from './fixtures/readiness/contract.ts';
 import { load } from './fixtures/readiness/load.ts';
@@ -60,6 +61,8 @@ const enabled = (Object.keys(fragments) as (keyof typeof fragments)[]).filter((s
 export default defineConfig({
   name: 'reference-stack',
   stages: ['boot', ...enabled],
+  // Who the stages act as (fixtures/readiness/auth.ts): every authenticated request takes its credentials there.
+  auth,
   services: {
     postgres: {
       image: 'postgres:16',

@@ -12,13 +12,15 @@ process.env['TESTCONTAINERS_HOST_OVERRIDE'] ??= 'localhost';
 process.env['PACT_DO_NOT_TRACK'] ??= 'true';
 
 const HELP: Readonly<Record<string, string>> = {
-  certify: `readiness certify [--config file] [--stages a,b] [--seed n] [--fail-fast] [--json]
+  certify: `readiness certify [--config file] [--stages a,b] [--seed n] [--fail-fast] [--target handle.json] [--json]
   Provision, start the stack, run the stages, tear down, write the verdict and the report.
   --fail-fast stops at the first failed critical check; the stages left are recorded unknown (not run).
+  --target runs against a stack something else started (the handle "readiness up" writes); it is left running.
   Examples:
     npm run certify
     npm run certify -- --stages boot
     npm run certify -- --fail-fast
+    readiness up && readiness certify --target reports/stack-handle.json && readiness down
     FRAGILE=lying-health npm run certify -- --seed 42`,
   up: `readiness up [--config file] [--json]
   Start the stack and leave it running; prints endpoints and writes reports/stack-handle.json.
@@ -124,6 +126,7 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
         json: { type: 'boolean', default: false },
         'fail-fast': { type: 'boolean', default: false },
         handle: { type: 'string' },
+        target: { type: 'string' },
         for: { type: 'string' },
         run: { type: 'string' },
         compare: { type: 'string' },
@@ -199,6 +202,7 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
             }),
         ...(seed === undefined ? {} : { seed }),
         failFast: values['fail-fast'],
+        ...(values.target === undefined ? {} : { target: values.target }),
         json: values.json,
         reporter,
         signal: controller.signal,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { credentialHeaderNames } from './auth.ts';
 import { configSchema } from './schema.ts';
 
 const base = {
@@ -51,5 +52,22 @@ describe('auth config cross-checks', () => {
       'auth.disposable.like: principal "key" authenticates by a fixed secret: a new user cannot; name one with a login or basic credentials',
       'auth.disposable.signupAs: names unknown principal "ghost"',
     ]);
+  });
+});
+
+describe('credentialHeaderNames', () => {
+  it('names the header each scheme sends its credential in', () => {
+    const parsed = configSchema.parse({
+      ...base,
+      auth: {
+        principals: {
+          a: { scheme: 'basic', username: 'u', password: 'p' },
+          b: { scheme: 'apiKey', header: 'X-Auth-Token', key: 'k' },
+          c: { scheme: 'cookie', login: { path: '/login' } },
+          d: { scheme: 'none' },
+        },
+      },
+    });
+    expect(credentialHeaderNames(parsed.auth)).toEqual(['authorization', 'x-auth-token', 'cookie']);
   });
 });

@@ -269,3 +269,14 @@ export function refineAuth(config: AuthRefineInput, ctx: RefinementCtx['ctx']): 
       issue(['disposable', 'signupAs'], `names unknown principal "${disposable.signupAs}"`);
   }
 }
+
+/** The request headers the principals' credentials travel in (lower case), for redaction of captured requests. */
+export function credentialHeaderNames(auth: AuthConfig | undefined): string[] {
+  const names = new Set<string>();
+  for (const principal of Object.values(auth?.principals ?? {})) {
+    if (principal.scheme === 'bearer' || principal.scheme === 'apiKey') names.add(principal.header.toLowerCase());
+    else if (principal.scheme === 'basic' || principal.scheme === 'oauth2') names.add('authorization');
+    else if (principal.scheme === 'cookie') names.add('cookie');
+  }
+  return [...names];
+}

@@ -1,3 +1,4 @@
+import { credentialHeaderNames } from '../../config/auth.ts';
 import type { ResolvedConfig } from '../../config/load-config.ts';
 import { systemClock } from '../../core/clock.ts';
 import { ConfigError, EXIT, InterruptedError, ServiceStartError, describeError } from '../../core/errors.ts';
@@ -13,9 +14,12 @@ import type { CheckResult } from '../../core/check-result.ts';
 import { isStage } from '../../core/stage.ts';
 import type { Stage } from '../../core/stage.ts';
 import { Teardowns } from '../../core/teardown.ts';
+import { ServiceLogFollower } from '../../stack/service-logs.ts';
 import { writeStackHandle } from '../../stack/stack-handle.ts';
+import type { StackHandle } from '../../stack/stack-handle.ts';
 import { reapOrphans } from '../../stack/reap.ts';
 import { preflight } from '../preflight.ts';
+import { readTargetHandle } from '../target.ts';
 import { createRunFolder, newRunId } from '../run-folder.ts';
 import type { RunFolder } from '../run-folder.ts';
 import { failFastReason } from '../../runner/run-stage.ts';
@@ -32,6 +36,8 @@ export interface CertifyOptions {
   readonly signing?: RunSigning;
   /** `--fail-fast`: stop at the first failed critical check; the stages left are recorded unknown (not run). */
   readonly failFast?: boolean;
+  /** `--target <file>`: run against a stack something else started (its handle); nothing is started or torn down. */
+  readonly target?: string;
 }
 
 /** Which stages run: all enabled ones, or a subset given with --stages (each must be enabled). */
@@ -59,6 +65,7 @@ export function configRedactor(config: ResolvedConfig): Redactor {
       .map(([, v]) => v),
   );
   const credentialHeaders = [
+    ...credentialHeaderNames(config.auth),
     config.chaos?.session?.header,
     config.recovery?.session?.header,
     ...Object.values(config.contract?.providers ?? {}).map((p) => p.auth?.header),
@@ -159,12 +166,14 @@ export async function recordStagesNotRun(
   }
 }
 
-/** `readiness certify`: provision, start the stack, run the stages, tear down, certify, report. */
+/** `readiness certify`: provision, start the stack (or take the `--target` one), run the stages, tear down what it started, certify, report. */
 export async function certify(options: CertifyOptions): Promise<ExitCode> {
   const { config, reporter, signal } = options;
   const selected = selectStages(config, options.stages);
   // Every file the config names for these stages, before a run folder, an image or a container.
   await preflight(config, selected);
+  // The target stack must be this config's, with every service and link it needs, before a run folder exists.
+  const target = options.target === undefined ? undefined : await readTargetHandle(options.target, config);
   if (options.signing?.kind === 'none') reporter.onInfo?.(`unsigned run: ${options.signing.reason}`);
   // What starts things loads once the config's files are known to be there, so bad input exits 2 fast.
   const [{ runStage }, { StackProvider, stackImageRefs }, { provisionImages }, { finalizeRun }] = await Promise.all([
@@ -188,33 +197,50 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
       }
     : undefined;
   try {
-    images = await provisionImages(config, stackImageRefs(config), reporter);
-    runSignal.throwIfAborted();
-    // A crashed earlier run (kill -9) leaves containers; they go before we add ours.
-    const { getContainerRuntimeClient } = await import('testcontainers');
-    const reaped = await reapOrphans((await getContainerRuntimeClient()).container.dockerode);
-    if (reaped.length > 0) reporter.onInfo?.(`removed leftovers of crashed runs: ${reaped.join(', ')}`);
-    const provider = new StackProvider(config, {
-      runId: folder.runId,
-      seed,
-      logsDir: folder.logsDir,
-      images,
-      redact,
-      reporter,
-      clock: systemClock,
-      signal: runSignal,
-    });
-    const stack = await provider.start();
-    teardowns.add('stop stack', async () => {
-      reporter.onInfo?.('tearing down the stack');
-      await stack.stop();
-    });
-    await writeStackHandle(folder.handleFile, stack.handle);
+    let handle: StackHandle;
+    if (target) {
+      handle = target;
+      images = Object.fromEntries(Object.entries(target.services).map(([id, s]) => [id, s.image]));
+      reporter.onInfo?.(`--target: running against the stack of run ${target.runId}, which is left running`);
+      // Its service logs are followed into this run's folder; nothing of the stack is stopped or removed.
+      const { getContainerRuntimeClient } = await import('testcontainers');
+      const docker = (await getContainerRuntimeClient()).container.dockerode;
+      const logs = new ServiceLogFollower(docker, target.runId, folder.logsDir, redact);
+      await logs.start();
+      teardowns.add('close logs', () => logs.stop());
+      // Faults that restart a container move its host ports (updated in place): the target's handle file follows.
+      const file = options.target ?? '';
+      teardowns.add('update the target handle', () => writeStackHandle(file, target));
+    } else {
+      images = await provisionImages(config, stackImageRefs(config), reporter);
+      runSignal.throwIfAborted();
+      // A crashed earlier run (kill -9) leaves containers; they go before we add ours.
+      const { getContainerRuntimeClient } = await import('testcontainers');
+      const reaped = await reapOrphans((await getContainerRuntimeClient()).container.dockerode);
+      if (reaped.length > 0) reporter.onInfo?.(`removed leftovers of crashed runs: ${reaped.join(', ')}`);
+      const provider = new StackProvider(config, {
+        runId: folder.runId,
+        seed,
+        logsDir: folder.logsDir,
+        images,
+        redact,
+        reporter,
+        clock: systemClock,
+        signal: runSignal,
+      });
+      const stack = await provider.start();
+      teardowns.add('stop stack', async () => {
+        reporter.onInfo?.('tearing down the stack');
+        await stack.stop();
+      });
+      handle = stack.handle;
+    }
+    await writeStackHandle(folder.handleFile, handle);
     for (const [index, stage] of selected.entries()) {
       if (runSignal.aborted) break;
       const results = await runStage({
         config,
-        handle: stack.handle,
+        handle,
         stage,
         runDir: folder.dir,
         resultsDir: folder.resultsDir,
