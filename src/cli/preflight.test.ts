@@ -30,9 +30,15 @@ const load = {
 const security = {
   target: { service: 'api', port: 8080 },
   rulesFile: 'bad-rules.tsv',
-  users: { alice: { username: 'alice@example.test', password: 'pw', role: 'customer' } },
-  throwaway: { signup: { method: 'POST', path: '/users' } },
-  auth: { login: { request: { method: 'POST', path: '/login' } }, probe: { path: '/me' } },
+  auth: { probe: { path: '/me' } },
+};
+
+// Who the security stage acts as: a principal and throwaway users like it.
+const auth = {
+  principals: {
+    alice: { scheme: 'basic', username: 'alice@example.test', password: 'pw', role: 'customer' },
+  },
+  disposable: { like: 'alice', signup: { method: 'POST', path: '/users' } },
 };
 
 const contract = { pactDir: 'pacts-bad', providers: { api: { service: 'api', port: 8080 } } };
@@ -44,7 +50,16 @@ const chaos = (experimentsDir: string, extra: Record<string, unknown> = {}) => (
 });
 
 function config(raw: Record<string, unknown>): ResolvedConfig {
-  return resolveConfig({ name: 'preflight', services, links: [{ service: 'db', port: 5432 }], ...raw }, CONFIG);
+  return resolveConfig(
+    {
+      name: 'preflight',
+      services,
+      links: [{ service: 'db', port: 5432 }],
+      ...('security' in raw ? { auth } : {}),
+      ...raw,
+    },
+    CONFIG,
+  );
 }
 
 const problems = (c: ResolvedConfig, stages: readonly Stage[] = c.stages): Promise<string[]> =>
@@ -88,6 +103,35 @@ describe('preflight', () => {
     ]);
     const missing = config({ stages: ['boot', 'security'], security: { ...security, rulesFile: 'rules.tsv' } });
     expect(await problems(missing)).toEqual([`${SHOWN}: security.rulesFile (${DIR}/rules.tsv) does not exist`]);
+  });
+
+  it('reads security.openapi.file as an OpenAPI 3 document, naming the key and the fix (issue 14 point 4)', async () => {
+    const rules = `${SHOWN}: security.rulesFile: ${DIR}/bad-rules.tsv:3: level "BLOCK" is not one of IGNORE, INFO, WARN, FAIL or OUTOFSCOPE (rule 10038)`;
+    const fix =
+      'give the OpenAPI 3 document of the service, use security.openapi: { path } to fetch it from the service, or security.openapi: false when it has none';
+    const withFile = (file: string) =>
+      problems(config({ stages: ['boot', 'security'], security: { ...security, openapi: { file } } }));
+    expect(await withFile('openapi.json')).toEqual([
+      rules,
+      `${SHOWN}: security.openapi.file (${DIR}/openapi.json) does not exist; ${fix}`,
+    ]);
+    expect(await withFile('openapi-cut-short.json')).toEqual([
+      rules,
+      // The parser's own words follow "is not valid JSON:" (V8's wording varies between Node versions).
+      expect.stringMatching(
+        /^test\/fixtures\/configs\/preflight\/readiness\.config\.ts: security\.openapi\.file \(test\/fixtures\/configs\/preflight\/openapi-cut-short\.json\) is not valid JSON: .+; give the OpenAPI 3 document/,
+      ),
+    ]);
+    expect(await withFile('openapi-swagger.yaml')).toEqual([
+      rules,
+      `${SHOWN}: security.openapi.file (${DIR}/openapi-swagger.yaml) not an OpenAPI 3.x document: "openapi" is missing (Swagger 2.0 is not supported: convert it to OpenAPI 3); ${fix}`,
+    ]);
+    // A recorded document, found relative to the config's folder: no problem but the rules file's.
+    expect(await withFile('../../security/openapi-orders.json')).toEqual([rules]);
+    // From the service or none: nothing on disk to check.
+    expect(await problems(config({ stages: ['boot', 'security'], security: { ...security, openapi: false } }))).toEqual(
+      [rules],
+    );
   });
 
   it('parses every pact of contract.pactDir, and wants at least one', async () => {

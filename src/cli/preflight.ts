@@ -8,6 +8,7 @@ import type { Stage } from '../core/stage.ts';
 // Each format is checked by the module that reads it at run time, so preflight and stage agree.
 import { parsePactFile } from '../contracts/pact-files.ts';
 import { experimentProblems } from '../faults/experiment-files.ts';
+import { readOpenApiFile } from '../security/openapi.ts';
 import { parseRulesTsv } from '../security/zap-policy.ts';
 
 const run = promisify(execFile);
@@ -29,13 +30,13 @@ export async function preflightProblems(
   const checks: Promise<string[]>[] = [buildProblems(config, at), Promise.resolve(chaos.problems)];
   if (stages.includes('load') || chaosLoad) checks.push(loadProblems(config, at, stages.includes('load')));
   if (stages.includes('contract')) checks.push(pactProblems(config, at));
-  if (stages.includes('security')) checks.push(rulesProblems(config, at));
+  if (stages.includes('security')) checks.push(rulesProblems(config, at), openApiProblems(config, at));
   return [...new Set((await Promise.all(checks)).flat())];
 }
 
 /**
  * Checks every file and folder the config names for `stages` (build contexts and Dockerfiles, k6
- * scripts and binary, chaos experiments, pacts, the security rules file) and throws `ConfigError`
+ * scripts and binary, chaos experiments, pacts, the security rules file and OpenAPI file) and throws `ConfigError`
  * (exit 2) with one line per problem, naming the file and the config key. Nothing is started.
  */
 export async function preflight(config: ResolvedConfig, stages: readonly Stage[], cwd = process.cwd()): Promise<void> {
@@ -209,6 +210,25 @@ async function rulesProblems(config: ResolvedConfig, at: Shown): Promise<string[
   } catch (error) {
     if (error instanceof ConfigError) return error.problems.map((p) => `${at.configFile}: security.rulesFile: ${p}`);
     return [at.line('security.rulesFile', file, `cannot be read (${String(error)})`)];
+  }
+  return [];
+}
+
+/** `security.openapi.file`, when given, exists and parses as an OpenAPI 3.x document (JSON, or YAML by extension). */
+async function openApiProblems(config: ResolvedConfig, at: Shown): Promise<string[]> {
+  const openapi = config.security?.openapi;
+  if (openapi === undefined || openapi === false || !('file' in openapi)) return [];
+  const file = at.resolve(openapi.file);
+  const fix =
+    'give the OpenAPI 3 document of the service, use security.openapi: { path } to fetch it from the service, or security.openapi: false when it has none';
+  const problem = entryProblem(await entryAt(file), 'file');
+  if (problem) return [at.line('security.openapi.file', file, `${problem}; ${fix}`)];
+  try {
+    await readOpenApiFile(file);
+  } catch (error) {
+    return [
+      at.line('security.openapi.file', file, `${error instanceof Error ? error.message : String(error)}; ${fix}`),
+    ];
   }
   return [];
 }

@@ -45,7 +45,13 @@ describe('request templates', () => {
 });
 
 describe('SecurityHttp against a loopback server', () => {
-  const seen: { method: string; url: string; correlation: string | undefined; auth: string | undefined }[] = [];
+  const seen: {
+    method: string;
+    url: string;
+    correlation: string | undefined;
+    auth: string | undefined;
+    apiKey: string | string[] | undefined;
+  }[] = [];
   let limitedOnce = false;
   const server = createServer((req, res) => {
     seen.push({
@@ -53,6 +59,7 @@ describe('SecurityHttp against a loopback server', () => {
       url: req.url ?? '',
       correlation: req.headers['x-request-id'] as string | undefined,
       auth: req.headers.authorization,
+      apiKey: req.headers['x-api-key'],
     });
     if (req.url === '/limited' && !limitedOnce) {
       limitedOnce = true;
@@ -86,14 +93,17 @@ describe('SecurityHttp against a loopback server', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  it('sends a fresh correlation id and the bearer token, and remembers mutating requests', async () => {
-    const get = await http.send({ method: 'GET', path: '/a', token: 't1' });
+  it("sends a fresh correlation id and the sender's credential headers, and remembers mutating requests", async () => {
+    const get = await http.send({ method: 'GET', path: '/a', as: { headers: { authorization: 'Basic dTpw' } } });
     const post = await http.send({ method: 'POST', path: '/b', body: '{}' });
     expect(get.status).toBe(200);
-    expect(seen.at(-2)).toMatchObject({ url: '/a', auth: 'Bearer t1', correlation: get.correlationId });
+    expect(seen.at(-2)).toMatchObject({ url: '/a', auth: 'Basic dTpw', correlation: get.correlationId });
     expect(post.correlationId).not.toBe(get.correlationId);
     expect(http.mutating).toEqual([{ method: 'POST', path: '/b', status: 201, correlationId: post.correlationId }]);
     expect(http.lastCorrelationId).toBe(post.correlationId);
+    // An API key in its own header, and no Authorization header made up for it.
+    await http.send({ method: 'GET', path: '/k', as: { headers: { 'x-api-key': 'k1' } } });
+    expect(seen.at(-1)).toMatchObject({ url: '/k', auth: undefined, apiKey: 'k1' });
   });
 
   it('waits out a 429 (Retry-After) and sends again with the same correlation id', async () => {

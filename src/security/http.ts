@@ -38,8 +38,8 @@ export interface HttpRequest {
   readonly headers?: Readonly<Record<string, string>>;
   /** Raw body; a JSON body is serialised by the caller (see `fromTemplate`). */
   readonly body?: string;
-  /** Bearer token, sent as `Authorization: Bearer <token>`. */
-  readonly token?: string;
+  /** Who sends it: the credential headers of a principal or throwaway user, added to `headers`. */
+  readonly as?: { readonly headers: Readonly<Record<string, string>> };
   /** Wait out an unexpected 429 (Retry-After) and send again, so another client's limit does not decide a check. */
   readonly retryOn429?: boolean;
 }
@@ -62,6 +62,8 @@ export interface HttpExchange {
   readonly status: number;
   /** Lower-case names. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Every `Set-Cookie` header of the answer, as sent. */
+  readonly setCookies: readonly string[];
   readonly body: string;
   readonly latencyMs: number;
   readonly correlationId: string;
@@ -156,9 +158,9 @@ export class SecurityHttp {
     this.#last = correlationId;
     const headers: Record<string, string> = {
       ...request.headers,
+      ...request.as?.headers,
       [this.#options.correlationHeader]: correlationId,
     };
-    if (request.token !== undefined) headers['authorization'] = `Bearer ${request.token}`;
     const url = `${this.baseUrl}${request.path}`;
     const maxWaitMs = this.#options.maxRetryWaitMs ?? 15_000;
     let throttled = 0;
@@ -191,6 +193,7 @@ export class SecurityHttp {
         url,
         status: response.status,
         headers: responseHeaders,
+        setCookies: response.headers.getSetCookie(),
         body,
         latencyMs,
         correlationId,

@@ -1,4 +1,4 @@
-export { SecurityContext, resolveValue } from './context.ts';
+export { SecurityContext } from './context.ts';
 export type { Identity } from './context.ts';
 export { CONFIDENCES, RISKS, SCANNERS, describeRisk } from './finding.ts';
 export type { Confidence, Finding, FindingInstance, Risk, Scanner } from './finding.ts';

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { HTTP_METHODS } from '../config/stages/security.ts';
 import type { HttpMethod, HttpRequest } from './http.ts';
 
@@ -35,7 +38,14 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /** Reads the operations of an OpenAPI 3.x document (JSON request bodies, path/query/header parameters). */
 export function parseOpenApi(doc: unknown): OpenApiDocument {
-  if (!isObject(doc) || !isObject(doc['paths'])) throw new Error('not an OpenAPI document: no "paths" object');
+  if (!isObject(doc)) throw new Error('not an OpenAPI document: not a JSON object');
+  const version = doc['openapi'];
+  if (typeof version !== 'string' || !version.startsWith('3.')) {
+    throw new Error(
+      `not an OpenAPI 3.x document: "openapi" is ${version === undefined ? 'missing' : JSON.stringify(version)}${doc['swagger'] === undefined ? '' : ' (Swagger 2.0 is not supported: convert it to OpenAPI 3)'}`,
+    );
+  }
+  if (!isObject(doc['paths'])) throw new Error('not an OpenAPI document: no "paths" object');
   const root = doc;
   const resolve = (schema: JsonSchema, depth = 0): JsonSchema => {
     const ref = schema['$ref'];
@@ -86,6 +96,33 @@ export function parseOpenApi(doc: unknown): OpenApiDocument {
     }
   }
   return { operations, resolve };
+}
+
+/** Whether a document file is read as YAML (by its extension) rather than JSON. */
+const isYamlFile = (file: string): boolean => ['.yaml', '.yml'].includes(extname(file).toLowerCase());
+
+/** An OpenAPI document as read (JSON value) and as parsed. */
+export interface LoadedOpenApi {
+  readonly raw: Readonly<Record<string, unknown>>;
+  readonly document: OpenApiDocument;
+}
+
+/**
+ * Reads an OpenAPI 3.x document from a file (YAML for `.yaml`/`.yml`, JSON otherwise); throws with
+ * what is wrong (not JSON/YAML, not an OpenAPI 3.x document). Preflight and the stage both read it here.
+ */
+export async function readOpenApiFile(file: string): Promise<LoadedOpenApi> {
+  const text = await readFile(file, 'utf8');
+  const yaml = isYamlFile(file);
+  let raw: unknown;
+  try {
+    raw = yaml ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    const first = (error as Error).message.split('\n')[0] ?? '';
+    throw new Error(`is not valid ${yaml ? 'YAML' : 'JSON'}: ${first}`, { cause: error });
+  }
+  const document = parseOpenApi(raw);
+  return { raw: raw as Readonly<Record<string, unknown>>, document };
 }
 
 function typeOf(schema: JsonSchema): string | undefined {

@@ -4,11 +4,14 @@ import { packagePath } from '../core/package-paths.ts';
 import { resolveImage } from '../provision/images.ts';
 import { ensurePythonVenv } from '../provision/python-venv.ts';
 import type { CheckOutcome, CheckSpec } from '../runner/suite.ts';
-import type { SecurityContext } from './context.ts';
+import { NO_OPENAPI_REASON } from './context.ts';
+import type { OpenApiSource, SecurityContext } from './context.ts';
 import type { SarifRunInput } from './sarif.ts';
 import { findingResults } from './sarif.ts';
 import { runSchemathesis, schemathesisFindings, schemathesisWorkDir } from './scanners/schemathesis.ts';
-import { runZapApiScan, zapCheckStatus } from './scanners/zap.ts';
+import type { SchemathesisRunOptions } from './scanners/schemathesis.ts';
+import { runZapApiScan, ZAP_DEFINITION_FILE, zapCheckStatus } from './scanners/zap.ts';
+import type { RunZapOptions } from './scanners/zap.ts';
 import { applyPolicy, describeFindings, policyVerdict, zapRulesTsv } from './zap-policy.ts';
 import type { EvaluatedFinding, RulesPolicy } from './zap-policy.ts';
 
@@ -42,6 +45,52 @@ const countsLine = (evaluated: readonly EvaluatedFinding[], failOn: 'FAIL' | 'WA
   return `FAIL ${counts.FAIL}, WARN ${counts.WARN}, INFO ${counts.INFO}, IGNORE ${counts.IGNORE}`;
 };
 
+/** Where schemathesis reads the document: the service's URL, or the file with the API's base URL. */
+export function schemathesisLocation(
+  source: Exclude<OpenApiSource, { kind: 'none' }>,
+  baseUrl: string,
+): Pick<SchemathesisRunOptions, 'location' | 'baseUrl'> {
+  return source.kind === 'file' ? { location: source.file, baseUrl } : { location: `${baseUrl}${source.path}` };
+}
+
+const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Credential headers named as the OpenAPI document declares them (`Authorization`, `Cookie`, an
+ * API-key scheme's own `name`), else in the usual capitalisation: schemathesis removes a security
+ * parameter by its exact name to check that a request without it is refused, so a header sent in
+ * another case would stay on that request and be reported as ignored authentication.
+ */
+export function schemathesisHeaders(
+  headers: Readonly<Record<string, string>>,
+  doc: Readonly<Record<string, unknown>>,
+): Record<string, string> {
+  const components = doc['components'];
+  const schemes = isRecord(components) && isRecord(components['securitySchemes']) ? components['securitySchemes'] : {};
+  const declared = new Map<string, string>([
+    ['authorization', 'Authorization'],
+    ['cookie', 'Cookie'],
+  ]);
+  for (const scheme of Object.values(schemes)) {
+    if (
+      isRecord(scheme) &&
+      scheme['type'] === 'apiKey' &&
+      scheme['in'] === 'header' &&
+      typeof scheme['name'] === 'string'
+    )
+      declared.set(scheme['name'].toLowerCase(), scheme['name']);
+  }
+  const usual = (name: string): string =>
+    name
+      .split('-')
+      .map((part) => part.charAt(0).toUpperCase() + part.slice(1).toLowerCase())
+      .join('-');
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [declared.get(name.toLowerCase()) ?? usual(name), value]),
+  );
+}
+
 /** schemathesis against the OpenAPI document as a throwaway user; its failures judged by the policy. */
 export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPolicy | Error): Promise<SarifRunInput> {
   const config = ctx.config.schemathesis;
@@ -50,6 +99,12 @@ export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPo
     results: [],
     invocation: { executionSuccessful: false, notifications: [] },
   };
+  const source = ctx.openapiSource;
+  if (source.kind === 'none') {
+    sarif.invocation = { executionSuccessful: false, notifications: [{ level: 'note', text: NO_OPENAPI_REASON }] };
+    await ctx.notApplicable(SCANNER_CHECKS.schemathesis, NO_OPENAPI_REASON);
+    return sarif;
+  }
   await ctx.check(SCANNER_CHECKS.schemathesis, async (): Promise<CheckOutcome> => {
     if (!config.enabled) {
       sarif.invocation = {
@@ -60,6 +115,9 @@ export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPo
     }
     if (policy instanceof Error)
       return { status: 'broken', message: `the rules file cannot be used: ${describeError(policy)}` };
+    // The document schemathesis will read: a service that does not serve it fails here, with its answer.
+    const lookup = await ctx.openapi();
+    if (lookup.kind === 'failed') return lookup.outcome;
     const venv = await ensurePythonVenv(
       { name: 'security', requirementsFile: SECURITY_REQUIREMENTS },
       { reporter: ctx.suite.reporter },
@@ -71,8 +129,8 @@ export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPo
       venv.bin('st'),
       workDir,
       {
-        schemaUrl: `${ctx.http.baseUrl}${ctx.config.openapiPath}`,
-        token: user.accessToken,
+        ...schemathesisLocation(source, ctx.http.baseUrl),
+        headers: schemathesisHeaders(user.headers, lookup.raw),
         reportFile: join(workDir, 'schemathesis-report.json'),
         seed: ctx.suite.seed,
         requestTimeoutS: Math.max(1, Math.round(ctx.config.requestTimeoutMs / 1000)),
@@ -148,6 +206,27 @@ export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPo
   return sarif;
 }
 
+/**
+ * What ZAP scans: the service's document by URL inside the stack network, or the file's document
+ * written into ZAP's work folder with its `servers` set to the target (ZAP sends the paths there).
+ */
+export function zapDefinition(
+  source: Exclude<OpenApiSource, { kind: 'none' }>,
+  site: string,
+  raw: Readonly<Record<string, unknown>>,
+): Pick<RunZapOptions, 'target' | 'definition'> {
+  if (source.kind === 'service') return { target: `http://${site}${source.path}` };
+  return { target: ZAP_DEFINITION_FILE, definition: { ...raw, servers: [{ url: `http://${site}` }] } };
+}
+
+/** The one credential header ZAP's API scan can add (`ZAP_AUTH_HEADER`): the first of the user's, if any. */
+export function zapAuthHeader(
+  headers: Readonly<Record<string, string>>,
+): { readonly name: string; readonly value: string } | undefined {
+  const first = Object.entries(headers)[0];
+  return first === undefined ? undefined : { name: first[0], value: first[1] };
+}
+
 /** ZAP's API scan from the official image, judged by its exit code; skipped with the reason when the image cannot be had. */
 export async function runZapCheck(ctx: SecurityContext, policy: RulesPolicy | Error): Promise<SarifRunInput> {
   const config = ctx.config.zap;
@@ -157,6 +236,12 @@ export async function runZapCheck(ctx: SecurityContext, policy: RulesPolicy | Er
     results: [],
     invocation: { executionSuccessful: false, notifications: [] },
   };
+  const source = ctx.openapiSource;
+  if (source.kind === 'none') {
+    sarif.invocation = { executionSuccessful: false, notifications: [{ level: 'note', text: NO_OPENAPI_REASON }] };
+    await ctx.notApplicable(SCANNER_CHECKS.zap, NO_OPENAPI_REASON);
+    return sarif;
+  }
   await ctx.check(SCANNER_CHECKS.zap, async (): Promise<CheckOutcome> => {
     if (!config.enabled) {
       sarif.invocation = {
@@ -167,6 +252,8 @@ export async function runZapCheck(ctx: SecurityContext, policy: RulesPolicy | Er
     }
     if (policy instanceof Error)
       return { status: 'broken', message: `the rules file cannot be used: ${describeError(policy)}` };
+    const lookup = await ctx.openapi();
+    if (lookup.kind === 'failed') return lookup.outcome;
     const image = await resolveImage(config.image, {
       pull: suite.config.images.pull,
       pullTimeoutMs: suite.config.images.pullTimeoutMs,
@@ -191,9 +278,9 @@ export async function runZapCheck(ctx: SecurityContext, policy: RulesPolicy | Er
       handle: suite.handle,
       workDir: join(suite.runDir, 'security', 'zap'),
       rulesTsv: zapRulesTsv(policy),
-      target: `http://${site}${ctx.config.openapiPath}`,
+      ...zapDefinition(source, site, lookup.raw),
       targetSite: site,
-      token: user.accessToken,
+      authHeader: zapAuthHeader(user.headers),
       maxScanMinutes: config.maxScanMinutes,
       timeoutMs: config.timeoutMs,
       registerTeardown: (name, fn) => suite.teardowns.add(name, fn),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { checkServicePort } from './refine-context.ts';
 import type { RefinementCtx } from './refine-context.ts';
 import { valueRefSchema } from '../auth.ts';
-import type { ValueRef } from '../auth.ts';
+import type { AuthConfig, ValueRef } from '../auth.ts';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case name of letters, digits and dashes');
 const port = z.number().int().min(1).max(65535);
@@ -33,11 +33,13 @@ export const requestSchema = z.strictObject({
 });
 export type RequestTemplate = z.output<typeof requestSchema>;
 
-const userSchema = z.strictObject({
-  username: z.string().min(1),
-  password: valueRefSchema,
-  role: name,
-});
+/** The OpenAPI document's source; object variants first so a wrong shape is reported against them. */
+const openapiSchema = z.union([
+  z.strictObject({ path }),
+  z.strictObject({ file: z.string().min(1) }),
+  z.literal(false),
+]);
+export type OpenApiConfig = z.output<typeof openapiSchema>;
 
 const defaultChecks = ['not_a_server_error', 'response_schema_conformance', 'ignored_auth'];
 
@@ -45,7 +47,12 @@ const defaultChecks = ['not_a_server_error', 'response_schema_conformance', 'ign
 export const securityConfigSchema = z.strictObject({
   /** The HTTP service under test and whether clients reach it over TLS (then HSTS is required). */
   target: z.strictObject({ service: name, port, tls: z.boolean().default(false) }),
-  openapiPath: path.default('/openapi.json'),
+  /**
+   * Where the OpenAPI document of the target comes from (the injection check, malformed JSON without
+   * explicit requests, schemathesis and ZAP use it): fetched from the service at `path`, read from `file`
+   * (relative to the config file), or `false` when the service has none (those checks are then not applicable).
+   */
+  openapi: openapiSchema.default({ path: '/openapi.json' }),
   /** Request header carrying the correlation id the service must echo into its audit log. */
   correlationHeader: z.string().min(1).default('x-request-id'),
   requestTimeoutMs: ms.default(5_000),
@@ -59,23 +66,15 @@ export const securityConfigSchema = z.strictObject({
       unlisted: z.enum(POLICY_LEVELS).default('WARN'),
     })
     .default({ failOn: 'FAIL', unlisted: 'WARN' }),
-  /** Known accounts by name; each role used in `authz.rbac` needs one. */
-  users: z.record(name, userSchema).refine((u) => Object.keys(u).length > 0, 'declare at least one user'),
-  /** Disposable accounts the stage signs up for checks that lock out, erase or exhaust an account. */
-  throwaway: z.strictObject({
-    signup: requestSchema,
-    username: z.string().default('readiness+{random}@example.test'),
-    name: z.string().default('Readiness Probe {random}'),
-    /** Field of the sign-up answer holding the new user's id (fills `{userId}`). */
-    idField: z.string().default('id'),
-  }),
+  /**
+   * What the token checks need beyond the credentials: principals come from the top-level `auth`
+   * (`auth.principals`, roles from each principal's `role`) and throwaway users from `auth.disposable`.
+   */
   auth: z.strictObject({
-    login: z.strictObject({
-      request: requestSchema,
-      accessTokenField: z.string().default('accessToken'),
-      refreshTokenField: z.string().default('refreshToken'),
-    }),
-    /** The refresh call; `{refreshToken}` in its body is the token to rotate. */
+    /**
+     * The refresh call; `{refreshToken}` in its body is the token to rotate. Its answer is read with the
+     * fields of the principal `auth.disposable.like` (`tokenField`, `refreshTokenField`).
+     */
     refresh: z.strictObject({ request: requestSchema }).optional(),
     /** A protected request that answers 2xx with a valid token: the target of the token checks. */
     probe: requestSchema,
@@ -97,9 +96,9 @@ export const securityConfigSchema = z.strictObject({
   }),
   authz: z
     .strictObject({
-      /** Role x request -> expected status; the role `anonymous` sends no credentials. */
+      /** Role x request -> expected status; a role is a principal's `role` in `auth.principals`, `anonymous` sends no credentials. */
       rbac: z.array(z.strictObject({ request: requestSchema, expect: z.record(name, statuses) })).default([]),
-      /** Object-level access: `other` must not read what `owner` created. */
+      /** Object-level access: principal `other` must not read what principal `owner` created. */
       objects: z
         .array(
           z.strictObject({
@@ -147,7 +146,7 @@ export const securityConfigSchema = z.strictObject({
       /** Operations left out, as `METHOD /path` of the OpenAPI document. */
       exclude: z.array(z.string()).default([]),
       payloads: z.array(z.string().min(1)).optional(),
-      /** A configured user for operations a throwaway user may not call (403), so payloads reach the handler. */
+      /** A principal of `auth.principals` for operations a throwaway user may not call (403), so payloads reach the handler. */
       privilegedUser: name.optional(),
       maxRequests: z.number().int().min(1).default(600),
       concurrency: z.number().int().min(1).max(16).default(4),
@@ -155,7 +154,7 @@ export const securityConfigSchema = z.strictObject({
     .default({ exclude: [], maxRequests: 600, concurrency: 4 }),
   compliance: z
     .strictObject({
-      /** How an auditor lists audit records; `{userId}` in it narrows to one user. */
+      /** How an auditor (principal `as`) lists audit records; `{userId}` in it narrows to one user. */
       audit: z
         .strictObject({
           request: requestSchema,
@@ -228,10 +227,11 @@ type ServiceView = Readonly<
 /** The part of the parsed config the security cross-checks read. */
 export type SecurityRefineInput = RefinementCtx['config'] & {
   readonly services: ServiceView;
+  readonly auth?: AuthConfig | undefined;
   readonly security?: SecurityConfig | undefined;
 };
 
-/** Cross-checks against the rest of the config (services, links); add issues with paths under `security`. */
+/** Cross-checks against the rest of the config (services, `auth`); add issues with paths under `security`. */
 export function refineSecurity(config: SecurityRefineInput, ctx: RefinementCtx['ctx']): void {
   const security = config.security;
   const issue = (path: readonly (string | number)[], message: string): void => {
@@ -239,7 +239,7 @@ export function refineSecurity(config: SecurityRefineInput, ctx: RefinementCtx['
   };
   if (!security) {
     if (config.stages.includes('security')) {
-      issue([], 'is required when stages includes "security" (target, users, throwaway, auth, rulesFile)');
+      issue([], 'is required when stages includes "security" (target, auth, rulesFile)');
     }
     return;
   }
@@ -254,34 +254,42 @@ export function refineSecurity(config: SecurityRefineInput, ctx: RefinementCtx['
       issue([...at, 'fromServiceEnv', 'key'], `"${key}" is not in services.${service}.env`);
     }
   };
-  for (const [id, user] of Object.entries(security.users)) checkRef(user.password, ['users', id, 'password']);
   if (security.auth.jwt) {
     for (const key of ['secret', 'issuer', 'audience'] as const) checkRef(security.auth.jwt[key], ['auth', 'jwt', key]);
   }
-  const userIds = new Set(Object.keys(security.users));
-  const roles = new Set(Object.values(security.users).map((u) => u.role));
+  const principals = config.auth?.principals ?? {};
+  if (!config.auth?.disposable) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['auth', 'disposable'],
+      message:
+        'is required by the security stage: its checks that lock, erase or exhaust an account act as throwaway users (auth.disposable: { like, signup })',
+    });
+  }
+  const names = Object.keys(principals);
+  const known = `auth.principals: ${names.join(', ') || '(none)'}`;
+  const roles = new Set(Object.values(principals).flatMap((p) => (p.role === undefined ? [] : [p.role])));
   security.authz.rbac.forEach((entry, i) => {
     for (const role of Object.keys(entry.expect)) {
       if (role !== 'anonymous' && !roles.has(role)) {
         issue(
           ['authz', 'rbac', i, 'expect', role],
-          `no user has role "${role}" (roles: ${[...roles].join(', ')}; or "anonymous")`,
+          `no principal of auth.principals has role "${role}" (roles: ${[...roles].join(', ') || '(none)'}; or "anonymous")`,
         );
       }
     }
   });
+  const checkPrincipal = (value: string, at: readonly (string | number)[]): void => {
+    if (!Object.hasOwn(principals, value)) issue(at, `names unknown principal "${value}" (${known})`);
+  };
   security.authz.objects.forEach((object, i) => {
-    for (const key of ['owner', 'other'] as const) {
-      if (!userIds.has(object[key])) issue(['authz', 'objects', i, key], `names unknown user "${object[key]}"`);
-    }
+    for (const key of ['owner', 'other'] as const) checkPrincipal(object[key], ['authz', 'objects', i, key]);
     if (object.owner === object.other) issue(['authz', 'objects', i, 'other'], 'must differ from owner');
   });
   const privileged = security.injection.privilegedUser;
-  if (privileged !== undefined && !userIds.has(privileged)) {
-    issue(['injection', 'privilegedUser'], `names unknown user "${privileged}"`);
-  }
+  if (privileged !== undefined) checkPrincipal(privileged, ['injection', 'privilegedUser']);
   const audit = security.compliance.audit;
-  if (audit && !userIds.has(audit.as)) issue(['compliance', 'audit', 'as'], `names unknown user "${audit.as}"`);
+  if (audit) checkPrincipal(audit.as, ['compliance', 'audit', 'as']);
   const database = security.compliance.erasure?.database;
   if (database && !services[database.service]) {
     issue(['compliance', 'erasure', 'database', 'service'], `names unknown service "${database.service}"`);

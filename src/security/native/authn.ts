@@ -1,9 +1,13 @@
 import { availableParallelism, loadavg } from 'node:os';
+import { looksLikeJwt } from '../../auth/index.ts';
+import type { AuthScheme } from '../../config/auth.ts';
+import { notApplicableMessage } from '../../runner/not-applicable.ts';
 import type { CheckOutcome, CheckSpec } from '../../runner/suite.ts';
 import type { Identity, SecurityContext } from '../context.ts';
 import { describeExchange, fromTemplate } from '../http.ts';
 import type { HttpExchange } from '../http.ts';
 import { decodeJwt, forgeSignature, resign, unsecuredJwt } from '../jwt.ts';
+import { loginAccepted, schemeWords, withToken } from '../principals.ts';
 
 const is2xx = (status: number): boolean => status >= 200 && status < 300;
 
@@ -100,57 +104,84 @@ export function authnChecks(): CheckSpec[] {
   return [...VARIANTS.map(tokenCheck), ...Object.values(AUTHN_CHECKS)];
 }
 
-/** Token checks against the configured protected probe, as a throwaway user. */
+/** Schemes whose credential is a token the checks could forge (when it is a JWT). */
+const TOKEN_SCHEMES: ReadonlySet<AuthScheme> = new Set(['bearer', 'apiKey', 'oauth2']);
+
+/** A check that does not apply, found out at run time (the token turned out not to be a JWT). */
+const notApplicable = (reason: string): CheckOutcome => ({
+  status: 'not-applicable',
+  message: notApplicableMessage(reason),
+});
+
+const isJwt = (token: string | undefined): token is string => {
+  if (token === undefined || !looksLikeJwt(token)) return false;
+  try {
+    decodeJwt(token);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Token checks against the configured protected probe, as a throwaway user. `no-token` sends the
+ * probe without the user's credential headers, whatever the scheme; the JWT checks forge the token in
+ * whatever header carries it, and are not applicable when the scheme has no token or it is not a JWT.
+ */
 async function runTokenChecks(ctx: SecurityContext): Promise<void> {
   const { auth } = ctx.config;
   const reject = auth.rejectStatus;
+  const like = ctx.like();
+  const noToken = TOKEN_SCHEMES.has(like.principal.scheme)
+    ? undefined
+    : `principal "${like.name}" (auth.disposable.like) uses ${schemeWords(like.principal.scheme)}: no token to forge`;
   let subjectPromise: Promise<Identity> | undefined;
   const subject = (): Promise<Identity> => (subjectPromise ??= ctx.throwaway('token checks'));
-  const probe = async (authorization: string | undefined): Promise<HttpExchange> => {
+  const probe = async (headers: Readonly<Record<string, string>> | undefined): Promise<HttpExchange> => {
     const identity = await subject();
     const request = fromTemplate(auth.probe, ctx.varsOf(identity));
-    return ctx.http.send({
-      ...request,
-      headers: { ...request.headers, ...(authorization === undefined ? {} : { authorization }) },
-    });
+    return ctx.http.send({ ...request, ...(headers === undefined ? {} : { as: { headers } }) });
   };
   let baselinePromise: Promise<HttpExchange> | undefined;
   const baseline = async (): Promise<HttpExchange> => {
-    baselinePromise ??= (async () => probe(`Bearer ${(await subject()).accessToken}`))();
+    baselinePromise ??= (async () => probe((await subject()).headers))();
     return baselinePromise;
   };
   const jwt = auth.jwt;
   const now = Math.floor(Date.now() / 1000);
   let controlPromise: Promise<HttpExchange> | undefined;
-  const signedControl = (key: string, token: string): Promise<HttpExchange> =>
-    (controlPromise ??= probe(`Bearer ${resign(token, key, { iat: now, exp: now + 300 })}`));
+  const signedControl = (
+    headers: Readonly<Record<string, string>>,
+    token: string,
+    key: string,
+  ): Promise<HttpExchange> =>
+    (controlPromise ??= probe(withToken(headers, token, resign(token, key, { iat: now, exp: now + 300 }))));
 
   for (const variant of VARIANTS) {
+    if (variant.id !== 'no-token' && noToken !== undefined) {
+      await ctx.notApplicable(tokenCheck(variant), noToken);
+      continue;
+    }
     await ctx.check(tokenCheck(variant), async (): Promise<CheckOutcome> => {
       const base = await baseline();
       if (!is2xx(base.status)) {
         return {
           status: 'broken',
-          message: `the probe ${describeExchange(base)} with a valid token: without a 2xx baseline the token checks prove nothing (security.auth.probe)`,
+          message: `the probe ${describeExchange(base)} with valid credentials: without a 2xx baseline the token checks prove nothing (security.auth.probe)`,
         };
       }
-      const token = (await subject()).accessToken;
-      let isJwt = true;
-      try {
-        decodeJwt(token);
-      } catch {
-        isJwt = false;
-      }
-      let authorization: string | undefined;
+      const { headers, token } = await subject();
+      const notJwt = `the credential of principal "${like.name}" (${schemeWords(like.principal.scheme)}) is not a JWT`;
+      let sent: Readonly<Record<string, string>> | undefined;
       let control: HttpExchange | undefined;
       switch (variant.id) {
         case 'no-token':
-          authorization = undefined;
+          sent = undefined;
           break;
         case 'tampered-signature':
         case 'alg-none':
-          if (!isJwt) return { status: 'skipped', message: 'access tokens are not JWTs: nothing to tamper with' };
-          authorization = `Bearer ${variant.id === 'alg-none' ? unsecuredJwt(token) : forgeSignature(token)}`;
+          if (!isJwt(token)) return notApplicable(`${notJwt}: nothing to tamper with`);
+          sent = withToken(headers, token, variant.id === 'alg-none' ? unsecuredJwt(token) : forgeSignature(token));
           break;
         case 'expired':
         case 'wrong-audience':
@@ -160,9 +191,9 @@ async function runTokenChecks(ctx: SecurityContext): Promise<void> {
               status: 'skipped',
               message: 'security.auth.jwt is not configured: no key to sign test tokens with',
             };
-          if (!isJwt) return { status: 'skipped', message: 'access tokens are not JWTs' };
+          if (!isJwt(token)) return notApplicable(`${notJwt}: no claims to change`);
           const key = ctx.value(jwt.secret);
-          control = await signedControl(key, token);
+          control = await signedControl(headers, token, key);
           if (!is2xx(control.status)) {
             return {
               status: 'broken',
@@ -175,17 +206,17 @@ async function runTokenChecks(ctx: SecurityContext): Promise<void> {
               : variant.id === 'wrong-audience'
                 ? { aud: 'readiness-wrong-audience', iat: now, exp: now + 300 }
                 : { iss: 'readiness-wrong-issuer', iat: now, exp: now + 300 };
-          authorization = `Bearer ${resign(token, key, changes)}`;
+          sent = withToken(headers, token, resign(token, key, changes));
           break;
         }
       }
-      const answer = await probe(authorization);
+      const answer = await probe(sent);
       const evidence = [
         {
           name: 'requests',
           contentType: 'text/plain',
           content: [
-            `valid token: ${describeExchange(base)}`,
+            `valid credentials: ${describeExchange(base)}`,
             ...(control ? [`freshly signed control token: ${describeExchange(control)}`] : []),
             `${variant.label}: ${describeExchange(answer)} ${answer.body.slice(0, 300)}`,
           ].join('\n'),
@@ -207,10 +238,24 @@ async function runTokenChecks(ctx: SecurityContext): Promise<void> {
   }
 }
 
+/** Why refresh-token reuse cannot be checked with this config, or undefined when it can. */
+function refreshReuseReason(ctx: SecurityContext): string | undefined {
+  if (!ctx.config.auth.refresh) return 'security.auth.refresh is not configured: no refresh call to reuse a token with';
+  const { name, principal } = ctx.like();
+  if (principal.scheme !== 'bearer' || principal.refreshTokenField === undefined) {
+    return `principal "${name}" (auth.disposable.like) is given no refresh token (auth.principals.${name}.refreshTokenField is not set)`;
+  }
+  return undefined;
+}
+
 async function runRefreshReuse(ctx: SecurityContext): Promise<void> {
   const refresh = ctx.config.auth.refresh;
+  const reason = refreshReuseReason(ctx);
+  if (reason !== undefined || !refresh) {
+    await ctx.notApplicable(AUTHN_CHECKS.refreshReuse, reason ?? 'security.auth.refresh is not configured');
+    return;
+  }
   await ctx.check(AUTHN_CHECKS.refreshReuse, async (): Promise<CheckOutcome> => {
-    if (!refresh) return { status: 'skipped', message: 'security.auth.refresh is not configured' };
     const user = await ctx.throwaway('refresh reuse');
     if (user.refreshToken === undefined) return { status: 'broken', message: 'the login answer has no refresh token' };
     const rotate = (refreshToken: string): Promise<HttpExchange> =>
@@ -256,16 +301,41 @@ async function runRefreshReuse(ctx: SecurityContext): Promise<void> {
   });
 }
 
+/** A throwaway user's username and password, which the password checks need. */
+function passwordOf(user: Identity): { username: string; password: string } {
+  if (user.username === undefined || user.password === undefined) {
+    throw new Error(`the throwaway user ${user.principal} has no username and password to try`);
+  }
+  return { username: user.username, password: user.password };
+}
+
+/** Why the password checks cannot run for the scheme of throwaway users, or undefined. */
+function noPasswordReason(ctx: SecurityContext): string | undefined {
+  if (ctx.passwordProof()) return undefined;
+  const { name, principal } = ctx.like();
+  return `principal "${name}" (auth.disposable.like) uses ${schemeWords(principal.scheme)}: no password to try`;
+}
+
+/**
+ * Lockout: wrong passwords sent the way throwaway users authenticate (their login request; for
+ * HTTP basic, the protected probe with wrong credentials), then the right one must be refused.
+ */
 async function runLockout(ctx: SecurityContext): Promise<void> {
   const lockout = ctx.config.auth.lockout;
+  const reason = noPasswordReason(ctx);
+  if (lockout && reason !== undefined) {
+    await ctx.notApplicable(AUTHN_CHECKS.lockout, reason);
+    return;
+  }
   await ctx.check(AUTHN_CHECKS.lockout, async (): Promise<CheckOutcome> => {
-    if (!lockout) return { status: 'skipped', message: 'security.auth.lockout is not configured' };
-    const user = await ctx.throwaway('lockout');
+    const proof = ctx.passwordProof();
+    if (!lockout || !proof) return { status: 'skipped', message: 'security.auth.lockout is not configured' };
+    const { username, password } = passwordOf(await ctx.throwaway('lockout'));
     const lines: string[] = [];
     for (let i = 0; i < lockout.attempts; i += 1) {
-      const wrong = await ctx.login(user.username, `${user.password}-wrong-${i}`);
+      const wrong = await ctx.tryPassword(username, `${password}-wrong-${i}`);
       lines.push(`wrong password #${i + 1}: ${describeExchange(wrong)}`);
-      if (is2xx(wrong.status)) {
+      if (loginAccepted(proof, wrong)) {
         return {
           status: 'failed',
           message: `a wrong password was accepted (${describeExchange(wrong)})`,
@@ -274,7 +344,7 @@ async function runLockout(ctx: SecurityContext): Promise<void> {
         };
       }
     }
-    const right = await ctx.login(user.username, user.password);
+    const right = await ctx.tryPassword(username, password);
     lines.push(
       `right password after ${lockout.attempts} failures: ${describeExchange(right)} retry-after=${right.headers['retry-after'] ?? '(none)'}`,
     );
@@ -290,17 +360,29 @@ async function runLockout(ctx: SecurityContext): Promise<void> {
   });
 }
 
+/**
+ * Latency of authenticating: the login request (and refresh, when there is one) of throwaway users;
+ * for a scheme without a login (HTTP basic) the protected probe with their credentials.
+ */
 async function runLatency(ctx: SecurityContext): Promise<void> {
   const latency = ctx.config.auth.latency;
+  const reason = noPasswordReason(ctx);
+  if (latency && reason !== undefined) {
+    await ctx.notApplicable(AUTHN_CHECKS.latency, reason);
+    return;
+  }
   await ctx.check(AUTHN_CHECKS.latency, async (): Promise<CheckOutcome> => {
-    if (!latency) return { status: 'skipped', message: 'security.auth.latency is not configured' };
+    const proof = ctx.passwordProof();
+    if (!latency || !proof) return { status: 'skipped', message: 'security.auth.latency is not configured' };
     const user = await ctx.throwaway('latency');
-    for (let i = 0; i < latency.warmup; i += 1) await ctx.login(user.username, user.password);
+    const { username, password } = passwordOf(user);
+    const what = proof.kind === 'login' ? 'login' : 'probe';
+    for (let i = 0; i < latency.warmup; i += 1) await ctx.tryPassword(username, password);
     const logins: number[] = [];
     for (let i = 0; i < latency.samples; i += 1) {
-      const answer = await ctx.login(user.username, user.password);
-      if (!is2xx(answer.status))
-        return { status: 'broken', message: `login sample ${i + 1} failed: ${describeExchange(answer)}` };
+      const answer = await ctx.tryPassword(username, password);
+      if (!loginAccepted(proof, answer))
+        return { status: 'broken', message: `${what} sample ${i + 1} failed: ${describeExchange(answer)}` };
       logins.push(answer.latencyMs);
     }
     const refreshes: number[] = [];
@@ -318,17 +400,17 @@ async function runLatency(ctx: SecurityContext): Promise<void> {
     const loginP95 = Math.round(percentile(logins, 95));
     const refreshP95 = refreshes.length > 0 ? Math.round(percentile(refreshes, 95)) : undefined;
     const metrics = [
-      { name: 'login_p95_ms', value: loginP95, unit: 'ms' },
+      { name: `${what}_p95_ms`, value: loginP95, unit: 'ms' },
       ...(refreshP95 === undefined ? [] : [{ name: 'refresh_p95_ms', value: refreshP95, unit: 'ms' }]),
     ];
     const over = [
-      ...(loginP95 > latency.p95Ms ? [`login p95 ${loginP95}ms`] : []),
+      ...(loginP95 > latency.p95Ms ? [`${what} p95 ${loginP95}ms`] : []),
       ...(refreshP95 !== undefined && refreshP95 > latency.p95Ms ? [`refresh p95 ${refreshP95}ms`] : []),
     ];
     // The host's load is part of the evidence: a p95 measured on a saturated machine says as much about the machine.
     const load = loadavg()[0] ?? 0;
     metrics.push({ name: 'host_load_avg_1m', value: Math.round(load * 100) / 100, unit: 'load' });
-    const summary = `login p95 ${loginP95}ms${refreshP95 === undefined ? '' : `, refresh p95 ${refreshP95}ms`} over ${latency.samples} samples each (budget ${latency.p95Ms}ms; host load ${load.toFixed(1)} on ${availableParallelism()} cores)`;
+    const summary = `${what} p95 ${loginP95}ms${refreshP95 === undefined ? '' : `, refresh p95 ${refreshP95}ms`} over ${latency.samples} samples each (budget ${latency.p95Ms}ms; host load ${load.toFixed(1)} on ${availableParallelism()} cores)`;
     if (over.length > 0)
       return {
         status: 'failed',

@@ -47,11 +47,11 @@ export async function runAuthzChecks(ctx: SecurityContext): Promise<void> {
       const wrong: string[] = [];
       for (const entry of rbac) {
         for (const [role, expected] of Object.entries(entry.expect)) {
-          const identity = role === 'anonymous' ? undefined : await ctx.userWithRole(role);
+          const identity = role === 'anonymous' ? undefined : await ctx.principalWithRole(role);
           const request = fromTemplate(entry.request, ctx.varsOf(identity));
           const answer = await ctx.http.send({
             ...request,
-            ...(identity === undefined ? {} : { token: identity.accessToken }),
+            ...(identity === undefined ? {} : { as: identity }),
           });
           const ok = expected.includes(answer.status);
           const line = `${role.padEnd(10)} ${entry.request.method} ${entry.request.path} -> ${answer.status} (expected ${expected.join('|')})${ok ? '' : '  <-- wrong'}`;
@@ -75,11 +75,11 @@ export async function runAuthzChecks(ctx: SecurityContext): Promise<void> {
 
   for (const { object, spec } of checks.objects) {
     await ctx.check(spec, async (): Promise<CheckOutcome> => {
-      const owner = await ctx.user(object.owner);
-      const other = await ctx.user(object.other);
+      const owner = await ctx.principal(object.owner);
+      const other = await ctx.principal(object.other);
       const created = await ctx.http.send({
         ...fromTemplate(object.create, ctx.varsOf(owner)),
-        token: owner.accessToken,
+        as: owner,
       });
       const id = fieldOf(jsonOf(created), object.idField);
       if (!is2xx(created.status) || (typeof id !== 'string' && typeof id !== 'number')) {
@@ -91,11 +91,11 @@ export async function runAuthzChecks(ctx: SecurityContext): Promise<void> {
       const vars = { id: String(id) };
       const own = await ctx.http.send({
         ...fromTemplate(object.read, { ...ctx.varsOf(owner), ...vars }),
-        token: owner.accessToken,
+        as: owner,
       });
       const foreign = await ctx.http.send({
         ...fromTemplate(object.read, { ...ctx.varsOf(other), ...vars }),
-        token: other.accessToken,
+        as: other,
       });
       const evidence = [
         {

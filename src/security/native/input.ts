@@ -1,4 +1,5 @@
 import type { CheckOutcome, CheckSpec } from '../../runner/suite.ts';
+import { NO_OPENAPI_REASON } from '../context.ts';
 import type { Identity, SecurityContext } from '../context.ts';
 import { describeExchange, fromTemplate } from '../http.ts';
 import type { HttpRequest } from '../http.ts';
@@ -68,10 +69,11 @@ export async function pool<T, R>(items: readonly T[], limit: number, task: (item
   return results;
 }
 
-async function malformedTargets(ctx: SecurityContext, identity: Identity): Promise<HttpRequest[]> {
-  const configured = ctx.config.errors.malformedJson;
-  if (configured.length > 0) return configured.map((t) => fromTemplate(t, ctx.varsOf(identity)));
-  const doc = await ctx.openapi();
+/** Operations with a JSON body in the OpenAPI document, or the target's failure to serve it. */
+async function openApiBodyTargets(ctx: SecurityContext): Promise<HttpRequest[] | CheckOutcome> {
+  const lookup = await ctx.openapi();
+  if (lookup.kind === 'failed') return lookup.outcome;
+  const doc = lookup.document;
   return doc.operations
     .filter((op) => op.body !== undefined && !ctx.config.injection.exclude.includes(op.key))
     .map((op) => renderRequest(baseRequest(doc, op)));
@@ -82,29 +84,40 @@ export async function runErrorChecks(ctx: SecurityContext): Promise<void> {
   let identityPromise: Promise<Identity> | undefined;
   const identity = (): Promise<Identity> => (identityPromise ??= ctx.throwaway('error hygiene'));
 
-  await ctx.check(ERROR_CHECKS.malformedJson, async (): Promise<CheckOutcome> => {
-    const user = await identity();
-    const targets = await malformedTargets(ctx, user);
-    if (targets.length === 0)
-      return { status: 'skipped', message: 'no operation with a JSON body to send malformed JSON to' };
-    const lines: string[] = [];
-    const problems: string[] = [];
-    for (const target of targets) {
-      const answer = await ctx.http.send({
-        ...target,
-        headers: { ...target.headers, 'content-type': 'application/json' },
-        body: MALFORMED_JSON,
-        token: user.accessToken,
-      });
-      const leaks = findLeaks(answer.body);
-      lines.push(`${describeExchange(answer)} ${answer.body.slice(0, 400)}`);
-      if (answer.status !== 400) problems.push(`${target.method} ${target.path} -> ${answer.status} (expected 400)`);
-      if (leaks.length > 0) problems.push(`${target.method} ${target.path} leaks ${leaks.join(', ')}`);
-    }
-    const evidence = [{ name: 'answers to malformed JSON', contentType: 'text/plain', content: lines.join('\n') }];
-    if (problems.length > 0) return { status: 'failed', message: problems.join('; '), evidence };
-    return { status: 'passed', message: `${targets.length} operations answered 400 with a clean body`, evidence };
-  });
+  const configured = ctx.config.errors.malformedJson;
+  // Without explicit requests the targets come from the OpenAPI document; without one there is nothing to send.
+  if (configured.length === 0 && ctx.openapiSource.kind === 'none') {
+    await ctx.notApplicable(
+      ERROR_CHECKS.malformedJson,
+      `${NO_OPENAPI_REASON} and security.errors.malformedJson is empty`,
+    );
+  } else {
+    await ctx.check(ERROR_CHECKS.malformedJson, async (): Promise<CheckOutcome> => {
+      const fromDocument = configured.length === 0 ? await openApiBodyTargets(ctx) : undefined;
+      if (fromDocument !== undefined && !Array.isArray(fromDocument)) return fromDocument;
+      const user = await identity();
+      const targets = fromDocument ?? configured.map((t) => fromTemplate(t, ctx.varsOf(user)));
+      if (targets.length === 0)
+        return { status: 'skipped', message: 'no operation with a JSON body to send malformed JSON to' };
+      const lines: string[] = [];
+      const problems: string[] = [];
+      for (const target of targets) {
+        const answer = await ctx.http.send({
+          ...target,
+          headers: { ...target.headers, 'content-type': 'application/json' },
+          body: MALFORMED_JSON,
+          as: user,
+        });
+        const leaks = findLeaks(answer.body);
+        lines.push(`${describeExchange(answer)} ${answer.body.slice(0, 400)}`);
+        if (answer.status !== 400) problems.push(`${target.method} ${target.path} -> ${answer.status} (expected 400)`);
+        if (leaks.length > 0) problems.push(`${target.method} ${target.path} leaks ${leaks.join(', ')}`);
+      }
+      const evidence = [{ name: 'answers to malformed JSON', contentType: 'text/plain', content: lines.join('\n') }];
+      if (problems.length > 0) return { status: 'failed', message: problems.join('; '), evidence };
+      return { status: 'passed', message: `${targets.length} operations answered 400 with a clean body`, evidence };
+    });
+  }
 
   const oversize = ctx.config.errors.oversize;
   await ctx.check(ERROR_CHECKS.oversizeBody, async (): Promise<CheckOutcome> => {
@@ -217,8 +230,14 @@ export function judgeInjection(
 /** Every string field of every OpenAPI operation gets each payload; no answer may be a 5xx or leak internals. */
 export async function runInjectionCheck(ctx: SecurityContext): Promise<void> {
   const config = ctx.config.injection;
+  if (ctx.openapiSource.kind === 'none') {
+    await ctx.notApplicable(INJECTION_CHECKS.injection, NO_OPENAPI_REASON);
+    return;
+  }
   await ctx.check(INJECTION_CHECKS.injection, async (): Promise<CheckOutcome> => {
-    const doc = await ctx.openapi();
+    const lookup = await ctx.openapi();
+    if (lookup.kind === 'failed') return lookup.outcome;
+    const doc = lookup.document;
     const payloads = config.payloads ?? DEFAULT_PAYLOADS;
     const attempts: Attempt[] = [];
     for (const operation of doc.operations) {
@@ -243,7 +262,7 @@ export async function runInjectionCheck(ctx: SecurityContext): Promise<void> {
     // Two accounts share the load so a per-user rate limit delays the run less.
     const users = [await ctx.throwaway('injection'), await ctx.throwaway('injection')];
     // Operations a throwaway user may not call go to the privileged user, so payloads reach the handler.
-    const privileged = config.privilegedUser === undefined ? undefined : await ctx.user(config.privilegedUser);
+    const privileged = config.privilegedUser === undefined ? undefined : await ctx.principal(config.privilegedUser);
     const forbidden = new Set<string>();
     if (privileged) {
       for (const operation of new Set(sent.map((a) => a.operation))) {
@@ -251,7 +270,7 @@ export async function runInjectionCheck(ctx: SecurityContext): Promise<void> {
         if (!op) continue;
         const probe = await ctx.http.send({
           ...renderRequest(baseRequest(doc, op)),
-          token: (users[0] as Identity).accessToken,
+          as: users[0],
         });
         if (probe.status === 403) forbidden.add(operation);
       }
@@ -261,7 +280,7 @@ export async function runInjectionCheck(ctx: SecurityContext): Promise<void> {
       const user =
         privileged && forbidden.has(attempt.operation) ? privileged : (users[(turn += 1) % users.length] as Identity);
       try {
-        const answer = await ctx.http.send({ ...attempt.request, token: user.accessToken });
+        const answer = await ctx.http.send({ ...attempt.request, as: user });
         return { attempt, status: answer.status, body: answer.body };
       } catch (error) {
         if (ctx.suite.signal.aborted) throw error;

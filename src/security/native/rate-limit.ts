@@ -67,7 +67,7 @@ export async function runRateLimitChecks(ctx: SecurityContext): Promise<void> {
         () =>
           ctx.http.send({
             ...fromTemplate(config.request, ctx.varsOf(client)),
-            token: client.accessToken,
+            as: client,
             retryOn429: false,
           }),
       );
@@ -123,7 +123,7 @@ export async function runRateLimitChecks(ctx: SecurityContext): Promise<void> {
     const other = await ctx.throwaway('rate limit (other client)');
     const answer = await ctx.http.send({
       ...fromTemplate(config.request, ctx.varsOf(other)),
-      token: other.accessToken,
+      as: other,
       retryOn429: false,
     });
     if (!is2xx(answer.status)) {
@@ -144,7 +144,7 @@ export async function runRateLimitChecks(ctx: SecurityContext): Promise<void> {
       () =>
         ctx.http.send({
           ...fromTemplate(config.request, ctx.varsOf(b.client)),
-          token: b.client.accessToken,
+          as: b.client,
           retryOn429: false,
         }),
       (a) => is2xx(a.status),

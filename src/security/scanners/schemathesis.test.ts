@@ -40,18 +40,23 @@ describe('schemathesis JSON report (recorded from st 4.32.5 against fixtures/sta
 
 describe('st run arguments', () => {
   it('are bounded (max examples, one worker, request timeout), authenticated and write the JSON report', () => {
-    const args = schemathesisArgs({
-      schemaUrl: 'http://127.0.0.1:8080/openapi.json',
-      token: 'tok',
+    const options = {
+      location: 'http://127.0.0.1:8080/openapi.json',
+      headers: { authorization: 'Bearer tok', 'x-tenant': 't1' },
       reportFile: '/tmp/r.json',
       seed: 42,
       requestTimeoutS: 5,
       config: { ...SecurityConfigDefaults.schemathesis, rateLimit: '9/s', allowNullBytes: false },
-    });
+    };
+    const args = schemathesisArgs(options);
     const value = (flag: string): string | undefined => args[args.indexOf(flag) + 1];
     expect(args.slice(0, 2)).toEqual(['run', 'http://127.0.0.1:8080/openapi.json']);
     expect(value('--checks')).toBe('not_a_server_error,response_schema_conformance,ignored_auth');
-    expect(value('--header')).toBe('Authorization: Bearer tok');
+    // Every credential header of the user, whatever the scheme: never a made-up Authorization: Bearer.
+    const headers = args.flatMap((arg, i) => (args[i - 1] === '--header' ? [arg] : []));
+    expect(headers).toEqual(['authorization: Bearer tok', 'x-tenant: t1']);
+    const cookie = schemathesisArgs({ ...options, headers: { cookie: 'session=s1' } });
+    expect(cookie.flatMap((arg, i) => (cookie[i - 1] === '--header' ? [arg] : []))).toEqual(['cookie: session=s1']);
     expect(value('--max-examples')).toBe('20');
     expect(value('--workers')).toBe('1');
     expect(value('--seed')).toBe('42');

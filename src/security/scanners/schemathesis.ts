@@ -72,8 +72,12 @@ export function parseSchemathesisReport(json: unknown): SchemathesisReport {
 }
 
 export interface SchemathesisRunOptions {
-  readonly schemaUrl: string;
-  readonly token: string;
+  /** The OpenAPI document: the service's URL, or a file (then `baseUrl` says where the API is). */
+  readonly location: string;
+  /** The API's base URL, required with a file location (`--url`). */
+  readonly baseUrl?: string;
+  /** The credential headers of the user schemathesis acts as, sent with every request. */
+  readonly headers: Readonly<Record<string, string>>;
   readonly reportFile: string;
   readonly seed: number;
   readonly requestTimeoutS: number;
@@ -85,11 +89,11 @@ export function schemathesisArgs(options: SchemathesisRunOptions): string[] {
   const { config } = options;
   return [
     'run',
-    options.schemaUrl,
+    options.location,
+    ...(options.baseUrl === undefined ? [] : ['--url', options.baseUrl]),
     '--checks',
     config.checks.join(','),
-    '--header',
-    `Authorization: Bearer ${options.token}`,
+    ...Object.entries(options.headers).flatMap(([name, value]) => ['--header', `${name}: ${value}`]),
     '--phases',
     config.phases.join(','),
     '--max-examples',

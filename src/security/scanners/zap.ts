@@ -192,14 +192,21 @@ export interface ZapRun {
   readonly args: readonly string[];
 }
 
+/** The name of a given OpenAPI document in ZAP's work folder (zap-api-scan.py reads a file target there). */
+export const ZAP_DEFINITION_FILE = 'openapi.json';
+
 export interface RunZapOptions {
   readonly image: string;
   readonly handle: StackHandle;
   readonly workDir: string;
   readonly rulesTsv: string;
+  /** The OpenAPI document's URL as ZAP sees it, or `ZAP_DEFINITION_FILE` with `definition`. */
   readonly target: string;
+  /** A document to write into the work folder as `ZAP_DEFINITION_FILE`. */
+  readonly definition?: Readonly<Record<string, unknown>>;
   readonly targetSite: string;
-  readonly token: string;
+  /** The credential header ZAP adds to every request to the target site (ZAP takes one), if any. */
+  readonly authHeader: { readonly name: string; readonly value: string } | undefined;
   readonly maxScanMinutes: number;
   readonly timeoutMs: number;
   /** Registers the container's removal before it starts. */
@@ -212,6 +219,9 @@ export async function runZapApiScan(options: RunZapOptions): Promise<ZapRun> {
   // The image runs as user zap (uid 1000): the mounted folder must be writable for it.
   await chmod(options.workDir, 0o777);
   await writeFile(join(options.workDir, 'rules.tsv'), options.rulesTsv);
+  if (options.definition) {
+    await writeFile(join(options.workDir, ZAP_DEFINITION_FILE), `${JSON.stringify(options.definition, null, 2)}\n`);
+  }
   const args = zapApiScanArgs({
     target: options.target,
     rulesFile: 'rules.tsv',
@@ -241,11 +251,15 @@ export async function runZapApiScan(options: RunZapOptions): Promise<ZapRun> {
       [LABELS.service]: 'zap',
     })
     .withBindMounts([{ source: options.workDir, target: '/zap/wrk', mode: 'rw' }])
-    .withEnvironment({
-      ZAP_AUTH_HEADER: 'Authorization',
-      ZAP_AUTH_HEADER_VALUE: `Bearer ${options.token}`,
-      ZAP_AUTH_HEADER_SITE: options.targetSite,
-    })
+    .withEnvironment(
+      options.authHeader
+        ? {
+            ZAP_AUTH_HEADER: options.authHeader.name,
+            ZAP_AUTH_HEADER_VALUE: options.authHeader.value,
+            ZAP_AUTH_HEADER_SITE: options.targetSite,
+          }
+        : {},
+    )
     .withCommand(args)
     .withWaitStrategy(new ExitedStartupCheck())
     .withStartupTimeout(options.timeoutMs)
