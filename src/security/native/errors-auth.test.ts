@@ -51,7 +51,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     if (size <= 1024) body += chunk.toString('utf8');
   });
   req.on('end', () => {
-    if (size > 1024) return reply(413, { error: 'too large' });
+    if (size > 1024) {
+      reply(413, { error: 'too large' });
+      return;
+    }
     try {
       JSON.parse(body);
       reply(201, { id: 1 });
