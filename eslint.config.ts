@@ -6,7 +6,15 @@ import tseslint from 'typescript-eslint';
 // Imports only go down: cli -> certify|report|kubernetes -> boot|faults|load|contracts|security|recovery
 // -> auth -> runner -> stack -> provision -> config -> core (docs/architecture.md).
 // The middle row: stage modules share only what is below them.
-const STAGE_DIRS = ['./src/boot', './src/faults', './src/load', './src/contracts', './src/security', './src/recovery'];
+const STAGE_DIRS = [
+  './src/boot',
+  './src/faults',
+  './src/load',
+  './src/contracts',
+  './src/security',
+  './src/recovery',
+  './src/signals',
+];
 const layer = (target: string, from: string[], message: string) => ({ target, from, message });
 
 export default defineConfig(

@@ -8,6 +8,7 @@ import { contractConfigSchema, refineContract } from './stages/contract.ts';
 import { loadConfigSchema, refineLoad } from './stages/load.ts';
 import { recoveryConfigSchema, refineRecovery } from './stages/recovery.ts';
 import { refineSecurity, securityConfigSchema } from './stages/security.ts';
+import { defaultSignals, refineSignals, signalsConfigSchema } from './signals.ts';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case name of letters, digits and dashes');
 const port = z.number().int().min(1).max(65535);
@@ -169,6 +170,8 @@ export const configSchema = z
     load: loadConfigSchema.optional(),
     chaos: chaosConfigSchema.optional(),
     recovery: recoveryConfigSchema.optional(),
+    /** Error signals (ERROR/FATAL lines, 5xx) in the services' logs during the phases without a fault. */
+    signals: signalsConfigSchema.default(defaultSignals),
     policy: policySchema.default(() => policySchema.parse({})),
     /**
      * Checks that do not apply to this system, by check id or family prefix ending in '*' (`security.authn.*`),
@@ -245,6 +248,7 @@ export const configSchema = z
     });
     for (const refine of [refineAuth, refineContract, refineSecurity, refineLoad, refineChaos, refineRecovery])
       refine(config, ctx);
+    refineSignals(config, ctx);
     config.boot.readinessTruth.forEach((truth, i) => {
       if (!services[truth.service]) {
         ctx.addIssue({

@@ -136,16 +136,72 @@ describe('classifyInteraction on recorded verifier results', () => {
     expect(verdicts.find((v) => v.description === 'a login with valid credentials')?.status).toBe('passed');
   });
 
-  it('request-filter problems (no fresh credentials) are broken', async () => {
+  it("the request filter's principal is in the evidence", async () => {
     const results = await recorded('worker-results.orders.healthy.json');
     const runs = results.runs.map((r) =>
       r.description === 'an order creation'
-        ? { ...r, filterErrors: ['fresh credentials for "customer": login as customer: POST /v1/auth/login -> 401'] }
+        ? { ...r, filterLog: ['as customer: login: POST /v1/auth/login -> 200'] }
+        : r,
+    );
+    const creation = classifyAll(await pact('orders'), { ...results, runs }).find(
+      (v) => v.description === 'an order creation',
+    )!;
+    expect(creation.status).toBe('passed');
+    expect(creation.evidence.find((e) => e.name === 'provider states')?.content).toContain(
+      'request filter: as customer: login: POST /v1/auth/login -> 200',
+    );
+  });
+
+  it('a request-filter problem of the harness (a login answer without the token field) is broken', async () => {
+    const results = await recorded('worker-results.orders.healthy.json');
+    const runs = results.runs.map((r) =>
+      r.description === 'an order creation'
+        ? {
+            ...r,
+            filterErrors: [
+              'fresh credentials for "customer": login of customer: the answer (200) has no string at "jwt"',
+            ],
+          }
         : r,
     );
     const verdicts = classifyAll(await pact('orders'), { ...results, runs });
     const creation = verdicts.find((v) => v.description === 'an order creation')!;
     expect(creation.status).toBe('broken');
     expect(creation.brokenBy).toBe('credentials');
+  });
+
+  it('a login the system refuses (request filter, provider state or setup) is failed, with its answer as evidence', async () => {
+    const results = await recorded('worker-results.orders.healthy.json');
+    const answer = 'POST /v1/auth/login -> 401\n{"error":"invalid credentials"}';
+    const runs = results.runs.map((r) =>
+      r.description === 'an order creation'
+        ? {
+            ...r,
+            refused: [{ message: 'login of customer was refused: POST /v1/auth/login -> 401', evidence: answer }],
+          }
+        : r.description === 'a login with valid credentials'
+          ? {
+              ...r,
+              states: r.states.map((e) => ({
+                ...e,
+                ok: false,
+                error: 'login of customer was refused',
+                refused: answer,
+              })),
+            }
+          : r,
+    );
+    const verdicts = classifyAll(await pact('orders'), { ...results, runs });
+    for (const description of ['an order creation', 'a login with valid credentials']) {
+      const verdict = verdicts.find((v) => v.description === description)!;
+      expect(verdict.status).toBe('failed');
+      expect(verdict.message).toContain('the system refused a credential');
+      expect(verdict.evidence.find((e) => e.name === 'system evidence')?.content).toBe(answer);
+    }
+    const setup = classifyAll(await pact('orders'), {
+      ...results,
+      setup: { ok: false, error: 'sign-up refused', log: [], refused: 'POST /v1/users -> 503' },
+    });
+    expect(new Set(setup.map((v) => v.status))).toEqual(new Set(['failed']));
   });
 });

@@ -60,6 +60,7 @@ function stateTimeline(results: WorkerResults | undefined, run: WorkerRun | unde
     lines.push(...event.log.map((l) => `  ${l}`));
     if (event.values.length > 0) lines.push(`  values for the verifier: ${event.values.join(', ')}`);
   }
+  for (const line of run?.filterLog ?? []) lines.push(`request filter: ${line}`);
   for (const error of run?.filterErrors ?? []) lines.push(`request filter: ${error}`);
   return lines.join('\n');
 }
@@ -95,11 +96,37 @@ export function classifyInteraction(ref: InteractionRef, context: ClassifyContex
   }
   if (!results)
     return broken(`no verification result (${context.workerProblem ?? 'the verifier wrote nothing'})`, 'verifier');
-  if (!results.setup.ok) return broken(`the provider setup steps failed: ${results.setup.error ?? ''}`, 'setup');
+  // A login or sign-up the system refused is its failure, not the harness's: failed, with its answer.
+  const refused = (message: string, answers: readonly string[]): InteractionVerdict => ({
+    status: 'failed',
+    message: `${label(ref)} could not be verified because the system refused a credential: ${message}`,
+    mismatches: [],
+    pending: pendingFromConfig,
+    durationMs: run?.durationMs,
+    evidence: [
+      ...evidence,
+      ...answers.map((content) => ({ name: 'system evidence', contentType: 'text/plain', content })),
+    ],
+  });
+  if (!results.setup.ok) {
+    if (results.setup.refused !== undefined)
+      return refused(`provider setup: ${results.setup.error ?? ''}`, [results.setup.refused]);
+    return broken(`the provider setup steps failed: ${results.setup.error ?? ''}`, 'setup');
+  }
   if (!run) {
     return broken(
       `no verification result (${context.workerProblem ?? 'the verifier stopped before this interaction'})`,
       'verifier',
+    );
+  }
+  const stateRefusals = run.states.filter((e) => e.refused !== undefined && ref.providerStates.includes(e.state));
+  if (stateRefusals.length > 0 || run.refused.length > 0) {
+    return refused(
+      [
+        ...stateRefusals.map((e) => `provider state "${e.state}" ${e.action}: ${e.error ?? ''}`),
+        ...run.refused.map((r) => `request filter: ${r.message}`),
+      ].join('; '),
+      [...stateRefusals.map((e) => e.refused ?? ''), ...run.refused.map((r) => r.evidence)],
     );
   }
   if (run.error !== undefined) return broken(`the Pact verifier failed: ${run.error}`, 'verifier');

@@ -1,5 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { resolveValueRef } from '../auth/stage.ts';
+import type { AuthConfig, ValueRef } from '../config/auth.ts';
+import type { ResolvedConfig } from '../config/load-config.ts';
 import type { ContractBroker, ContractConfig, ContractProviderConfig } from '../config/stages/contract.ts';
 import type { CheckStatus, Evidence } from '../core/check-result.ts';
 import { createRedactor } from '../core/redact.ts';
@@ -34,22 +37,58 @@ function shown(rootDir: string, path: string): string {
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
-const SECRET_FIELD = /(pass|secret|token|key)/i;
-
-/** Secrets of the contract config: principal fields that name one, broker credentials. */
+/** Secrets of the contract config: broker credentials. */
 function contractSecrets(config: ContractConfig): string[] {
   const values: string[] = [];
-  for (const provider of Object.values(config.providers)) {
-    for (const fields of Object.values(provider.principals)) {
-      values.push(
-        ...Object.entries(fields)
-          .filter(([k]) => SECRET_FIELD.test(k))
-          .map(([, v]) => v),
-      );
-    }
-  }
   for (const v of [config.broker?.token, config.broker?.password]) if (v) values.push(v);
   return values;
+}
+
+/**
+ * The top-level `auth` with every value reference resolved, for the verifier worker (which has no
+ * service env), and the secrets among those values (passwords, fixed tokens and keys, client secrets).
+ */
+export function resolvedAuth(config: ResolvedConfig): { auth: AuthConfig; secrets: string[] } {
+  const auth = config.auth ?? { principals: {} };
+  const secrets: string[] = [];
+  const value = (ref: ValueRef): string => resolveValueRef(config, ref);
+  const secret = (ref: ValueRef): string => {
+    const v = value(ref);
+    secrets.push(v);
+    return v;
+  };
+  const principals: AuthConfig['principals'] = {};
+  for (const [id, p] of Object.entries(auth.principals)) {
+    switch (p.scheme) {
+      case 'none':
+        principals[id] = p;
+        break;
+      case 'basic':
+        principals[id] = { ...p, password: secret(p.password) };
+        break;
+      case 'bearer':
+        principals[id] = {
+          ...p,
+          ...(p.password === undefined ? {} : { password: secret(p.password) }),
+          ...(p.token === undefined ? {} : { token: secret(p.token) }),
+        };
+        break;
+      case 'apiKey':
+        principals[id] = {
+          ...p,
+          ...(p.password === undefined ? {} : { password: secret(p.password) }),
+          ...(p.key === undefined ? {} : { key: secret(p.key) }),
+        };
+        break;
+      case 'cookie':
+        principals[id] = { ...p, ...(p.password === undefined ? {} : { password: secret(p.password) }) };
+        break;
+      case 'oauth2':
+        principals[id] = { ...p, clientId: value(p.clientId), clientSecret: secret(p.clientSecret) };
+        break;
+    }
+  }
+  return { auth: { ...auth, principals }, secrets };
 }
 
 interface StageState {
@@ -292,7 +331,7 @@ function remediationFor(
         case 'setup':
           return `Fix ${providerPath}.setup in ${configFile}`;
         case 'credentials':
-          return `Fix ${providerPath}.auth / principals in ${configFile} so a fresh login works`;
+          return `Fix auth.principals (or ${providerPath}.auth) in ${configFile} so the principal's credentials can be obtained (see docs/auth.md)`;
         case 'verifier':
         case undefined:
           return `See the verifier log in the run folder (contracts/${ref.provider}/verifier.log)`;
@@ -356,7 +395,13 @@ async function verifyWith(
       context.assertTarget(url);
     }
     if (source.kind === 'broker') context.assertTarget(source.broker.url);
-    return await runVerifierWorker(
+    const { auth } = resolvedAuth(context.config);
+    const defaultPorts: Record<string, number> = {};
+    for (const [id, service] of Object.entries(context.config.services)) {
+      const first = service.ports[0];
+      if (first !== undefined) defaultPorts[id] = first;
+    }
+    const outcome = await runVerifierWorker(
       {
         schemaVersion: 1,
         provider: name,
@@ -364,6 +409,11 @@ async function verifyWith(
         serviceUrls,
         containers,
         config: provider,
+        auth: {
+          config: auth,
+          target: auth.target ?? { service: provider.service, port: provider.port },
+          defaultPorts,
+        },
         providerVersion: providerVersionOf(state, name),
         logLevel: config.logLevel,
         source: source.kind === 'files' ? source : { ...source, enablePending: config.pending.enablePending },
@@ -375,8 +425,16 @@ async function verifyWith(
         redact: state.redact,
       },
     );
+    // Tokens and cookies the worker obtained: redacted from every artifact of the run, not only this stage's.
+    context.redact.register(...outcome.secrets);
+    return outcome;
   } catch (error) {
-    return { results: undefined, problem: error instanceof Error ? error.message : String(error), durationMs: 0 };
+    return {
+      results: undefined,
+      problem: error instanceof Error ? error.message : String(error),
+      durationMs: 0,
+      secrets: [],
+    };
   }
 }
 
@@ -457,7 +515,7 @@ async function verifyProviderPacts(
   // Nothing runnable (every interaction lacks a state action or is not HTTP): each is classified below.
   const outcome: WorkerOutcome =
     runs.length === 0
-      ? { results: undefined, problem: 'no interaction could be run', durationMs: 0 }
+      ? { results: undefined, problem: 'no interaction could be run', durationMs: 0, secrets: [] }
       : await verifyWith(state, name, provider, { kind: 'files', runs });
   await saveResults(state, name, outcome);
   for (const { pact, empty, interactions } of pactChecks) {
@@ -595,7 +653,11 @@ export async function runContractChecks(context: SuiteContext): Promise<void> {
   const state: StageState = {
     context,
     config,
-    redact: createRedactor([...context.config.secrets, ...contractSecrets(config)]),
+    redact: createRedactor([
+      ...context.config.secrets,
+      ...contractSecrets(config),
+      ...resolvedAuth(context.config).secrets,
+    ]),
     outDir: join(context.runDir, 'contracts'),
     providerVersions: await providerVersions(context, config),
     ids: new Set(),

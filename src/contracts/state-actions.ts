@@ -1,4 +1,7 @@
-import type { ContractAuth, ContractHttpStep, ContractStateAction, ContractStep } from '../config/stages/contract.ts';
+import type { Authenticator, Credentials } from '../auth/authenticator.ts';
+import type { AuthConfig } from '../config/auth.ts';
+import { DISPOSABLE } from '../config/stages/contract.ts';
+import type { ContractHttpStep, ContractStateAction, ContractStep } from '../config/stages/contract.ts';
 import { exec } from '../core/exec.ts';
 import { render, renderText, valueAt } from './templates.ts';
 import type { Json, TemplateScope } from './templates.ts';
@@ -16,9 +19,8 @@ export interface StepTarget {
     timeoutMs: number,
   ): Promise<{ exitCode: number | null; stdout: string; stderr: string }>;
   readonly requestTimeoutMs: number;
-  readonly principals: Readonly<Record<string, Readonly<Record<string, string>>>>;
-  /** Fresh credentials of a principal as one header; undefined when the provider has no `auth`. */
-  readonly credentials: Credentials | undefined;
+  /** `{{principals.<name>.username}}` and friends. */
+  readonly principals: PrincipalFields;
 }
 
 type HttpRequestSpec = Pick<ContractHttpStep, 'method' | 'path' | 'service' | 'port' | 'headers' | 'body'> & {
@@ -34,7 +36,7 @@ const firstLine = (text: string, max = 300): string => {
 async function sendRequest(
   spec: HttpRequestSpec,
   scope: TemplateScope,
-  target: Omit<StepTarget, 'credentials'>,
+  target: StepTarget,
   log: (line: string) => void,
   extraHeaders: Readonly<Record<string, string>> = {},
 ): Promise<unknown> {
@@ -72,52 +74,94 @@ async function sendRequest(
   }
 }
 
-/** Logs principals in through the configured login request and caches their tokens for a while. */
-export class Credentials {
-  readonly #auth: ContractAuth;
-  readonly #target: Omit<StepTarget, 'credentials'>;
-  readonly #now: () => number;
-  readonly #cache = new Map<string, { value: string; expiresAt: number }>();
+/** What a template reads as `{{principals.<name>.<field>}}`: who a principal is, never an obtained secret. */
+export type PrincipalFields = Readonly<Record<string, Readonly<Record<string, string>>>>;
 
-  constructor(auth: ContractAuth, target: Omit<StepTarget, 'credentials'>, now: () => number = Date.now) {
-    this.#auth = auth;
-    this.#target = target;
-    this.#now = now;
+/**
+ * The template view of `auth.principals`: each principal's `username`, `password` and `role` where it
+ * has them (value references already resolved, as the worker's plan carries them).
+ */
+export function principalFields(auth: AuthConfig): PrincipalFields {
+  const out: Record<string, Record<string, string>> = {};
+  for (const [id, principal] of Object.entries(auth.principals)) {
+    const fields: Record<string, string> = {};
+    if ('username' in principal && principal.username !== undefined) fields['username'] = principal.username;
+    if ('password' in principal && typeof principal.password === 'string') fields['password'] = principal.password;
+    if (principal.role !== undefined) fields['role'] = principal.role;
+    out[id] = fields;
   }
+  return out;
+}
 
-  get headerName(): string {
-    return this.#auth.header;
-  }
-
-  get defaultPrincipal(): string | undefined {
-    return this.#auth.defaultPrincipal;
-  }
-
-  /** The auth header value for a principal, logging in again when the cached token is too old. */
-  async header(principal: string, log: (line: string) => void = () => undefined): Promise<string> {
-    const cached = this.#cache.get(principal);
-    if (cached && cached.expiresAt > this.#now()) return cached.value;
-    const fields = this.#target.principals[principal];
-    if (!fields) throw new Error(`unknown principal "${principal}"`);
-    const loggedIn = await sendRequest(
-      this.#auth.login,
-      { principal: fields, principals: this.#target.principals },
-      this.#target,
-      (line) => log(`login as ${principal}: ${line}`),
-    );
-    const token = valueAt(loggedIn, this.#auth.tokenPath);
-    if (typeof token !== 'string' || token === '') {
-      throw new Error(`login as ${principal}: the response has no string at "${this.#auth.tokenPath}"`);
+/** The request headers any configured principal's credentials occupy (lower case). */
+export function credentialHeaderNames(auth: AuthConfig): string[] {
+  const names = new Set<string>();
+  for (const principal of Object.values(auth.principals)) {
+    switch (principal.scheme) {
+      case 'none':
+        break;
+      case 'bearer':
+      case 'apiKey':
+        names.add(principal.header.toLowerCase());
+        break;
+      case 'basic':
+      case 'oauth2':
+        names.add('authorization');
+        break;
+      case 'cookie':
+        names.add('cookie');
+        break;
     }
-    const lifetimeS = this.#auth.expiresInPath ? valueAt(loggedIn, this.#auth.expiresInPath) : undefined;
-    // Renew at 80% of the token's own lifetime so a token never expires in flight.
-    const ttlMs = Math.min(
-      this.#auth.maxAgeMs,
-      typeof lifetimeS === 'number' ? lifetimeS * 800 : Number.POSITIVE_INFINITY,
-    );
-    const value = renderText(this.#auth.value, { token });
-    this.#cache.set(principal, { value, expiresAt: this.#now() + ttlMs });
-    return value;
+  }
+  return [...names];
+}
+
+/**
+ * Puts a principal's credential headers on a request the pact made (in place): with `header`, the
+ * pact's `header` goes and every credential header comes; without, each credential header the pact
+ * sends is replaced and none is added (a request without credentials stays without).
+ */
+export function applyCredentials(
+  request: Record<string, string | string[] | undefined>,
+  credentials: Readonly<Record<string, string>>,
+  header?: string,
+): void {
+  if (header !== undefined) {
+    if (request[header] === undefined) return;
+    Reflect.deleteProperty(request, header);
+    Object.assign(request, credentials);
+    return;
+  }
+  for (const [name, value] of Object.entries(credentials)) if (request[name] !== undefined) request[name] = value;
+}
+
+/**
+ * Credentials by principal name for one interaction (its provider states and its request): named
+ * principals come from the shared authenticator (cached, renewed near their lifetime);
+ * `'disposable'` is one throwaway user signed up the first time the interaction needs it.
+ */
+export class InteractionAuth {
+  readonly #auth: Authenticator;
+  readonly #label: string;
+  #disposable: Promise<Credentials> | undefined;
+  readonly #logged = new Set<string>();
+
+  constructor(auth: Authenticator, label: string) {
+    this.#auth = auth;
+    this.#label = label;
+  }
+
+  /** The principal's credentials; the first use per interaction logs how they were obtained (no secrets). */
+  async credentials(principal: string, log: (line: string) => void = () => undefined): Promise<Credentials> {
+    const credentials =
+      principal === DISPOSABLE
+        ? await (this.#disposable ??= this.#auth.disposable(this.#label))
+        : await this.#auth.credentials(principal);
+    if (!this.#logged.has(principal)) {
+      this.#logged.add(principal);
+      log(`as ${principal}: ${credentials.evidence.join('; ')}`);
+    }
+    return credentials;
   }
 }
 
@@ -126,17 +170,14 @@ async function runStep(
   vars: Record<string, Json>,
   params: Readonly<Record<string, Json>>,
   target: StepTarget,
+  auth: InteractionAuth,
   log: (line: string) => void,
 ): Promise<void> {
   const scope: TemplateScope = { ...vars, params, principals: target.principals };
   switch (step.kind) {
     case 'http': {
-      let auth: Record<string, string> = {};
-      if (step.as !== undefined) {
-        if (!target.credentials) throw new Error(`step runs as "${step.as}" but the provider has no auth config`);
-        auth = { [target.credentials.headerName]: await target.credentials.header(step.as, log) };
-      }
-      const body = await sendRequest(step, scope, target, log, auth);
+      const headers = step.as === undefined ? {} : (await auth.credentials(step.as, log)).headers;
+      const body = await sendRequest(step, scope, target, log, headers);
       for (const [name, path] of Object.entries(step.capture)) {
         const value = valueAt(body, path);
         if (value === undefined) {
@@ -166,16 +207,21 @@ async function runStep(
   }
 }
 
-/** Runs steps in order; variables captured by one are visible to the next. Returns all variables. */
+/**
+ * Runs steps in order; variables captured by one are visible to the next. Returns all variables. A
+ * step `as` a principal carries that principal's credentials; a login the system refuses rejects
+ * with its `SystemFailureError`.
+ */
 export async function runSteps(
   steps: readonly ContractStep[],
   vars: Readonly<Record<string, Json>>,
   params: Readonly<Record<string, Json>>,
   target: StepTarget,
+  auth: InteractionAuth,
   log: (line: string) => void,
 ): Promise<Record<string, Json>> {
   const out: Record<string, Json> = { ...vars };
-  for (const step of steps) await runStep(step, out, params, target, log);
+  for (const step of steps) await runStep(step, out, params, target, auth, log);
   return out;
 }
 
@@ -187,13 +233,14 @@ export async function setUpState(
   action: ContractStateAction,
   params: Readonly<Record<string, Json>>,
   target: StepTarget,
+  auth: InteractionAuth,
   log: (line: string) => void,
 ): Promise<Record<string, Json>> {
   const vars: Record<string, Json> = {};
   for (const [name, template] of Object.entries(action.vars)) {
     vars[name] = render(template, { ...vars, params, principals: target.principals });
   }
-  return runSteps(action.steps, vars, params, target, log);
+  return runSteps(action.steps, vars, params, target, auth, log);
 }
 
 /** `docker exec` in a container, for `exec` steps. */

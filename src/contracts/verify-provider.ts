@@ -30,12 +30,33 @@ export function stackEndpoints(handle: StackHandle): {
   return { serviceUrls, containers };
 }
 
+/** The secrets file the worker appends to (one JSON string per line); a line cut short by a kill is skipped. */
+export async function readSecrets(file: string): Promise<string[]> {
+  const text = await readFile(file, 'utf8').catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw error;
+  });
+  const secrets: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    try {
+      const value = JSON.parse(line) as unknown;
+      if (typeof value === 'string' && value !== '') secrets.push(value);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+    }
+  }
+  return secrets;
+}
+
 export interface WorkerOutcome {
   /** Whatever the worker wrote, even when it was stopped part-way. */
   readonly results: WorkerResults | undefined;
   /** Why results are missing or incomplete; undefined when the worker finished cleanly. */
   readonly problem: string | undefined;
   readonly durationMs: number;
+  /** Secrets the worker obtained (tokens, keys, cookie values), already registered with the redactor. */
+  readonly secrets: readonly string[];
 }
 
 /**
@@ -43,7 +64,7 @@ export interface WorkerOutcome {
  * file, and the worker's console output (Pact's own report) is kept, redacted, in `logFile`.
  */
 export async function runVerifierWorker(
-  plan: Omit<WorkerPlanInput, 'resultsFile'>,
+  plan: Omit<WorkerPlanInput, 'resultsFile' | 'secretsFile'>,
   options: {
     readonly timeoutMs: number;
     readonly signal: AbortSignal;
@@ -53,12 +74,16 @@ export async function runVerifierWorker(
 ): Promise<WorkerOutcome> {
   const scratch = await mkdtemp(join(tmpdir(), 'readiness-pact-'));
   const resultsFile = join(scratch, 'results.json');
+  const secretsFile = join(scratch, 'secrets.ndjson');
   try {
     const run = await exec(process.execPath, [WORKER], {
-      input: JSON.stringify({ ...plan, resultsFile }),
+      input: JSON.stringify({ ...plan, resultsFile, secretsFile }),
       timeoutMs: options.timeoutMs,
       signal: options.signal,
     });
+    // Before anything the worker wrote is kept: it may hold what these secrets are.
+    const secrets = await readSecrets(secretsFile);
+    options.redact.register(...secrets);
     await mkdir(dirname(options.logFile), { recursive: true });
     await writeFile(
       options.logFile,
@@ -89,6 +114,7 @@ export async function runVerifierWorker(
       results,
       problem: problem === undefined ? undefined : options.redact(problem),
       durationMs: run.durationMs,
+      secrets,
     };
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authConfigSchema } from '../config/auth.ts';
 import { contractBrokerSchema, contractProviderSchema } from '../config/stages/contract.ts';
 
 /**
@@ -22,6 +23,15 @@ export const workerPlanSchema = z.strictObject({
   /** `service -> container id` for `exec` steps. */
   containers: z.record(z.string(), z.string()),
   config: contractProviderSchema,
+  /**
+   * The top-level `auth` section with every value reference resolved (the worker has no service
+   * env), where credential requests go by default, and each service's first port for the others.
+   */
+  auth: z.strictObject({
+    config: authConfigSchema,
+    target: z.strictObject({ service: z.string(), port: z.number() }),
+    defaultPorts: z.record(z.string(), z.number()),
+  }),
   providerVersion: z.string(),
   logLevel: z.enum(['error', 'warn', 'info', 'debug', 'trace']),
   source: z.discriminatedUnion('kind', [
@@ -31,6 +41,11 @@ export const workerPlanSchema = z.strictObject({
     z.strictObject({ kind: z.literal('broker'), broker: contractBrokerSchema, enablePending: z.boolean() }),
   ]),
   resultsFile: z.string(),
+  /**
+   * The worker appends each secret it obtains (tokens, keys, cookie values) to this file as one JSON
+   * string per line, at once, so the parent redacts them even from the log of a worker that crashed.
+   */
+  secretsFile: z.string(),
 });
 export type WorkerPlan = z.infer<typeof workerPlanSchema>;
 export type WorkerPlanInput = z.input<typeof workerPlanSchema>;
@@ -44,6 +59,8 @@ export const stateEventSchema = z.strictObject({
   log: z.array(z.string()),
   /** Names of the provider-state values handed to the verifier. */
   values: z.array(z.string()),
+  /** The system refused a credential the action needed (a login, a sign-up): its answer, as evidence. */
+  refused: z.string().optional(),
 });
 export type StateEvent = z.infer<typeof stateEventSchema>;
 
@@ -55,8 +72,12 @@ export const workerRunSchema = z.strictObject({
   startedAt: z.number(),
   durationMs: z.number(),
   states: z.array(stateEventSchema),
-  /** Problems of the request filter (e.g. a login for fresh credentials failed). */
+  /** Problems of the request filter (e.g. a login answer without the configured token field). */
   filterErrors: z.array(z.string()),
+  /** Whose credentials the request filter put on the request and how they were obtained (no secrets). */
+  filterLog: z.array(z.string()).default([]),
+  /** Credentials the request filter needed and the system refused: message and the system's answer. */
+  refused: z.array(z.strictObject({ message: z.string(), evidence: z.string() })).default([]),
   /** The verifier's JSON report, as text. */
   report: z.string().optional(),
   /** The verifier failed without a report (crash, invalid arguments). */
@@ -66,7 +87,13 @@ export type WorkerRun = z.infer<typeof workerRunSchema>;
 
 export const workerResultsSchema = z.strictObject({
   schemaVersion: z.literal(1),
-  setup: z.strictObject({ ok: z.boolean(), error: z.string().optional(), log: z.array(z.string()) }),
+  setup: z.strictObject({
+    ok: z.boolean(),
+    error: z.string().optional(),
+    log: z.array(z.string()),
+    /** The system refused a credential a setup step needed: its answer, as evidence. */
+    refused: z.string().optional(),
+  }),
   runs: z.array(workerRunSchema),
   finished: z.boolean(),
 });

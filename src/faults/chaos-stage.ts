@@ -1,6 +1,7 @@
 import { basename, join } from 'node:path';
 import type { CheckResult } from '../core/check-result.ts';
-import { seededRandom } from '../core/seed.ts';
+import { stageAuthenticator } from '../auth/stage.ts';
+import { derivedSeed, seededRandom } from '../core/seed.ts';
 import type { SuiteContext } from '../runner/suite.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { dockerClient, inspectContainer } from '../stack/containers.ts';
@@ -141,6 +142,8 @@ export async function runChaosStage(context: SuiteContext, options: ChaosStageOp
       .slice(-10)
       .toLowerCase() || 'run';
   const replay = options.replay ?? ((id: string, s: number) => `readiness drill ${id} --seed ${s}`);
+  // One per stage: a principal's credentials are obtained once and shared by the experiments.
+  const authenticator = stageAuthenticator(context, chaos.target, { random: seededRandom(derivedSeed(seed, 'auth')) });
   for (const { experiment } of ordered) {
     if (context.signal.aborted) break;
     context.reporter.onInfo?.(`chaos: ${experiment.id}: ${experiment.title}`);
@@ -150,6 +153,7 @@ export async function runChaosStage(context: SuiteContext, options: ChaosStageOp
         handleFiles: [join(context.runDir, 'stack-handle.json'), ...(options.handleFiles ?? [])],
         runTag,
         replay: replay(experiment.id, seed),
+        authenticator,
         ...(options.loadDriver ? { loadDriver: options.loadDriver } : {}),
       })),
     );

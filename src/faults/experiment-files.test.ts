@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../config/index.ts';
 import { stackHandleSchema } from '../stack/stack-handle.ts';
-import { loadExperiments, scopeOfHandle } from './experiment-files.ts';
+import { experimentProblems, loadExperiments, scopeOfHandle } from './experiment-files.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 // A handle recorded from `readiness up` of the reference stack.
@@ -57,5 +58,41 @@ describe('chaos experiments', () => {
     const { experiments, problems } = await loadExperiments(join(ROOT, 'scenarios/nope'), { shownFrom: ROOT });
     expect(experiments).toEqual([]);
     expect(problems).toEqual(['scenarios/nope: does not exist']);
+  });
+
+  it('a probe that sends credentials (auth: true) needs chaos.as, named before anything starts', async () => {
+    const config = resolveConfig(
+      {
+        name: 'u',
+        services: { orders: { image: 'o:1', ports: [8080] } },
+        chaos: { target: { service: 'orders', port: 8080 }, experimentsDir: join(ROOT, 'scenarios/chaos') },
+      },
+      join(ROOT, 'readiness.config.ts'),
+    );
+    const { problems } = await experimentProblems(config, ROOT);
+    expect(problems.filter((p) => p.includes('chaos.as'))).toContain(
+      "scenarios/chaos/postgres-down.ts: during[0].request.auth needs chaos.as in readiness.config.ts (who the experiment acts as: a principal of auth.principals, or 'disposable'; see docs/auth.md)",
+    );
+  });
+
+  it('refuses a probe header template it cannot render when the file loads', async () => {
+    const { parseExperiment } = await import('./experiment.ts');
+    const probe = { kind: 'http', name: 'up', request: { path: '/', headers: { 'X-Trace': '{{trace}}' } }, expect: {} };
+    const parsed = parseExperiment(
+      {
+        id: 'x',
+        title: 'x',
+        severity: 'normal',
+        fault: { kind: 'down', link: 'db' },
+        steadyState: [probe],
+        during: [],
+        recovery: { withinMs: 1_000, probes: [] },
+        remediation: 'r',
+      },
+      'x.ts',
+    );
+    expect(parsed.problems?.join('\n')).toMatch(
+      /x\.ts: steadyState\[0\]\.request\.headers\.X-Trace unknown template placeholder \{\{trace\}\}/,
+    );
   });
 });

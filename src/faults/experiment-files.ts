@@ -60,6 +60,19 @@ function scopeProblems(experiment: Experiment, scope: ExperimentScope, shown: st
   return problems;
 }
 
+/** The dotted keys of the HTTP probes of an experiment that send credentials (`request.auth: true`). */
+export function authenticatedProbes(experiment: Experiment): string[] {
+  const groups = [
+    ['steadyState', experiment.steadyState],
+    ['proof', experiment.proof ?? []],
+    ['during', experiment.during],
+    ['recovery.probes', experiment.recovery.probes],
+  ] as const;
+  return groups.flatMap(([key, probes]) =>
+    probes.flatMap((probe, i) => (probe.kind === 'http' && probe.request.auth ? [`${key}[${i}].request.auth`] : [])),
+  );
+}
+
 /**
  * Imports every experiment file of a folder and validates what each default-exports
  * (`defineExperiment({...})`) against the experiment schema: one line per problem naming the file
@@ -161,6 +174,11 @@ export async function experimentProblems(
     const shown = shownPath(shownFrom, file);
     if (experiment.ledger && !chaos.ledger)
       problems.push(`${shown}: ledger needs chaos.ledger in ${configShown} (how to write, read and list records)`);
+    if (chaos.as === undefined)
+      for (const key of authenticatedProbes(experiment))
+        problems.push(
+          `${shown}: ${key} needs chaos.as in ${configShown} (who the experiment acts as: a principal of auth.principals, or 'disposable'; see docs/auth.md)`,
+        );
     if (experiment.load && !config.load)
       problems.push(`${shown}: load needs the load section of ${configShown} (load.script and load.target drive it)`);
   }

@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.ts';
 import type { SuiteContext } from '../runner/suite.ts';
 import { STREAMS } from './catalog.ts';
 import type { HttpOutcome, HttpRequest } from '../runner/http.ts';
+import { renderString } from '../runner/templates.ts';
 import { slug } from './probes.ts';
 
 /** What a function probe returns: the verdict as data, with a line saying what was seen. */
@@ -49,15 +50,25 @@ const nonNegativeInt = z.number().int().min(0);
 /** A service of the stack: must be one of the config's services (checked when the experiments load). */
 const serviceName = z.string().min(1);
 
+/** A header value template: `{{uuid}}` (seeded) and `{{pick:a,b}}`; one that does not render is refused when the file loads. */
+const headerTemplate = z.string().superRefine((value, ctx) => {
+  try {
+    renderString(value, {}, () => 0.5);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+  }
+});
+
 /** An HTTP request of a probe; goes to `chaos.target` unless it names a `service` and `port`. */
 const httpRequestSchema = z.strictObject({
   service: serviceName.optional(),
   port: z.number().int().min(1).max(65535).optional(),
   method: z.enum(METHODS).optional(),
   path: z.string().startsWith('/'),
-  headers: z.record(z.string(), z.string()).optional(),
+  /** Extra headers besides the credentials: templates (`{{uuid}}`, seeded per experiment). */
+  headers: z.record(z.string(), headerTemplate).optional(),
   body: z.json().optional(),
-  /** Send the experiment session's token. */
+  /** Carry the credentials of `chaos.as` (bearer, basic, API key, cookie...). */
   auth: z.boolean().optional(),
   timeoutMs: ms.optional(),
 });

@@ -2,7 +2,7 @@ import { ReadinessError } from '../core/errors.ts';
 import { assertNever } from '../core/stage.ts';
 import type { ChaosApi, HttpExpect, Probe, ProbeOutcome } from './experiment.ts';
 import type { HttpOutcome } from '../runner/http.ts';
-import { getPath } from '../runner/templates.ts';
+import { getPath, renderString } from '../runner/templates.ts';
 
 /** A check-id-safe slug of a probe name. */
 export function slug(name: string): string {
@@ -139,7 +139,17 @@ export async function runProbe(
 ): Promise<ProbeOutcome> {
   switch (probe.kind) {
     case 'http': {
-      const outcome = await api.request(probe.request);
+      const { headers } = probe.request;
+      const outcome = await api.request(
+        headers === undefined
+          ? probe.request
+          : {
+              ...probe.request,
+              headers: Object.fromEntries(
+                Object.entries(headers).map(([name, value]) => [name, renderString(value, {}, () => api.random())]),
+              ),
+            },
+      );
       const verdict = judgeHttp(probe.expect, outcome);
       return { ...verdict, detail: `${probe.request.method ?? 'GET'} ${probe.request.path} -> ${verdict.detail}` };
     }

@@ -1,9 +1,14 @@
+import type { Authenticator } from '../auth/authenticator.ts';
+import { stageAuthenticator } from '../auth/stage.ts';
 import type { LoadSlo } from '../config/stages/load.ts';
+import { DISPOSABLE } from '../config/stages/chaos.ts';
 import type { ChaosConfig } from '../config/stages/chaos.ts';
 import type { CheckResult, Metric } from '../core/check-result.ts';
 import { pollUntil } from '../core/clock.ts';
+import { ConfigError, SystemFailureError } from '../core/errors.ts';
 import { derivedSeed, seededRandom } from '../core/seed.ts';
-import { openSession } from '../runner/session.ts';
+import { actAs } from '../runner/act-as.ts';
+import type { Identity } from '../runner/act-as.ts';
 import { Timeline } from '../runner/timeline.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { CheckOutcome, PlannedCheck, SuiteContext } from '../runner/suite.ts';
@@ -21,7 +26,7 @@ import type {
 } from './experiment.ts';
 import { judgeLink, samplesFor } from './fault-proof.ts';
 import type { LinkVerdict } from './fault-proof.ts';
-import { httpExchange, sendAndLoseResponse } from '../runner/http.ts';
+import { httpExchange, refusedOutcome, requestHeaders, sendAndLoseResponse } from '../runner/http.ts';
 import type { HttpOutcome, HttpRequest } from '../runner/http.ts';
 import { injectFault } from './injector.ts';
 import type { ActiveFault, FaultEnv } from './injector.ts';
@@ -44,6 +49,8 @@ export interface ExperimentRunOptions {
   readonly replay: string;
   /** Starts k6 load behind an experiment that declares `load` (the load stage's `startPhaseLoad`). */
   readonly loadDriver?: LoadDriver;
+  /** The stage's authenticator (principals' credentials are obtained once per stage); default: one for this experiment. */
+  readonly authenticator?: Authenticator;
 }
 
 interface LinkTarget {
@@ -223,8 +230,12 @@ export async function runExperiment(
   };
 
   // --- the API probes and ledger use -----------------------------------------------------------
-  let token: string | undefined;
+  let identity: Identity | undefined;
   let active: ActiveFault | undefined;
+  const authenticator =
+    options.authenticator ??
+    stageAuthenticator(context, chaos.target, { random: seededRandom(derivedSeed(seed, `auth:${experiment.id}`)) });
+  const asKey = `${context.config.configFile}: chaos.as`;
   const targetOf = (service?: string, port?: number): { service: string; port: number } => {
     const s = service ?? chaos.target.service;
     const p =
@@ -232,21 +243,20 @@ export async function runExperiment(
       (service === undefined ? chaos.target.port : Number(Object.keys(handle.services[s]?.endpoint.ports ?? {})[0]));
     return { service: s, port: p };
   };
-  const authHeaders = (bearer: string | undefined): Record<string, string> =>
-    bearer && chaos.session ? { [chaos.session.header]: `${chaos.session.scheme} ${bearer}`.trim() } : {};
-  const requestAs = async (bearer: string | undefined, req: HttpRequest): Promise<HttpOutcome> => {
+  const requestAs = async (as: Identity | undefined, req: HttpRequest): Promise<HttpOutcome> => {
     const target = targetOf(req.service, req.port);
-    const headers: Record<string, string> = { ...req.headers, ...(req.auth ? authHeaders(bearer) : {}) };
-    if (req.body !== undefined) headers['content-type'] = 'application/json';
-    return httpExchange(context.assertTarget(`${serviceUrl(handle, target.service, target.port)}${req.path}`).href, {
+    const url = context.assertTarget(`${serviceUrl(handle, target.service, target.port)}${req.path}`).href;
+    const prepared = await requestHeaders(req, as, asKey);
+    if ('refused' in prepared) return refusedOutcome(prepared.refused);
+    return httpExchange(url, {
       method: req.method ?? 'GET',
-      headers,
+      headers: prepared.headers,
       ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
       timeoutMs: req.timeoutMs ?? chaos.probeTimeoutMs,
       signal,
     });
   };
-  const request = (req: HttpRequest): Promise<HttpOutcome> => requestAs(token, req);
+  const request = (req: HttpRequest): Promise<HttpOutcome> => requestAs(identity, req);
   const api: ChaosApi = {
     seed,
     random,
@@ -270,18 +280,18 @@ export async function runExperiment(
   const probeOnce = (probe: Probe): Promise<ProbeOutcome> =>
     runProbe(probe, api, baselines.values).catch((error: unknown) => {
       signal.throwIfAborted();
-      // No baseline is a harness failure (broken), not the system failing the probe.
-      if (error instanceof MissingBaselineError) throw error;
+      // No baseline, or a config problem (auth: true without chaos.as), is a harness failure (broken), not the system failing the probe.
+      if (error instanceof MissingBaselineError || error instanceof ConfigError) throw error;
       return { ok: false, detail: `${probe.name}: ${error instanceof Error ? error.message : String(error)}` };
     });
   /** Polls a probe until it passes or `withinMs` runs out. */
   const eventually = async (probe: Probe, withinMs: number, intervalMs = 200) => {
-    let missing: MissingBaselineError | undefined;
+    let missing: MissingBaselineError | ConfigError | undefined;
     const outcome = await pollUntil(
       () =>
         probeOnce(probe).catch((error: unknown) => {
-          // pollUntil would retry a thrown error until the deadline; a missing baseline never comes back.
-          if (!(error instanceof MissingBaselineError)) throw error;
+          // pollUntil would retry a thrown error until the deadline; a missing baseline or a config problem never goes away.
+          if (!(error instanceof MissingBaselineError || error instanceof ConfigError)) throw error;
           missing = error;
           const outcome: ProbeOutcome = { ok: false, detail: error.message };
           return outcome;
@@ -343,16 +353,18 @@ export async function runExperiment(
 
   // --- 1. steady state ------------------------------------------------------------------------------
   const steady = await check('steady-state', async () => {
-    if (chaos.session) {
+    if (chaos.as !== undefined) {
       try {
-        token = await openSession(chaos.session, request, `chaos-${options.runTag}-${experiment.id}`, random, 'Chaos');
-        context.redact.register(token);
+        identity = await actAs(authenticator, chaos.as, experiment.id, context.config.auth?.disposable?.like);
+        timeline.log(`acting as ${identity.principal}: ${identity.evidence.join('; ')}`);
       } catch (error) {
-        // The service refusing a sign-in is the system's state, not a harness failure.
+        // The service refusing a sign-up or a login is the system's state, with its answer as evidence.
+        if (!(error instanceof SystemFailureError)) throw error;
         return {
           status: 'failed',
-          message: `Steady state not met before the fault: ${error instanceof Error ? error.message : String(error)}`,
+          message: `Steady state not met before the fault: ${error.message}`,
           remediation: 'Bring the service back to a working state; the experiment was not run',
+          evidence: [{ name: 'system evidence', contentType: 'text/plain', content: error.evidence }],
         };
       }
     }
@@ -390,50 +402,68 @@ export async function runExperiment(
     timeline.log(line);
 
   let ledger: WriteLedger | undefined;
-  let ledgerProblem = 'The experiment declares a ledger but the config has no chaos.ledger';
-  let ledgerToken: string | null | undefined;
+  let ledgerProblem: CheckOutcome = {
+    status: 'broken',
+    message: 'The experiment declares a ledger but the config has no chaos.ledger',
+  };
   if (experiment.ledger && chaos.ledger) {
-    // The ledger writes as its own user, so its listing holds nothing but its writes.
-    ledgerToken = chaos.session
-      ? await openSession(
-          chaos.session,
-          request,
-          `chaos-${options.runTag}-${experiment.id}-ledger`,
-          random,
-          'Chaos',
-        ).catch((error: unknown) => {
-          ledgerProblem = `The ledger's user could not sign in: ${error instanceof Error ? error.message : String(error)}`;
-          return null;
-        })
-      : undefined;
-    if (typeof ledgerToken === 'string') context.redact.register(ledgerToken);
-  }
-  if (experiment.ledger && chaos.ledger && ledgerToken !== null) {
-    const bearer = ledgerToken;
-    ledger = new WriteLedger(chaos.ledger, experiment.ledger, {
-      request: (req) => requestAs(bearer, req),
-      sendAndLose: (req) => {
-        const target = targetOf(req.service, req.port);
-        const entry = handle.services[target.service];
-        const hostPort = entry?.endpoint.ports[String(target.port)];
-        if (!entry || hostPort === undefined) throw new Error(`no host port for ${target.service}:${target.port}`);
-        return sendAndLoseResponse(
-          entry.endpoint.host,
-          hostPort,
-          {
-            method: req.method ?? 'POST',
-            path: req.path,
-            headers: { ...req.headers, ...authHeaders(bearer) },
-            body: JSON.stringify(req.body ?? null),
+    const ledgerConfig = chaos.ledger;
+    const ledgerPlan = experiment.ledger;
+    try {
+      // A throwaway user of its own for the ledger, so its listing holds nothing but its writes.
+      const writer =
+        chaos.as === DISPOSABLE
+          ? await actAs(authenticator, DISPOSABLE, `${experiment.id}-ledger`, context.config.auth?.disposable?.like)
+          : identity;
+      if (writer && writer !== identity)
+        timeline.log(`ledger acting as ${writer.principal}: ${writer.evidence.join('; ')}`);
+      ledger = new WriteLedger(
+        ledgerConfig,
+        ledgerPlan,
+        {
+          // Without chaos.as the ledger's requests carry no credentials (an API without auth).
+          request: (req) => requestAs(writer, { ...req, auth: writer !== undefined }),
+          sendAndLose: async (req) => {
+            const target = targetOf(req.service, req.port);
+            const entry = handle.services[target.service];
+            const hostPort = entry?.endpoint.ports[String(target.port)];
+            if (!entry || hostPort === undefined) throw new Error(`no host port for ${target.service}:${target.port}`);
+            const prepared = await requestHeaders({ ...req, auth: writer !== undefined }, writer, asKey);
+            if ('refused' in prepared) return { answered: false, detail: prepared.refused };
+            return sendAndLoseResponse(
+              entry.endpoint.host,
+              hostPort,
+              {
+                method: req.method ?? 'POST',
+                path: req.path,
+                headers: prepared.headers,
+                body: JSON.stringify(req.body ?? null),
+              },
+              chaos.probeTimeoutMs,
+            );
           },
-          chaos.probeTimeoutMs,
-        );
-      },
-      random,
-      sleep: (ms) => clock.sleep(ms, signal),
-      now: () => clock.now(),
-      signal,
-    });
+          random,
+          sleep: (ms) => clock.sleep(ms, signal),
+          now: () => clock.now(),
+          signal,
+        },
+        'chaos.ledger',
+      );
+    } catch (error) {
+      signal.throwIfAborted();
+      // The system refusing the ledger user's sign-up or login is its failure; anything else is the harness's.
+      ledgerProblem =
+        error instanceof SystemFailureError
+          ? {
+              status: 'failed',
+              message: `The ledger's user could not be signed up or logged in: ${error.message}`,
+              evidence: [{ name: 'system evidence', contentType: 'text/plain', content: error.evidence }],
+            }
+          : {
+              status: 'broken',
+              message: `The ledger could not start: ${error instanceof Error ? error.message : String(error)}`,
+            };
+    }
   }
 
   let ledgerLoop: { stop: () => void; done: Promise<void> } | undefined;
@@ -631,7 +661,7 @@ export async function runExperiment(
     await check(
       'ledger',
       async () => {
-        if (!ledger) return { status: 'broken', message: ledgerProblem };
+        if (!ledger) return ledgerProblem;
         const verdict = await ledger.verify();
         const c = verdict.counts;
         const metrics: Metric[] = (Object.keys(c) as (keyof typeof c)[]).map((k) => ({

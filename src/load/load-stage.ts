@@ -1,5 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import type { Authenticator } from '../auth/authenticator.ts';
+import { stageAuthenticator } from '../auth/stage.ts';
 import type { LoadConfig, LoadFault, LoadScenario } from '../config/stages/load.ts';
 import type { Evidence, Metric } from '../core/check-result.ts';
 import { ensureGoTool } from '../provision/go-tool.ts';
@@ -32,6 +34,7 @@ import {
 } from './scenario-judge.ts';
 import { ResourceSampler, memorySlopeMbPerMin, retainedMemoryMb } from './resources.ts';
 import type { ResourceSample, ResourceSeries } from './resources.ts';
+import { principalEnv } from './principal-env.ts';
 import { runK6 } from './run-k6.ts';
 import type { K6RawRunOutcome, K6RunOutcome, PhaseHook } from './run-k6.ts';
 
@@ -158,11 +161,14 @@ async function runScenarioK6(
   k6: string,
   outDir: string,
   scenario: LoadScenario,
+  auth: Authenticator,
 ): Promise<ScenarioRun> {
   const load = context.config.load;
   if (!load) throw new Error('load config is missing');
   const baseUrl = serviceUrl(context.handle, load.target.service, load.target.port);
   context.assertTarget(baseUrl);
+  // Before k6 starts: a login the system refuses is its failure (the run check is failed), not k6's.
+  const credentials = await principalEnv(auth, load.principals, (...secrets) => context.redact.register(...secrets));
   const windows = phaseWindows(scenario);
   const faultEvidence: string[] = [];
   const onPhase = scenario.fault
@@ -190,7 +196,7 @@ async function runScenarioK6(
     options: scenarioRunOptions(load, scenario, context.failFast),
     outDir,
     label: scenario.id,
-    env: { ...load.env, BASE_URL: baseUrl, READINESS_SEED: String(context.seed) },
+    env: { ...load.env, ...credentials.env, BASE_URL: baseUrl, READINESS_SEED: String(context.seed) },
     timeoutMs: plannedSeconds(scenario) * 1000 + K6_OVERHEAD_MS,
     signal: context.signal,
     clock: context.clock,
@@ -277,6 +283,7 @@ async function recordScenario(
   k6: string,
   outDir: string,
   scenario: LoadScenario,
+  auth: Authenticator,
 ): Promise<void> {
   const load = context.config.load;
   if (!load) return;
@@ -284,7 +291,7 @@ async function recordScenario(
   let run: ScenarioRun | undefined;
   let runError: unknown;
   try {
-    run = await runScenarioK6(context, k6, outDir, scenario);
+    run = await runScenarioK6(context, k6, outDir, scenario, auth);
   } catch (error) {
     runError = error;
   }
@@ -485,16 +492,18 @@ async function measureKnee(
   outDir: string,
   load: LoadConfig,
   knee: NonNullable<LoadConfig['knee']>,
+  auth: Authenticator,
 ): Promise<KneeFigures> {
   const baseUrl = serviceUrl(context.handle, load.target.service, load.target.port);
   context.assertTarget(baseUrl);
+  const credentials = await principalEnv(auth, load.principals, (...secrets) => context.redact.register(...secrets));
   const outcome = await runK6({
     k6,
     script: resolvePath(context, knee.script ?? load.script),
     options: buildKneeOptions(knee),
     outDir,
     label: 'knee',
-    env: { ...load.env, BASE_URL: baseUrl, READINESS_SEED: String(context.seed) },
+    env: { ...load.env, ...credentials.env, BASE_URL: baseUrl, READINESS_SEED: String(context.seed) },
     timeoutMs: knee.durationSec * 1000 + K6_OVERHEAD_MS,
     signal: context.signal,
     clock: context.clock,
@@ -550,13 +559,13 @@ export function kneeCheckSpec(knee: NonNullable<LoadConfig['knee']>): CheckSpec 
  * The capacity knee: always written to `<run>/load/knee.json` (and its windows as CSV). With
  * `floorRatePerSec` it is a check; without, a reported figure that no pass rate counts.
  */
-async function recordKnee(context: SuiteContext, k6: string, outDir: string): Promise<void> {
+async function recordKnee(context: SuiteContext, k6: string, outDir: string, auth: Authenticator): Promise<void> {
   const load = context.config.load;
   const knee = load?.knee;
   if (!load || !knee) return;
   const file = join(outDir, 'knee.json');
   const measure = async (): Promise<{ figures: KneeFigures; evidence: Evidence[] }> => {
-    const figures = await measureKnee(context, k6, outDir, load, knee);
+    const figures = await measureKnee(context, k6, outDir, load, knee, auth);
     const table = kneeWindowsCsv(figures);
     await writeFile(`${join(outDir, 'knee')}.windows.csv`, `${table}\n`);
     await writeKneeFigures(file, figures);
@@ -609,11 +618,13 @@ export async function runLoadStage(context: SuiteContext): Promise<void> {
     });
     return;
   }
+  // One authenticator for the stage: `load.principals` are obtained once and renewed near their lifetime.
+  const auth = stageAuthenticator(context, load.target);
   for (const scenario of load.scenarios) {
     context.signal.throwIfAborted();
-    await recordScenario(context, k6, outDir, scenario);
+    await recordScenario(context, k6, outDir, scenario, auth);
   }
-  await recordKnee(context, k6, outDir);
+  await recordKnee(context, k6, outDir, auth);
 }
 
 /** The check of a service's memory growth under a scenario's load (recorded and planned alike). */

@@ -1,9 +1,9 @@
 import { getContainerRuntimeClient } from 'testcontainers';
 import type { RecoveryConfig } from '../config/stages/recovery.ts';
 import { pollUntil } from '../core/clock.ts';
-import { httpExchange, sendAndLoseResponse } from '../runner/http.ts';
+import { httpExchange, refusedOutcome, requestHeaders, sendAndLoseResponse } from '../runner/http.ts';
 import type { HttpOutcome, HttpRequest } from '../runner/http.ts';
-import { openSession } from '../runner/session.ts';
+import type { Identity } from '../runner/act-as.ts';
 import type { SuiteContext } from '../runner/suite.ts';
 import type { LedgerIo } from '../runner/write-ledger.ts';
 import { dockerClient, inspectContainer, refreshServicePorts } from '../stack/containers.ts';
@@ -161,23 +161,20 @@ export class ServiceContainer {
   }
 }
 
-/** HTTP to the stack's services with the stage session's token; URLs are resolved per request (ports move on restart). */
+/** HTTP to the stack's services as the drill's identity (`recovery.as`); URLs are resolved per request (ports move on restart). */
 export class ApiClient {
-  token: string | undefined;
   readonly #context: SuiteContext;
   readonly #recovery: RecoveryConfig;
+  readonly #identity: Identity | undefined;
 
-  constructor(context: SuiteContext, recovery: RecoveryConfig) {
+  constructor(context: SuiteContext, recovery: RecoveryConfig, identity: Identity | undefined) {
     this.#context = context;
     this.#recovery = recovery;
+    this.#identity = identity;
   }
 
-  #headers(req: HttpRequest): Record<string, string> {
-    const session = this.#recovery.session;
-    const headers: Record<string, string> = { ...req.headers };
-    if (req.auth && this.token && session) headers[session.header] = `${session.scheme} ${this.token}`.trim();
-    if (req.body !== undefined) headers['content-type'] = 'application/json';
-    return headers;
+  #headers(req: HttpRequest) {
+    return requestHeaders(req, this.#identity, `${this.#context.config.configFile}: recovery.as`);
   }
 
   #url(service: string, port: number, path: string): URL {
@@ -185,12 +182,15 @@ export class ApiClient {
   }
 
   /** One request to `service:port` (the request's own service/port win). */
-  request(target: { service: string; port: number }, req: HttpRequest): Promise<HttpOutcome> {
+  async request(target: { service: string; port: number }, req: HttpRequest): Promise<HttpOutcome> {
     const service = req.service ?? target.service;
     const port = req.port ?? target.port;
-    return httpExchange(this.#url(service, port, req.path).href, {
+    const url = this.#url(service, port, req.path).href;
+    const prepared = await this.#headers(req);
+    if ('refused' in prepared) return refusedOutcome(prepared.refused);
+    return httpExchange(url, {
       method: req.method ?? 'GET',
-      headers: this.#headers(req),
+      headers: prepared.headers,
       ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
       timeoutMs: req.timeoutMs ?? this.#recovery.probeTimeoutMs,
       signal: this.#context.signal,
@@ -204,13 +204,15 @@ export class ApiClient {
       request: (req) => this.request(target, req),
       sendAndLose: async (req) => {
         const url = this.#url(req.service ?? target.service, req.port ?? target.port, req.path);
+        const prepared = await this.#headers(req);
+        if ('refused' in prepared) return { answered: false, detail: prepared.refused };
         return sendAndLoseResponse(
           url.hostname,
           Number(url.port),
           {
             method: req.method ?? 'POST',
             path: req.path,
-            headers: this.#headers(req),
+            headers: prepared.headers,
             body: JSON.stringify(req.body ?? null),
           },
           this.#recovery.probeTimeoutMs,
@@ -221,13 +223,5 @@ export class ApiClient {
       now: () => clock.monotonicMs(),
       signal,
     };
-  }
-
-  /** Signs up (when configured) and logs in a disposable user; keeps its token for `auth: true` requests. */
-  async openSession(target: { service: string; port: number }, user: string, random: () => number): Promise<void> {
-    const session = this.#recovery.session;
-    if (!session) return;
-    this.token = await openSession(session, (req) => this.request(target, req), user, random, 'Recovery');
-    this.#context.redact.register(this.token);
   }
 }

@@ -2,7 +2,11 @@ import { join } from 'node:path';
 import { RECOVERY_DRILLS, recoveryDrills } from '../config/stages/recovery.ts';
 import type { RecoveryBackupConfig, RecoveryConfig, RecoveryDrill } from '../config/stages/recovery.ts';
 import type { CheckResult, Metric, Severity } from '../core/check-result.ts';
+import { stageAuthenticator } from '../auth/stage.ts';
+import { SystemFailureError } from '../core/errors.ts';
 import { derivedSeed, seededRandom } from '../core/seed.ts';
+import { actAs } from '../runner/act-as.ts';
+import type { Identity } from '../runner/act-as.ts';
 import type { HttpRequest } from '../runner/http.ts';
 import { notConfiguredCheck } from '../runner/not-applicable.ts';
 import type { NotConfiguredFamily } from '../runner/not-applicable.ts';
@@ -196,7 +200,12 @@ async function notRun(
 function ledgerFor(drill: Drill, target: Target, id: string): WriteLedger | undefined {
   if (!drill.recovery.ledger) return undefined;
   const random = seededRandom(derivedSeed(drill.context.seed, `ledger:${id}`));
-  return new WriteLedger(drill.recovery.ledger, { maxAttempts: 3 }, drill.api.ledgerIo(target, random));
+  return new WriteLedger(
+    drill.recovery.ledger,
+    { maxAttempts: 3 },
+    drill.api.ledgerIo(target, random),
+    'recovery.ledger',
+  );
 }
 
 function ledgerEvidence(verdict: LedgerVerdict, extra: readonly string[]): CheckOutcome['evidence'] {
@@ -213,6 +222,7 @@ function loadSender(drill: Drill, target: Target) {
       method: spec.method,
       path: spec.path,
       auth: spec.auth,
+      headers: spec.headers,
       ...(spec.body === undefined ? {} : { body: spec.body }),
     };
     const outcome = await drill.api.request(target, req);
@@ -823,43 +833,26 @@ export async function runRecoveryStage(context: SuiteContext): Promise<CheckResu
   for (const family of recoveryNotConfigured(recovery))
     results.push(await context.record(notConfiguredCheck(family, context.clock.now())));
   const handleFiles = [join(context.runDir, 'stack-handle.json')];
-  const runTag = `${String(context.seed)}-${Date.now().toString(36)}`;
   for (const name of drills) {
     if (context.signal.aborted) break;
     context.reporter.onInfo?.(`recovery: ${name}`);
-    // Each drill has its own user, so one drill's ledger listing never sees another's writes.
-    const drill: Drill = { context, recovery, api: new ApiClient(context, recovery), handleFiles, results };
-    const sessionTarget =
+    const drillTarget =
       name === 'backup-restore'
         ? recovery.target
         : name === 'crash'
           ? recovery.crash && { service: recovery.crash.service, port: recovery.crash.port }
           : recovery.rolling?.via;
-    if (recovery.session && sessionTarget) {
-      try {
-        await drill.api.openSession(
-          sessionTarget,
-          `recovery-${runTag}-${name}`,
-          seededRandom(derivedSeed(context.seed, `session:${name}`)),
-        );
-      } catch (error) {
-        results.push(
-          await context.record({
-            id: `recovery.${name}.session`,
-            name: `Recovery drill ${name}: session`,
-            feature: 'harness',
-            severity: 'critical',
-            status: 'broken',
-            message: `Could not open the session on ${sessionTarget.service}: ${error instanceof Error ? error.message : String(error)}`,
-            remediation: 'Check recovery.session against the target service',
-            startedAt: context.clock.now(),
-            finishedAt: context.clock.now(),
-          }),
-        );
-        await notRun(drill, `the session on ${sessionTarget.service} could not be opened`, drillChecks(recovery, name));
-        continue;
-      }
+    // With 'disposable', each drill has its own user, so one drill's ledger listing never sees another's writes.
+    const identity = await drillIdentity(context, recovery, name, drillTarget, results);
+    if (identity === null) {
+      await notRun(
+        { context, recovery, api: new ApiClient(context, recovery, undefined), handleFiles, results },
+        `the drill's credentials (recovery.as) could not be obtained`,
+        drillChecks(recovery, name),
+      );
+      continue;
     }
+    const drill: Drill = { context, recovery, api: new ApiClient(context, recovery, identity), handleFiles, results };
     switch (name) {
       case 'backup-restore':
         if (recovery.backup) await backupRestoreDrill(drill, recovery.backup);
@@ -873,4 +866,48 @@ export async function runRecoveryStage(context: SuiteContext): Promise<CheckResu
     }
   }
   return results;
+}
+
+/**
+ * Authenticates a drill as `recovery.as` (undefined when unset). When that fails, records
+ * `recovery.<drill>.session` and returns null: `failed` with the system's answer when the system
+ * refused the sign-up or login (or did not answer), `broken` for a harness or config problem.
+ */
+async function drillIdentity(
+  context: SuiteContext,
+  recovery: RecoveryConfig,
+  name: RecoveryDrill,
+  target: Target | undefined,
+  results: CheckResult[],
+): Promise<Identity | null | undefined> {
+  if (recovery.as === undefined) return undefined;
+  const authenticator = stageAuthenticator(context, target, {
+    random: seededRandom(derivedSeed(context.seed, `auth:${name}`)),
+  });
+  const startedAt = context.clock.now();
+  try {
+    return await actAs(authenticator, recovery.as, `recovery-${name}`, context.config.auth?.disposable?.like);
+  } catch (error) {
+    context.signal.throwIfAborted();
+    const refused = error instanceof SystemFailureError;
+    results.push(
+      await context.record({
+        id: `recovery.${name}.session`,
+        name: `Recovery drill ${name}: credentials of ${recovery.as}`,
+        feature: refused ? name : 'harness',
+        severity: 'critical',
+        status: refused ? 'failed' : 'broken',
+        message: `Could not authenticate as ${recovery.as}${target ? ` on ${target.service}` : ''}: ${error instanceof Error ? error.message : String(error)}`,
+        remediation: refused
+          ? 'Make the service accept the sign-up and login of the drill user (see the evidence)'
+          : 'Check recovery.as and the auth section against the service (docs/auth.md)',
+        ...(refused
+          ? { evidence: [{ name: 'system evidence', contentType: 'text/plain', content: error.evidence }] }
+          : {}),
+        startedAt,
+        finishedAt: context.clock.now(),
+      }),
+    );
+    return null;
+  }
 }

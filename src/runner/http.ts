@@ -1,4 +1,6 @@
 import { connect } from 'node:net';
+import { ConfigError, SystemFailureError } from '../core/errors.ts';
+import type { Identity } from './act-as.ts';
 import type { Json } from './templates.ts';
 
 /** An HTTP request of a probe or a ledger write; `service`/`port` default to the chaos target. */
@@ -9,7 +11,7 @@ export interface HttpRequest {
   readonly path: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: Json;
-  /** Send the experiment session's token. */
+  /** Carry the credentials of the stage's identity (`chaos.as`, `recovery.as`), whatever their scheme. */
   readonly auth?: boolean;
   readonly timeoutMs?: number;
 }
@@ -31,6 +33,38 @@ const parseJson = (text: string): unknown => {
     return undefined;
   }
 };
+
+/**
+ * The headers of a request: its own, a JSON content type when it has a body, then with `auth: true`
+ * the identity's credentials. `refused` when the system refused to renew those credentials (the
+ * request is then not sent: the system's failure, seen as no answer). A request with `auth: true`
+ * and no identity is a config error naming `asKey` (`readiness.config.ts: chaos.as`).
+ */
+export async function requestHeaders(
+  req: HttpRequest,
+  identity: Identity | undefined,
+  asKey: string,
+): Promise<{ readonly headers: Record<string, string> } | { readonly refused: string }> {
+  const headers: Record<string, string> = { ...req.headers };
+  if (req.body !== undefined) headers['content-type'] = 'application/json';
+  if (!req.auth) return { headers };
+  if (!identity)
+    throw new ConfigError([
+      `${asKey} is not set, so ${req.method ?? 'GET'} ${req.path} (auth: true) has no one to act as: name a principal of auth.principals or 'disposable' (docs/auth.md)`,
+    ]);
+  try {
+    return { headers: { ...headers, ...(await identity.headers()) } };
+  } catch (error) {
+    if (error instanceof SystemFailureError)
+      return { refused: `credentials of ${identity.principal}: ${error.message}` };
+    throw error;
+  }
+}
+
+/** What a request the system refused credentials for looks like: no answer, with the refusal as the reason. */
+export function refusedOutcome(why: string): HttpOutcome {
+  return { status: 0, latencyMs: 0, body: '', json: undefined, headers: {}, error: why };
+}
 
 /** One HTTP exchange with a hard timeout; never throws for the system's behaviour, only for an abort of the run. */
 export async function httpExchange(

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ledgerSchema } from '../config/stages/chaos.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { HttpOutcome } from './http.ts';
 import { WriteLedger, classifyLedger, fingerprintOf } from './write-ledger.ts';
 import type { LedgerEntry, LedgerIo } from './write-ledger.ts';
@@ -98,18 +100,13 @@ describe('write ledger listing', () => {
     };
     return io;
   }
-  const config = (itemsField: string) => ({
-    write: {
-      method: 'POST' as const,
-      path: '/v1/categories',
-      body: { title: 'ledger {{seq}}' },
-      acknowledged: [201],
-      idField: 'id',
-    },
-    read: { path: '/v1/categories/{id}/feeds', missingStatus: [404] },
-    list: { path: '/v1/categories', query: {}, itemsField, idField: 'id', cursorParam: 'cursor', maxPages: 2 },
-    fingerprint: ['title'],
-  });
+  const config = (itemsField: string) =>
+    ledgerSchema.parse({
+      write: { path: '/v1/categories', body: { title: 'ledger {{seq}}' }, acknowledged: [201] },
+      read: { path: '/v1/categories/{id}/feeds' },
+      list: { path: '/v1/categories', itemsField },
+      fingerprint: ['title'],
+    });
 
   it("itemsField '': a listing answered as a bare array is searched for copies", async () => {
     const ledger = new WriteLedger(config(''), {}, bareArrayService());
@@ -120,5 +117,34 @@ describe('write ledger listing', () => {
     // Each write found once in the listing (copies counted), not "listing failed".
     expect(verdict.lines).toHaveLength(2);
     for (const line of verdict.lines) expect(line).toMatch(/listed 1x$/);
+  });
+});
+
+describe('write ledger templates', () => {
+  const config = ledgerSchema.parse({
+    write: { path: '/items', body: { qty: '{{seq}}' }, headers: { 'X-Seq': '{{sq}}' } },
+    read: { path: '/items/{id}', headers: { 'X-Id': '{{id | base64}}' } },
+    list: { path: '/items', headers: { 'X-Page': '{{page}}' } },
+    fingerprint: ['qty'],
+  });
+  const io = {
+    request: () => Promise.reject(new Error('not sent')),
+    sendAndLose: () => Promise.reject(new Error('not sent')),
+    random: () => 0.5,
+    sleep: () => Promise.resolve(),
+    now: () => 0,
+    signal: new AbortController().signal,
+  };
+
+  it('refuses a header template that does not render before any write, naming each key', () => {
+    expect(() => new WriteLedger(config, {}, io, 'chaos.ledger')).toThrow(ConfigError);
+    try {
+      new WriteLedger(config, {}, io, 'chaos.ledger');
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        'chaos.ledger.write.headers.X-Seq: unknown template placeholder {{sq}} (known: seq, key, uuid, pick)',
+        'chaos.ledger.list.headers.X-Page: unknown template placeholder {{page}} (known: , uuid, pick)',
+      ]);
+    }
   });
 });

@@ -1,9 +1,40 @@
-import type { ChaosConfig } from '../config/stages/chaos.ts';
+import type { LedgerConfig } from '../config/stages/chaos.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { HttpOutcome, HttpRequest } from './http.ts';
-import { getPath, renderTemplate, seededUuid } from './templates.ts';
+import { getPath, renderString, renderTemplate, seededUuid } from './templates.ts';
 import type { Json } from './templates.ts';
 
-type LedgerConfig = NonNullable<ChaosConfig['ledger']>;
+/** Fills each header template of a ledger request. */
+function renderHeaders(
+  templates: Readonly<Record<string, string>>,
+  vars: Readonly<Record<string, string | number>>,
+  random: () => number,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(templates).map(([name, value]) => [name, renderString(value, vars, random)]),
+  );
+}
+
+/** The variables each ledger request's templates may use (besides `uuid` and `pick`), with sample values. */
+const LEDGER_VARS = { write: { seq: 1, key: 'k' }, read: { id: '1' }, list: {} } as const;
+
+/** Every template of a ledger config that does not render (an unknown placeholder or filter), one line each under `key`. */
+export function ledgerTemplateProblems(config: LedgerConfig, key: string): string[] {
+  const problems: string[] = [];
+  const tryRender = (at: string, render: () => unknown): void => {
+    try {
+      render();
+    } catch (error) {
+      problems.push(`${key}.${at}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  const random = (): number => 0.5;
+  tryRender('write.body', () => renderTemplate(config.write.body, LEDGER_VARS.write, random));
+  for (const part of ['write', 'read', 'list'] as const)
+    for (const [name, value] of Object.entries(config[part].headers))
+      tryRender(`${part}.headers.${name}`, () => renderString(value, LEDGER_VARS[part], random));
+  return problems;
+}
 
 /** How a ledger writes: the part of a chaos experiment's ledger plan (or a recovery drill's) it uses. */
 export interface LedgerWritePlan {
@@ -66,7 +97,10 @@ export class WriteLedger {
   readonly #plan: LedgerWritePlan;
   readonly #io: LedgerIo;
 
-  constructor(config: LedgerConfig, plan: LedgerWritePlan, io: LedgerIo) {
+  /** Throws `ConfigError` (naming `key`, e.g. `chaos.ledger`) when a body or header template does not render. */
+  constructor(config: LedgerConfig, plan: LedgerWritePlan, io: LedgerIo, key = 'ledger') {
+    const problems = ledgerTemplateProblems(config, key);
+    if (problems.length > 0) throw new ConfigError(problems);
     this.#config = config;
     this.#plan = plan;
     this.#io = io;
@@ -93,12 +127,14 @@ export class WriteLedger {
     };
     this.entries.push(entry);
     const header = this.#config.write.idempotencyHeader;
+    const headers = renderHeaders(this.#config.write.headers, { seq, key }, () => this.#io.random());
+    if (header) headers[header] = key;
     const request: HttpRequest = {
       method: this.#config.write.method,
       path: this.#config.write.path,
       body,
       auth: true,
-      ...(header ? { headers: { [header]: key } } : {}),
+      headers,
     };
     const maxAttempts = this.#plan.maxAttempts ?? 6;
     while (entry.attempts < maxAttempts && !stop()) {
@@ -148,6 +184,7 @@ export class WriteLedger {
       const outcome = await this.#io.request({
         path: this.#config.read.path.replace('{id}', encodeURIComponent(id)),
         auth: true,
+        headers: renderHeaders(this.#config.read.headers, { id }, () => this.#io.random()),
       });
       if (outcome.status >= 200 && outcome.status < 300) return 'present';
       missing = this.#config.read.missingStatus.includes(outcome.status);
@@ -162,7 +199,11 @@ export class WriteLedger {
     let cursor: string | undefined;
     for (let page = 0; page < list.maxPages; page += 1) {
       const query = new URLSearchParams({ ...list.query, ...(cursor ? { [list.cursorParam]: cursor } : {}) });
-      const outcome = await this.#io.request({ path: `${list.path}?${query.toString()}`, auth: true });
+      const outcome = await this.#io.request({
+        path: `${list.path}?${query.toString()}`,
+        auth: true,
+        headers: renderHeaders(list.headers, {}, () => this.#io.random()),
+      });
       if (outcome.status < 200 || outcome.status >= 300) return undefined;
       // An empty itemsField: the answer itself is the array (an API that lists without a wrapper).
       const pageItems = list.itemsField === '' ? outcome.json : getPath(outcome.json, list.itemsField);

@@ -1,6 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { createRedactor } from '../core/redact.ts';
-import { FrameDecoder, demuxDockerLog, renderServiceLog, timestampNs } from './service-logs.ts';
+import { FaultJournal, dockerScope, faultWindows } from './fault-journal.ts';
+import { LABELS } from './labels.ts';
+import { FrameDecoder, ServiceLogFollower, demuxDockerLog, renderServiceLog, timestampNs } from './service-logs.ts';
 
 /** A frame of Docker's multiplexed log stream: stream id (1 stdout, 2 stderr), three zero bytes, big-endian size. */
 function frame(stream: 1 | 2, text: string): Buffer {
@@ -74,5 +81,51 @@ describe('timestampNs', () => {
 
   it('is null for a line without a timestamp', () => {
     expect(timestampNs('# container orders (abc)')).toBeNull();
+  });
+});
+
+describe('ServiceLogFollower and the fault journal', () => {
+  it("notes the run's container kills, pauses and starts from Docker's events, and follows the log only on start", async () => {
+    const events = new PassThrough();
+    const followed: string[] = [];
+    // A Docker API stand-in: the events stream, and a container whose log is empty.
+    const docker = {
+      getEvents: () => Promise.resolve(events),
+      getContainer: (id: string) => ({
+        inspect: () => Promise.resolve({ Config: { Tty: true } }),
+        logs: () => {
+          followed.push(id);
+          const stream = new PassThrough();
+          stream.end();
+          return Promise.resolve(stream);
+        },
+      }),
+    } as unknown as Dockerode;
+    const logsDir = await mkdtemp(join(tmpdir(), 'readiness-follower-'));
+    const journal = new FaultJournal();
+    const follower = new ServiceLogFollower(docker, 'run-1', logsDir, createRedactor(), undefined, journal);
+    await follower.start();
+    const event = (action: string, atSec: number, service = 'orders'): string =>
+      `${JSON.stringify({
+        status: action,
+        id: 'c1',
+        Type: 'container',
+        Action: action,
+        Actor: { ID: 'c1', Attributes: { name: 'readiness-orders', [LABELS.service]: service } },
+        scope: 'local',
+        time: atSec,
+        timeNano: atSec * 1e9 + 250_000_000,
+      })}\n`;
+    events.write(event('start', 100) + event('kill', 200) + event('die', 200) + event('start', 203));
+    events.write(event('pause', 300) + event('unpause', 304));
+    await new Promise((resolve) => setImmediate(resolve));
+    await follower.stop(0);
+    await rm(logsDir, { recursive: true, force: true });
+    const windows = faultWindows(journal.changes(), [dockerScope('run-1')], 0);
+    expect(windows.map((w) => [w.target, w.startMs, w.endMs, w.detail])).toEqual([
+      ['orders', 200_250, 203_250, 'docker kill, docker start'],
+      ['orders', 300_250, 304_250, 'docker pause, docker unpause'],
+    ]);
+    expect(followed).toEqual(['c1', 'c1']);
   });
 });

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Redactor } from '../core/redact.ts';
+import { CONTAINER_FAULT_EVENTS, faultJournal } from './fault-journal.ts';
+import type { FaultJournal } from './fault-journal.ts';
 import { LABELS } from './labels.ts';
 
 /** One container's whole log as Docker keeps it (every start of that container, in order). */
@@ -48,6 +50,9 @@ export function renderServiceLog(logs: readonly ContainerLog[], redact: Redactor
   });
   return blocks.join('');
 }
+
+/** The line the follower writes into a service's log when it lost that container's log: the file has a gap. */
+export const FOLLOW_FAILED_MARK = '# following the log of ';
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -149,7 +154,8 @@ const KEPT_BYTES = 8 * 1024 * 1024;
  * Follows the logs of every container of a run while it runs, into `<logsDir>/<service>.log`:
  * each start of a container (the first, a restart, a start after a kill) and each container that
  * replaces a service is picked up from Docker's events, resuming after the last line already
- * written. Lines keep Docker's timestamps and are redacted.
+ * written. Lines keep Docker's timestamps and are redacted. The same events note every kill, stop,
+ * pause and start in the fault journal, so quiet-phase checks know when a container was acted on.
  */
 export class ServiceLogFollower {
   readonly #docker: Dockerode;
@@ -157,14 +163,26 @@ export class ServiceLogFollower {
   readonly #logsDir: string;
   readonly #redact: Redactor;
   readonly #only: ReadonlySet<string> | undefined;
+  readonly #journal: FaultJournal;
   readonly #containers = new Map<string, Followed>();
   readonly #files = new Map<string, { out: WriteStream; lastContainer: string }>();
   readonly #streams = new Set<NodeJS.ReadableStream>();
   #events: NodeJS.ReadableStream | null = null;
   #stopping: Promise<void> | null = null;
 
-  /** `only`: the services followed (the stack's); other containers of the run (a scanner) are not. */
-  constructor(docker: Dockerode, runId: string, logsDir: string, redact: Redactor, only?: ReadonlySet<string>) {
+  /**
+   * `only`: the services followed (the stack's); other containers of the run (a scanner) are not.
+   * `journal`: where the container actions (kill, stop, pause, restart, start) are noted as fault changes.
+   */
+  constructor(
+    docker: Dockerode,
+    runId: string,
+    logsDir: string,
+    redact: Redactor,
+    only?: ReadonlySet<string>,
+    journal: FaultJournal = faultJournal,
+  ) {
+    this.#journal = journal;
     this.#only = only;
     this.#docker = docker;
     this.#runId = runId;
@@ -175,7 +193,11 @@ export class ServiceLogFollower {
   /** Subscribes to the run's container starts; call it before the first container starts. */
   async start(): Promise<void> {
     const events = await this.#docker.getEvents({
-      filters: { label: [`${LABELS.runId}=${this.#runId}`], type: ['container'], event: ['start'] },
+      filters: {
+        label: [`${LABELS.runId}=${this.#runId}`],
+        type: ['container'],
+        event: [...new Set(['start', ...CONTAINER_FAULT_EVENTS])],
+      },
     });
     this.#events = events;
     let rest = '';
@@ -192,6 +214,9 @@ export class ServiceLogFollower {
     const event = JSON.parse(line) as {
       id?: string;
       time?: number;
+      timeNano?: number;
+      Action?: string;
+      status?: string;
       Actor?: { ID?: string; Attributes?: Record<string, string> };
     };
     const id = event.Actor?.ID ?? event.id;
@@ -199,6 +224,10 @@ export class ServiceLogFollower {
     const service = attributes[LABELS.service];
     if (id === undefined || service === undefined || !SAFE_NAME.test(service)) return;
     if (this.#only && !this.#only.has(service)) return;
+    const action = event.Action ?? event.status ?? 'start';
+    const atMs = event.timeNano === undefined ? (event.time ?? 0) * 1000 : Math.floor(event.timeNano / 1e6);
+    this.#journal.noteContainerEvent(this.#runId, service, action, atMs);
+    if (action !== 'start') return;
     const known = this.#containers.get(id);
     const state = known ?? {
       service,
@@ -222,7 +251,7 @@ export class ServiceLogFollower {
     }
     state.following = this.#follow(id, state)
       .catch((error: unknown) => {
-        this.#write(id, state, `# following the log of ${state.name} failed: ${String(error)}`);
+        this.#write(id, state, `${FOLLOW_FAILED_MARK}${state.name} failed: ${String(error)}`);
       })
       .finally(() => {
         state.following = null;

@@ -1,4 +1,5 @@
 import { ToolFailedError } from '../core/errors.ts';
+import { faultJournal } from './fault-journal.ts';
 
 /** A toxic as Toxiproxy lists it. */
 export interface ToxicState {
@@ -50,6 +51,7 @@ export class ToxiproxyApi {
     const text = await response.text();
     if (!response.ok)
       throw new ToolFailedError(`Toxiproxy ${method} ${path} -> ${response.status}: ${text.slice(0, 300)}`);
+    if (method !== 'GET') faultJournal.noteToxiproxyCall(this.baseUrl, method, path, body, Date.now());
     return (text ? JSON.parse(text) : undefined) as T;
   }
 

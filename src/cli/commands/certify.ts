@@ -56,7 +56,7 @@ export function selectStages(config: ResolvedConfig, requested: readonly string[
   return config.stages.filter((s) => selected.includes(s));
 }
 
-/** The run's redactor: the config's `secrets`, env values whose names say they are secret, and the headers its sessions send credentials in. */
+/** The run's redactor: the config's `secrets`, env values whose names say they are secret, and the headers its principals send credentials in. */
 export function configRedactor(config: ResolvedConfig): Redactor {
   const secretEnv = /(password|secret|token|key)/i;
   const values = Object.values(config.services).flatMap((s) =>
@@ -66,8 +66,6 @@ export function configRedactor(config: ResolvedConfig): Redactor {
   );
   const credentialHeaders = [
     ...credentialHeaderNames(config.auth),
-    config.chaos?.session?.header,
-    config.recovery?.session?.header,
     ...Object.values(config.contract?.providers ?? {}).map((p) => p.auth?.header),
   ];
   return createRedactor([...config.secrets, ...values], {

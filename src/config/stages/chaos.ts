@@ -15,29 +15,35 @@ const statusList = z.array(z.number().int().min(100).max(599)).min(1);
 const targetSchema = z.strictObject({ service: name, port });
 
 /**
- * How an experiment gets a disposable authenticated user: an optional sign-up request, then a
- * login whose JSON answer carries a token. `{{user}}` and `{{password}}` are seeded per experiment.
+ * Who a stage acts as: a principal of `auth.principals`, or `'disposable'` for a fresh throwaway
+ * user (`auth.disposable`) per experiment or drill. Requests with `auth: true` and every ledger
+ * request carry its credentials, whatever the scheme.
  */
-export const sessionSchema = z.strictObject({
-  signup: z
-    .strictObject({
-      method: method.default('POST'),
-      path,
-      body: template,
-      expectStatus: statusList.default([200, 201]),
-    })
-    .optional(),
-  login: z.strictObject({
-    method: method.default('POST'),
-    path,
-    body: template,
-    /** Dotted path of the token in the login answer, e.g. `accessToken`. */
-    tokenField: z.string().min(1),
-  }),
-  /** Header that carries the token, and its scheme prefix. */
-  header: z.string().default('authorization'),
-  scheme: z.string().default('Bearer'),
-});
+export const actAsSchema = name.describe(
+  "Who the stage acts as (requests with auth: true, the ledger): a principal of auth.principals, or 'disposable' for a fresh throwaway user (auth.disposable) per experiment or drill; see docs/auth.md",
+);
+
+/** The value of `as` that asks for a fresh throwaway user. */
+export const DISPOSABLE = 'disposable';
+
+/** A key that no longer exists: any value is a config error naming what replaced it. */
+export function removedKey(fix: string) {
+  return z
+    .custom<never>(() => false, { message: `was removed: ${fix}` })
+    .optional()
+    .meta({ description: `Removed: ${fix}`, deprecated: true, not: {} });
+}
+
+/** The fix of a config still using the old `session` (sign-up and login of the stage's own). */
+export const sessionRemoved = (stage: 'chaos' | 'recovery'): string =>
+  `declare who the stage acts as in ${stage}.as (a principal of the top-level auth.principals, or 'disposable' for a throwaway user of auth.disposable) and the login in auth; see docs/auth.md`;
+
+/** Extra request headers: templates (`{{uuid}}`, and the variables each request names). */
+const headersSchema = (vars: string) =>
+  z
+    .record(z.string().min(1), z.string())
+    .default({})
+    .describe(`Extra headers besides the credentials: templates with ${vars}`);
 
 /**
  * The write ledger (Jepsen-lite): how to write a record, how to read it back, how to list them.
@@ -51,6 +57,7 @@ export const ledgerSchema = z.strictObject({
     body: template,
     /** Header that carries the idempotency key; omit when the API takes none (then duplicates are only reported). */
     idempotencyHeader: z.string().optional(),
+    headers: headersSchema('{{seq}}, {{key}}, {{uuid}}'),
     /** Statuses that acknowledge a write. */
     acknowledged: statusList.default([200, 201, 202]),
     /** Dotted path of the record id in the write answer. */
@@ -60,6 +67,7 @@ export const ledgerSchema = z.strictObject({
     /** `{id}` is replaced by the record id; 200 means present, `missingStatus` means lost. */
     path: z.string().includes('{id}'),
     missingStatus: statusList.default([404]),
+    headers: headersSchema('{{id}}, {{uuid}}'),
   }),
   list: z.strictObject({
     path,
@@ -71,6 +79,7 @@ export const ledgerSchema = z.strictObject({
     cursorField: z.string().optional(),
     cursorParam: z.string().default('cursor'),
     maxPages: z.number().int().positive().default(20),
+    headers: headersSchema('{{uuid}}'),
   }),
   /** Dotted paths present in both the write body and a listed record whose values identify the write. */
   fingerprint: z.array(z.string().min(1)).min(1),
@@ -91,7 +100,9 @@ export const chaosConfigSchema = z.strictObject({
   /** Experiment ids to run (default: every experiment of the folder). */
   experiments: z.array(name).optional(),
   target: targetSchema,
-  session: sessionSchema.optional(),
+  /** Who the experiments act as (requests with `auth: true`, the ledger); `'disposable'`: a throwaway user per experiment, and one for its ledger. Unset: the ledger sends no credentials. */
+  as: actAsSchema.optional(),
+  session: removedKey(sessionRemoved('chaos')),
   ledger: ledgerSchema.optional(),
   /** Per link (Toxiproxy proxy name): what to send through it to prove a fault from the outside. */
   links: z.record(name, linkHelloSchema).default({}),
@@ -106,13 +117,52 @@ export const chaosConfigSchema = z.strictObject({
   shuffle: z.boolean().default(true),
 });
 export type ChaosConfig = z.output<typeof chaosConfigSchema>;
-/** A disposable user's sign-up and login (chaos and recovery stages). */
-export type SessionConfig = z.output<typeof sessionSchema>;
+export type LedgerConfig = z.output<typeof ledgerSchema>;
 export type ChaosConfigInput = z.input<typeof chaosConfigSchema>;
 
-/** Cross-checks against the rest of the config (services, links); add issues with paths under `chaos`. */
+/** The part of `auth` the cross-check of a stage's `as` reads. */
+export interface ActAsRefineInput {
+  readonly auth?: { readonly principals: Readonly<Record<string, unknown>>; readonly disposable?: unknown } | undefined;
+}
+
+/**
+ * Checks a stage's `as` against `auth`: a configured principal, or `'disposable'` with
+ * `auth.disposable` configured. `needs` says what requires it when it is unset (undefined: nothing).
+ */
+export function checkActAs(
+  config: ActAsRefineInput,
+  ctx: RefinementCtx['ctx'],
+  stage: 'chaos' | 'recovery',
+  as: string | undefined,
+  needs: { readonly path: readonly (string | number)[]; readonly what: string } | undefined,
+): void {
+  const principals = Object.keys(config.auth?.principals ?? {});
+  const fix = `name a principal of auth.principals (${principals.join(', ') || 'none configured'}) or 'disposable'; see docs/auth.md`;
+  if (as === undefined) {
+    if (needs)
+      ctx.addIssue({
+        code: 'custom',
+        path: [stage, ...needs.path],
+        message: `${needs.what} sent as ${stage}.as, which is not set: ${fix} (a principal with scheme 'none' for an API without auth)`,
+      });
+    return;
+  }
+  if (as === DISPOSABLE) {
+    if (config.auth?.disposable === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: [stage, 'as'],
+        message: `'disposable' needs auth.disposable (how to sign up a throwaway user); declare it, or name a principal; see docs/auth.md`,
+      });
+    return;
+  }
+  if (!principals.includes(as))
+    ctx.addIssue({ code: 'custom', path: [stage, 'as'], message: `names unknown principal "${as}": ${fix}` });
+}
+
+/** Cross-checks against the rest of the config (services, links, auth); add issues with paths under `chaos`. */
 export function refineChaos(
-  config: RefinementCtx['config'] & { readonly chaos?: ChaosConfig | undefined },
+  config: RefinementCtx['config'] & ActAsRefineInput & { readonly chaos?: ChaosConfig | undefined },
   ctx: RefinementCtx['ctx'],
 ): void {
   const chaos = config.chaos;
@@ -128,6 +178,8 @@ export function refineChaos(
     return;
   }
   checkServicePort(config, ctx, ['chaos', 'target'], chaos.target);
+  // Without `as` the ledger's requests carry no credentials (an API without auth); a probe that asks for them is refused when the experiments load.
+  checkActAs(config, ctx, 'chaos', chaos.as, undefined);
   const linkNames = new Set(config.links.map((l) => l.name ?? l.service));
   for (const link of Object.keys(chaos.links)) {
     if (!linkNames.has(link)) {

@@ -9,7 +9,7 @@ const ms = z.number().int().positive();
 const varName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name of letters, digits and _');
 const status = z.number().int().min(100).max(599);
 
-/** One HTTP request; strings in path, headers and body are templates (`{{var}}`, `{{principals.x.email}}`, `{{uuid}}`). */
+/** One HTTP request; strings in path, headers and body are templates (`{{var}}`, `{{principals.x.username}}`, `{{uuid}}`). */
 const httpRequestShape = {
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
   path: z.string().startsWith('/'),
@@ -24,7 +24,10 @@ const httpRequestShape = {
 const httpStepSchema = z.strictObject({
   kind: z.literal('http'),
   ...httpRequestShape,
-  /** Principal whose fresh credentials go into the auth header of this request. */
+  /**
+   * Principal of the top-level `auth.principals` whose credentials (`Credentials.headers`, any scheme)
+   * this request carries; `'disposable'`: the throwaway user of the provider state (`auth.disposable`).
+   */
   as: z.string().min(1).optional(),
   expectStatus: z.array(status).min(1).default([200, 201, 204]),
   /** Variables taken from the JSON response: `{ orderId: 'id' }` (dotted path, `items.0.id`). */
@@ -45,7 +48,11 @@ const execStepSchema = z.strictObject({
 const stepSchema = z.discriminatedUnion('kind', [httpStepSchema, execStepSchema]);
 
 const stateActionSchema = z.strictObject({
-  /** Whose fresh credentials the request filter injects for interactions in this state; `null` leaves the header alone. */
+  /**
+   * Principal of the top-level `auth.principals` whose fresh credentials the request filter injects for
+   * interactions in this state; `'disposable'`: a throwaway user signed up for the state
+   * (`auth.disposable`); `null` leaves the pact's own header alone.
+   */
   principal: z.union([z.string().min(1), z.null()]).optional(),
   /** Variables set before the steps run (templates; `{{uuid}}` is a fresh UUID each time it appears). */
   vars: z.record(varName, z.string()).default({}),
@@ -53,24 +60,33 @@ const stateActionSchema = z.strictObject({
   teardown: z.array(stepSchema).default([]),
 });
 
+/** Keys of the former per-provider login machinery, rejected with where each went. */
+const moved = (fix: string) =>
+  z
+    .unknown()
+    .refine(() => false, { message: `was removed: ${fix} (see docs/auth.md)`, abort: true })
+    .optional()
+    .meta({ description: `Removed: ${fix}.` });
+
+/** How the request filter uses the top-level `auth` principals for this provider. */
 const authSchema = z.strictObject({
-  /** How to log a principal in; `{{principal.<field>}}` are the principal's fields. */
-  login: z.strictObject({ ...httpRequestShape, expectStatus: z.array(status).min(1).default([200]) }),
-  /** Dotted path of the access token in the login response. */
-  tokenPath: z.string().min(1).default('accessToken'),
-  /** Dotted path of the token lifetime in seconds, if the response has one. */
-  expiresInPath: z.string().min(1).optional(),
-  /** Request header that carries the credentials; the request filter only replaces it when the pact sends it. */
+  /**
+   * The request header that marks an authenticated request in the pact: when the pact sends it, the
+   * filter replaces it with the principal's credentials. Default: each header of the principal's
+   * credentials (`authorization`, `cookie`, `x-api-key`...) that the pact sends is replaced.
+   */
   header: z
     .string()
     .min(1)
-    .default('authorization')
-    .transform((h) => h.toLowerCase()),
-  value: z.string().default('Bearer {{token}}'),
-  /** Principal used when an interaction's provider state names none. */
+    .transform((h) => h.toLowerCase())
+    .optional(),
+  /** Principal (of `auth.principals`) used when an interaction's provider state names none. */
   defaultPrincipal: z.string().min(1).optional(),
-  /** Log in again once a token is this old (or older than its own lifetime). */
-  maxAgeMs: ms.default(60_000),
+  login: moved('log in through the top-level auth.principals.<name> (scheme bearer with login, or another scheme)'),
+  tokenPath: moved('the token field is auth.principals.<name>.tokenField'),
+  expiresInPath: moved('the lifetime field is auth.principals.<name>.expiresInField'),
+  value: moved("the header value is auth.principals.<name>.header/prefix (or the scheme's own)"),
+  maxAgeMs: moved('renewal is auth.principals.<name>.maxAgeMs (or expiresInField)'),
 });
 
 /** One provider to verify; exported for the verifier worker's plan (a process boundary). */
@@ -78,8 +94,9 @@ export const contractProviderSchema = z.strictObject({
   /** The stack service that implements this provider; verification goes to its host endpoint. */
   service: name,
   port,
-  /** Named credentials (`{ email, password }` or whatever the login template uses); values naming a secret are redacted. */
-  principals: z.record(name, z.record(z.string(), z.string())).default({}),
+  principals: moved(
+    'declare the principals in the top-level auth.principals (username, password, scheme); templates read them as {{principals.<name>.username}}',
+  ),
   auth: authSchema.optional(),
   /** Steps run once before the provider's first interaction (e.g. sign up the principals; accept 409). */
   setup: z.array(stepSchema).default([]),
@@ -156,9 +173,16 @@ export type ContractStateAction = z.output<typeof stateActionSchema>;
 export type ContractAuth = z.output<typeof authSchema>;
 export type ContractBroker = z.output<typeof contractBrokerSchema>;
 
-/** Cross-checks against the rest of the config (services, ports, principals); issues under `contract`. */
+/** The principal name of a throwaway user (`auth.disposable`) in a state's `principal` or a step's `as`. */
+export const DISPOSABLE = 'disposable';
+
+/** Cross-checks against the rest of the config (services, ports, principals of `auth`); issues under `contract`. */
 export function refineContract(
-  config: RefinementCtx['config'] & { readonly contract?: ContractConfig | undefined },
+  config: RefinementCtx['config'] & {
+    readonly contract?: ContractConfig | undefined;
+    readonly auth?:
+      { readonly principals: Readonly<Record<string, unknown>>; readonly disposable?: unknown } | undefined;
+  },
   ctx: RefinementCtx['ctx'],
 ): void {
   const contract = config.contract;
@@ -177,20 +201,22 @@ export function refineContract(
   for (const [id, provider] of Object.entries(contract.providers)) {
     const at = ['contract', 'providers', id];
     checkServicePort(config, ctx, at, provider);
-    const principals = new Set(Object.keys(provider.principals));
+    const principals = new Set(Object.keys(config.auth?.principals ?? {}));
     const checkPrincipal = (principal: string | null | undefined, path: readonly PropertyKey[]): void => {
       if (principal === null || principal === undefined) return;
-      if (!provider.auth) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [...path],
-          message: `names principal "${principal}" but contract.providers.${id}.auth is not set (how to log in)`,
-        });
+      if (principal === DISPOSABLE) {
+        if (config.auth?.disposable === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path],
+            message: 'names "disposable" but auth.disposable is not set (how to sign up a throwaway user)',
+          });
+        }
       } else if (!principals.has(principal)) {
         ctx.addIssue({
           code: 'custom',
           path: [...path],
-          message: `names unknown principal "${principal}" (known: ${[...principals].join(', ') || 'none'})`,
+          message: `names principal "${principal}", which auth.principals does not declare (known: ${[...principals].join(', ') || 'none'})`,
         });
       }
     };

@@ -131,6 +131,12 @@ export const loadConfigSchema = z.strictObject({
   target: z.strictObject({ service: z.string().min(1), port: z.number().int().positive() }),
   /** Extra env for the script (credentials, knobs); values are redacted from artifacts when listed in `secrets`. */
   env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
+  /**
+   * Principals of the top-level `auth.principals` whose credentials the script gets: before each k6
+   * run the harness obtains them and passes `READINESS_AUTH_<NAME>` (upper case, `-` as `_`), the
+   * JSON of the headers to send; redacted from every artifact.
+   */
+  principals: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/, 'a principal name of auth.principals')).default([]),
   /** Metrics the scripts declare (`new Trend('x')`), so thresholds on them are known: name -> type. */
   customMetrics: z.record(z.string(), z.enum(K6_METRIC_TYPES)).default({}),
   slo: sloSchema.default({}),
@@ -257,8 +263,16 @@ export function unmatchedTagProblems(selector: string, scenario: LoadScenario): 
 }
 
 /** Cross-checks against the rest of the config (services, links); add issues with paths under `load`. */
+/** The env var that carries a principal's credential headers (JSON) to the k6 script: `READINESS_AUTH_ALICE`. */
+export function principalEnvName(principal: string): string {
+  return `READINESS_AUTH_${principal.toUpperCase().replace(/-/g, '_')}`;
+}
+
 export function refineLoad(
-  config: RefinementCtx['config'] & { readonly load?: LoadConfig | undefined },
+  config: RefinementCtx['config'] & {
+    readonly load?: LoadConfig | undefined;
+    readonly auth?: { readonly principals: Readonly<Record<string, unknown>> } | undefined;
+  },
   ctx: RefinementCtx['ctx'],
 ): void {
   const load = config.load;
@@ -272,6 +286,24 @@ export function refineLoad(
     return;
   }
   checkServicePort(config, ctx, ['load', 'target'], load.target);
+  const declared = Object.keys(config.auth?.principals ?? {});
+  load.principals.forEach((principal, i) => {
+    if (!declared.includes(principal)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['load', 'principals', i],
+        message: `names principal "${principal}", which auth.principals does not declare (known: ${declared.join(', ') || 'none'})`,
+      });
+    }
+    const env = principalEnvName(principal);
+    if (env in load.env) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['load', 'env', env],
+        message: `is set by the harness for load.principals "${principal}"; remove it from load.env`,
+      });
+    }
+  });
   for (const name of Object.keys(load.customMetrics)) {
     if (name in K6_BUILTIN_METRICS)
       ctx.addIssue({ code: 'custom', path: ['load', 'customMetrics', name], message: 'is a k6 built-in metric' });

@@ -88,4 +88,28 @@ describe('recovery config', () => {
     const found = problems({ ...base, recovery: { backup: { ...backup, tables: ['orders; drop'] } } }).join('\n');
     expect(found).toMatch(/recovery\.backup\.tables\[0\] letters/);
   });
+
+  it('a config still using recovery.session is refused, naming the key and the fix', () => {
+    const found = problems({
+      ...base,
+      recovery: { backup, session: { login: { path: '/login', body: {}, tokenField: 'token' } } },
+    });
+    expect(found).toEqual([
+      "readiness.config.ts: recovery.session was removed: declare who the stage acts as in recovery.as (a principal of the top-level auth.principals, or 'disposable' for a throwaway user of auth.disposable) and the login in auth; see docs/auth.md",
+    ]);
+  });
+
+  it('load requests with auth: true need recovery.as, naming the request; a principal of auth satisfies it', () => {
+    const load = {
+      requests: [{ path: '/health' }, { path: '/v1/orders', auth: true, headers: { 'X-Tenant': 't1' } }],
+      writesPerSec: 0,
+    };
+    const crash = { service: 'api', port: 8080 };
+    expect(problems({ ...base, recovery: { crash, load } }).join('\n')).toMatch(
+      /recovery\.load\.requests\[1\]\.auth a request with auth: true is sent as recovery\.as, which is not set/,
+    );
+    const auth = { principals: { robot: { scheme: 'apiKey', header: 'X-Api-Key', key: 'k' } } };
+    const resolved = resolveConfig({ ...base, auth, recovery: { as: 'robot', crash, load } }, FILE);
+    expect(resolved.recovery?.load?.requests[1]?.headers).toEqual({ 'X-Tenant': 't1' });
+  });
 });

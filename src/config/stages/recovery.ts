@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ledgerSchema, sessionSchema } from './chaos.ts';
+import { actAsSchema, checkActAs, ledgerSchema, removedKey, sessionRemoved } from './chaos.ts';
+import type { ActAsRefineInput } from './chaos.ts';
 import type { RefinementCtx } from './refine-context.ts';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case name of letters, digits and dashes');
@@ -62,8 +63,12 @@ const tableSchema = z.union([
 const loadRequestSchema = z.strictObject({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
   path,
-  /** Send the stage session's token. */
+  /** Carry the credentials of `recovery.as`, whatever their scheme. */
   auth: z.boolean().default(false),
+  headers: z
+    .record(z.string().min(1), z.string())
+    .default({})
+    .describe('Extra headers besides the credentials (sent as written)'),
   body: z.json().optional(),
   /** Statuses that count as served; anything else (or no answer) is a failed request. */
   expectStatus: statusList.default([200]),
@@ -155,14 +160,16 @@ const rollingSchema = z.strictObject({
 export const recoveryConfigSchema = z.strictObject({
   /** Drills to run (default: every drill that is configured), always in the order of RECOVERY_DRILLS. */
   drills: z.array(z.enum(RECOVERY_DRILLS)).min(1).optional(),
-  session: sessionSchema.optional(),
+  /** Who the drills act as (load requests with `auth: true`, the ledger); `'disposable'`: a throwaway user per drill. */
+  as: actAsSchema.optional(),
+  session: removedKey(sessionRemoved('recovery')),
   /** The write ledger: how to write a record, read it back and list them (as chaos.ledger). */
   ledger: ledgerSchema.optional(),
   load: loadSchema.optional(),
   backup: backupSchema.optional(),
   crash: crashSchema.optional(),
   rolling: rollingSchema.optional(),
-  /** Target service of session sign-up/login and ledger writes in the backup drill. */
+  /** Target of the backup drill's ledger writes (and of credential requests naming no service when auth.target is unset). */
   target: z.strictObject({ service: name, port }).optional(),
   /** Upper bound of any single HTTP request, so a hung service costs a bounded time. */
   probeTimeoutMs: ms.default(3_000),
@@ -183,7 +190,7 @@ export function recoveryDrills(recovery: RecoveryConfig): RecoveryDrill[] {
 
 /** Cross-checks against the rest of the config (services, links); add issues with paths under `recovery`. */
 export function refineRecovery(
-  config: RefinementCtx['config'] & { readonly recovery?: RecoveryConfig | undefined },
+  config: RefinementCtx['config'] & ActAsRefineInput & { readonly recovery?: RecoveryConfig | undefined },
   ctx: RefinementCtx['ctx'],
 ): void {
   const recovery = config.recovery;
@@ -226,11 +233,19 @@ export function refineRecovery(
   if (recovery.load) {
     if (recovery.load.writesPerSec > 0 && !recovery.ledger)
       issue(['load', 'writesPerSec'], 'needs recovery.ledger (how to write and read back); set it to 0 for no writes');
-    if (recovery.load.requests.some((r) => r.auth) && !recovery.session)
-      issue(['load', 'requests'], 'a request with auth: true needs recovery.session');
   }
-  if (recovery.ledger && !recovery.session)
-    issue(['ledger'], 'needs recovery.session (ledger writes are authenticated)');
+  const authed = recovery.load?.requests.findIndex((r) => r.auth) ?? -1;
+  checkActAs(
+    config,
+    ctx,
+    'recovery',
+    recovery.as,
+    recovery.ledger
+      ? { path: ['ledger'], what: 'ledger requests are' }
+      : authed >= 0
+        ? { path: ['load', 'requests', authed, 'auth'], what: 'a request with auth: true is' }
+        : undefined,
+  );
   const backup = recovery.backup;
   if (backup) {
     service(['backup', 'database', 'service'], backup.database.service);
