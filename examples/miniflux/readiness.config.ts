@@ -2,9 +2,25 @@
 // own folder through configuration only. In a team's repository the import is `from 'readiness'`;
 // inside this checkout it is the same public entry by its path.
 import { defineConfig } from '../../src/index.ts';
-import { admin, dbPassword } from './credentials.ts';
+
+// Throwaway credentials of this local stack, written once: the services get them, the stages read
+// them from the services' env.
+const dbPassword = 'miniflux-db-password';
+const admin = { username: 'mf-admin', password: 'miniflux-Admin-pass-1' };
 
 const json = { 'content-type': 'application/json' };
+
+/**
+ * Categories as ledger writes: a unique title per write (miniflux refuses a second category with the
+ * same title, which makes a retried write idempotent), read back through the category's feeds
+ * (404 once it is gone), listed as a bare JSON array.
+ */
+const categoryLedger = {
+  write: { path: '/v1/categories', body: { title: 'ledger {{seq}} {{key}}' }, acknowledged: [201] },
+  read: { path: '/v1/categories/{id}/feeds', missingStatus: [404] },
+  list: { path: '/v1/categories', itemsField: '' },
+  fingerprint: ['title'],
+};
 
 export default defineConfig({
   name: 'miniflux',
@@ -141,7 +157,8 @@ export default defineConfig({
   load: {
     script: 'load/miniflux.js',
     target: { service: 'miniflux', port: 8080 },
-    env: { MINIFLUX_USERNAME: admin.username, MINIFLUX_PASSWORD: admin.password },
+    // READINESS_AUTH_ADMIN (HTTP basic) and READINESS_AUTH_ADMIN_KEY (the API key the harness obtains).
+    principals: ['admin', 'admin-key'],
     slo: { p95Ms: 200, p99Ms: 500, maxErrorRate: 0.01, minCheckRate: 0.99 },
     scenarios: [
       {
@@ -170,29 +187,37 @@ export default defineConfig({
   chaos: {
     experimentsDir: 'chaos',
     target: { service: 'miniflux', port: 8080 },
+    // A throwaway user per experiment (and one for its ledger), created by the admin.
+    as: 'disposable',
+    ledger: categoryLedger,
     // Postgres SSLRequest: the server answers one byte ('N' or 'S').
     links: { postgres: { send: 'hex:0000000804d2162f', expectBytes: 1 } },
     metricsPath: '/metrics',
   },
   recovery: {
     target: { service: 'miniflux', port: 8080 },
-    load: { ratePerSec: 5, writesPerSec: 0, requests: [{ path: '/readiness' }, { path: '/healthz' }] },
+    as: 'disposable',
+    ledger: categoryLedger,
+    load: {
+      ratePerSec: 5,
+      writesPerSec: 1,
+      requests: [{ path: '/v1/me', auth: true }, { path: '/v1/categories', auth: true }, { path: '/readiness' }],
+    },
     backup: {
       database: { service: 'postgres', name: 'miniflux', user: 'miniflux' },
       tables: ['users', 'categories', 'api_keys'],
       services: ['miniflux'],
       rtoTargetMs: 30_000,
-      writesBeforeBackup: 0,
-      writesAfterBackup: 0,
     },
     crash: { service: 'miniflux', port: 8080, withinMs: 30_000 },
   },
   // What miniflux does not have, with the reason: recorded not applicable, listed as not covered.
   notApplicable: {
-    'security.compliance.audit-trail': 'miniflux keeps no audit trail of API requests to read back',
-    'security.compliance.erasure':
+    'security.compliance.audit-trail*': 'miniflux keeps no audit trail of API requests to read back',
+    'security.compliance.erasure*':
       'miniflux has no self-service account deletion: only an admin deletes a user (DELETE /v1/users/{id})',
-    'security.authz.object-level':
+    'recovery.rolling-restart*': 'this example runs one miniflux replica with no load balancer in front of it',
+    'security.authz.object-level*':
       'needs two fixed non-admin accounts; miniflux creates only its admin at start, other users exist only once the admin API creates them during the run',
   },
   policy: {

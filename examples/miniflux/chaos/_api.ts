@@ -1,8 +1,5 @@
 // Probes shared by this folder's experiments (files starting with "_" are helpers, not experiments).
 import type { Probe } from '../../../src/index.ts';
-import { admin } from '../credentials.ts';
-
-const basic = `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString('base64')}`;
 
 /** GET /readiness: miniflux pings Postgres and answers 200, or 503 when the ping fails. */
 export const ready = {
@@ -12,11 +9,11 @@ export const ready = {
   expect: { status: 200, maxLatencyMs: 1_000 },
 } as const satisfies Probe;
 
-/** GET /v1/me as the admin: HTTP basic, checked against Postgres on every request. */
+/** GET /v1/me as the experiment's user (chaos.as): HTTP basic, checked against Postgres on every request. */
 export const me = (maxLatencyMs: number) =>
   ({
     kind: 'http',
-    name: `the admin's GET /v1/me answers 200 within ${maxLatencyMs} ms`,
-    request: { path: '/v1/me', headers: { authorization: basic } },
+    name: `GET /v1/me answers 200 within ${maxLatencyMs} ms`,
+    request: { path: '/v1/me', auth: true },
     expect: { status: 200, maxLatencyMs },
   }) as const satisfies Probe;

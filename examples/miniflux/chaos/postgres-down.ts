@@ -25,6 +25,8 @@ export default defineExperiment({
     },
   ],
   recovery: { withinMs: 10_000, probes: [ready, me(1_000)] },
+  // Categories written while the link goes down: every acknowledged one must still be there after.
+  ledger: { writes: 10, phase: 'around-injection' },
   remediation: 'Report not ready and fail API requests as server errors while Postgres is unreachable',
   tags: ['postgres'],
 });
