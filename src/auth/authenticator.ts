@@ -105,6 +105,38 @@ export function looksLikeJwt(token: string | undefined): boolean {
   }
 }
 
+/**
+ * A credential request with its `{{...}}` placeholders filled: method, path, lower-case headers
+ * (`extraHeaders` last) and the body, JSON or form-urlencoded with its content type. Where it is
+ * sent (`service`, `port`) is the caller's.
+ */
+export function renderCredentialRequest(
+  spec: CredentialRequest,
+  vars: Readonly<Record<string, string>>,
+  random: () => number,
+  extraHeaders: Readonly<Record<string, string>> = {},
+): Omit<AuthRequest, 'service' | 'port'> {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(spec.headers))
+    headers[key.toLowerCase()] = renderString(value, vars, random);
+  for (const [key, value] of Object.entries(extraHeaders)) headers[key.toLowerCase()] = value;
+  let body: string | undefined;
+  if (spec.form) {
+    const pairs = Object.entries(spec.form).map(([k, v]): [string, string] => [k, renderString(v, vars, random)]);
+    body = new URLSearchParams(pairs).toString();
+    headers['content-type'] ??= 'application/x-www-form-urlencoded';
+  } else if (spec.body !== undefined) {
+    body = JSON.stringify(renderTemplate(spec.body, vars, random));
+    headers['content-type'] ??= 'application/json';
+  }
+  return {
+    method: spec.method,
+    path: renderString(spec.path, vars, random),
+    headers,
+    ...(body === undefined ? {} : { body }),
+  };
+}
+
 /** A value placed before a secret in a header: `Bearer abc`, or the bare secret for an empty prefix. */
 const withPrefix = (prefix: string, secret: string): string => (prefix === '' ? secret : `${prefix} ${secret}`);
 
@@ -232,28 +264,10 @@ export class Authenticator {
     vars: Readonly<Record<string, string>>,
     extraHeaders: Readonly<Record<string, string>> = {},
   ): Promise<{ request: AuthRequest; answer: AuthAnswer }> {
-    const random = this.#random;
-    const headers: Record<string, string> = {};
-    for (const [key, value] of Object.entries(spec.headers))
-      headers[key.toLowerCase()] = renderString(value, vars, random);
-    for (const [key, value] of Object.entries(extraHeaders)) headers[key.toLowerCase()] = value;
-    let body: string | undefined;
-    if (spec.form) {
-      body = new URLSearchParams(
-        Object.entries(spec.form).map(([k, v]): [string, string] => [k, renderString(v, vars, random)]),
-      ).toString();
-      headers['content-type'] ??= 'application/x-www-form-urlencoded';
-    } else if (spec.body !== undefined) {
-      body = JSON.stringify(renderTemplate(spec.body, vars, random));
-      headers['content-type'] ??= 'application/json';
-    }
     const request: AuthRequest = {
       ...(spec.service === undefined ? this.#targetService() : { service: spec.service }),
       ...(spec.port === undefined ? this.#targetPort(spec.service) : { port: spec.port }),
-      method: spec.method,
-      path: renderString(spec.path, vars, random),
-      headers,
-      ...(body === undefined ? {} : { body }),
+      ...renderCredentialRequest(spec, vars, this.#random, extraHeaders),
     };
     return { request, answer: await this.#options.send(request) };
   }

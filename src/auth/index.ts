@@ -1,4 +1,4 @@
-export { Authenticator, cookiePairs, describeAnswer, looksLikeJwt } from './authenticator.ts';
+export { Authenticator, cookiePairs, describeAnswer, looksLikeJwt, renderCredentialRequest } from './authenticator.ts';
 export type {
   AuthAnswer,
   AuthRequest,

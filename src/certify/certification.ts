@@ -7,10 +7,19 @@ import { EXIT, ReadinessError } from '../core/errors.ts';
 import { readCheckResults } from '../core/results.ts';
 import { STAGES } from '../core/stage.ts';
 import type { Stage } from '../core/stage.ts';
+import type { PropertiesConfig } from '../config/properties.ts';
 import type { PolicyConfig } from '../config/schema.ts';
+import { changesSchema } from './changes.ts';
 import { figureSchema, keyFigures } from './figures.ts';
 import type { FigureTargets, KneeFile } from './figures.ts';
 import { mapStages } from './pass-rates.ts';
+import {
+  evaluateProperties,
+  propertyCoverage,
+  propertyCoverageSchema,
+  propertySchema,
+  resolveProperties,
+} from './properties.ts';
 import { NOT_COVERED_KINDS, STAGE_ROLES, VERDICTS, evaluateVerdict, isCertifying } from './verdict.ts';
 import type { Verdict } from './verdict.ts';
 
@@ -103,6 +112,8 @@ export const certificationSchema = z
   .strictObject({
     schemaVersion: z.literal(CERTIFICATION_SCHEMA_VERSION),
     runId: z.string().min(1),
+    /** The config's `name` (added within schemaVersion 2: older files have none); what changed compares runs of one name. */
+    name: z.string().min(1).optional(),
     /** True when the run left out a stage the config enables: then the verdict is PASSED_PARTIAL or FAILED_PARTIAL. */
     partial: z.boolean(),
     verdict: z.enum(VERDICTS),
@@ -123,6 +134,18 @@ export const certificationSchema = z
       .array(figureSchema)
       .refine((figures) => new Set(figures.map((f) => f.id)).size === figures.length, 'figure ids must be unique')
       .default([]),
+    /** Readiness properties: proven, failed or not covered, with the checks that decided each (added within schemaVersion 2: older files read as []). */
+    properties: z
+      .array(propertySchema)
+      .refine(
+        (properties) => new Set(properties.map((p) => p.id)).size === properties.length,
+        'property ids must be unique',
+      )
+      .default([]),
+    /** How many properties were proven, of all (null in a file written before properties). */
+    propertyCoverage: propertyCoverageSchema.nullable().default(null),
+    /** What changed since the previous CERTIFIED run of the same config name; null when not evaluated (an older file). */
+    changes: changesSchema.nullable().default(null),
     reasons: z.array(z.string().min(1)),
     score: ratio,
     exitCode: z.union([z.literal(0), z.literal(1), z.literal(3), z.literal(4)]),
@@ -165,6 +188,11 @@ export const certificationSchema = z
     const noReasons = cert.verdict === 'CERTIFIED' || cert.verdict === 'PASSED_PARTIAL';
     if (noReasons && cert.reasons.length > 0) issue('reasons', `must be empty for ${cert.verdict}`);
     if (!noReasons && cert.reasons.length === 0) issue('reasons', `must explain a ${cert.verdict} verdict`);
+    if (cert.propertyCoverage !== null) {
+      const expected = propertyCoverage(cert.properties);
+      if (JSON.stringify(expected) !== JSON.stringify(cert.propertyCoverage))
+        issue('propertyCoverage', `must count the properties: ${JSON.stringify(expected)}`);
+    }
     if (!EXIT_CODES_OF[cert.verdict].includes(cert.exitCode))
       issue('exitCode', `${cert.exitCode.toString()} does not match ${cert.verdict}`);
     const { qualityGate, policyVerdict } = cert.crossCheck;
@@ -254,6 +282,10 @@ export interface CertifyRunOptions {
   readonly figureTargets?: FigureTargets | undefined;
   /** The run's `load/knee.json` (`readKneeFile`), for the knee figure when the knee is not a check. */
   readonly knee?: KneeFile | undefined;
+  /** The config's `name`, recorded so runs of one config can be compared. */
+  readonly name?: string | undefined;
+  /** The config's `properties`, applied to the built-in catalogue. */
+  readonly properties?: PropertiesConfig | undefined;
 }
 
 /** Reads a run's results directory and returns its certification (the caller writes it). */
@@ -271,6 +303,13 @@ export interface CertifyChecksOptions extends Omit<CertifyRunOptions, 'resultsDi
 /** The certification of checks already read from a results directory, for callers that also need the checks. */
 export function certifyChecks(options: CertifyChecksOptions): Certification {
   const { checks, invalid } = options;
+  const properties = evaluateProperties({
+    checks,
+    properties: resolveProperties(options.properties).properties,
+    policy: options.policy,
+    enabledStages: options.enabledStages,
+    selectedStages: options.selectedStages,
+  });
   const result = evaluateVerdict({
     checks,
     enabledStages: options.enabledStages,
@@ -281,6 +320,7 @@ export function certifyChecks(options: CertifyChecksOptions): Certification {
   return certificationSchema.parse({
     schemaVersion: CERTIFICATION_SCHEMA_VERSION,
     runId: options.runId,
+    ...(options.name === undefined ? {} : { name: options.name }),
     partial: result.partial,
     verdict: result.verdict,
     startedAt: options.startedAt.toISOString(),
@@ -296,6 +336,8 @@ export function certifyChecks(options: CertifyChecksOptions): Certification {
     criticalFailures: [...result.criticalFailures],
     notCovered: [...result.notCovered],
     figures: keyFigures({ checks, knee: options.knee, targets: options.figureTargets }),
+    properties,
+    propertyCoverage: propertyCoverage(properties),
     reasons: result.reasons.map((reason) => reason.text),
     score: result.score,
     exitCode: result.exitCode,

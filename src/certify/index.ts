@@ -65,3 +65,27 @@ export type {
   VerdictReason,
   VerdictResult,
 } from './verdict.ts';
+export {
+  NOT_COVERED_WHYS,
+  PROPERTY_GROUP_LABELS,
+  PROPERTY_STATUSES,
+  evaluateProperties,
+  matchesCheckPattern,
+  propertyCoverage,
+  propertyCoverageSchema,
+  propertyRisks,
+  propertySchema,
+  resolveProperties,
+} from './properties.ts';
+export type {
+  NotCoveredWhy,
+  PropertyCoverage,
+  PropertyInputs,
+  PropertyResult,
+  PropertyStatus,
+  ResolvedProperty,
+} from './properties.ts';
+export { PROPERTY_CATALOGUE } from './property-catalogue.ts';
+export type { CatalogueProperty } from './property-catalogue.ts';
+export { DEFAULT_NOISE_BANDS, changesSchema, figureMoves, noBaseline, whatChanged } from './changes.ts';
+export type { Changes, ComparedRun, NoiseBand } from './changes.ts';

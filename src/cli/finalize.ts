@@ -71,6 +71,7 @@ export async function finalizeRun(options: FinalizeOptions): Promise<ExitCode> {
     stackName: config.name,
     policy: config.policy,
     figureTargets: figureTargetsFromConfig(config),
+    properties: config.properties,
     enabledStages: config.stages,
     selectedStages: options.selected,
     startedAt: options.startedAt,

@@ -71,3 +71,11 @@ describe('credentialHeaderNames', () => {
     expect(credentialHeaderNames(parsed.auth)).toEqual(['authorization', 'x-auth-token', 'cookie']);
   });
 });
+
+describe('reserved principal name', () => {
+  it('refuses a principal named disposable (the name of throwaway users)', () => {
+    expect(problems({ principals: { disposable: { scheme: 'none' } } })).toEqual([
+      'auth.principals.disposable: "disposable" is reserved for throwaway users (auth.disposable): name the principal otherwise',
+    ]);
+  });
+});

@@ -6,6 +6,9 @@ const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case name of letters
 const port = z.number().int().min(1).max(65535);
 const status = z.number().int().min(100).max(599);
 
+/** The name a stage's `as` (or a contract state's principal) gives for a fresh throwaway user of `auth.disposable`; no principal may take it. */
+export const DISPOSABLE = 'disposable';
+
 /** The authentication schemes a principal can use, in the order the docs present them. */
 export const AUTH_SCHEMES = ['none', 'bearer', 'apiKey', 'basic', 'cookie', 'oauth2'] as const;
 export type AuthScheme = (typeof AUTH_SCHEMES)[number];
@@ -219,6 +222,11 @@ export function refineAuth(config: AuthRefineInput, ctx: RefinementCtx['ctx']): 
     checkServicePort(config, ctx, ['auth', ...at], { service: request.service, port: request.port });
   };
   const names = new Set(Object.keys(auth.principals));
+  if (names.has(DISPOSABLE))
+    issue(
+      ['principals', DISPOSABLE],
+      `"${DISPOSABLE}" is reserved for throwaway users (auth.disposable): name the principal otherwise`,
+    );
   for (const [id, principal] of Object.entries(auth.principals)) {
     const at = ['principals', id];
     switch (principal.scheme) {

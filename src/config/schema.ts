@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SEVERITIES } from '../core/check-result.ts';
 import { authConfigSchema, refineAuth } from './auth.ts';
 import { STAGES } from '../core/stage.ts';
+import { propertiesConfigSchema } from './properties.ts';
 import { DEFAULT_CONDITIONAL_MARGIN, DEFAULT_CRITICAL_SEVERITIES, listPolicyExceptions } from './policy-exceptions.ts';
 import { chaosConfigSchema, refineChaos } from './stages/chaos.ts';
 import { contractConfigSchema, refineContract } from './stages/contract.ts';
@@ -184,6 +185,8 @@ export const configSchema = z
         z.string().trim().min(1, 'needs a reason: say why the check does not apply'),
       )
       .default({}),
+    /** Readiness properties added to, replacing or (`false`) leaving out the built-in catalogue's, by id. */
+    properties: propertiesConfigSchema,
     deadlines: z
       .strictObject({
         runMs: ms.default(30 * 60_000),

@@ -1,6 +1,6 @@
 import type { Authenticator, Credentials } from '../auth/authenticator.ts';
 import type { AuthConfig } from '../config/auth.ts';
-import { DISPOSABLE } from '../config/stages/contract.ts';
+import { DISPOSABLE } from '../config/auth.ts';
 import type { ContractHttpStep, ContractStateAction, ContractStep } from '../config/stages/contract.ts';
 import { exec } from '../core/exec.ts';
 import { render, renderText, valueAt } from './templates.ts';

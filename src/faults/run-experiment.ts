@@ -1,14 +1,14 @@
 import type { Authenticator } from '../auth/authenticator.ts';
 import { stageAuthenticator } from '../auth/stage.ts';
 import type { LoadSlo } from '../config/stages/load.ts';
-import { DISPOSABLE } from '../config/stages/chaos.ts';
+import { DISPOSABLE } from '../config/auth.ts';
 import type { ChaosConfig } from '../config/stages/chaos.ts';
 import type { CheckResult, Metric } from '../core/check-result.ts';
 import { pollUntil } from '../core/clock.ts';
 import { ConfigError, SystemFailureError } from '../core/errors.ts';
 import { derivedSeed, seededRandom } from '../core/seed.ts';
-import { actAs } from '../runner/act-as.ts';
-import type { Identity } from '../runner/act-as.ts';
+import { actAs } from '../auth/act-as.ts';
+import type { Identity } from '../auth/act-as.ts';
 import { Timeline } from '../runner/timeline.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { CheckOutcome, PlannedCheck, SuiteContext } from '../runner/suite.ts';

@@ -494,6 +494,11 @@ describe('readiness init (CLI)', () => {
     const gitlab = parse(renderCi('gitlab', 'readiness.config.ts')) as { readiness: { script: string[] } };
     expect(ajv.validate(await schema('gitlab-job.schema.json'), gitlab), ajv.errorsText()).toBe(true);
     expect(gitlab.readiness.script).toEqual(['npx readiness certify --config readiness.config.ts']);
+    // The shipped templates, comments and all: the signing key a generated job needs is there.
+    expect(renderCi('github', 'readiness.config.ts')).toContain(
+      'READINESS_SIGNING_KEY: ${{ secrets.READINESS_SIGNING_KEY }}',
+    );
+    expect(renderCi('gitlab', 'readiness.config.ts')).toContain('Set READINESS_SIGNING_KEY');
   });
 });
 

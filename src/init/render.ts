@@ -14,8 +14,8 @@ export const STAGE_TODOS: Readonly<Record<Exclude<Stage, 'boot'>, readonly strin
   ],
   security: [
     'security: native checks (headers, authn, RBAC, injection, rate limit) and scanners on one HTTP service.',
-    'Fill in `security: { target: { service, port }, rulesFile, users, throwaway, auth, ... }`,',
-    "then add 'security' to stages.",
+    'Fill in `security: { target: { service, port }, rulesFile, auth: { probe }, ... }` (who it acts as comes from',
+    "the top-level `auth`: principals with roles, and `auth.disposable` for throwaway users), then add 'security' to stages.",
   ],
   load: [
     'load: k6 scenarios with SLO thresholds (p95, p99, error rate) against one service.',
@@ -153,6 +153,14 @@ export function renderConfig(plan: InitPlan, options: { readonly source?: string
   );
   parts.push(`${INDENT.repeat(2)}readinessTruth: [],`);
   parts.push(`${INDENT}},`);
+  parts.push(
+    comment(INDENT, [
+      'TODO auth: who the stages act as (docs/auth.md). Name each principal with its scheme: none, bearer (a token or',
+      'a JSON login), apiKey (any header), basic, cookie (a form or JSON login) or oauth2 (client credentials), e.g.',
+      "auth: { principals: { admin: { scheme: 'basic', username: 'admin', password: { fromServiceEnv: { service, key } },",
+      "role: 'admin' } }, disposable: { like: 'admin', signupAs: 'admin', signup: { path: '/users', body: {...} } } }.",
+    ]),
+  );
   for (const [first = '', ...rest] of Object.values(STAGE_TODOS))
     parts.push(comment(INDENT, [`TODO ${first}`, ...rest]));
   parts.push(`${INDENT}policy: ${literal(config.policy, INDENT, WIDTH - 10)},`);

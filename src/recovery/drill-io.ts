@@ -3,7 +3,7 @@ import type { RecoveryConfig } from '../config/stages/recovery.ts';
 import { pollUntil } from '../core/clock.ts';
 import { httpExchange, refusedOutcome, requestHeaders, sendAndLoseResponse } from '../runner/http.ts';
 import type { HttpOutcome, HttpRequest } from '../runner/http.ts';
-import type { Identity } from '../runner/act-as.ts';
+import type { Identity } from '../auth/act-as.ts';
 import type { SuiteContext } from '../runner/suite.ts';
 import type { LedgerIo } from '../runner/write-ledger.ts';
 import { dockerClient, inspectContainer, refreshServicePorts } from '../stack/containers.ts';

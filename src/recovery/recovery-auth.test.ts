@@ -12,7 +12,7 @@ import { checkResultSchema } from '../core/check-result.ts';
 import { systemClock } from '../core/clock.ts';
 import { createRedactor } from '../core/redact.ts';
 import { Teardowns } from '../core/teardown.ts';
-import { actAs } from '../runner/act-as.ts';
+import { actAs } from '../auth/act-as.ts';
 import { assertAllowedTarget } from '../runner/blast-radius.ts';
 import type { SuiteContext } from '../runner/suite.ts';
 import { WriteLedger } from '../runner/write-ledger.ts';

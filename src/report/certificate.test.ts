@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { applyQualityGate, certifyChecks, readCertification } from '../certify/certification.ts';
+import { certifyRecorded, recordedChecks, recordedDefectRun } from '../../test/support/recorded-checks.ts';
+import { applyQualityGate, certificationSchema, certifyChecks, readCertification } from '../certify/certification.ts';
+import { noBaseline, whatChanged } from '../certify/changes.ts';
 import type { Certification } from '../certify/certification.ts';
 import { checkResultSchema } from '../core/check-result.ts';
 import { STAGES } from '../core/stage.ts';
@@ -21,7 +23,6 @@ async function model(overrides: Partial<CertificateModel> = {}): Promise<Certifi
     trend: [trendPoint({ ...cert, runId: 'older', score: 0.9, verdict: 'CERTIFIED' }), trendPoint(cert)],
     evidenceSha256: 'e'.repeat(64),
     gate: { outcome: 'failed', gateVerdict: 'NOT_CERTIFIED', agrees: true, failedRules: 3 },
-    changes: { previousRunId: 'older', regressed: 2, fixed: 1, added: 0, stillFailing: 1 },
     tools: { node: 'v24.0.0', allure: '3.18.0' },
     images: { 'postgres:16': 'postgres:16' },
     ...overrides,
@@ -42,7 +43,6 @@ describe('renderCertificateHtml', () => {
     expect(html).toContain('Fix: Enforce the admin role on /admin routes');
     expect(html).toContain(`<code id="evidence-hash">${'e'.repeat(64)}</code>`);
     expect(html).toContain('reference &lt;stack&gt;');
-    expect(html).toContain('2 regressed, 1 fixed, 0 new, 1 still not passing');
     expect(html.match(/<circle /g)).toHaveLength(2);
     expect(html).toContain('agrees with the verdict');
   });
@@ -154,7 +154,6 @@ describe('renderCertificateHtml', () => {
       trend: [],
       evidenceSha256: 'e',
       gate: { outcome: 'passed', gateVerdict: 'CERTIFIED', agrees: true, failedRules: 0 },
-      changes: null,
       tools: {},
       images: {},
     });
@@ -265,5 +264,88 @@ describe('key figures on the certificate', () => {
 
   it('has no figures section without figures (an older certification)', async () => {
     expect(renderCertificateHtml(await model())).not.toContain('Key figures');
+  });
+});
+
+describe('readiness properties, risks, what changed and the trend on the certificate (recorded runs)', () => {
+  async function recordedModel(defects: boolean): Promise<CertificateModel> {
+    const previousChecks = await recordedChecks('previous-run.checks.json');
+    const previous = await certifyRecorded(previousChecks, {
+      runId: '20261206-073729-8224',
+      knee: 'previous-run.knee.json',
+    });
+    const checks = defects ? await recordedDefectRun() : await recordedChecks('full-run.checks.json');
+    const run = await certifyRecorded(checks, { runId: '20261206-081337-0f43', knee: 'full-run.knee.json' });
+    const changes = whatChanged(
+      { ...previous, checks: previousChecks },
+      { checks, figures: run.figures, properties: run.properties },
+    );
+    const cert = certificationSchema.parse({ ...run, changes });
+    return {
+      cert,
+      stackName: 'reference-stack',
+      trend: [trendPoint(previous), trendPoint(cert)],
+      evidenceSha256: 'e'.repeat(64),
+      gate: { outcome: 'passed', gateVerdict: cert.verdict, agrees: true, failedRules: 0 },
+      tools: {},
+      images: {},
+    };
+  }
+
+  it('heads a failing run with its critical properties not proven, most severe first, each with its fix', async () => {
+    const html = renderCertificateHtml(await recordedModel(true));
+    const risks = html.indexOf('<section class="risks" id="risks">');
+    expect(risks).toBeGreaterThan(0);
+    expect(risks).toBeLessThan(html.indexOf('<section class="facts">'));
+    expect(html).toContain('<h2>Risks: 5 critical properties not proven</h2>');
+    const items = [...html.slice(risks).matchAll(/<li data-property="([^"]+)"><b>/g)].map((m) => m[1]);
+    expect(items.slice(0, 2)).toEqual(['data-safety.crash-writes', 'operability.truthful-health']);
+    expect(html).toContain(
+      '<span class="fix">Fix: Acknowledge a write only once it is committed to the database, never from an in-memory buffer</span>',
+    );
+    expect(html).toContain('<span class="status failed">failed</span> <span class="muted">(blocker)</span>');
+  });
+
+  it('lists every property by group with its status and why, under the coverage figure', async () => {
+    const html = renderCertificateHtml(await recordedModel(false));
+    expect(html).toContain(
+      '<p class="coverage" id="property-coverage">26 of 31 proven (83.9%) · 0 failed · 5 not covered</p>',
+    );
+    expect(html.match(/<li data-property="[^"]+" data-status="/g)).toHaveLength(31);
+    expect(html).toMatch(
+      /<li data-property="security\.scan" data-status="not-covered" title="Skipped: security\.scanner\.zap: the ZAP image[^"]*"><span class="mark not-covered">○<\/span>Web scanner \(ZAP\) finds no failing issue <span class="muted">\(skipped\)<\/span><\/li>/,
+    );
+    expect(html).toContain('<h3>Data safety 6/7</h3>');
+    expect(html).toContain('<p><b>Risks: none.</b> Every critical readiness property is proven.</p>');
+  });
+
+  it('says what changed since the previous CERTIFIED run and draws verdict, score, knee, p95 and RTO as inline SVG', async () => {
+    const html = renderCertificateHtml(await recordedModel(true));
+    expect(html).toContain('Since CERTIFIED run <code>20261206-073729-8224</code>');
+    expect(html).toContain(
+      '<span class="worse">Regressed 4:</span> <code>boot.readiness-truth.orders.postgres</code> (failed)',
+    );
+    expect(html).toContain('<span class="worse">Coverage lost 7:</span>');
+    expect(html).toMatch(/<li class="better" data-figure-move="load\.memory-retained\.soak-short\.orders">/);
+    expect(html).not.toMatch(/<script|<link|<img|(src|href)="https?:/i);
+    const svg = /<div class="trend" id="trend">(<svg[^]*?<\/svg>)/.exec(html)?.[1] ?? '';
+    for (const label of ['Score', 'Knee', 'p95', 'RTO']) expect(svg).toContain(`>${label}</text>`);
+    expect(svg).toContain('>167 req/s</text>');
+    expect(svg).toContain('>22.69 ms</text>');
+    // One dot per run per series, coloured by the run's verdict; the defect run has no RTO (no backup drill).
+    expect(svg.match(/<circle /g)).toHaveLength(7);
+    expect(svg).toMatch(/>RTO<\/text><text x="300" y="88" font-size="8" text-anchor="end" fill="#1d2330">n\/a<\/text>/);
+    expect(svg).toContain('fill="#b42318"><title>20261206-081337-0f43: Score 87.9%</title>');
+  });
+
+  it('notes a first run: no earlier CERTIFIED run of the config', async () => {
+    const base = await recordedModel(false);
+    const cert = {
+      ...base.cert,
+      changes: noBaseline('No earlier CERTIFIED run of config "reference-stack" in the reports folder.'),
+    };
+    expect(renderCertificateHtml({ ...base, cert })).toContain(
+      '<h2>What changed</h2><p class="muted" id="changes">No earlier CERTIFIED run of config &quot;reference-stack&quot; in the reports folder.</p>',
+    );
   });
 });

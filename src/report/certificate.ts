@@ -1,10 +1,15 @@
 import type { Certification } from '../certify/certification.ts';
 import { STARTUP_FIGURE, meetsTarget } from '../certify/figures.ts';
+import { PROPERTY_GROUP_LABELS, propertyRisks } from '../certify/properties.ts';
+import type { PropertyResult } from '../certify/properties.ts';
+import { PROPERTY_GROUPS } from '../config/properties.ts';
 import { STAGES } from '../core/stage.ts';
 import type { TrendPoint } from './runs.ts';
 import {
+  describeFigureMove,
   figureTargetCell,
   formatFigureValue,
+  propertyStatusLabel,
   notCoveredChecks,
   partialHeadline,
   skippedCell,
@@ -18,11 +23,14 @@ export const CERTIFICATE_PDF_FILE = 'certificate.pdf';
 
 /** How many failed critical checks and reasons the page lists before pointing at certification.json. */
 const MAX_CRITICAL = 5;
+const MAX_CRITICAL_UNDER_RISKS = 3;
 const MAX_REASONS = 3;
 const MAX_EXCEPTIONS = 6;
 const MAX_SKIPPED = 6;
 const MAX_NOT_COVERED = 6;
 const MAX_TEXT = 180;
+const MAX_RISKS = 5;
+const MAX_CHANGES = 3;
 /**
  * Key figures on the page, in the left column under the failures (the rest are in certification.json and
  * summary.md): 18 when that column lists nothing else, 14 when it does (measured with Chromium: the worst
@@ -30,6 +38,8 @@ const MAX_TEXT = 180;
  */
 const MAX_FIGURES = 18;
 const MAX_FIGURES_UNDER_FAILURES = 14;
+/** With risks and properties above them (measured with Chromium: 5 risks, 3 critical checks, 10 figures stay 2 pages). */
+const MAX_FIGURES_UNDER_RISKS = 10;
 
 /** The Allure quality gate's cross-check, as the certificate states it. */
 export interface CertificateGate {
@@ -37,15 +47,6 @@ export interface CertificateGate {
   readonly gateVerdict: Certification['verdict'] | null;
   readonly agrees: boolean;
   readonly failedRules: number;
-}
-
-/** What changed since the previous run of the same reports folder. */
-export interface CertificateChanges {
-  readonly previousRunId: string;
-  readonly regressed: number;
-  readonly fixed: number;
-  readonly added: number;
-  readonly stillFailing: number;
 }
 
 export interface CertificateModel {
@@ -57,7 +58,6 @@ export interface CertificateModel {
   /** SHA-256 of `evidence.sha256`, the manifest of every artifact but the certificate. */
   readonly evidenceSha256: string;
   readonly gate: CertificateGate | null;
-  readonly changes: CertificateChanges | null;
   /** Tool name -> version (node, allure, readiness, chromium...). */
   readonly tools: Readonly<Record<string, string>>;
   /** Config image ref -> what ran. */
@@ -124,12 +124,24 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 ul.critical { margin: 0; padding-left: 4.5mm; } ul.critical li { margin-bottom: 1.2mm; }
 .fix { color: #1f4d8f; } .muted { color: #7a8194; }
 .two { display: grid; grid-template-columns: 1.15fr 1fr; gap: 6mm; }
-.trend svg { width: 100%; height: 24mm; display: block; }
+.trend svg { width: 100%; height: 38mm; display: block; }
 .trend td, .trend th { font-size: 7.8pt; padding: .6mm 1mm; white-space: nowrap; }
 .trend code.run { font-size: 7pt; word-break: normal; }
 footer { margin-top: 4mm; border-top: 1px solid #c9ced8; padding-top: 2mm; font-size: 7.8pt; color: #4a5366; }
 .figures td, .figures th { font-size: 7.6pt; padding: .3mm 1mm; line-height: 1.2; }
 .figures td.met { color: #1f7a3d; } .figures td.missed { color: #b42318; font-weight: 600; }
+.risks { margin-top: 3mm; padding: .5mm 3mm 1mm; font-size: 8.6pt; line-height: 1.25; border: 1.5px solid #b42318; background: #fdf3f2; }
+.risks ul.critical li { margin-bottom: .6mm; } .risks h2 { margin-top: 1mm; color: #7a1a12; } .risks.clear { border-color: #1f7a3d; background: #f0f7f2; }
+.risks.clear { color: #1f4d2b; } .risks.clear p { margin: 1.2mm 0; }
+.coverage { font-weight: 600; margin: 0 0 1.5mm; }
+.props { column-count: 3; column-gap: 5mm; font-size: 7.1pt; line-height: 1.2; }
+.props section { break-inside: avoid; margin-bottom: 1.6mm; }
+.props h3 { font-size: 7.6pt; margin: 0 0 .4mm; color: #4a5366; text-transform: uppercase; letter-spacing: .04em; }
+.props ul { list-style: none; margin: 0; padding: 0; } .props li { padding-left: 3.2mm; text-indent: -3.2mm; margin-bottom: .3mm; }
+.mark { font-weight: 700; display: inline-block; width: 3.2mm; text-indent: 0; }
+.mark.proven { color: #1f7a3d; } .mark.failed { color: #b42318; } .mark.not-covered { color: #7a8194; }
+ul.changes { margin: 0; padding-left: 4.5mm; font-size: 8pt; } ul.changes li { margin-bottom: .6mm; }
+.worse { color: #b42318; } .better { color: #1f7a3d; }
 code { font: 7.8pt "DejaVu Sans Mono", monospace; word-break: break-all; color: #1d2330; }
 `;
 
@@ -155,7 +167,13 @@ function figuresBlock(cert: Certification): string {
   if (cert.figures.length === 0) return '';
   const figures = pageFigures(cert.figures);
   const crowded = cert.criticalFailures.length + cert.reasons.length + cert.notCovered.length > 0;
-  const shown = figures.slice(0, crowded ? MAX_FIGURES_UNDER_FAILURES : MAX_FIGURES);
+  const max =
+    propertyRisks(cert.properties).length > 0
+      ? MAX_FIGURES_UNDER_RISKS
+      : crowded
+        ? MAX_FIGURES_UNDER_FAILURES
+        : MAX_FIGURES;
+  const shown = figures.slice(0, max);
   const rows = shown.map((figure) => {
     const target = figureTargetCell(figure);
     const cls = target.met === undefined ? 'num' : target.met ? 'num met' : 'num missed';
@@ -164,6 +182,89 @@ function figuresBlock(cert: Certification): string {
   });
   const more = figures.length - shown.length;
   return `<h2>Key figures</h2><table class="figures" id="key-figures"><thead><tr><th>Figure</th><th class="num">Value</th><th class="num">Target</th></tr></thead><tbody>${rows.join('')}</tbody></table>${more > 0 ? `<p class="muted">and ${more.toString()} more in certification.json and summary.md</p>` : ''}`;
+}
+
+const MARK: Readonly<Record<PropertyResult['status'], string>> = { proven: '✓', failed: '✗', 'not-covered': '○' };
+
+/** Critical properties not proven, most severe first, each with its fix: what a release review reads first. */
+function risksBlock(cert: Certification): string {
+  if (cert.properties.length === 0) return '';
+  const risks = propertyRisks(cert.properties);
+  if (risks.length === 0)
+    return '<section class="risks clear" id="risks"><p><b>Risks: none.</b> Every critical readiness property is proven.</p></section>';
+  const shown = risks
+    .slice(0, MAX_RISKS)
+    .map(
+      (p) =>
+        `<li data-property="${htmlEscape(p.id)}"><b>${htmlEscape(p.title)}</b> <span class="status ${p.status === 'failed' ? 'failed' : 'skipped'}">${htmlEscape(propertyStatusLabel(p))}</span> <span class="muted">(${p.severity})</span>: ${htmlEscape(clip(p.reason, 80))}` +
+        `<br><span class="fix">Fix: ${htmlEscape(clip(p.remediation ?? '', 120))}</span></li>`,
+    );
+  const count = risks.length.toString();
+  return `<section class="risks" id="risks"><h2>Risks: ${count} critical propert${risks.length === 1 ? 'y' : 'ies'} not proven</h2><ul class="critical">${shown.join('')}${moreLine(risks.length - shown.length)}</ul></section>`;
+}
+
+/** Every readiness property by group: proven, failed or not covered (with why), and the coverage figure. */
+function propertiesBlock(cert: Certification): string {
+  const coverage = cert.propertyCoverage;
+  if (cert.properties.length === 0 || coverage === null) return '';
+  const groups = PROPERTY_GROUPS.flatMap((group) => {
+    const members = cert.properties.filter((p) => p.group === group);
+    if (members.length === 0) return [];
+    const proven = members.filter((p) => p.status === 'proven').length;
+    const items = members.map((p) => {
+      const why =
+        p.status === 'proven'
+          ? ''
+          : ` <span class="muted">(${htmlEscape(propertyStatusLabel(p).replace(/^not covered: /, ''))})</span>`;
+      return `<li data-property="${htmlEscape(p.id)}" data-status="${p.status}" title="${htmlEscape(p.reason)}"><span class="mark ${p.status}">${MARK[p.status]}</span>${htmlEscape(p.title)}${why}</li>`;
+    });
+    return [
+      `<section><h3>${htmlEscape(PROPERTY_GROUP_LABELS[group])} ${proven.toString()}/${members.length.toString()}</h3><ul>${items.join('')}</ul></section>`,
+    ];
+  });
+  const ratio = coverage.ratio === null ? '' : ` (${pct(coverage.ratio)})`;
+  return (
+    `<h2>Readiness properties</h2><p class="coverage" id="property-coverage">${coverage.proven.toString()} of ${coverage.total.toString()} proven${ratio} · ${coverage.failed.toString()} failed · ${coverage.notCovered.toString()} not covered</p>` +
+    `<div class="props" id="properties">${groups.join('')}</div>`
+  );
+}
+
+/** What changed since the previous CERTIFIED run of the config: checks, figures beyond their noise band, coverage lost. */
+function changesBlock(cert: Certification): string {
+  const changes = cert.changes;
+  if (changes === null) return '';
+  if (changes.baseline === null)
+    return `<h2>What changed</h2><p class="muted" id="changes">${htmlEscape(changes.note ?? 'No earlier CERTIFIED run to compare with.')}</p>`;
+  const list = <T>(items: readonly T[], line: (item: T) => string): string =>
+    items.slice(0, MAX_CHANGES).map(line).join('') +
+    (items.length > MAX_CHANGES
+      ? ` <span class="muted">and ${(items.length - MAX_CHANGES).toString()} more</span>`
+      : '');
+  const lines: string[] = [];
+  if (changes.regressed.length > 0)
+    lines.push(
+      `<li><span class="worse">Regressed ${changes.regressed.length.toString()}:</span> ${list(changes.regressed, (c) => `<code>${htmlEscape(c.id)}</code> (${c.after}) `)}</li>`,
+    );
+  if (changes.recovered.length > 0)
+    lines.push(
+      `<li><span class="better">Recovered ${changes.recovered.length.toString()}:</span> ${list(changes.recovered, (c) => `<code>${htmlEscape(c.id)}</code> `)}</li>`,
+    );
+  for (const move of changes.figures.slice(0, MAX_CHANGES))
+    lines.push(
+      `<li class="${move.direction}" data-figure-move="${htmlEscape(move.id)}">${htmlEscape(describeFigureMove(move))}</li>`,
+    );
+  if (changes.figures.length > MAX_CHANGES)
+    lines.push(`<li class="muted">and ${(changes.figures.length - MAX_CHANGES).toString()} more figures moved</li>`);
+  if (changes.lostCoverage.length > 0)
+    lines.push(
+      `<li><span class="worse">Coverage lost ${changes.lostCoverage.length.toString()}:</span> ${list(changes.lostCoverage, (p) => `${htmlEscape(p.title)} (${p.after ?? 'gone'}) `)}</li>`,
+    );
+  const body =
+    lines.length === 0
+      ? '<p class="muted">Nothing regressed, no figure moved beyond its noise band, no coverage lost.</p>'
+      : `<ul class="changes">${lines.join('')}</ul>`;
+  const note = changes.note === null ? '' : `<p class="muted">${htmlEscape(changes.note)}</p>`;
+  return `<h2>What changed</h2><div id="changes"><p class="muted">Since CERTIFIED run <code>${htmlEscape(changes.baseline.runId)}</code>:</p>${body}${note}</div>`;
 }
 
 function stageTable(cert: Certification): string {
@@ -231,12 +332,16 @@ function exceptionsList(cert: Certification): string {
 
 function criticalList(cert: Certification): string {
   if (cert.criticalFailures.length === 0) return '<p class="muted">No critical check failed.</p>';
+  // With risks at the top (their fixes included), the checks behind them take less room.
+  const hasRisks = propertyRisks(cert.properties).length > 0;
+  const max = hasRisks ? MAX_CRITICAL_UNDER_RISKS : MAX_CRITICAL;
+  const text = hasRisks ? 70 : MAX_TEXT;
   const shown = cert.criticalFailures
-    .slice(0, MAX_CRITICAL)
+    .slice(0, max)
     .map(
       (f) =>
-        `<li><b>${htmlEscape(f.check)}</b> <span class="muted">(${f.stage})</span> ${htmlEscape(clip(f.name, 90))}: ${htmlEscape(clip(f.message))}` +
-        `<br><span class="fix">Fix: ${htmlEscape(clip(f.remediation))}</span></li>`,
+        `<li><b>${htmlEscape(f.check)}</b> <span class="muted">(${f.stage})</span> ${htmlEscape(clip(f.name, 90))}: ${htmlEscape(clip(f.message, text))}` +
+        `<br><span class="fix">Fix: ${htmlEscape(clip(f.remediation, text))}</span></li>`,
     );
   const more = cert.criticalFailures.length - shown.length;
   const tailNote = more > 0 ? `<li class="muted">and ${more.toString()} more in certification.json</li>` : '';
@@ -274,31 +379,65 @@ function trendLabel(verdict: Certification['verdict']): string {
   return verdictLabel(verdict);
 }
 
+interface TrendSeries {
+  readonly label: string;
+  readonly values: readonly (number | null)[];
+  readonly format: (value: number) => string;
+  /** Fixed range (the score's 0..1); else the series' own minimum and maximum. */
+  readonly range?: readonly [number, number];
+}
+
+/** One row of the trend chart: a line over the runs (gaps where a run has no value), dots coloured by verdict. */
+function trendRow(series: TrendSeries, trend: readonly TrendPoint[], top: number, x: (i: number) => number): string {
+  const rowHeight = 24;
+  const present = series.values.filter((v): v is number => v !== null);
+  const label = `<text x="0" y="${(top + 10).toString()}" font-size="8" fill="#4a5366">${htmlEscape(series.label)}</text>`;
+  const last = series.values.at(-1);
+  const lastText = `<text x="300" y="${(top + 10).toString()}" font-size="8" text-anchor="end" fill="#1d2330">${last === null || last === undefined ? 'n/a' : htmlEscape(series.format(last))}</text>`;
+  if (present.length === 0) return `${label}${lastText}`;
+  const [low, high] = series.range ?? [Math.min(...present), Math.max(...present)];
+  const span = high - low;
+  const y = (v: number): number => top + rowHeight - 4 - (span === 0 ? 0.5 : (v - low) / span) * (rowHeight - 8);
+  const segments: string[][] = [[]];
+  series.values.forEach((v, i) => {
+    if (v === null) segments.push([]);
+    else segments.at(-1)?.push(`${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+  });
+  const lines = segments
+    .filter((seg) => seg.length > 1)
+    .map((seg) => `<polyline points="${seg.join(' ')}" fill="none" stroke="#4a5366" stroke-width="1.3"/>`)
+    .join('');
+  const dots = series.values
+    .map((v, i) => {
+      const point = trend[i];
+      if (v === null || point === undefined) return '';
+      return `<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.6" fill="${DOT[point.verdict]}"><title>${htmlEscape(`${point.runId}: ${series.label} ${series.format(v)}`)}</title></circle>`;
+    })
+    .join('');
+  const base = `<line x1="48" x2="252" y1="${(top + rowHeight - 2).toString()}" y2="${(top + rowHeight - 2).toString()}" stroke="#eceef2"/>`;
+  return `${label}${lastText}${base}${lines}${dots}`;
+}
+
+/** The trend over the last runs as inline SVG: score (dots coloured by verdict), capacity knee, baseline p95 and RTO. */
 function trendBlock(trend: readonly TrendPoint[]): string {
   if (trend.length === 0) return '';
-  const width = 300;
-  const height = 80;
-  const pad = 8;
-  const x = (i: number): number =>
-    trend.length === 1 ? width / 2 : pad + (i * (width - 2 * pad)) / (trend.length - 1);
-  const y = (score: number): number => height - pad - score * (height - 2 * pad);
-  const line = trend.map((p, i) => `${x(i).toFixed(1)},${y(p.score).toFixed(1)}`).join(' ');
-  const dots = trend
-    .map((p, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(p.score).toFixed(1)}" r="3.2" fill="${DOT[p.verdict]}"/>`)
-    .join('');
-  const svg =
-    `<svg viewBox="0 0 ${width.toString()} ${height.toString()}" preserveAspectRatio="none" role="img" aria-label="score over the last ${trend.length.toString()} runs">` +
-    `<line x1="0" x2="${width.toString()}" y1="${y(1).toFixed(1)}" y2="${y(1).toFixed(1)}" stroke="#c9ced8" stroke-dasharray="3 3"/>` +
-    `<line x1="0" x2="${width.toString()}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#c9ced8"/>` +
-    `<polyline points="${line}" fill="none" stroke="#4a5366" stroke-width="1.5"/>${dots}</svg>`;
-  const rows = [...trend]
+  const series: TrendSeries[] = [
+    { label: 'Score', values: trend.map((p) => p.score), format: pct, range: [0, 1] },
+    { label: 'Knee', values: trend.map((p) => p.kneeRps), format: (v) => formatFigureValue(v, 'req/s') },
+    { label: 'p95', values: trend.map((p) => p.p95Ms), format: (v) => formatFigureValue(v, 'ms') },
+    { label: 'RTO', values: trend.map((p) => p.rtoMs), format: (v) => formatFigureValue(v, 'ms') },
+  ];
+  const x = (i: number): number => (trend.length === 1 ? 150 : 56 + (i * (244 - 56)) / (trend.length - 1));
+  const rows = series.map((s, i) => trendRow(s, trend, i * 26, x)).join('');
+  const svg = `<svg viewBox="0 0 300 ${(series.length * 26).toString()}" role="img" aria-label="verdict, score, capacity knee, p95 and RTO over the last ${trend.length.toString()} runs">${rows}</svg>`;
+  const tableRows = [...trend]
     .reverse()
-    .slice(0, 6)
+    .slice(0, 5)
     .map(
       (p) =>
         `<tr><td>${day(p.finishedAt)}</td><td><code class="run">${htmlEscape(p.runId)}</code></td><td style="color:${DOT[p.verdict]};font-weight:600;white-space:nowrap">${trendLabel(p.verdict)}</td><td class="num">${pct(p.score)}</td></tr>`,
     );
-  return `<div class="trend" id="trend">${svg}<table><thead><tr><th>Date</th><th>Run</th><th>Verdict</th><th class="num">Score</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+  return `<div class="trend" id="trend">${svg}<table><thead><tr><th>Date</th><th>Run</th><th>Verdict</th><th class="num">Score</th></tr></thead><tbody>${tableRows.join('')}</tbody></table></div>`;
 }
 
 function gateLine(gate: CertificateGate | null, cert: Certification): string {
@@ -345,9 +484,6 @@ export function renderCertificateHtml(model: CertificateModel): string {
         .join(', ') || '-',
     ],
   ];
-  const changes = model.changes
-    ? `<p class="muted" id="changes">Since run <code>${htmlEscape(model.changes.previousRunId)}</code>: ${model.changes.regressed.toString()} regressed, ${model.changes.fixed.toString()} fixed, ${model.changes.added.toString()} new, ${model.changes.stillFailing.toString()} still not passing.</p>`
-    : '';
   const images = Object.entries(model.images);
   return `<!doctype html>
 <html lang="en">
@@ -370,9 +506,11 @@ export function renderCertificateHtml(model: CertificateModel): string {
   </div>
 </header>
 ${alerts.join('\n')}
+${risksBlock(cert)}
 <section class="facts">${facts.map(([k, v]) => `<div><b>${htmlEscape(k)}</b>${htmlEscape(v)}</div>`).join('')}</section>
 <h2>Stages</h2>
 ${stageTable(cert)}
+${propertiesBlock(cert)}
 <div class="two">
   <section>
     <h2>Critical checks not passed</h2>
@@ -384,7 +522,7 @@ ${stageTable(cert)}
   <section>
     <h2>Trend: last ${model.trend.length.toString()} run(s)</h2>
     ${trendBlock(model.trend)}
-    ${changes}
+    ${changesBlock(cert)}
     ${exceptionsList(cert)}
     ${skippedList(cert)}
   </section>

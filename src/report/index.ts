@@ -8,9 +8,11 @@ export {
 } from './allure.ts';
 export type { AllureCategory, AllureExecutor, AllureMetadata, GenerateAllureReportOptions } from './allure.ts';
 export {
+  describeFigureMove,
   formatVerdictTable,
   notCoveredChecks,
   partialHeadline,
+  propertyStatusLabel,
   renderSummaryMarkdown,
   skippedCell,
   skippedChecks,
@@ -18,7 +20,7 @@ export {
 } from './summary.ts';
 export type { NotCoveredLine, SkippedLine } from './summary.ts';
 export { CERTIFICATE_HTML_FILE, CERTIFICATE_PDF_FILE, htmlEscape, renderCertificateHtml } from './certificate.ts';
-export type { CertificateChanges, CertificateGate, CertificateModel } from './certificate.ts';
+export type { CertificateGate, CertificateModel } from './certificate.ts';
 export { pdfPageCount, printPdf } from './certificate-pdf.ts';
 export { CHECK_CHANGES, compareRuns, formatComparison, readRunSnapshot } from './compare.ts';
 export type { CheckChange, CheckDelta, RunComparison, RunSnapshot, StageDelta } from './compare.ts';
@@ -41,6 +43,6 @@ export {
 export type { GatePlan, GateRuleset, QualityGateRecord, QualityGateRun } from './quality-gate.ts';
 export { ALLURE_HISTORY_FILE, SECURITY_SARIF_FILE, SUMMARY_FILE, writeRunArtifacts } from './run-artifacts.ts';
 export type { RunArtifacts, RunArtifactsOptions } from './run-artifacts.ts';
-export { RUN_ARTIFACTS, formatRunFiles, latestRunId, listRunIds, readTrend, trendPoint } from './runs.ts';
-export type { RunTrend, TrendPoint } from './runs.ts';
+export { RUN_ARTIFACTS, findBaseline, formatRunFiles, latestRunId, listRunIds, readTrend, trendPoint } from './runs.ts';
+export type { Baseline, RunTrend, TrendPoint } from './runs.ts';
 export { serveRunFolder } from './serve.ts';

@@ -68,7 +68,6 @@ describe('not-applicable checks in the reports (issue 14 point 3)', () => {
       trend: [],
       evidenceSha256: 'e',
       gate: { outcome: 'passed', gateVerdict: 'CERTIFIED', agrees: true, failedRules: 0 },
-      changes: null,
       tools: {},
       images: {},
     });

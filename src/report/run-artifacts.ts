@@ -1,7 +1,11 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { certifyChecks, writeCertification } from '../certify/certification.ts';
+import type { z } from 'zod';
+import { noBaseline, whatChanged } from '../certify/changes.ts';
+import type { NoiseBand } from '../certify/changes.ts';
+import { certificationSchema, certifyChecks, writeCertification } from '../certify/certification.ts';
 import { KNEE_FILE, readKneeFile } from '../certify/figures.ts';
+import { resolveProperties } from '../certify/properties.ts';
 import type { Certification, CertifyRunOptions } from '../certify/certification.ts';
 import {
   ATTESTATION_FILE,
@@ -23,9 +27,7 @@ import { chromiumVersion } from '../provision/chromium.ts';
 import { generateAllureReport, resolveAllureCli, writeAllureMetadata } from './allure.ts';
 import type { AllureExecutor } from './allure.ts';
 import { CERTIFICATE_HTML_FILE, CERTIFICATE_PDF_FILE, renderCertificateHtml } from './certificate.ts';
-import type { CertificateChanges } from './certificate.ts';
 import { printPdf } from './certificate-pdf.ts';
-import { compareRuns, readRunSnapshot } from './compare.ts';
 import { JUNIT_FILE, renderJunitXml } from './junit.ts';
 import { writeAllureMetrics } from './metrics.ts';
 import {
@@ -37,7 +39,7 @@ import {
   qualityGateRecord,
 } from './quality-gate.ts';
 import type { QualityGateRecord, QualityGateRun } from './quality-gate.ts';
-import { listRunIds, readTrend } from './runs.ts';
+import { findBaseline, readTrend } from './runs.ts';
 import { renderSummaryMarkdown } from './summary.ts';
 
 /** Files of a run folder written by the report step (relative to the run folder). */
@@ -71,6 +73,8 @@ export interface RunArtifactsOptions extends Omit<CertifyRunOptions, 'reportPath
   readonly trendLength?: number;
   /** The key that signs certification.json and manifest.sha256; unsigned (and said so) when absent. */
   readonly signing?: RunSigning;
+  /** How far a key figure may move from the previous CERTIFIED run before it shows as changed. */
+  readonly noiseBands?: readonly NoiseBand[];
 }
 
 /** Whether the run folder was signed, and with which key, or why not. */
@@ -168,6 +172,9 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
   };
 
   const { checks, invalid } = await time('read results', () => readCheckResults(resultsDir));
+  const configName = options.name ?? options.stackName;
+  for (const id of resolveProperties(options.properties).unknownOmissions)
+    warn(`properties.${id} omits a property the built-in catalogue does not have: nothing was left out`);
   // The knee without a floor is a figure file of the load stage, not a check.
   const knee = await readKneeFile(join(runDir, KNEE_FILE));
   if (knee.problem !== undefined) warn(`key figures: the knee is left out: ${knee.problem}`);
@@ -189,15 +196,12 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
     await writeAllureMetrics(resultsDir, checks);
   });
 
-  // What changed since the previous run reads that run's results: started now, awaited later.
+  // What changed is measured against the previous CERTIFIED run of the config: read now, compared later.
   const changesStarted = performance.now();
-  const changesPromise = changesSincePrevious(options.reportsDir, options.runId, checks, warn)
-    .catch((error: unknown) => {
-      warn(`changes since the previous run not shown: ${describeError(error)}`);
-      return null;
-    })
+  const baselinePromise = readBaseline(options.reportsDir, { runId: options.runId, name: configName }, warn)
+    .catch((error: unknown): BaselineRead => ({ note: `the previous run could not be read: ${describeError(error)}` }))
     .finally(() => {
-      timings['changes (overlapped)'] = Math.round(performance.now() - changesStarted);
+      timings['baseline (overlapped)'] = Math.round(performance.now() - changesStarted);
     });
   const resultFileCount = await countResultFiles(resultsDir);
   // The report and the gate each read the results; they run side by side.
@@ -245,6 +249,8 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
         reportPath,
         figureTargets: options.figureTargets,
         knee: knee.knee,
+        name: configName,
+        properties: options.properties,
       }),
     ),
   );
@@ -261,7 +267,25 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
     gate.configFile === '' ? '(not written)' : relative(runDir, gate.configFile),
   );
   // A verdict the gate does not confirm is withdrawn in certification.json itself, not only in the exit code.
-  const cert = confirmByQualityGate(policyCert, gateRecord);
+  const gatedCert = confirmByQualityGate(policyCert, gateRecord);
+  const baseline = await baselinePromise;
+  const cert = certificationSchema.parse({
+    ...gatedCert,
+    changes:
+      'cert' in baseline
+        ? whatChanged(
+            {
+              runId: baseline.cert.runId,
+              finishedAt: baseline.cert.finishedAt,
+              checks: baseline.checks,
+              figures: baseline.cert.figures,
+              properties: baseline.cert.properties,
+            },
+            { checks, figures: gatedCert.figures, properties: gatedCert.properties },
+            options.noiseBands,
+          )
+        : noBaseline(baseline.note),
+  } satisfies z.input<typeof certificationSchema>);
   if (!gateRecord.agrees) {
     warn(
       `HARNESS ERROR: the Allure quality gate does not confirm the verdict ${policyCert.verdict}: ${describeQualityGate(gateRecord)}. ` +
@@ -294,7 +318,6 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
 
   const trend = await time('trend', () => readTrend(options.reportsDir, cert, options.trendLength ?? 10));
   for (const entry of trend.unreadable) warn(`trend: skipped ${entry}`);
-  const changes = await changesPromise;
 
   // Last look for credentials before the evidence is sealed (the report is built from redacted results).
   const scrubbed = await time('redact', () => scrubFiles(runDir, options.redact, { skip: [REPORT_DIR] }));
@@ -316,7 +339,6 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
             agrees: gateRecord.agrees,
             failedRules: gateRecord.failedRules.length,
           },
-          changes,
           tools,
           images: options.images,
         }),
@@ -386,28 +408,25 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
   };
 }
 
-/** Counts of what changed since the previous run of the reports folder; null for the first run. */
-async function changesSincePrevious(
+type BaselineRead =
+  { readonly cert: Certification; readonly checks: readonly CheckResult[] | null } | { readonly note: string };
+
+/** The previous CERTIFIED run of the config and its checks (null when its results cannot be read), or why there is none. */
+async function readBaseline(
   reportsDir: string,
-  runId: string,
-  checks: readonly CheckResult[],
+  current: Pick<Certification, 'runId' | 'name'>,
   warn: (text: string) => void,
-): Promise<CertificateChanges | null> {
-  const previous = (await listRunIds(reportsDir)).filter((id) => id < runId).at(-1);
-  if (previous === undefined) return null;
-  let base;
+): Promise<BaselineRead> {
+  const baseline = await findBaseline(reportsDir, current);
+  for (const entry of baseline.skipped) warn(`what changed: skipped ${entry}`);
+  if (!baseline.found) return { note: baseline.note };
   try {
-    base = await readRunSnapshot(join(reportsDir, previous), previous);
+    const { checks } = await readCheckResults(join(baseline.runDir, 'allure-results'));
+    return { cert: baseline.cert, checks };
   } catch (error) {
-    warn(`changes since ${previous} not shown: ${describeError(error).split('\n')[0] ?? ''}`);
-    return null;
+    warn(
+      `what changed: the checks of ${baseline.cert.runId} are not compared: ${describeError(error).split('\n')[0] ?? ''}`,
+    );
+    return { cert: baseline.cert, checks: null };
   }
-  const cmp = compareRuns(base, { runId, cert: null, checks });
-  return {
-    previousRunId: previous,
-    regressed: cmp.counts.regressed,
-    fixed: cmp.counts.fixed,
-    added: cmp.counts.new,
-    stillFailing: cmp.counts['still-failing'],
-  };
 }

@@ -18,7 +18,16 @@ export interface TrendPoint {
   readonly partial: boolean;
   /** Pass rate of each stage that ran (mandatory or optional); null when not run or nothing was due. */
   readonly stages: Readonly<Record<Stage, number | null>>;
+  /** The config name the run recorded (none before it was recorded). */
+  readonly name?: string | undefined;
+  /** Key figures followed across runs; null when the run did not measure them. */
+  readonly kneeRps: number | null;
+  readonly p95Ms: number | null;
+  readonly rtoMs: number | null;
 }
+
+const figureValue = (cert: Certification, id: string): number | null =>
+  cert.figures.find((f) => f.id === id)?.value ?? null;
 
 /** The trend point of a certification. */
 export function trendPoint(cert: Certification): TrendPoint {
@@ -33,6 +42,10 @@ export function trendPoint(cert: Certification): TrendPoint {
     score: cert.score,
     partial: cert.partial,
     stages,
+    name: cert.name,
+    kneeRps: figureValue(cert, 'load.knee'),
+    p95Ms: figureValue(cert, 'load.baseline.p95'),
+    rtoMs: figureValue(cert, 'recovery.rto'),
   };
 }
 
@@ -78,7 +91,8 @@ export interface RunTrend {
 
 /**
  * The last `limit` runs of a reports directory up to and including `current`, from each run's
- * certification.json (the verdict, score and stage pass rates people compare across runs).
+ * certification.json (the verdict, score, stage pass rates and key figures people compare across runs);
+ * a run that recorded another config name is left out.
  */
 export async function readTrend(reportsDir: string, current: Certification, limit = 10): Promise<RunTrend> {
   const ids = (await listRunIds(reportsDir)).filter((id) => id !== current.runId && id < current.runId);
@@ -88,13 +102,45 @@ export async function readTrend(reportsDir: string, current: Certification, limi
   for (const id of [...ids].reverse()) {
     if (points.length >= limit - 1) break;
     try {
-      points.unshift(trendPoint(await readCertification(join(reportsDir, id, CERTIFICATION_FILE))));
+      const cert = await readCertification(join(reportsDir, id, CERTIFICATION_FILE));
+      if (cert.name !== undefined && current.name !== undefined && cert.name !== current.name) continue;
+      points.unshift(trendPoint(cert));
     } catch (error) {
       unreadable.push(`${id}/${CERTIFICATION_FILE}: ${describeError(error).split('\n')[0] ?? ''}`);
     }
   }
   points.push(trendPoint(current));
   return { points, unreadable };
+}
+
+/** The previous CERTIFIED run of a config, as found in a reports directory. */
+export type Baseline =
+  | { readonly found: true; readonly runDir: string; readonly cert: Certification; readonly skipped: readonly string[] }
+  | { readonly found: false; readonly note: string; readonly skipped: readonly string[] };
+
+/**
+ * The newest run before `current` that is CERTIFIED and recorded the same config name, what changed is
+ * measured against; `skipped` names the unreadable certification files passed over.
+ */
+export async function findBaseline(
+  reportsDir: string,
+  current: Pick<Certification, 'runId' | 'name'>,
+): Promise<Baseline> {
+  const skipped: string[] = [];
+  const name = current.name;
+  if (name === undefined)
+    return { found: false, note: 'This run records no config name: it is compared with no other run.', skipped };
+  const ids = (await listRunIds(reportsDir)).filter((id) => id < current.runId).reverse();
+  for (const id of ids) {
+    const runDir = join(reportsDir, id);
+    try {
+      const cert = await readCertification(join(runDir, CERTIFICATION_FILE));
+      if (cert.verdict === 'CERTIFIED' && cert.name === name) return { found: true, runDir, cert, skipped };
+    } catch (error) {
+      skipped.push(`${id}/${CERTIFICATION_FILE}: ${describeError(error).split('\n')[0] ?? ''}`);
+    }
+  }
+  return { found: false, note: `No earlier CERTIFIED run of config "${name}" in the reports folder.`, skipped };
 }
 
 /** The artifacts a run folder can hold, in the order people look for them, with what each is for. */

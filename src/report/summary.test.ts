@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readCertification } from '../certify/certification.ts';
+import { certifyRecorded, recordedChecks, recordedDefectRun } from '../../test/support/recorded-checks.ts';
+import { whatChanged } from '../certify/changes.ts';
+import { certificationSchema, readCertification } from '../certify/certification.ts';
 import type { Certification } from '../certify/certification.ts';
 import { formatVerdictTable, renderSummaryMarkdown } from './summary.ts';
 
@@ -154,5 +156,72 @@ describe('key figures in the summary', () => {
 
   it('says nothing of figures when there are none', async () => {
     expect(renderSummaryMarkdown(await readCertification(FIXTURE))).not.toContain('Key figures');
+  });
+});
+
+describe('summary.md: risks first, readiness properties and what changed (recorded runs)', () => {
+  async function recordedCert(): Promise<Certification> {
+    const previousChecks = await recordedChecks('previous-run.checks.json');
+    const previous = await certifyRecorded(previousChecks, {
+      runId: '20261206-073729-8224',
+      knee: 'previous-run.knee.json',
+    });
+    const checks = await recordedDefectRun();
+    const run = await certifyRecorded(checks, { runId: '20261206-081337-0f43', knee: 'full-run.knee.json' });
+    return certificationSchema.parse({
+      ...run,
+      changes: whatChanged(
+        { ...previous, checks: previousChecks },
+        { checks, figures: run.figures, properties: run.properties },
+      ),
+    });
+  }
+
+  it('puts the critical properties not proven with their fix above the stage table, most severe first', async () => {
+    const md = renderSummaryMarkdown(await recordedCert());
+    const risks = md.indexOf('**Risks: 5 critical properties not proven**');
+    expect(risks).toBeGreaterThan(0);
+    expect(risks).toBeLessThan(md.indexOf('| Stage | Status |'));
+    expect(md).toContain(
+      '- **No acknowledged write lost on a crash** (`data-safety.crash-writes`, blocker): failed: recovery.crash.ledger failed: 6 of 7 writes',
+    );
+    expect(md).toContain(
+      '  - fix: Acknowledge a write only once it is committed to the database, never from an in-memory buffer',
+    );
+    // The ledger's message names every lost write: the line keeps the first 200 characters.
+    const crash = md.split('\n').find((line) => line.includes('`data-safety.crash-writes`')) ?? '';
+    expect(crash).toMatch(/…$/);
+    expect(crash.length).toBeLessThan(320);
+  });
+
+  it('lists every property with its status and the coverage figure, and what changed since the last CERTIFIED run', async () => {
+    const md = renderSummaryMarkdown(await recordedCert());
+    expect(md).toContain('**Readiness properties**: 19 of 31 proven (61.3%), 3 failed, 9 not covered');
+    expect(
+      md.match(/^\| (Availability|Resilience|Data safety|Security|Performance and capacity|Operability) \|/gm),
+    ).toHaveLength(31);
+    expect(md).toContain(
+      '| Security | Web scanner (ZAP) finds no failing issue | ⚪ not covered: skipped | Skipped: security.scanner.zap:',
+    );
+    expect(md).toContain('**What changed** since CERTIFIED run `20261206-073729-8224`');
+    expect(md).toContain('- regressed: `recovery.crash.ledger` (passed → failed)');
+    expect(md).toContain(
+      '- Memory retained after soak: soak-short, orders: 12.24 MB → -27.87 MB (-328%, band ±50%): better',
+    );
+    expect(md).toContain(
+      '- coverage lost: Readiness tells the truth (`operability.truthful-health`, proven → failed):',
+    );
+    // A long reason is clipped in the table (the whole one is in certification.json).
+    expect(md).toMatch(
+      /\| Security headers set, no banners \| ❌ failed \| security\.headers\.required, security\.headers\.banner failed: 9 header problems: [^|]{100,}… \|/,
+    );
+  });
+
+  it('the verdict table printed at the end of a run gives the coverage and each risk with its fix', async () => {
+    const text = formatVerdictTable(await recordedCert());
+    expect(text).toContain('Readiness properties: 19 of 31 proven, 3 failed, 9 not covered');
+    expect(text).toContain(
+      'Risks (critical properties not proven):\n  - No acknowledged write lost on a crash (data-safety.crash-writes, blocker): failed\n    fix: Acknowledge a write only once it is committed to the database, never from an in-memory buffer\n',
+    );
   });
 });

@@ -2,8 +2,12 @@ import type { Certification } from '../certify/certification.ts';
 import { STAGES } from '../core/stage.ts';
 import type { Stage } from '../core/stage.ts';
 import type { StageRole } from '../certify/verdict.ts';
+import type { Changes } from '../certify/changes.ts';
 import { meetsTarget } from '../certify/figures.ts';
 import type { Figure, FigureTargetOp } from '../certify/figures.ts';
+import { PROPERTY_GROUP_LABELS, propertyRisks } from '../certify/properties.ts';
+import type { PropertyResult } from '../certify/properties.ts';
+import { PROPERTY_GROUPS } from '../config/properties.ts';
 
 const VERDICT_LABEL: Readonly<Record<Certification['verdict'], string>> = {
   CERTIFIED: 'CERTIFIED',
@@ -146,6 +150,20 @@ export function formatVerdictTable(cert: Certification): string {
   lines.push('', verdictLine(cert));
   const headline = partialHeadline(cert);
   if (headline !== undefined) lines.push(headline);
+  if (cert.propertyCoverage !== null && cert.properties.length > 0) {
+    const { proven, total, failed, notCovered } = cert.propertyCoverage;
+    lines.push(
+      `Readiness properties: ${proven.toString()} of ${total.toString()} proven, ${failed.toString()} failed, ${notCovered.toString()} not covered`,
+    );
+    const risks = propertyRisks(cert.properties);
+    if (risks.length > 0) {
+      lines.push('', 'Risks (critical properties not proven):');
+      for (const risk of risks) {
+        lines.push(`  - ${risk.title} (${risk.id}, ${risk.severity}): ${propertyStatusLabel(risk)}`);
+        lines.push(`    fix: ${risk.remediation ?? ''}`);
+      }
+    }
+  }
   if (cert.crossCheck.qualityGate === 'disagrees') {
     lines.push(
       `The policy alone says ${verdictLabel(cert.crossCheck.policyVerdict)}; the quality gate did not confirm it.`,
@@ -202,6 +220,30 @@ export function figureTargetCell(figure: Figure): { readonly text: string; reado
   };
 }
 
+const WHY_LABEL: Readonly<Record<NonNullable<PropertyResult['why']>, string>> = {
+  'not-configured': 'not configured',
+  'not-applicable': 'not applicable',
+  skipped: 'skipped',
+  unknown: 'unknown',
+  'no-check': 'no check ran',
+};
+
+/** A property's status as read: `proven`, `failed`, `broken` (only harness failures), `not covered: skipped`. */
+export function propertyStatusLabel(property: Pick<PropertyResult, 'status' | 'why' | 'checks'>): string {
+  if (property.status === 'proven') return 'proven';
+  if (property.status === 'failed') return property.checks.some((c) => c.status === 'failed') ? 'failed' : 'broken';
+  return `not covered: ${property.why === null ? 'no evidence' : WHY_LABEL[property.why]}`;
+}
+
+const signedPercent = (ratio: number): string =>
+  `${ratio >= 0 ? '+' : '-'}${Math.round(Math.abs(ratio) * 100).toString()}%`;
+
+/** A figure that moved beyond its noise band, as one line: `Capacity knee 166.67 -> 120 req/s (-28%, band ±20%): worse`. */
+export function describeFigureMove(move: Changes['figures'][number]): string {
+  const change = move.change === null ? 'from 0' : signedPercent(move.change);
+  return `${move.label}: ${formatFigureValue(move.before, move.unit)} → ${formatFigureValue(move.after, move.unit)} (${change}, band ±${Math.round(move.band * 100).toString()}%): ${move.direction}`;
+}
+
 /** Escapes text for a Markdown table cell or list item: pipes, emphasis, links, line breaks and HTML tags. */
 function md(text: string): string {
   return text
@@ -219,6 +261,69 @@ const VERDICT_ICON: Readonly<Record<Certification['verdict'], string>> = {
   FAILED_PARTIAL: '❌',
 };
 
+/** A table cell's text up to 200 characters: the whole reason is in certification.json. */
+const clipCell = (text: string): string => (text.length > 200 ? `${text.slice(0, 199)}…` : text);
+
+const code = (text: string): string => `\`${text.replace(/`/g, '')}\``;
+
+/** Critical properties not proven, most severe first, each with its fix. */
+function risksMarkdown(cert: Certification): string[] {
+  if (cert.properties.length === 0) return [];
+  const risks = propertyRisks(cert.properties);
+  if (risks.length === 0) return ['', '**Risks**: none, every critical readiness property is proven.'];
+  const out = [
+    '',
+    `**Risks: ${risks.length.toString()} critical propert${risks.length === 1 ? 'y' : 'ies'} not proven**`,
+    '',
+  ];
+  for (const risk of risks) {
+    out.push(
+      `- **${md(risk.title)}** (${code(risk.id)}, ${risk.severity}): ${md(propertyStatusLabel(risk))}: ${md(clipCell(risk.reason))}`,
+    );
+    out.push(`  - fix: ${md(risk.remediation ?? '')}`);
+  }
+  return out;
+}
+
+/** Every property by group with its status and why, under the coverage figure. */
+function propertiesMarkdown(cert: Certification): string[] {
+  const coverage = cert.propertyCoverage;
+  if (cert.properties.length === 0 || coverage === null) return [];
+  const ratio = coverage.ratio === null ? '' : ` (${percent(coverage.ratio)})`;
+  const out = [
+    '',
+    `**Readiness properties**: ${coverage.proven.toString()} of ${coverage.total.toString()} proven${ratio}, ${coverage.failed.toString()} failed, ${coverage.notCovered.toString()} not covered`,
+    '',
+    '| Group | Property | Status | Why |',
+    '| --- | --- | --- | --- |',
+  ];
+  for (const group of PROPERTY_GROUPS) {
+    for (const p of cert.properties.filter((x) => x.group === group)) {
+      const mark = p.status === 'proven' ? '✅' : p.status === 'failed' ? '❌' : '⚪';
+      out.push(
+        `| ${PROPERTY_GROUP_LABELS[group]} | ${md(p.title)} | ${mark} ${md(propertyStatusLabel(p))} | ${md(clipCell(p.reason))} |`,
+      );
+    }
+  }
+  return out;
+}
+
+/** What changed since the previous CERTIFIED run of the config. */
+function changesMarkdown(cert: Certification): string[] {
+  const changes = cert.changes;
+  if (changes === null) return [];
+  if (changes.baseline === null) return ['', `**What changed**: ${md(changes.note ?? 'no earlier CERTIFIED run')}`];
+  const out = ['', `**What changed** since CERTIFIED run ${code(changes.baseline.runId)}`, ''];
+  for (const c of changes.regressed) out.push(`- regressed: ${code(c.id)} (${c.before} → ${c.after})`);
+  for (const c of changes.recovered) out.push(`- recovered: ${code(c.id)} (${c.before} → ${c.after})`);
+  for (const move of changes.figures) out.push(`- ${md(describeFigureMove(move))}`);
+  for (const p of changes.lostCoverage)
+    out.push(`- coverage lost: ${md(p.title)} (${code(p.id)}, proven → ${p.after ?? 'gone'}): ${md(p.reason)}`);
+  if (out.length === 3) out.push('- nothing regressed, no figure moved beyond its noise band, no coverage lost');
+  if (changes.note !== null) out.push('', md(changes.note));
+  return out;
+}
+
 /** A Markdown summary of a certification that fits a pull-request comment or a CI step summary. */
 export function renderSummaryMarkdown(
   cert: Certification,
@@ -235,6 +340,7 @@ export function renderSummaryMarkdown(
   out.push(facts.join(' · '));
   const headline = partialHeadline(cert);
   if (headline !== undefined) out.push('', `**${md(headline)}**`);
+  out.push(...risksMarkdown(cert));
   out.push('');
   out.push('| Stage | Status | Pass rate | Passed/Due | Skipped | Min |');
   out.push('| --- | --- | ---: | ---: | ---: | ---: |');
@@ -282,6 +388,7 @@ export function renderSummaryMarkdown(
       );
     }
   }
+  out.push(...propertiesMarkdown(cert), ...changesMarkdown(cert));
   if (extra.qualityGate !== undefined) out.push('', md(extra.qualityGate));
   out.push('');
   const sha = cert.git.sha === null ? 'not a git checkout' : cert.git.sha.slice(0, 12);

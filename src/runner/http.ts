@@ -1,7 +1,20 @@
 import { connect } from 'node:net';
 import { ConfigError, SystemFailureError } from '../core/errors.ts';
-import type { Identity } from './act-as.ts';
 import type { Json } from './templates.ts';
+
+/** Who a stage's requests with `auth: true` are made as: one principal or one throwaway user, for an experiment or a drill. */
+export interface Identity {
+  /** The principal's name, or `disposable:<label>`. */
+  readonly principal: string;
+  /** How the credentials were obtained (`sign-up: POST /v1/users -> 201`, `login: ...`), secrets left out. */
+  readonly evidence: readonly string[];
+  /**
+   * The headers a request made as this identity carries (bearer, basic, API key, cookie...),
+   * obtained again once they near their lifetime. Rejects with `SystemFailureError` when the system
+   * refuses that.
+   */
+  headers(): Promise<Readonly<Record<string, string>>>;
+}
 
 /** An HTTP request of a probe or a ledger write; `service`/`port` default to the chaos target. */
 export interface HttpRequest {

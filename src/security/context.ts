@@ -14,7 +14,7 @@ import { describeExchange, fieldOf, fromTemplate, jsonOf } from './http.ts';
 import type { HttpExchange, SecurityHttp } from './http.ts';
 import { parseOpenApi, readOpenApiFile } from './openapi.ts';
 import type { LoadedOpenApi } from './openapi.ts';
-import { basicHeader, passwordProof, renderCredentialRequest, securityAuthSend } from './principals.ts';
+import { basicHeader, passwordProof, credentialHttpRequest, securityAuthSend } from './principals.ts';
 import type { Identity, PasswordProof } from './principals.ts';
 
 export type { Identity } from './principals.ts';
@@ -209,7 +209,7 @@ export class SecurityContext {
     }
     // An API key obtained as the user authenticates with basic credentials, as the authenticator does.
     const extra = proof.scheme === 'apiKey' ? basicHeader(username, password) : {};
-    return this.http.send({ ...renderCredentialRequest(proof.request, { username, password }, extra), retryOn429 });
+    return this.http.send({ ...credentialHttpRequest(proof.request, { username, password }, extra), retryOn429 });
   }
 
   /** The tokens of a 2xx refresh answer, read with the fields of the principal throwaway users are like; throws (harness) when there is none. */

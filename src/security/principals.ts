@@ -1,7 +1,7 @@
+import { renderCredentialRequest } from '../auth/index.ts';
 import type { AuthAnswer, AuthRequest, AuthSend, Credentials } from '../auth/index.ts';
 import type { AuthScheme, CredentialRequest, PrincipalConfig } from '../config/auth.ts';
 import { HTTP_METHODS } from '../config/stages/security.ts';
-import { renderString, renderTemplate } from '../runner/templates.ts';
 import type { HttpMethod, HttpRequest, SecurityHttp } from './http.ts';
 
 /** Someone the stage acts as (a principal of `auth.principals` or a throwaway user): its credentials and who it is. */
@@ -40,32 +40,15 @@ export function securityAuthSend(
   };
 }
 
-/** A credential request of `auth` with its `{{...}}` placeholders filled, as the authenticator sends it. */
-export function renderCredentialRequest(
+/** A credential request of `auth` with its placeholders filled, as the authenticator sends it, for the stage's client. */
+export function credentialHttpRequest(
   spec: CredentialRequest,
   vars: Readonly<Record<string, string>>,
   extraHeaders: Readonly<Record<string, string>> = {},
 ): HttpRequest {
-  const headers: Record<string, string> = {};
-  for (const [key, value] of Object.entries(spec.headers)) {
-    headers[key.toLowerCase()] = renderString(value, vars, Math.random);
-  }
-  for (const [key, value] of Object.entries(extraHeaders)) headers[key.toLowerCase()] = value;
-  let body: string | undefined;
-  if (spec.form) {
-    const pairs = Object.entries(spec.form).map(([k, v]): [string, string] => [k, renderString(v, vars, Math.random)]);
-    body = new URLSearchParams(pairs).toString();
-    headers['content-type'] ??= 'application/x-www-form-urlencoded';
-  } else if (spec.body !== undefined) {
-    body = JSON.stringify(renderTemplate(spec.body, vars, Math.random));
-    headers['content-type'] ??= 'application/json';
-  }
-  return {
-    method: spec.method,
-    path: renderString(spec.path, vars, Math.random),
-    headers,
-    ...(body === undefined ? {} : { body }),
-  };
+  const { method, ...rest } = renderCredentialRequest(spec, vars, Math.random, extraHeaders);
+  if (!isMethod(method)) throw new Error(`credential request method ${method} is not one the stage sends`);
+  return { method, ...rest };
 }
 
 /** `Authorization: Basic` for a username and password. */

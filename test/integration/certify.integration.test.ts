@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCertification } from '../../src/certify/index.ts';
+import { propertyRisks, readCertification } from '../../src/certify/index.ts';
 import { readCheckResults } from '../../src/core/results.ts';
 import { htmlEscape, skippedChecks } from '../../src/report/index.ts';
 import { ROOT, credentialLeaks, leftovers, onlyRun, referenceProject, runCli } from '../support/harness.ts';
@@ -43,6 +43,17 @@ describe('npm run certify on the reference stack', () => {
       // The page clips a reason to 120 characters (119 and an ellipsis).
       expect(certificate).toContain(htmlEscape(skipped.reason.replace(/\s+/g, ' ').trim().slice(0, 119)));
     }
+    // Readiness properties: every critical one proven (no risk), the coverage on the page; a first run has no baseline.
+    expect(cert.propertyCoverage?.proven).toBeGreaterThanOrEqual(20);
+    expect(propertyRisks(cert.properties)).toEqual([]);
+    expect(certificate).toContain('Every critical readiness property is proven.');
+    expect(certificate).toContain(
+      `<p class="coverage" id="property-coverage">${String(cert.propertyCoverage?.proven)} of ${String(cert.propertyCoverage?.total)} proven`,
+    );
+    expect(cert.changes).toMatchObject({
+      baseline: null,
+      note: 'No earlier CERTIFIED run of config "reference-stack" in the reports folder.',
+    });
     const html = await readFile(join(runDir, 'allure-report/index.html'), 'utf8');
     expect(html).not.toMatch(/googletagmanager/i);
     for (const service of ['orders', 'payments', 'postgres', 'redis', 'toxiproxy']) {
@@ -84,6 +95,15 @@ describe('npm run certify on the reference stack', () => {
     const failure = cert.criticalFailures.find((f) => f.check === 'boot.readiness-truth.orders.postgres');
     expect(failure?.message).toMatch(/kept answering 200 .* readiness does not tell the truth/);
     expect(failure?.remediation).toMatch(/answer 503 while it is unreachable/);
+    // The failed property heads the risks of the certificate, with the failed check's remediation.
+    const truth = cert.properties.find((p) => p.id === 'operability.truthful-health');
+    expect(truth).toMatchObject({ status: 'failed', remediation: failure?.remediation });
+    const certificate = await readFile(join(runDir, 'certificate.html'), 'utf8');
+    const risks = certificate.slice(certificate.indexOf('id="risks"'));
+    expect(risks).toMatch(
+      /^id="risks"><h2>Risks: \d+ critical properties not proven<\/h2><ul class="critical"><li data-property="operability\.truthful-health"><b>Readiness tells the truth<\/b> <span class="status failed">failed<\/span>/,
+    );
+    expect(risks).toContain(`Fix: ${htmlEscape(failure?.remediation ?? '')}`);
     expect(await leftovers(runDir)).toBe(0);
   });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DISPOSABLE } from '../auth.ts';
 import { checkServicePort } from './refine-context.ts';
 import type { RefinementCtx } from './refine-context.ts';
 
@@ -23,8 +24,6 @@ export const actAsSchema = name.describe(
   "Who the stage acts as (requests with auth: true, the ledger): a principal of auth.principals, or 'disposable' for a fresh throwaway user (auth.disposable) per experiment or drill; see docs/auth.md",
 );
 
-/** The value of `as` that asks for a fresh throwaway user. */
-export const DISPOSABLE = 'disposable';
 
 /** A key that no longer exists: any value is a config error naming what replaced it. */
 export function removedKey(fix: string) {

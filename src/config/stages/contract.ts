@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DISPOSABLE } from '../auth.ts';
 import { checkServicePort } from './refine-context.ts';
 import type { RefinementCtx } from './refine-context.ts';
 
@@ -173,8 +174,6 @@ export type ContractStateAction = z.output<typeof stateActionSchema>;
 export type ContractAuth = z.output<typeof authSchema>;
 export type ContractBroker = z.output<typeof contractBrokerSchema>;
 
-/** The principal name of a throwaway user (`auth.disposable`) in a state's `principal` or a step's `as`. */
-export const DISPOSABLE = 'disposable';
 
 /** Cross-checks against the rest of the config (services, ports, principals of `auth`); issues under `contract`. */
 export function refineContract(

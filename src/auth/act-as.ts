@@ -1,20 +1,9 @@
 import type { Authenticator, Credentials } from '../auth/authenticator.ts';
-import { DISPOSABLE } from '../config/stages/chaos.ts';
+import { DISPOSABLE } from '../config/auth.ts';
 import { ConfigError } from '../core/errors.ts';
+import type { Identity } from '../runner/http.ts';
 
-/** Who a stage's requests with `auth: true` are made as: one principal or one throwaway user, for an experiment or a drill. */
-export interface Identity {
-  /** The principal's name, or `disposable:<label>`. */
-  readonly principal: string;
-  /** How the credentials were obtained (`sign-up: POST /v1/users -> 201`, `login: ...`), secrets left out. */
-  readonly evidence: readonly string[];
-  /**
-   * The headers a request made as this identity carries (bearer, basic, API key, cookie...),
-   * obtained again once they near their lifetime. Rejects with `SystemFailureError` when the system
-   * refuses that.
-   */
-  headers(): Promise<Readonly<Record<string, string>>>;
-}
+export type { Identity } from '../runner/http.ts';
 
 /**
  * Authenticates as `as`: a principal of `auth.principals` (its credentials are shared and cached
