@@ -25,7 +25,7 @@ import { schemathesisArgs } from './scanners/schemathesis.ts';
 import { loadRulesPolicy } from './zap-policy.ts';
 import { SecurityConfigDefaults } from '../../test/fixtures/security/defaults.ts';
 
-const RULES = join(import.meta.dirname, '../../fixtures/readiness/security-rules.tsv');
+const RULES = join(import.meta.dirname, '../../examples/reference-stack/security-rules.tsv');
 
 /** A one-operation OpenAPI 3 document: POST /notes with a JSON body holding one string field. */
 const NOTES_DOC = {

@@ -43,7 +43,7 @@ const check = (id: string, status: CheckResult['status'], extra: Partial<CheckRe
 });
 
 async function sampleLog(): Promise<Record<string, unknown>> {
-  const policy = await loadRulesPolicy(join(ROOT, 'fixtures/readiness/security-rules.tsv'));
+  const policy = await loadRulesPolicy(join(ROOT, 'examples/reference-stack/security-rules.tsv'));
   const zap = applyPolicy(parseZapReport(await readJson(join(FIXTURES, 'zap-report-no-headers.json'))), policy, {
     unlisted: 'WARN',
   });

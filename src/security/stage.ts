@@ -160,7 +160,7 @@ export async function runSecurityStage(suite: SuiteContext): Promise<void> {
         Promise.resolve({
           status: 'broken',
           message: `${suite.config.configFile} has no "security" key: the stage has nothing to check`,
-          remediation: 'Add security: {...} to the config (see fixtures/readiness/security.ts)',
+          remediation: 'Add security: {...} to the config (see docs/stages/security.md)',
         }),
     );
     return;

@@ -6,7 +6,7 @@ import { parseZapReport } from './scanners/zap.ts';
 import { applyPolicy, loadRulesPolicy, parseRulesTsv, policyVerdict, zapRulesTsv } from './zap-policy.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
-const RULES = join(ROOT, 'fixtures/readiness/security-rules.tsv');
+const RULES = join(ROOT, 'examples/reference-stack/security-rules.tsv');
 const REPORT = join(ROOT, 'test/fixtures/security/zap-report-no-headers.json');
 
 describe('rules TSV (ZAP format)', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readCertification } from '../../src/certify/index.ts';
 import { contractMatrixSchema } from '../../src/contracts/index.ts';
 import { readCheckResults } from '../../src/core/results.ts';
-import { contractAccounts } from '../../fixtures/readiness/auth.ts';
+import { contractAccounts } from '../../examples/reference-stack/auth.ts';
 import { credentialLeaks, leftovers, onlyRun, referenceProject, runCli } from '../support/harness.ts';
 import type { CliRun, Project } from '../support/harness.ts';
 

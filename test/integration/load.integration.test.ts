@@ -8,7 +8,7 @@ import { ROOT, leftovers, onlyRun, referenceProject, runCli } from '../support/h
 import type { CliRun, Project } from '../support/harness.ts';
 
 /**
- * The reference config with the load stage from fixtures/readiness/load.ts (whether or not it is
+ * The reference config with the load stage from examples/reference-stack/load.ts (whether or not it is
  * enabled there), reports in a temp folder; `only` keeps the scenarios a defect run needs.
  */
 function loadProject(only?: { scenarios: string[]; knee: boolean }): Promise<Project> {
@@ -22,7 +22,7 @@ function loadProject(only?: { scenarios: string[]; knee: boolean }): Promise<Pro
     ${only && !only.knee ? 'knee: undefined,' : ''}
   },
   policy: { ...base.policy, stages: { ...base.policy.stages, load: load.policy } }`,
-    `import { load } from ${JSON.stringify(join(ROOT, 'fixtures/readiness/load.ts'))};
+    `import { load } from ${JSON.stringify(join(ROOT, 'examples/reference-stack/load.ts'))};
 const keep = ${keep};`,
   );
 }

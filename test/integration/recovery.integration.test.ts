@@ -6,7 +6,7 @@ import { ROOT, leftovers, onlyRun, referenceProject, runCli } from '../support/h
 import type { Project } from '../support/harness.ts';
 
 /**
- * The reference config with the recovery stage enabled (whatever fixtures/readiness/recovery.ts
+ * The reference config with the recovery stage enabled (whatever examples/reference-stack/recovery.ts
  * says), its reports in a temp folder; `recovery` overrides parts of the stage's settings.
  */
 function project(recoveryOverrides = ''): Promise<Project> {
@@ -15,7 +15,7 @@ function project(recoveryOverrides = ''): Promise<Project> {
     `stages: [...base.stages.filter((s) => s !== 'recovery'), 'recovery'],
   recovery: { ...r, ${recoveryOverrides} },
   policy: { ...base.policy, stages: { ...base.policy?.stages, recovery: recovery.policy } }`,
-    `import { recovery } from ${JSON.stringify(join(ROOT, 'fixtures/readiness/recovery.ts'))};
+    `import { recovery } from ${JSON.stringify(join(ROOT, 'examples/reference-stack/recovery.ts'))};
 const r = recovery.config;`,
   );
 }

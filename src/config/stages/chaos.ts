@@ -24,7 +24,6 @@ export const actAsSchema = name.describe(
   "Who the stage acts as (requests with auth: true, the ledger): a principal of auth.principals, or 'disposable' for a fresh throwaway user (auth.disposable) per experiment or drill; see docs/auth.md",
 );
 
-
 /** A key that no longer exists: any value is a config error naming what replaced it. */
 export function removedKey(fix: string) {
   return z
@@ -171,7 +170,7 @@ export function refineChaos(
         code: 'custom',
         path: ['chaos'],
         message:
-          'is required when the chaos stage is enabled; declare chaos: { target: { service, port } } (see fixtures/readiness/chaos.ts)',
+          'is required when the chaos stage is enabled; declare chaos: { target: { service, port } } (see docs/stages/chaos.md)',
       });
     }
     return;

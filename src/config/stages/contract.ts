@@ -174,7 +174,6 @@ export type ContractStateAction = z.output<typeof stateActionSchema>;
 export type ContractAuth = z.output<typeof authSchema>;
 export type ContractBroker = z.output<typeof contractBrokerSchema>;
 
-
 /** Cross-checks against the rest of the config (services, ports, principals of `auth`); issues under `contract`. */
 export function refineContract(
   config: RefinementCtx['config'] & {

@@ -203,7 +203,7 @@ export function refineRecovery(
         code: 'custom',
         path: ['recovery'],
         message:
-          'is required when the recovery stage is enabled; declare recovery: { backup, crash, rolling, ... } (see fixtures/readiness/recovery.ts)',
+          'is required when the recovery stage is enabled; declare recovery: { backup, crash, rolling, ... } (see docs/stages/recovery.md)',
       });
     return;
   }
