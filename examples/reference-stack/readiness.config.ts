@@ -43,6 +43,8 @@ const ordersService: ServiceInput = {
     // On SIGTERM readiness turns 503 for 1.5 s while requests are still served, so the LB drains it first.
     SHUTDOWN_DRAIN_MS: '1500',
     FRAGILE: fragile,
+    // Which replica this is (FRAGILE=replica-drift acts on orders-b only).
+    REPLICA_NAME: 'orders',
   },
   ports: [8080],
   // orders retries Postgres, Redis and payments on its own, so it starts as soon as their containers run.
@@ -100,7 +102,7 @@ export default defineConfig({
     orders: ordersService,
     // orders-b runs no outbox worker: the chaos experiments watch orders' own breaker close again as
     // its outbox settles the orders it took, which a second worker would settle first.
-    'orders-b': { ...ordersService, env: { ...ordersService.env, OUTBOX_INTERVAL_MS: '0' } },
+    'orders-b': { ...ordersService, env: { ...ordersService.env, OUTBOX_INTERVAL_MS: '0', REPLICA_NAME: 'orders-b' } },
     lb: {
       build: {
         context: fileURLToPath(new URL('../../fixtures/stack/lb', import.meta.url)),
@@ -121,6 +123,21 @@ export default defineConfig({
     { service: 'payments', port: 8081 },
   ],
   boot: {
+    // Both replicas, each on its own port (not through lb), must accept or refuse the same requests alike.
+    replicas: [
+      {
+        name: 'orders',
+        services: ['orders', 'orders-b'],
+        port: 8080,
+        as: 'alice',
+        requests: [
+          { method: 'GET', path: '/v1/users/me' },
+          { method: 'GET', path: '/v1/orders?limit=5' },
+          { method: 'GET', path: '/v1/products' },
+          { method: 'GET', path: '/v1/users/me', as: 'anonymous' },
+        ],
+      },
+    ],
     readinessTruth: [
       {
         service: 'orders',

@@ -328,175 +328,214 @@ export class Authenticator {
     return candidates.length === 0 ? undefined : Math.min(...candidates);
   }
 
+  /** Obtains credentials for one principal's scheme: `user` replaces its own username and password. */
   async #obtain(label: string, principal: PrincipalConfig, user: UserOverride | undefined): Promise<Credentials> {
-    const { resolve, redact } = this.#options;
-    const obtainedAt = this.#now();
-    const base = {
+    const base: Base = {
       principal: label,
       scheme: principal.scheme,
-      obtainedAt,
+      obtainedAt: this.#now(),
       ...(principal.role ? { role: principal.role } : {}),
     };
     const key = `auth.principals.${label}`;
-    const identity = (): { username?: string; password?: string } => {
-      if (user) return user;
-      if (!('username' in principal)) return {};
-      const password = principal.password === undefined ? undefined : resolve(principal.password);
-      if (password !== undefined) redact(password);
-      return {
-        ...(principal.username === undefined ? {} : { username: principal.username }),
-        ...(password === undefined ? {} : { password }),
-      };
-    };
     switch (principal.scheme) {
       case 'none':
         return { ...base, headers: {}, evidence: ['no credentials (scheme none)'] };
-      case 'basic': {
-        const { username = principal.username, password = resolve(principal.password) } = identity();
-        const encoded = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
-        redact(password, encoded);
-        return {
-          ...base,
-          headers: { authorization: `Basic ${encoded}` },
-          username,
-          password,
-          evidence: [`HTTP basic as ${username}`],
-        };
-      }
-      case 'bearer': {
-        const who = identity();
-        if (principal.token !== undefined && !user) {
-          const token = resolve(principal.token);
-          redact(token);
-          const header = principal.header.toLowerCase();
-          return {
-            ...base,
-            ...who,
-            headers: { [header]: withPrefix(principal.prefix, token) },
-            token,
-            evidence: ['fixed bearer token'],
-          };
-        }
-        if (!principal.login) throw new ConfigError([`${key}: a fixed token cannot log in another user; give a login`]);
-        const { answer, line } = await this.#require(`login of ${label}`, principal.login, who);
-        const token = this.#field(answer, principal.tokenField, `login of ${label}`, `${key}.tokenField`);
-        const refresh =
-          principal.refreshTokenField === undefined
-            ? undefined
-            : getPath(parseJson(answer.body), principal.refreshTokenField);
-        redact(token, ...(typeof refresh === 'string' ? [refresh] : []));
-        const renewAt = this.#renewAt(obtainedAt, answer, principal);
-        return {
-          ...base,
-          ...who,
-          headers: { [principal.header.toLowerCase()]: withPrefix(principal.prefix, token) },
-          token,
-          ...(typeof refresh === 'string' ? { refreshToken: refresh } : {}),
-          ...(renewAt === undefined ? {} : { renewAt }),
-          evidence: [`login: ${line}`],
-        };
-      }
-      case 'apiKey': {
-        const who = identity();
-        const header = principal.header.toLowerCase();
-        if (principal.key !== undefined && !user) {
-          const apiKey = resolve(principal.key);
-          redact(apiKey);
-          return {
-            ...base,
-            ...who,
-            headers: { [header]: withPrefix(principal.prefix, apiKey) },
-            token: apiKey,
-            evidence: ['fixed API key'],
-          };
-        }
-        if (!principal.obtain)
-          throw new ConfigError([`${key}: a fixed key cannot authenticate another user; give obtain`]);
-        let asHeaders: Readonly<Record<string, string>> = {};
-        if (principal.obtainAs !== undefined && !user) asHeaders = (await this.credentials(principal.obtainAs)).headers;
-        else if (who.username !== undefined && who.password !== undefined) {
-          const encoded = Buffer.from(`${who.username}:${who.password}`, 'utf8').toString('base64');
-          redact(encoded);
-          asHeaders = { authorization: `Basic ${encoded}` };
-        }
-        const { answer, line } = await this.#require(`API key of ${label}`, principal.obtain, who, {
-          headers: asHeaders,
-        });
-        const apiKey = this.#field(answer, principal.keyField, `API key of ${label}`, `${key}.keyField`);
-        redact(apiKey);
-        const renewAt = this.#renewAt(obtainedAt, answer, principal);
-        return {
-          ...base,
-          ...who,
-          headers: { [header]: withPrefix(principal.prefix, apiKey) },
-          token: apiKey,
-          ...(renewAt === undefined ? {} : { renewAt }),
-          evidence: [`API key: ${line}`],
-        };
-      }
-      case 'cookie': {
-        const who = identity();
-        const { answer, line } = await this.#require(`login of ${label}`, principal.login, who, { redirectOk: true });
-        const pairs = cookiePairs(answer.setCookies, principal.cookies);
-        if (pairs.length === 0) {
-          throw new SystemFailureError(
-            `login of ${label} set no ${principal.cookies ? `cookie named ${principal.cookies.join(' or ')}` : 'cookie'}: ${line}`,
-            `${line}\nset-cookie: ${answer.setCookies.length === 0 ? '(none)' : answer.setCookies.map((c) => c.split('=', 1)[0]).join(', ')}`,
-          );
-        }
-        for (const pair of pairs) redact(pair.slice(pair.indexOf('=') + 1));
-        const renewAt = this.#renewAt(obtainedAt, answer, principal);
-        return {
-          ...base,
-          ...who,
-          headers: { cookie: pairs.join('; ') },
-          ...(renewAt === undefined ? {} : { renewAt }),
-          evidence: [`login: ${line} (cookies ${pairs.map((p) => p.split('=', 1)[0]).join(', ')})`],
-        };
-      }
-      case 'oauth2': {
-        const clientId = resolve(principal.clientId);
-        const clientSecret = resolve(principal.clientSecret);
-        redact(clientSecret);
-        const form: Record<string, string> = { grant_type: 'client_credentials' };
-        if (principal.scope) form['scope'] = principal.scope;
-        if (principal.audience) form['audience'] = principal.audience;
-        const headers: Record<string, string> = {};
-        if (principal.clientAuth === 'basic') {
-          // RFC 6749 2.3.1: the id and secret are form-urlencoded before the basic encoding.
-          const encoded = Buffer.from(
-            `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`,
-            'utf8',
-          ).toString('base64');
-          redact(encoded);
-          headers['authorization'] = `Basic ${encoded}`;
-        } else {
-          form['client_id'] = clientId;
-          form['client_secret'] = clientSecret;
-        }
-        const spec: CredentialRequest = {
-          method: 'POST',
-          path: principal.tokenEndpoint.path,
-          ...(principal.tokenEndpoint.service === undefined ? {} : { service: principal.tokenEndpoint.service }),
-          ...(principal.tokenEndpoint.port === undefined ? {} : { port: principal.tokenEndpoint.port }),
-          headers: { accept: 'application/json' },
-          form,
-        };
-        const { answer, line } = await this.#require(`token request of ${label}`, spec, {}, { headers });
-        const token = this.#field(answer, principal.tokenField, `token request of ${label}`, `${key}.tokenField`);
-        redact(token);
-        const renewAt = this.#renewAt(obtainedAt, answer, principal);
-        return {
-          ...base,
-          headers: { authorization: `Bearer ${token}` },
-          token,
-          ...(renewAt === undefined ? {} : { renewAt }),
-          evidence: [`client credentials: ${line}`],
-        };
-      }
+      case 'basic':
+        return this.#basic(base, principal, user);
+      case 'bearer':
+        return this.#bearer(base, key, principal, user);
+      case 'apiKey':
+        return this.#apiKey(base, key, principal, user);
+      case 'cookie':
+        return this.#cookie(base, principal, user);
+      case 'oauth2':
+        return this.#oauth2(base, key, principal);
     }
   }
+
+  /** The username and password a request fills in: the override's, or the principal's own (the password redacted). */
+  #identity(principal: PrincipalConfig, user: UserOverride | undefined): { username?: string; password?: string } {
+    if (user) return user;
+    if (!('username' in principal)) return {};
+    const password = principal.password === undefined ? undefined : this.#options.resolve(principal.password);
+    if (password !== undefined) this.#options.redact(password);
+    return {
+      ...(principal.username === undefined ? {} : { username: principal.username }),
+      ...(password === undefined ? {} : { password }),
+    };
+  }
+
+  /** `Basic base64(username:password)`, redacted, sent with no request of its own. */
+  #basicHeader(username: string, password: string): Record<string, string> {
+    const encoded = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
+    this.#options.redact(encoded);
+    return { authorization: `Basic ${encoded}` };
+  }
+
+  #basic(
+    base: Base,
+    principal: Extract<PrincipalConfig, { scheme: 'basic' }>,
+    user: UserOverride | undefined,
+  ): Credentials {
+    const username = user?.username ?? principal.username;
+    const password = user?.password ?? this.#options.resolve(principal.password);
+    this.#options.redact(password);
+    return {
+      ...base,
+      headers: this.#basicHeader(username, password),
+      username,
+      password,
+      evidence: [`HTTP basic as ${username}`],
+    };
+  }
+
+  async #bearer(
+    base: Base,
+    key: string,
+    principal: Extract<PrincipalConfig, { scheme: 'bearer' }>,
+    user: UserOverride | undefined,
+  ): Promise<Credentials> {
+    const who = this.#identity(principal, user);
+    const header = principal.header.toLowerCase();
+    if (principal.token !== undefined && !user) {
+      const token = this.#options.resolve(principal.token);
+      this.#options.redact(token);
+      return {
+        ...base,
+        ...who,
+        headers: { [header]: withPrefix(principal.prefix, token) },
+        token,
+        evidence: ['fixed bearer token'],
+      };
+    }
+    if (!principal.login) throw new ConfigError([`${key}: a fixed token cannot log in another user; give a login`]);
+    const { answer, line } = await this.#require(`login of ${base.principal}`, principal.login, who);
+    const token = this.#field(answer, principal.tokenField, `login of ${base.principal}`, `${key}.tokenField`);
+    const refresh =
+      principal.refreshTokenField === undefined
+        ? undefined
+        : getPath(parseJson(answer.body), principal.refreshTokenField);
+    this.#options.redact(token, ...(typeof refresh === 'string' ? [refresh] : []));
+    const renewAt = this.#renewAt(base.obtainedAt, answer, principal);
+    return {
+      ...base,
+      ...who,
+      headers: { [header]: withPrefix(principal.prefix, token) },
+      token,
+      ...(typeof refresh === 'string' ? { refreshToken: refresh } : {}),
+      ...(renewAt === undefined ? {} : { renewAt }),
+      evidence: [`login: ${line}`],
+    };
+  }
+
+  async #apiKey(
+    base: Base,
+    key: string,
+    principal: Extract<PrincipalConfig, { scheme: 'apiKey' }>,
+    user: UserOverride | undefined,
+  ): Promise<Credentials> {
+    const who = this.#identity(principal, user);
+    const header = principal.header.toLowerCase();
+    if (principal.key !== undefined && !user) {
+      const apiKey = this.#options.resolve(principal.key);
+      this.#options.redact(apiKey);
+      return {
+        ...base,
+        ...who,
+        headers: { [header]: withPrefix(principal.prefix, apiKey) },
+        token: apiKey,
+        evidence: ['fixed API key'],
+      };
+    }
+    if (!principal.obtain) throw new ConfigError([`${key}: a fixed key cannot authenticate another user; give obtain`]);
+    let asHeaders: Readonly<Record<string, string>> = {};
+    if (principal.obtainAs !== undefined && !user) asHeaders = (await this.credentials(principal.obtainAs)).headers;
+    else if (who.username !== undefined && who.password !== undefined)
+      asHeaders = this.#basicHeader(who.username, who.password);
+    const { answer, line } = await this.#require(`API key of ${base.principal}`, principal.obtain, who, {
+      headers: asHeaders,
+    });
+    const apiKey = this.#field(answer, principal.keyField, `API key of ${base.principal}`, `${key}.keyField`);
+    this.#options.redact(apiKey);
+    const renewAt = this.#renewAt(base.obtainedAt, answer, principal);
+    return {
+      ...base,
+      ...who,
+      headers: { [header]: withPrefix(principal.prefix, apiKey) },
+      token: apiKey,
+      ...(renewAt === undefined ? {} : { renewAt }),
+      evidence: [`API key: ${line}`],
+    };
+  }
+
+  async #cookie(
+    base: Base,
+    principal: Extract<PrincipalConfig, { scheme: 'cookie' }>,
+    user: UserOverride | undefined,
+  ): Promise<Credentials> {
+    const who = this.#identity(principal, user);
+    const { answer, line } = await this.#require(`login of ${base.principal}`, principal.login, who, {
+      redirectOk: true,
+    });
+    const pairs = cookiePairs(answer.setCookies, principal.cookies);
+    if (pairs.length === 0) {
+      throw new SystemFailureError(
+        `login of ${base.principal} set no ${principal.cookies ? `cookie named ${principal.cookies.join(' or ')}` : 'cookie'}: ${line}`,
+        `${line}\nset-cookie: ${answer.setCookies.length === 0 ? '(none)' : answer.setCookies.map((c) => c.split('=', 1)[0]).join(', ')}`,
+      );
+    }
+    for (const pair of pairs) this.#options.redact(pair.slice(pair.indexOf('=') + 1));
+    const renewAt = this.#renewAt(base.obtainedAt, answer, principal);
+    return {
+      ...base,
+      ...who,
+      headers: { cookie: pairs.join('; ') },
+      ...(renewAt === undefined ? {} : { renewAt }),
+      evidence: [`login: ${line} (cookies ${pairs.map((p) => p.split('=', 1)[0]).join(', ')})`],
+    };
+  }
+
+  async #oauth2(
+    base: Base,
+    key: string,
+    principal: Extract<PrincipalConfig, { scheme: 'oauth2' }>,
+  ): Promise<Credentials> {
+    const clientId = this.#options.resolve(principal.clientId);
+    const clientSecret = this.#options.resolve(principal.clientSecret);
+    this.#options.redact(clientSecret);
+    const form: Record<string, string> = { grant_type: 'client_credentials' };
+    if (principal.scope) form['scope'] = principal.scope;
+    if (principal.audience) form['audience'] = principal.audience;
+    // RFC 6749 2.3.1: for HTTP basic the id and secret are form-urlencoded before the basic encoding.
+    const headers =
+      principal.clientAuth === 'basic'
+        ? this.#basicHeader(encodeURIComponent(clientId), encodeURIComponent(clientSecret))
+        : {};
+    if (principal.clientAuth === 'body') Object.assign(form, { client_id: clientId, client_secret: clientSecret });
+    const spec: CredentialRequest = {
+      method: 'POST',
+      path: principal.tokenEndpoint.path,
+      ...(principal.tokenEndpoint.service === undefined ? {} : { service: principal.tokenEndpoint.service }),
+      ...(principal.tokenEndpoint.port === undefined ? {} : { port: principal.tokenEndpoint.port }),
+      headers: { accept: 'application/json' },
+      form,
+    };
+    const { answer, line } = await this.#require(`token request of ${base.principal}`, spec, {}, { headers });
+    const token = this.#field(answer, principal.tokenField, `token request of ${base.principal}`, `${key}.tokenField`);
+    this.#options.redact(token);
+    const renewAt = this.#renewAt(base.obtainedAt, answer, principal);
+    return {
+      ...base,
+      headers: { authorization: `Bearer ${token}` },
+      token,
+      ...(renewAt === undefined ? {} : { renewAt }),
+      evidence: [`client credentials: ${line}`],
+    };
+  }
 }
+
+/** What every credential carries whatever its scheme. */
+type Base = Pick<Credentials, 'principal' | 'scheme' | 'obtainedAt' | 'role'>;
 
 function parseJson(text: string): Json | undefined {
   try {

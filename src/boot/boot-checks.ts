@@ -7,6 +7,7 @@ import { ToxiproxyApi } from '../stack/toxiproxy-api.ts';
 import { notConfiguredCheck } from '../runner/not-applicable.ts';
 import type { NotConfiguredFamily } from '../runner/not-applicable.ts';
 import { runCheck } from '../runner/suite.ts';
+import { checkReplicaGroup, planReplicas, REPLICAS_NOT_CONFIGURED } from './replicas.ts';
 import type { CheckOutcome, CheckSpec, PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
 
 type ReadinessTruth = ResolvedConfig['boot']['readinessTruth'][number];
@@ -32,11 +33,15 @@ const truthSpec = (truth: ReadinessTruth) =>
     remediation: `Make ${truth.path} of ${truth.service} check ${truth.link} with a short timeout and answer 503 while it is unreachable`,
   }) as const satisfies CheckSpec;
 
-/** The boot stage's plan: one health check per configured service, one readiness-truth check per configured link. */
+/**
+ * The boot stage's plan: one health check per configured service, one readiness-truth check per configured
+ * link, one consistency check per replica group.
+ */
 export function planBootStage(context: PlanContext): PlannedCheck[] {
   return [
     ...Object.keys(context.config.services).map(healthySpec),
     ...context.config.boot.readinessTruth.map(truthSpec),
+    ...planReplicas(context.config.boot.replicas),
   ];
 }
 
@@ -184,26 +189,35 @@ export async function checkReadinessTruth(context: SuiteContext, truth: Readines
   });
 }
 
-/** The boot check families the config leaves unset: readiness truth when `boot.readinessTruth` is empty. */
+/**
+ * The boot check families the config leaves unset: readiness truth when `boot.readinessTruth` is empty,
+ * replica consistency when `boot.replicas` is.
+ */
 export function bootNotConfigured(config: Pick<ResolvedConfig, 'boot'>): NotConfiguredFamily[] {
-  if (config.boot.readinessTruth.length > 0) return [];
   return [
-    {
-      id: 'boot.readiness-truth.not-configured',
-      name: 'Readiness truth: not configured',
-      feature: 'readiness truth',
-      key: 'boot.readinessTruth',
-    },
+    ...(config.boot.readinessTruth.length > 0
+      ? []
+      : [
+          {
+            id: 'boot.readiness-truth.not-configured',
+            name: 'Readiness truth: not configured',
+            feature: 'readiness truth',
+            key: 'boot.readinessTruth',
+          },
+        ]),
+    ...(config.boot.replicas.length > 0 ? [] : [REPLICAS_NOT_CONFIGURED]),
   ];
 }
 
 /**
- * The boot stage: health within budget for every service, then readiness truthfulness per configured link
- * (recorded not configured, never silently absent, when no link is configured).
+ * The boot stage: health within budget for every service, replica consistency per configured group (before
+ * any fault, on the settled stack), then readiness truthfulness per configured link (each family recorded
+ * not configured, never silently absent, when the config leaves it unset).
  */
 export async function runBootChecks(context: SuiteContext): Promise<void> {
   await checkServicesHealthy(context);
   for (const family of bootNotConfigured(context.config))
     await context.record(notConfiguredCheck(family, context.clock.now()));
+  for (const group of context.config.boot.replicas) await checkReplicaGroup(context, group);
   for (const truth of context.config.boot.readinessTruth) await checkReadinessTruth(context, truth);
 }

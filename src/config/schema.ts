@@ -3,6 +3,7 @@ import { SEVERITIES } from '../core/check-result.ts';
 import { authConfigSchema, refineAuth } from './auth.ts';
 import { STAGES } from '../core/stage.ts';
 import { propertiesConfigSchema } from './properties.ts';
+import { refineReplicas, replicasSchema } from './replicas.ts';
 import { DEFAULT_CONDITIONAL_MARGIN, DEFAULT_CRITICAL_SEVERITIES, listPolicyExceptions } from './policy-exceptions.ts';
 import { chaosConfigSchema, refineChaos } from './stages/chaos.ts';
 import { contractConfigSchema, refineContract } from './stages/contract.ts';
@@ -141,6 +142,8 @@ const readinessTruthSchema = z.strictObject({
 
 const bootSchema = z.strictObject({
   readinessTruth: z.array(readinessTruthSchema).default([]),
+  /** Replica groups whose answers to the same authenticated requests must agree (docs/stages/boot.md). */
+  replicas: replicasSchema,
 });
 
 const stagesSchema = z
@@ -165,7 +168,7 @@ export const configSchema = z
       .default({ pull: 'missing', toxiproxy: 'ghcr.io/shopify/toxiproxy:2.12.0', pullTimeoutMs: 120_000 }),
     /** Named principals and throwaway users: every stage's authenticated requests take their credentials here. */
     auth: authConfigSchema.optional(),
-    boot: bootSchema.default({ readinessTruth: [] }),
+    boot: bootSchema.default({ readinessTruth: [], replicas: [] }),
     contract: contractConfigSchema.optional(),
     security: securityConfigSchema.optional(),
     load: loadConfigSchema.optional(),
@@ -252,6 +255,7 @@ export const configSchema = z
     for (const refine of [refineAuth, refineContract, refineSecurity, refineLoad, refineChaos, refineRecovery])
       refine(config, ctx);
     refineSignals(config, ctx);
+    refineReplicas(config, ctx);
     config.boot.readinessTruth.forEach((truth, i) => {
       if (!services[truth.service]) {
         ctx.addIssue({

@@ -21,6 +21,7 @@ import type { K6RunOptions, PhaseWindow } from './k6-options.ts';
 import { aggregationOf, parseK6Summary, parseSelector } from './k6-summary.ts';
 import type { K6Summary } from './k6-summary.ts';
 import { readMetricSamples, readRequestSamples } from './k6-samples.ts';
+import { capacityRegressionOutcome, capacityRegressionSpec } from './capacity-regression.ts';
 import { kneeBroken, kneeFigures, kneeFromSamples, kneeWindowsCsv, writeKneeFigures } from './knee.ts';
 import type { KneeFigures } from './knee.ts';
 import {
@@ -592,7 +593,10 @@ async function recordKnee(context: SuiteContext, k6: string, outDir: string, aut
   });
 }
 
-/** The load stage: each scenario's k6 thresholds as checks (per phase), memory slopes, then the capacity knee. */
+/**
+ * The load stage: each scenario's k6 thresholds as checks (per phase), memory slopes, the capacity knee, then
+ * the capacity figures against the last CERTIFIED run of the config (`load.capacity.regression`).
+ */
 export async function runLoadStage(context: SuiteContext): Promise<void> {
   const load = context.config.load;
   if (!load) {
@@ -625,6 +629,10 @@ export async function runLoadStage(context: SuiteContext): Promise<void> {
     await recordScenario(context, k6, outDir, scenario, auth);
   }
   await recordKnee(context, k6, outDir, auth);
+  context.signal.throwIfAborted();
+  await runCheck(context, capacityRegressionSpec(load.regression), () =>
+    capacityRegressionOutcome(load, context.config.name, context.runDir),
+  );
 }
 
 /** The check of a service's memory growth under a scenario's load (recorded and planned alike). */
@@ -680,5 +688,6 @@ export function planLoadStage(context: PlanContext): PlannedCheck[] {
   }
   const knee = load.knee === undefined ? undefined : kneeCheckSpec(load.knee);
   if (knee) planned.push(knee);
+  planned.push(capacityRegressionSpec(load.regression));
   return planned;
 }

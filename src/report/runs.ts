@@ -1,13 +1,12 @@
-import { readdir, readlink, stat } from 'node:fs/promises';
+import { readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CERTIFICATION_FILE, readCertification } from '../certify/certification.ts';
 import type { Certification } from '../certify/certification.ts';
 import { describeError } from '../core/errors.ts';
 import { STAGES } from '../core/stage.ts';
+import { findCertifiedRun, listRunIds } from '../runner/baseline-run.ts';
+import type { BaselineRun } from '../runner/baseline-run.ts';
 import type { Stage } from '../core/stage.ts';
-
-/** Folders of a reports directory that are not runs. */
-const NOT_RUNS = new Set(['latest', 'history']);
 
 /** One past run as the certificate's trend shows it. */
 export interface TrendPoint {
@@ -49,26 +48,7 @@ export function trendPoint(cert: Certification): TrendPoint {
   };
 }
 
-/** Names of the run folders of a reports directory (those holding a certification.json), oldest first. */
-export async function listRunIds(reportsDir: string): Promise<string[]> {
-  let entries;
-  try {
-    entries = await readdir(reportsDir, { withFileTypes: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const ids: string[] = [];
-  for (const entry of entries) {
-    if (!entry.isDirectory() || NOT_RUNS.has(entry.name)) continue;
-    const isRun = await stat(join(reportsDir, entry.name, CERTIFICATION_FILE)).then(
-      (s) => s.isFile(),
-      () => false,
-    );
-    if (isRun) ids.push(entry.name);
-  }
-  return ids.sort();
-}
+export { listRunIds };
 
 /** The run `reports/latest` points at, else the newest run folder; undefined when there is none. */
 export async function latestRunId(reportsDir: string): Promise<string | undefined> {
@@ -114,9 +94,7 @@ export async function readTrend(reportsDir: string, current: Certification, limi
 }
 
 /** The previous CERTIFIED run of a config, as found in a reports directory. */
-export type Baseline =
-  | { readonly found: true; readonly runDir: string; readonly cert: Certification; readonly skipped: readonly string[] }
-  | { readonly found: false; readonly note: string; readonly skipped: readonly string[] };
+export type Baseline = BaselineRun<Certification>;
 
 /**
  * The newest run before `current` that is CERTIFIED and recorded the same config name, what changed is
@@ -126,21 +104,7 @@ export async function findBaseline(
   reportsDir: string,
   current: Pick<Certification, 'runId' | 'name'>,
 ): Promise<Baseline> {
-  const skipped: string[] = [];
-  const name = current.name;
-  if (name === undefined)
-    return { found: false, note: 'This run records no config name: it is compared with no other run.', skipped };
-  const ids = (await listRunIds(reportsDir)).filter((id) => id < current.runId).reverse();
-  for (const id of ids) {
-    const runDir = join(reportsDir, id);
-    try {
-      const cert = await readCertification(join(runDir, CERTIFICATION_FILE));
-      if (cert.verdict === 'CERTIFIED' && cert.name === name) return { found: true, runDir, cert, skipped };
-    } catch (error) {
-      skipped.push(`${id}/${CERTIFICATION_FILE}: ${describeError(error).split('\n')[0] ?? ''}`);
-    }
-  }
-  return { found: false, note: `No earlier CERTIFIED run of config "${name}" in the reports folder.`, skipped };
+  return findCertifiedRun(reportsDir, current, readCertification);
 }
 
 /** The artifacts a run folder can hold, in the order people look for them, with what each is for. */

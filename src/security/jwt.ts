@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export type JwtPart = Record<string, unknown>;
 
@@ -57,4 +57,19 @@ export function resign(token: string, key: string, changes: Readonly<Record<stri
     else next[claim] = value;
   }
   return signHs256(header, next, key);
+}
+
+/** The HMAC algorithms of JWS (RFC 7518 §3.2) and their hashes. */
+export const HMAC_ALGS = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' } as const;
+export type HmacAlg = keyof typeof HMAC_ALGS;
+
+/** Whether `alg` is one of the HMAC algorithms. */
+export const isHmacAlg = (alg: unknown): alg is HmacAlg => typeof alg === 'string' && Object.hasOwn(HMAC_ALGS, alg);
+
+/** Whether a compact JWS of an HMAC `alg` verifies with `key` (offline: only the signature is checked). */
+export function verifiesHmac(token: string, alg: HmacAlg, key: string | Uint8Array): boolean {
+  const cut = token.lastIndexOf('.');
+  const expected = Buffer.from(token.slice(cut + 1), 'base64url');
+  const actual = createHmac(HMAC_ALGS[alg], key).update(token.slice(0, cut)).digest();
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
 }

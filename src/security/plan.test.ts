@@ -111,6 +111,8 @@ describe('the security stage plan (issue 15 point 8)', () => {
       'security.authn.expired',
       'security.authn.wrong-audience',
       'security.authn.wrong-issuer',
+      'security.authn.weak-secret',
+      'security.authn.secret-strength',
       'security.authn.refresh-reuse',
       'security.authn.lockout',
       'security.authn.latency',

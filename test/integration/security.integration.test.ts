@@ -52,7 +52,14 @@ describe('readiness certify --stages security on the reference stack', () => {
     { fragile: 'no-ratelimit', check: 'security.ratelimit.burst', message: /no 429 after 110 requests/ },
     { fragile: 'leaky-errors', check: 'security.errors.malformed-json', message: /leaks a "stack" field/ },
     { fragile: 'no-headers', check: 'security.headers.required', message: /missing Content-Security-Policy/ },
-  ] as const;
+    {
+      fragile: 'weak-jwt-secret',
+      check: 'security.authn.weak-secret',
+      message: /verifies with entry \d+ of the shipped list of well-known weak secrets, "ch…" \(35 characters\)/,
+      // Only the signing-key checks: the claim checks sign with the key the config hands over, which is the service's.
+      only: ['security.authn.secret-strength', 'security.authn.weak-secret'],
+    },
+  ] as const satisfies readonly { fragile: string; check: string; message: RegExp; only?: readonly string[] }[];
 
   for (const defect of defects) {
     it(`FRAGILE=${defect.fragile}: the stage fails naming ${defect.check}, with a remediation`, async () => {
@@ -64,6 +71,11 @@ describe('readiness certify --stages security on the reference stack', () => {
       const failure = cert.criticalFailures.find((f) => f.check === defect.check);
       expect(failure?.message).toMatch(defect.message);
       expect(failure?.remediation.length).toBeGreaterThan(20);
+      if ('only' in defect) {
+        const { checks } = await readCheckResults(join(run.runDir, 'allure-results'));
+        const failed = checks.filter((c) => c.stage === 'security' && c.status === 'failed').map((c) => c.id);
+        expect(failed.sort()).toEqual(defect.only);
+      }
       expect(await leftovers(cert.runId)).toBe(0);
     });
   }

@@ -16,11 +16,12 @@ describe('boot and recovery families the config does not configure (issue 14 poi
     if (config.recovery) expect(recoveryNotConfigured(config.recovery)).toEqual([]);
   });
 
-  it('no readiness-truth link is one not-configured boot check naming boot.readinessTruth', () => {
+  it('no readiness-truth link and no replica group: one not-configured boot check each, naming its key', () => {
     const config = resolveConfig({ name: 'u', services: { api: { image: 'a:1' } } }, join(ROOT, 'x.config.ts'));
     const families = bootNotConfigured(config);
     expect(families.map((f) => [f.id, f.key])).toEqual([
       ['boot.readiness-truth.not-configured', 'boot.readinessTruth'],
+      ['boot.replicas.not-configured', 'boot.replicas'],
     ]);
     const [family] = families;
     if (!family) throw new Error('no family');

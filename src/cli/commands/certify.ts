@@ -164,6 +164,63 @@ export async function recordStagesNotRun(
   }
 }
 
+interface StackSetup {
+  readonly folder: RunFolder;
+  readonly redact: Redactor;
+  readonly reporter: Reporter;
+  readonly teardowns: Teardowns;
+}
+
+/**
+ * `--target`: the stages run against a stack something else started. Its service logs are followed
+ * into this run's folder; nothing of it is stopped or removed; when a fault restarted a container
+ * on new host ports (the handle is updated in place), the target's handle file is rewritten.
+ */
+async function attachTarget(target: StackHandle, file: string, setup: StackSetup): Promise<StackHandle> {
+  setup.reporter.onInfo?.(`--target: running against the stack of run ${target.runId}, which is left running`);
+  const { getContainerRuntimeClient } = await import('testcontainers');
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  const logs = new ServiceLogFollower(docker, target.runId, setup.folder.logsDir, setup.redact);
+  await logs.start();
+  setup.teardowns.add('close logs', () => logs.stop());
+  setup.teardowns.add('update the target handle', () => writeStackHandle(file, target));
+  return target;
+}
+
+/** Provisions the images, removes leftovers of crashed runs and starts the stack, torn down with the run. */
+async function startStack(
+  config: ResolvedConfig,
+  state: { images: Record<string, string> },
+  setup: StackSetup & { readonly seed: number; readonly signal: AbortSignal },
+): Promise<StackHandle> {
+  const [{ StackProvider, stackImageRefs }, { provisionImages }, { getContainerRuntimeClient }] = await Promise.all([
+    import('../../stack/stack-provider.ts'),
+    import('../provisioning.ts'),
+    import('testcontainers'),
+  ]);
+  state.images = await provisionImages(config, stackImageRefs(config), setup.reporter);
+  setup.signal.throwIfAborted();
+  // A crashed earlier run (kill -9) leaves containers; they go before we add ours.
+  const reaped = await reapOrphans((await getContainerRuntimeClient()).container.dockerode);
+  if (reaped.length > 0) setup.reporter.onInfo?.(`removed leftovers of crashed runs: ${reaped.join(', ')}`);
+  const provider = new StackProvider(config, {
+    runId: setup.folder.runId,
+    seed: setup.seed,
+    logsDir: setup.folder.logsDir,
+    images: state.images,
+    redact: setup.redact,
+    reporter: setup.reporter,
+    clock: systemClock,
+    signal: setup.signal,
+  });
+  const stack = await provider.start();
+  setup.teardowns.add('stop stack', async () => {
+    setup.reporter.onInfo?.('tearing down the stack');
+    await stack.stop();
+  });
+  return stack.handle;
+}
+
 /** `readiness certify`: provision, start the stack (or take the `--target` one), run the stages, tear down what it started, certify, report. */
 export async function certify(options: CertifyOptions): Promise<ExitCode> {
   const { config, reporter, signal } = options;
@@ -174,10 +231,8 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
   const target = options.target === undefined ? undefined : await readTargetHandle(options.target, config);
   if (options.signing?.kind === 'none') reporter.onInfo?.(`unsigned run: ${options.signing.reason}`);
   // What starts things loads once the config's files are known to be there, so bad input exits 2 fast.
-  const [{ runStage }, { StackProvider, stackImageRefs }, { provisionImages }, { finalizeRun }] = await Promise.all([
+  const [{ runStage }, { finalizeRun }] = await Promise.all([
     import('../../runner/run-stage.ts'),
-    import('../../stack/stack-provider.ts'),
-    import('../provisioning.ts'),
     import('../finalize.ts'),
   ]);
   const seed = options.seed ?? newSeed();
@@ -188,51 +243,19 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
   const teardowns = new Teardowns();
   const runSignal = AbortSignal.any([signal, AbortSignal.timeout(config.deadlines.runMs)]);
   let interrupted = false;
-  let images: Record<string, string> = {};
+  // Filled as soon as the images are known, so a stack that fails to start still reports them.
+  const state: { images: Record<string, string> } = {
+    images: target ? Object.fromEntries(Object.entries(target.services).map(([id, s]) => [id, s.image])) : {},
+  };
   const failFast = options.failFast
     ? {
         isCritical: (check: Pick<CheckResult, 'id' | 'severity'>): boolean => isCritical(check, config.policy),
       }
     : undefined;
   try {
-    let handle: StackHandle;
-    if (target) {
-      handle = target;
-      images = Object.fromEntries(Object.entries(target.services).map(([id, s]) => [id, s.image]));
-      reporter.onInfo?.(`--target: running against the stack of run ${target.runId}, which is left running`);
-      // Its service logs are followed into this run's folder; nothing of the stack is stopped or removed.
-      const { getContainerRuntimeClient } = await import('testcontainers');
-      const docker = (await getContainerRuntimeClient()).container.dockerode;
-      const logs = new ServiceLogFollower(docker, target.runId, folder.logsDir, redact);
-      await logs.start();
-      teardowns.add('close logs', () => logs.stop());
-      // Faults that restart a container move its host ports (updated in place): the target's handle file follows.
-      const file = options.target ?? '';
-      teardowns.add('update the target handle', () => writeStackHandle(file, target));
-    } else {
-      images = await provisionImages(config, stackImageRefs(config), reporter);
-      runSignal.throwIfAborted();
-      // A crashed earlier run (kill -9) leaves containers; they go before we add ours.
-      const { getContainerRuntimeClient } = await import('testcontainers');
-      const reaped = await reapOrphans((await getContainerRuntimeClient()).container.dockerode);
-      if (reaped.length > 0) reporter.onInfo?.(`removed leftovers of crashed runs: ${reaped.join(', ')}`);
-      const provider = new StackProvider(config, {
-        runId: folder.runId,
-        seed,
-        logsDir: folder.logsDir,
-        images,
-        redact,
-        reporter,
-        clock: systemClock,
-        signal: runSignal,
-      });
-      const stack = await provider.start();
-      teardowns.add('stop stack', async () => {
-        reporter.onInfo?.('tearing down the stack');
-        await stack.stop();
-      });
-      handle = stack.handle;
-    }
+    const handle = target
+      ? await attachTarget(target, options.target ?? '', { folder, redact, reporter, teardowns })
+      : await startStack(config, state, { folder, seed, redact, reporter, teardowns, signal: runSignal });
     await writeStackHandle(folder.handleFile, handle);
     for (const [index, stage] of selected.entries()) {
       if (runSignal.aborted) break;
@@ -282,7 +305,7 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
     selected,
     seed,
     startedAt,
-    images,
+    images: state.images,
     reporter,
     json: options.json,
     out: options.out,

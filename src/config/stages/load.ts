@@ -174,6 +174,22 @@ export const loadConfigSchema = z.strictObject({
       maxVUs: z.number().int().positive().default(200),
     })
     .optional(),
+  /**
+   * How far this run's capacity figures may fall behind the last CERTIFIED run of the same config name
+   * before `load.capacity.regression` fails: the knee may drop by `kneeDrop` of the earlier knee; a p95 or
+   * p99 may rise by `p95Rise`/`p99Rise` of the earlier value and by more than `absoluteFloorMs`; an error
+   * rate may rise by `errorRateRise` (absolute, 0..1). Defaults from the spread of recorded healthy runs
+   * (docs/stages/load.md).
+   */
+  regression: z
+    .strictObject({
+      kneeDrop: ratio.default(0.25),
+      p95Rise: z.number().positive().default(1),
+      p99Rise: z.number().positive().default(1),
+      errorRateRise: ratio.default(0.1),
+      absoluteFloorMs: z.number().min(0).default(100),
+    })
+    .default({ kneeDrop: 0.25, p95Rise: 1, p99Rise: 1, errorRateRise: 0.1, absoluteFloorMs: 100 }),
   /** Docker stats sampling of the services during each scenario. */
   resources: z
     .strictObject({

@@ -8,6 +8,7 @@ import { describeExchange, fromTemplate } from '../http.ts';
 import type { HttpExchange } from '../http.ts';
 import { decodeJwt, forgeSignature, resign, unsecuredJwt } from '../jwt.ts';
 import { loginAccepted, schemeWords, withToken } from '../principals.ts';
+import { STRENGTH_BOUND, findWeakSecret, secretStrength } from '../secrets.ts';
 
 const is2xx = (status: number): boolean => status >= 200 && status < 300;
 
@@ -70,6 +71,27 @@ const tokenCheck = (variant: (typeof VARIANTS)[number]): CheckSpec => ({
   remediation: variant.remediation,
 });
 
+const KEY_REMEDIATION =
+  'Sign tokens with a random key of at least 256 bits from a secret store (e.g. `openssl rand -base64 32`), never a default, a word or a pattern, and rotate it';
+
+/** The signing-key checks, run after the token checks, as planned and as recorded. */
+const SECRET_CHECKS = {
+  weakSecret: {
+    id: 'security.authn.weak-secret',
+    name: 'The token is not signed with a well-known weak secret',
+    feature: 'authentication',
+    severity: 'critical',
+    remediation: KEY_REMEDIATION,
+  },
+  secretStrength: {
+    id: 'security.authn.secret-strength',
+    name: 'The configured signing secret is not guessable (zxcvbn)',
+    feature: 'authentication',
+    severity: 'critical',
+    remediation: KEY_REMEDIATION,
+  },
+} as const satisfies Record<string, CheckSpec>;
+
 /** The authentication checks after the token checks, as planned and as recorded. */
 const AUTHN_CHECKS = {
   refreshReuse: {
@@ -99,9 +121,12 @@ const AUTHN_CHECKS = {
   },
 } as const satisfies Record<string, CheckSpec>;
 
-/** Every authentication check, in run order: one per token variant, then refresh reuse, lockout and latency. */
+/**
+ * Every authentication check, in run order: one per token variant, the signing-key checks (weak secret,
+ * secret strength), then refresh reuse, lockout and latency.
+ */
 export function authnChecks(): CheckSpec[] {
-  return [...VARIANTS.map(tokenCheck), ...Object.values(AUTHN_CHECKS)];
+  return [...VARIANTS.map(tokenCheck), ...Object.values(SECRET_CHECKS), ...Object.values(AUTHN_CHECKS)];
 }
 
 /** Schemes whose credential is a token the checks could forge (when it is a JWT). */
@@ -236,6 +261,69 @@ async function runTokenChecks(ctx: SecurityContext): Promise<void> {
       return { status: 'passed', message: `${variant.label} rejected with ${answer.status}`, evidence };
     });
   }
+
+  // Dictionary forgery: offline, on the token the service issued (no request beyond getting it).
+  if (noToken !== undefined) {
+    await ctx.notApplicable(SECRET_CHECKS.weakSecret, noToken);
+    return;
+  }
+  await ctx.check(SECRET_CHECKS.weakSecret, async (): Promise<CheckOutcome> => {
+    const { token } = await subject();
+    if (token === undefined)
+      return notApplicable(`principal "${like.name}" (${schemeWords(like.principal.scheme)}) was given no token`);
+    const found = findWeakSecret(token);
+    switch (found.kind) {
+      case 'not-applicable':
+        return notApplicable(`principal "${like.name}": ${found.reason}`);
+      case 'weak': {
+        const message = `the ${found.alg} token of principal "${like.name}" verifies with entry ${found.position} of the shipped list of well-known weak secrets, ${found.hint}: anyone can forge tokens`;
+        return {
+          status: 'failed',
+          message,
+          evidence: [{ name: 'weak secret', contentType: 'text/plain', content: message }],
+        };
+      }
+      case 'clean':
+        return {
+          status: 'passed',
+          message: `the ${found.alg} token verifies with none of the ${found.tried} well-known weak secrets tried offline`,
+        };
+    }
+  });
+}
+
+/** Strength of the signing secret the config hands the harness (`security.auth.jwt.secret`). */
+async function runSecretStrength(ctx: SecurityContext): Promise<void> {
+  const jwt = ctx.config.auth.jwt;
+  if (!jwt) {
+    await ctx.notApplicable(
+      SECRET_CHECKS.secretStrength,
+      'security.auth.jwt is not configured: the harness is not handed the signing secret',
+    );
+    return;
+  }
+  await ctx.check(SECRET_CHECKS.secretStrength, (): Promise<CheckOutcome> => {
+    const secret = ctx.value(jwt.secret);
+    const strength = secretStrength(secret);
+    const figures = `zxcvbn score ${strength.score}, about 10^${strength.guessesLog10} guesses, ${secret.length} characters; patterns: ${strength.patterns.join(', ')}`;
+    const metrics = [
+      { name: 'secret_score', value: strength.score, unit: 'score' },
+      { name: 'secret_guesses_log10', value: strength.guessesLog10, unit: 'log10' },
+    ];
+    const bound = `score ${STRENGTH_BOUND.minScore} and 10^${STRENGTH_BOUND.minGuessesLog10} guesses`;
+    if (strength.shortfalls.length > 0) {
+      return Promise.resolve({
+        status: 'failed',
+        message: `security.auth.jwt.secret is guessable (${strength.shortfalls.join('; ')}; needs ${bound}): ${figures}`,
+        metrics,
+      });
+    }
+    return Promise.resolve({
+      status: 'passed',
+      message: `security.auth.jwt.secret meets ${bound}: ${figures}`,
+      metrics,
+    });
+  });
 }
 
 /** Why refresh-token reuse cannot be checked with this config, or undefined when it can. */
@@ -421,9 +509,10 @@ async function runLatency(ctx: SecurityContext): Promise<void> {
   });
 }
 
-/** Authentication: forged/expired/unsigned tokens, refresh-token reuse, lockout, login latency. */
+/** Authentication: forged/expired/unsigned tokens, weak signing secrets, refresh-token reuse, lockout, login latency. */
 export async function runAuthnChecks(ctx: SecurityContext): Promise<void> {
   await runTokenChecks(ctx);
+  await runSecretStrength(ctx);
   await runRefreshReuse(ctx);
   await runLockout(ctx);
   await runLatency(ctx);
