@@ -25,6 +25,10 @@ export default defineConfig(
       'reports',
       'fixtures/stack/node_modules',
       'scenarios/load',
+      // Examples: run folders, built binaries and k6 scripts (typechecked by their own tsconfig).
+      'examples/*/reports',
+      'examples/*/bin',
+      'examples/*/load',
       'contracts/pacts',
       'bin',
       // Deliberately malformed configs for the CLI's bad-input tests.

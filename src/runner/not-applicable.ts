@@ -19,9 +19,17 @@ export function applyNotApplicable(
   check: Omit<CheckResultInput, 'stage'>,
   notApplicable: Readonly<Record<string, string>>,
 ): Omit<CheckResultInput, 'stage'> {
-  if (check.status === 'not-applicable') return check;
   const reason = notApplicableReason(check.id, notApplicable);
   if (reason === undefined) return check;
+  if (check.status === 'not-applicable') {
+    // A family a stage records "not configured" takes the config's reason, as the checks run through runCheck do.
+    if (!check.tags?.includes(NOT_CONFIGURED_TAG) || check.message === notApplicableMessage(reason)) return check;
+    return {
+      ...check,
+      message: notApplicableMessage(reason),
+      parameters: { ...check.parameters, observed: `not-applicable: ${firstLine(check.message ?? '')}` },
+    };
+  }
   const { remediation: _remediation, ...rest } = check;
   const observed = check.message?.trim() ? `${check.status}: ${firstLine(check.message)}` : check.status;
   return {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ledgerSchema } from '../config/stages/chaos.ts';
 import { ConfigError } from '../core/errors.ts';
+import type { HttpOutcome } from './http.ts';
 import { WriteLedger, classifyLedger, fingerprintOf } from './write-ledger.ts';
-import type { LedgerEntry } from './write-ledger.ts';
+import type { LedgerEntry, LedgerIo } from './write-ledger.ts';
 
 const FP = ['items.0.sku', 'items.0.qty'];
 const entry = (seq: number, id?: string): LedgerEntry => {
@@ -71,6 +72,51 @@ describe('write ledger classification', () => {
     expect(v.counts).toMatchObject({ unacknowledged: 1, unknown: 1 });
     expect(v.failures).toEqual([]);
     expect(v.lines.at(-1)).toBe('listing failed: duplicates could not be counted');
+  });
+});
+
+describe('write ledger listing', () => {
+  /** A service that stores categories and lists them as a bare JSON array (no wrapper object). */
+  function bareArrayService() {
+    const records: { id: number; title: string }[] = [];
+    const io: LedgerIo = {
+      request: (request) => {
+        const ok = (status: number, json: unknown): Promise<HttpOutcome> =>
+          Promise.resolve({ status, latencyMs: 1, headers: {}, body: JSON.stringify(json), json });
+        if (request.method === 'POST') {
+          const record = { id: records.length + 1, title: (request.body as { title: string }).title };
+          records.push(record);
+          return ok(201, record);
+        }
+        if (request.path.startsWith('/v1/categories?')) return ok(200, records);
+        const id = Number(/\/v1\/categories\/(\d+)\//.exec(request.path)?.[1]);
+        return records.some((r) => r.id === id) ? ok(200, []) : ok(404, { error_message: 'not found' });
+      },
+      sendAndLose: () => Promise.resolve({ answered: false, detail: 'not used' }),
+      random: () => 0.5,
+      sleep: () => Promise.resolve(),
+      now: () => 1,
+      signal: new AbortController().signal,
+    };
+    return io;
+  }
+  const config = (itemsField: string) =>
+    ledgerSchema.parse({
+      write: { path: '/v1/categories', body: { title: 'ledger {{seq}}' }, acknowledged: [201] },
+      read: { path: '/v1/categories/{id}/feeds' },
+      list: { path: '/v1/categories', itemsField },
+      fingerprint: ['title'],
+    });
+
+  it("itemsField '': a listing answered as a bare array is searched for copies", async () => {
+    const ledger = new WriteLedger(config(''), {}, bareArrayService());
+    await ledger.write();
+    await ledger.write();
+    const verdict = await ledger.verify();
+    expect(verdict.counts).toMatchObject({ stable: 2, lost: 0, duplicated: 0, unknown: 0 });
+    // Each write found once in the listing (copies counted), not "listing failed".
+    expect(verdict.lines).toHaveLength(2);
+    for (const line of verdict.lines) expect(line).toMatch(/listed 1x$/);
   });
 });
 

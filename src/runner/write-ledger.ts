@@ -205,7 +205,8 @@ export class WriteLedger {
         headers: renderHeaders(list.headers, {}, () => this.#io.random()),
       });
       if (outcome.status < 200 || outcome.status >= 300) return undefined;
-      const pageItems = getPath(outcome.json, list.itemsField);
+      // An empty itemsField: the answer itself is the array (an API that lists without a wrapper).
+      const pageItems = list.itemsField === '' ? outcome.json : getPath(outcome.json, list.itemsField);
       if (!Array.isArray(pageItems)) return undefined;
       items.push(...(pageItems as unknown[]));
       const next = list.cursorField ? getPath(outcome.json, list.cursorField) : undefined;

@@ -34,6 +34,22 @@ describe('notApplicable in the runner (issue 14 point 3)', () => {
     expect(await readdir(root)).not.toContain('ran');
   });
 
+  it('a family recorded "not configured" takes the reason the config declares for it, keeping its tag and what it said', async () => {
+    const { results } = await stageWith(
+      `export default { stage: 'boot', name: 'na', run: async (ctx) => {
+        for (const family of ['rolling', 'other'])
+          await ctx.record({ id: 'boot.' + family + '.not-configured', name: family, feature: 'f', severity: 'normal', status: 'not-applicable', message: 'Not configured: boot.' + family + ' is not set', tags: ['not-configured'], startedAt: 0, finishedAt: 0 });
+      } };`,
+      { 'boot.rolling*': 'one replica, no load balancer' },
+    );
+    expect(results.map((r) => [r.id, r.status, r.message])).toEqual([
+      ['boot.rolling.not-configured', 'not-applicable', 'Not applicable: one replica, no load balancer'],
+      ['boot.other.not-configured', 'not-applicable', 'Not configured: boot.other is not set'],
+    ]);
+    expect(results[0]?.tags).toEqual(['not-configured']);
+    expect(results[0]?.parameters).toEqual({ observed: 'not-applicable: Not configured: boot.rolling is not set' });
+  });
+
   it('record rewrites a matching id (exact or family prefix), keeps what it observed, and turns a planned fill-in not applicable', async () => {
     const { results, resultsDir } = await stageWith(
       `export default { stage: 'boot', name: 'na',

@@ -70,6 +70,7 @@ export const ledgerSchema = z.strictObject({
   list: z.strictObject({
     path,
     query: z.record(z.string(), z.string()).default({}),
+    /** Dotted path of the records in the answer; `''` when the answer itself is the array. */
     itemsField: z.string().default('items'),
     idField: z.string().default('id'),
     /** Dotted path of the next-page cursor in the answer (null/absent on the last page), and its query parameter. */

@@ -126,10 +126,13 @@ export async function runErrorChecks(ctx: SecurityContext): Promise<void> {
     const request = fromTemplate(oversize.request, ctx.varsOf(user));
     const base = request.body === undefined ? {} : (JSON.parse(request.body) as Record<string, unknown>);
     const body = JSON.stringify({ ...base, readinessPadding: 'x'.repeat(oversize.bytes) });
+    // As the user, like the malformed-JSON requests: an anonymous request to a protected route is
+    // refused (401) before its body is read, which says nothing about a body limit.
     const answer = await ctx.http.send({
       ...request,
       headers: { ...request.headers, 'content-type': 'application/json' },
       body,
+      as: user,
     });
     const leaks = findLeaks(answer.body);
     const evidence = [
