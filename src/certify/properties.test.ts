@@ -148,6 +148,8 @@ describe('readiness properties on a recorded full CERTIFIED run of the reference
       why: 'not-configured',
       remediation: 'Not configured: boot.readinessTruth is not set',
     });
+    // The check's own "Not configured:" is said once in the property's reason.
+    expect(p.get('operability.truthful-health')?.reason).not.toMatch(/Not configured:.*Not configured:/);
     // Stages the config does not enable are not configured; a property with a stage-less pattern has no check.
     expect(p.get('data-safety.crash-writes')).toMatchObject({ why: 'not-configured' });
     expect(p.get('data-safety.crash-writes')?.reason).toBe('Stage recovery is not enabled in the config (stages).');

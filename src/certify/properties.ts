@@ -256,13 +256,15 @@ function judge(property: ResolvedProperty, matched: readonly CheckResult[], inpu
   // Left: every matched check is not applicable.
   const notConfigured = matched.filter((c) => c.tags.includes(NOT_CONFIGURED_TAG));
   const shown = notConfigured[0] ?? matched[0];
-  const message = firstLine(shown?.message);
+  // The check's own message already says what it is ("Not applicable: ...", "Not configured: ..."): said once here.
+  const fullMessage = firstLine(shown?.message);
+  const message = fullMessage.replace(/^(Not applicable|Not configured):\s*/i, '');
   return notConfigured.length > 0
     ? {
         status: 'not-covered',
         why: 'not-configured',
         reason: `Not configured: ${listOf(notConfigured)}${message ? `: ${message}` : ''}`,
-        remediation: property.remediation ?? (message || `Configure ${notConfigured[0]?.id ?? 'its checks'}.`),
+        remediation: property.remediation ?? (fullMessage || `Configure ${notConfigured[0]?.id ?? 'its checks'}.`),
       }
     : {
         status: 'not-covered',
