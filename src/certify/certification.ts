@@ -23,8 +23,9 @@ import {
 import { NOT_COVERED_KINDS, STAGE_ROLES, VERDICTS, evaluateVerdict, isCertifying } from './verdict.ts';
 import type { Verdict } from './verdict.ts';
 
-/** The file name of a run's certification, inside the run folder. */
-export const CERTIFICATION_FILE = 'certification.json';
+import { CERTIFICATION_FILE } from '../runner/baseline-run.ts';
+
+export { CERTIFICATION_FILE };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const ratio = z.number().min(0).max(1);

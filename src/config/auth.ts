@@ -195,6 +195,33 @@ export type AuthRefineInput = RefinementCtx['config'] & {
   readonly auth?: AuthConfig | undefined;
 };
 
+/**
+ * Checks a value reference against the config: `fromServiceEnv` must name a declared service and a
+ * key of its env. Adds the issue at `path` (the dotted key where the config names the reference).
+ */
+export function checkValueRef(
+  config: { readonly services: Readonly<Record<string, { readonly env: Record<string, string> }>> },
+  ctx: RefinementCtx['ctx'],
+  path: readonly (string | number)[],
+  ref: ValueRef | undefined,
+): void {
+  if (ref === undefined || typeof ref === 'string') return;
+  const { service, key } = ref.fromServiceEnv;
+  const source = config.services[service];
+  if (!source)
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, 'fromServiceEnv', 'service'],
+      message: `names unknown service "${service}"`,
+    });
+  else if (!(key in source.env))
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, 'fromServiceEnv', 'key'],
+      message: `"${key}" is not in services.${service}.env`,
+    });
+}
+
 /** Cross-checks `auth` against the services and itself; issues carry paths under `auth`. */
 export function refineAuth(config: AuthRefineInput, ctx: RefinementCtx['ctx']): void {
   const auth = config.auth;
@@ -204,12 +231,7 @@ export function refineAuth(config: AuthRefineInput, ctx: RefinementCtx['ctx']): 
   };
   if (auth.target) checkServicePort(config, ctx, ['auth', 'target'], auth.target);
   const checkRef = (ref: ValueRef | undefined, at: readonly (string | number)[]): void => {
-    if (ref === undefined || typeof ref === 'string') return;
-    const { service, key } = ref.fromServiceEnv;
-    const source = config.services[service];
-    if (!source) issue([...at, 'fromServiceEnv', 'service'], `names unknown service "${service}"`);
-    else if (!(key in source.env))
-      issue([...at, 'fromServiceEnv', 'key'], `"${key}" is not in services.${service}.env`);
+    checkValueRef(config, ctx, ['auth', ...at], ref);
   };
   const checkRequest = (
     request: { service?: string | undefined; port?: number | undefined } | undefined,

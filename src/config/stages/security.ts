@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { checkServicePort } from './refine-context.ts';
 import type { RefinementCtx } from './refine-context.ts';
-import { valueRefSchema } from '../auth.ts';
-import type { AuthConfig, ValueRef } from '../auth.ts';
+import { checkValueRef, valueRefSchema } from '../auth.ts';
+import type { AuthConfig } from '../auth.ts';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case name of letters, digits and dashes');
 const port = z.number().int().min(1).max(65535);
@@ -245,17 +245,9 @@ export function refineSecurity(config: SecurityRefineInput, ctx: RefinementCtx['
   }
   const services = config.services;
   checkServicePort(config, ctx, ['security', 'target'], security.target);
-  const checkRef = (ref: ValueRef, at: readonly (string | number)[]): void => {
-    if (typeof ref === 'string') return;
-    const { service, key } = ref.fromServiceEnv;
-    const source = services[service];
-    if (!source) issue([...at, 'fromServiceEnv', 'service'], `names unknown service "${service}"`);
-    else if (!(key in source.env)) {
-      issue([...at, 'fromServiceEnv', 'key'], `"${key}" is not in services.${service}.env`);
-    }
-  };
   if (security.auth.jwt) {
-    for (const key of ['secret', 'issuer', 'audience'] as const) checkRef(security.auth.jwt[key], ['auth', 'jwt', key]);
+    for (const key of ['secret', 'issuer', 'audience'] as const)
+      checkValueRef(config, ctx, ['security', 'auth', 'jwt', key], security.auth.jwt[key]);
   }
   const principals = config.auth?.principals ?? {};
   if (!config.auth?.disposable) {
