@@ -5,13 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordingContext } from '../../test/support/stage.ts';
+import { securityContext } from '../../test/support/stage.ts';
 import { resolveConfig } from '../config/load-config.ts';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { CheckResult } from '../core/check-result.ts';
-import { systemClock } from '../core/clock.ts';
-import { SecurityContext, openApiSource } from './context.ts';
-import { SecurityHttp } from './http.ts';
+import { openApiSource } from './context.ts';
 import { runErrorChecks, runInjectionCheck } from './native/input.ts';
 import {
   runSchemathesisCheck,
@@ -123,18 +121,7 @@ function configWith(security: Record<string, unknown>): ResolvedConfig {
 
 /** Runs the OpenAPI-driven checks (errors, injection, both scanners) and returns what they recorded. */
 async function runOpenApiChecks(config: ResolvedConfig): Promise<CheckResult[]> {
-  const recorded: CheckResult[] = [];
-  const suite = recordingContext(config, 'security', dir, recorded);
-  const security = config.security;
-  if (!security) throw new Error('no security config');
-  const http = new SecurityHttp({
-    baseUrl,
-    correlationHeader: 'x-request-id',
-    timeoutMs: 5_000,
-    clock: systemClock,
-    signal: suite.signal,
-  });
-  const ctx = new SecurityContext(suite, security, http);
+  const { ctx, recorded } = securityContext(config, dir, baseUrl);
   const policy = await loadRulesPolicy(RULES);
   await runErrorChecks(ctx);
   await runInjectionCheck(ctx);

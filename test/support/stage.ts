@@ -1,3 +1,5 @@
+import { SecurityContext } from '../../src/security/context.ts';
+import { SecurityHttp } from '../../src/security/http.ts';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,4 +132,26 @@ export function recordingContext(
       return Promise.resolve(result);
     },
   };
+}
+
+/**
+ * A security stage context over `config` whose HTTP client talks to `baseUrl` (a test server):
+ * checks are validated and pushed to the returned `recorded`.
+ */
+export function securityContext(
+  config: ResolvedConfig,
+  runDir: string,
+  baseUrl: string,
+): { ctx: SecurityContext; recorded: CheckResult[] } {
+  const recorded: CheckResult[] = [];
+  const suite = recordingContext(config, 'security', runDir, recorded);
+  if (!config.security) throw new Error('the config has no security section');
+  const http = new SecurityHttp({
+    baseUrl,
+    correlationHeader: 'x-request-id',
+    timeoutMs: 5_000,
+    clock: systemClock,
+    signal: suite.signal,
+  });
+  return { ctx: new SecurityContext(suite, config.security, http), recorded };
 }

@@ -5,12 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordingContext } from '../../../test/support/stage.ts';
+import { securityContext } from '../../../test/support/stage.ts';
 import { resolveConfig } from '../../config/load-config.ts';
 import type { CheckResult } from '../../core/check-result.ts';
-import { systemClock } from '../../core/clock.ts';
-import { SecurityContext } from '../context.ts';
-import { SecurityHttp } from '../http.ts';
 import { runAuthnChecks } from './authn.ts';
 
 /**
@@ -153,18 +150,8 @@ async function authnResults(scheme: keyof typeof ALICE): Promise<CheckResult[]> 
     },
     join(dir, 'readiness.config.ts'),
   );
-  const recorded: CheckResult[] = [];
-  const suite = recordingContext(config, 'security', dir, recorded);
-  const security = config.security;
-  if (!security) throw new Error('no security config');
-  const http = new SecurityHttp({
-    baseUrl,
-    correlationHeader: 'x-request-id',
-    timeoutMs: 5_000,
-    clock: systemClock,
-    signal: suite.signal,
-  });
-  await runAuthnChecks(new SecurityContext(suite, security, http));
+  const { ctx, recorded } = securityContext(config, dir, baseUrl);
+  await runAuthnChecks(ctx);
   return recorded;
 }
 
