@@ -4,6 +4,7 @@ import type { Evidence } from '../core/check-result.ts';
 import type { NotConfiguredFamily } from '../runner/not-applicable.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { CheckOutcome, CheckSpec, PlannedCheck, SuiteContext } from '../runner/suite.ts';
+import { httpExchange } from '../runner/http.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
 
 /** How much of an answer's body goes into the evidence. */
@@ -60,28 +61,21 @@ async function send(
   headers: Readonly<Record<string, string>>,
 ): Promise<ReplicaAnswer> {
   const url = context.assertTarget(`${serviceUrl(context.handle, service, group.port)}${request.path}`);
-  const signal = AbortSignal.any([context.signal, AbortSignal.timeout(group.timeoutMs)]);
   const body = request.body === undefined ? undefined : JSON.stringify(request.body);
-  try {
-    const response = await fetch(url, {
-      method: request.method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...request.headers,
-        ...headers,
-      },
-      ...(body === undefined ? {} : { body }),
-      redirect: 'manual',
-      signal,
-    });
-    return { service, status: response.status, body: await response.text() };
-  } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    context.signal.throwIfAborted();
-    const why = error instanceof Error ? `${error.message}${cause}` : String(error);
-    // Status 0: no answer. Judged with the others' answers: one replica silent while the rest answer is a difference.
-    return { service, status: 0, body: `no answer (${why})` };
-  }
+  const answer = await httpExchange(url.href, {
+    method: request.method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...request.headers, ...headers },
+    ...(body === undefined ? {} : { body }),
+    timeoutMs: group.timeoutMs,
+    signal: context.signal,
+    redirect: 'manual',
+  });
+  // Status 0: no answer. Judged with the others' answers: one replica silent while the rest answer is a difference.
+  return {
+    service,
+    status: answer.status,
+    body: answer.error === undefined ? answer.body : `no answer (${answer.error})`,
+  };
 }
 
 /**

@@ -13,6 +13,7 @@ const answer = (status: number, latencyMs: number, json?: unknown, error?: strin
   body: json === undefined ? '' : JSON.stringify(json),
   json,
   headers: {},
+  setCookies: [],
   ...(error ? { error } : {}),
 });
 

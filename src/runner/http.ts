@@ -36,6 +36,8 @@ export interface HttpOutcome {
   readonly body: string;
   readonly json: unknown;
   readonly headers: Readonly<Record<string, string>>;
+  /** Every `Set-Cookie` header of the answer, as sent (the `headers` map joins them). */
+  readonly setCookies: readonly string[];
   readonly error?: string;
 }
 
@@ -76,13 +78,21 @@ export async function requestHeaders(
 
 /** What a request the system refused credentials for looks like: no answer, with the refusal as the reason. */
 export function refusedOutcome(why: string): HttpOutcome {
-  return { status: 0, latencyMs: 0, body: '', json: undefined, headers: {}, error: why };
+  return { status: 0, latencyMs: 0, body: '', json: undefined, headers: {}, setCookies: [], error: why };
 }
 
 /** One HTTP exchange with a hard timeout; never throws for the system's behaviour, only for an abort of the run. */
 export async function httpExchange(
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number; signal: AbortSignal },
+  init: {
+    method: string;
+    headers: Readonly<Record<string, string>>;
+    body?: string;
+    timeoutMs: number;
+    signal: AbortSignal;
+    /** `manual`: a 3xx is the answer (a form login's redirect carries its cookie); default follow. */
+    redirect?: 'follow' | 'manual';
+  },
 ): Promise<HttpOutcome> {
   const started = performance.now();
   const signal = AbortSignal.any([init.signal, AbortSignal.timeout(init.timeoutMs)]);
@@ -91,6 +101,7 @@ export async function httpExchange(
       method: init.method,
       headers: init.headers,
       body: init.body ?? null,
+      redirect: init.redirect ?? 'follow',
       signal,
     });
     const body = await response.text();
@@ -100,6 +111,7 @@ export async function httpExchange(
       body,
       json: parseJson(body),
       headers: Object.fromEntries(response.headers),
+      setCookies: response.headers.getSetCookie(),
     };
   } catch (error) {
     init.signal.throwIfAborted();
@@ -109,7 +121,7 @@ export async function httpExchange(
       error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
         ? `no answer within ${init.timeoutMs}ms`
         : `${error instanceof Error ? error.message : String(error)}${cause ? ` (${(cause as NodeJS.ErrnoException).code ?? cause.message})` : ''}`;
-    return { status: 0, latencyMs, body: '', json: undefined, headers: {}, error: why };
+    return { status: 0, latencyMs, body: '', json: undefined, headers: {}, setCookies: [], error: why };
   }
 }
 

@@ -82,7 +82,7 @@ describe('write ledger listing', () => {
     const io: LedgerIo = {
       request: (request) => {
         const ok = (status: number, json: unknown): Promise<HttpOutcome> =>
-          Promise.resolve({ status, latencyMs: 1, headers: {}, body: JSON.stringify(json), json });
+          Promise.resolve({ status, latencyMs: 1, headers: {}, setCookies: [], body: JSON.stringify(json), json });
         if (request.method === 'POST') {
           const record = { id: records.length + 1, title: (request.body as { title: string }).title };
           records.push(record);
