@@ -8,8 +8,8 @@ import type {
   ValueRef,
 } from '../config/auth.ts';
 import { ConfigError, ReadinessError, SystemFailureError } from '../core/errors.ts';
+import { parseJson } from '../runner/http.ts';
 import { getPath, renderString, renderTemplate } from '../runner/templates.ts';
-import type { Json } from '../runner/templates.ts';
 
 /** A request the authenticator sends; `service`/`port` undefined means the asking stage's target. */
 export interface AuthRequest {
@@ -536,11 +536,3 @@ export class Authenticator {
 
 /** What every credential carries whatever its scheme. */
 type Base = Pick<Credentials, 'principal' | 'scheme' | 'obtainedAt' | 'role'>;
-
-function parseJson(text: string): Json | undefined {
-  try {
-    return JSON.parse(text) as Json;
-  } catch {
-    return undefined;
-  }
-}

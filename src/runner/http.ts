@@ -41,7 +41,8 @@ export interface HttpOutcome {
   readonly error?: string;
 }
 
-const parseJson = (text: string): unknown => {
+/** The text as JSON, or undefined when it is not JSON. */
+export const parseJson = (text: string): unknown => {
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -1,4 +1,4 @@
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../../config/load-config.ts';
 import { systemClock } from '../../core/clock.ts';
@@ -96,13 +96,4 @@ export async function down(options: {
   await rm(file, { force: true });
   options.out(`removed run ${handle.runId}: ${removed.containers} containers, ${removed.networks} networks; ${logs}`);
   return EXIT.certified;
-}
-
-/** Lists run folders, newest first (for `readiness report` and humans). */
-export async function listRuns(reportsDir: string): Promise<string[]> {
-  const names = await readdir(reportsDir).catch(() => []);
-  return names
-    .filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n))
-    .sort()
-    .reverse();
 }
