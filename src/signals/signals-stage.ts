@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { CheckResult } from '../core/check-result.ts';
@@ -13,6 +12,7 @@ import type { FaultChange, FaultWindow } from '../stack/fault-journal.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { signalRules } from './classify.ts';
 import { judgeServiceLog } from './judge.ts';
+import { LogCursors } from './log-cursor.ts';
 
 /** Where a run's check results are, next to its stack handle. */
 const RESULTS_FOLDER = 'allure-results';
@@ -90,19 +90,23 @@ export function stackFaultWindows(
 const describeWindow = (w: FaultWindow): string =>
   `${new Date(w.startMs).toISOString()} .. ${w.endMs === null ? 'still faulted' : new Date(w.endMs).toISOString()} ${w.target}: ${w.detail}`;
 
-async function readLog(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
+/** Each run's log cursors, by its stack handle: a stage's signals check reads only what its stage added. */
+const cursorsByHandle = new WeakMap<StackHandle, LogCursors>();
+
+function logCursors(handle: StackHandle): LogCursors {
+  let cursors = cursorsByHandle.get(handle);
+  if (!cursors) {
+    cursors = new LogCursors();
+    cursorsByHandle.set(handle, cursors);
   }
+  return cursors;
 }
 
 /**
  * Judges each service's log over this stage, the fault windows left out: ERROR/FATAL lines (JSON
  * levels or plain-text patterns) and 5xx answers of request logs, each class against its budget.
- * Runs after the stage's other suites (its suite file sorts last), so the window is the stage so far.
+ * Runs after the stage's other suites (its suite file sorts last), so the window is the stage so far;
+ * each service's log is read from where the previous stage's check stopped (lines are filtered by time).
  */
 export async function runSignalChecks(context: SuiteContext): Promise<void> {
   const { config, stage, handle } = context;
@@ -134,7 +138,7 @@ export async function runSignalChecks(context: SuiteContext): Promise<void> {
           message: `No check of ${stage} was recorded before the signals check, so the stage has no span to judge ${service}'s log over`,
         };
       const path = join(handle.logsDir, `${service}.log`);
-      const text = await readLog(path);
+      const text = await logCursors(handle).for(path).readNew();
       if (text === null)
         return {
           status: 'unknown',
