@@ -10,6 +10,9 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts', 'contracts/**/*.test.ts', 'bench/**/*.test.ts'],
           exclude: ['**/*.integration.test.ts', '**/node_modules/**'],
+          // Some unit tests spawn the CLI (1-2 s on a quiet host); a busy 2-core host makes that 5-8 s,
+          // and vitest's 5 s default then fails them for the host's sake, not the code's.
+          testTimeout: 30_000,
         },
       },
       {

@@ -11,7 +11,7 @@ import { serviceUrl } from '../stack/stack-handle.ts';
 const EXCERPT_CHARS = 300;
 
 /** The check of one replica group: `boot.replicas.<name>`. */
-export const replicaSpec = (group: Pick<ReplicaGroup, 'name' | 'services'>) =>
+const replicaSpec = (group: Pick<ReplicaGroup, 'name' | 'services'>) =>
   ({
     id: `boot.replicas.${group.name}`,
     name: `${group.services.join(', ')} accept or refuse the same requests alike`,

@@ -17,7 +17,7 @@ import { formatRunFiles } from '../report/runs.ts';
 import { gitState } from './git.ts';
 import type { RunFolder } from './run-folder.ts';
 
-export interface FinalizeOptions {
+interface FinalizeOptions {
   readonly config: ResolvedConfig;
   readonly folder: RunFolder;
   readonly selected: readonly Stage[];

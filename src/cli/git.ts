@@ -1,7 +1,7 @@
 import { exec } from '../core/exec.ts';
 
 /** A checkout's commit and whether it differs from it; both null when unknown. */
-export interface GitState {
+interface GitState {
   /** HEAD's commit; null outside a git work tree, without git, or before the first commit. */
   readonly sha: string | null;
   /** Modified, staged or untracked files (ignored ones do not count); null when git cannot tell. */

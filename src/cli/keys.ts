@@ -4,11 +4,11 @@ import type { RunSigning, VerifyKey } from '../certify/sign.ts';
 import { ConfigError } from '../core/errors.ts';
 
 /** Environment variables holding the run's private signing key (PEM), or the path of a PEM file. */
-export const SIGNING_KEY_ENV = 'READINESS_SIGNING_KEY';
-export const SIGNING_KEY_FILE_ENV = 'READINESS_SIGNING_KEY_FILE';
+const SIGNING_KEY_ENV = 'READINESS_SIGNING_KEY';
+const SIGNING_KEY_FILE_ENV = 'READINESS_SIGNING_KEY_FILE';
 /** Environment variables holding the pinned public key `readiness verify` checks against, or its path. */
-export const VERIFY_KEY_ENV = 'READINESS_VERIFY_KEY';
-export const VERIFY_KEY_FILE_ENV = 'READINESS_VERIFY_KEY_FILE';
+const VERIFY_KEY_ENV = 'READINESS_VERIFY_KEY';
+const VERIFY_KEY_FILE_ENV = 'READINESS_VERIFY_KEY_FILE';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -29,7 +29,7 @@ export type ValueRef = z.output<typeof valueRefSchema>;
  * `{{clientId}}`, `{{clientSecret}}`, `{{uuid}}`, joined with `+` and encoded with `| base64`,
  * `| base64url` or `| url` (`{{username + ":" + password | base64}}`).
  */
-export const credentialRequestSchema = z
+const credentialRequestSchema = z
   .strictObject({
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
     path: z.string().startsWith('/'),
@@ -145,7 +145,7 @@ const oauth2Schema = z.strictObject({
 });
 
 /** One named principal: someone the harness acts as, with the scheme it authenticates by. */
-export const principalSchema = z.discriminatedUnion('scheme', [
+const principalSchema = z.discriminatedUnion('scheme', [
   noneSchema,
   bearerSchema,
   apiKeySchema,
@@ -156,7 +156,7 @@ export const principalSchema = z.discriminatedUnion('scheme', [
 export type PrincipalConfig = z.output<typeof principalSchema>;
 
 /** Throwaway users: signed up by a request, then authenticated like the principal `like`. */
-export const disposableSchema = z.strictObject({
+const disposableSchema = z.strictObject({
   /** A principal whose scheme (and login request) a disposable user uses, with its own username and password. */
   like: name,
   /** The sign-up; `{{username}}`, `{{password}}` and `{{name}}` are the new user's. */
@@ -188,7 +188,7 @@ export type AuthConfigInput = z.input<typeof authConfigSchema>;
 const USER_SCHEMES: ReadonlySet<AuthScheme> = new Set(['bearer', 'apiKey', 'basic', 'cookie']);
 
 /** The part of the parsed config the auth cross-checks read. */
-export type AuthRefineInput = RefinementCtx['config'] & {
+type AuthRefineInput = RefinementCtx['config'] & {
   readonly services: Readonly<
     Record<string, { readonly ports: readonly number[]; readonly env: Record<string, string> }>
   >;

@@ -16,7 +16,7 @@ export interface PolicyException {
 }
 
 /** The parts of a policy that can weaken a verdict (input or resolved form alike). */
-export interface PolicyWeakenings {
+interface PolicyWeakenings {
   readonly stages: Partial<Record<Stage, { readonly minPassRate: number; readonly mandatory?: boolean | undefined }>>;
   readonly critical: { readonly severities: readonly Severity[]; readonly ids: readonly string[] };
   readonly skippable: readonly string[];

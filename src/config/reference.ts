@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { configSchema } from './schema.ts';
 
 /** A JSON Schema node as zod emits it (only the keywords the reference reads). */
-export interface JsonSchemaNode {
+interface JsonSchemaNode {
   readonly type?: string | readonly string[];
   readonly properties?: Readonly<Record<string, JsonSchemaNode>>;
   readonly required?: readonly string[];
@@ -40,7 +40,7 @@ export function configJsonSchema(): Record<string, unknown> {
 }
 
 /** One row of the reference: a dotted key, its type, default, constraints and description. */
-export interface ReferenceRow {
+interface ReferenceRow {
   readonly key: string;
   readonly type: string;
   readonly required: boolean;

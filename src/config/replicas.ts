@@ -6,7 +6,7 @@ import type { RefinementCtx } from './stages/refine-context.ts';
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case name of letters, digits and dashes');
 
 /** HTTP methods a replica-consistency request may use. */
-export const REPLICA_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+const REPLICA_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 const replicaRequestSchema = z.strictObject({
   method: z.enum(REPLICA_METHODS).default('GET'),
@@ -22,7 +22,7 @@ const replicaRequestSchema = z.strictObject({
  * sent to each replica directly (its own host port, not through a load balancer), and every
  * replica must accept or refuse each alike (same status class).
  */
-export const replicaGroupSchema = z
+const replicaGroupSchema = z
   .strictObject({
     /** The check id's last part, `boot.replicas.<name>` (default: the first service's name). */
     name: name.optional(),

@@ -18,7 +18,7 @@ const ms = z.number().int().positive();
 const ratio = z.number().min(0).max(1);
 
 /** An image reference, or `{ image }` in a build arg so the resolver can swap in a local drop-in. */
-export const imageRefSchema = z.string().min(1);
+const imageRefSchema = z.string().min(1);
 
 const healthSchema = z.discriminatedUnion('kind', [
   z.strictObject({

@@ -27,16 +27,16 @@ export const DEFAULT_SIGNAL_STAGES: readonly (typeof SIGNAL_STAGES)[number][] = 
  * Postgres (`FATAL:`), HAProxy (`[ALERT]`), Python (`CRITICAL`), Java (`SEVERE`) and most loggers
  * write them, and logfmt's `level=`.
  */
-export const DEFAULT_SIGNAL_PATTERNS = {
+const DEFAULT_SIGNAL_PATTERNS = {
   fatal: ['\\b(FATAL|PANIC|EMERG|EMERGENCY|ALERT|CRIT|CRITICAL)\\b', '\\blevel="?(fatal|panic|critical|crit)\\b'],
   error: ['\\b(ERROR|ERR|SEVERE)\\b', '\\blevel="?(error|err)\\b'],
 } as const;
 
 /** JSON fields that hold a line's level (pino and bunyan numbers, or words), first present wins. */
-export const DEFAULT_LEVEL_FIELDS = ['level', 'severity', 'lvl', 'log.level'] as const;
+const DEFAULT_LEVEL_FIELDS = ['level', 'severity', 'lvl', 'log.level'] as const;
 
 /** JSON fields that hold the HTTP status of an answer a request log line records. */
-export const DEFAULT_STATUS_FIELDS = ['res.statusCode', 'statusCode', 'status', 'http.response.status_code'] as const;
+const DEFAULT_STATUS_FIELDS = ['res.statusCode', 'statusCode', 'status', 'http.response.status_code'] as const;
 
 const regexSource = z.string().refine(
   (source) => {

@@ -23,7 +23,7 @@ export interface ComposeDocument {
 }
 
 /** The parts of the Compose model that `init` reads; the schema has checked their shapes. */
-export interface ComposeModel {
+interface ComposeModel {
   readonly name?: string;
   readonly services: Readonly<Record<string, ComposeService>>;
   readonly [key: string]: unknown;
@@ -55,7 +55,7 @@ export interface ComposeBuild {
 }
 
 /** A port in the long form (`target`, `published`, `protocol`). */
-export interface ComposePortLong {
+interface ComposePortLong {
   readonly target: number | string;
   readonly published?: number | string;
   readonly protocol?: string;
@@ -109,7 +109,7 @@ function valueAt(document: unknown, pointer: readonly string[]): unknown {
 }
 
 /** Schema errors as one line per key: union branches merged, the most specific kept. */
-export function formatSchemaErrors(file: string, document: unknown, errors: readonly ErrorObject[]): string[] {
+function formatSchemaErrors(file: string, document: unknown, errors: readonly ErrorObject[]): string[] {
   const segments = (e: ErrorObject): string[] =>
     e.instancePath === ''
       ? []

@@ -6,7 +6,7 @@ const WIDTH = 120;
 const INDENT = '  ';
 
 /** What each stage left out of the generated config needs before it can be listed in `stages`. */
-export const STAGE_TODOS: Readonly<Record<Exclude<Stage, 'boot'>, readonly string[]>> = {
+const STAGE_TODOS: Readonly<Record<Exclude<Stage, 'boot'>, readonly string[]>> = {
   contract: [
     'contract: Pact verification of your committed pacts against the running providers.',
     "Fill in `contract: { pactDir: 'contracts/pacts', providers: { <name>: { service, port, states } } }`,",

@@ -48,7 +48,6 @@ export const DATASTORES = [
   { kind: 'elasticsearch', repository: /(^|\/)(elasticsearch|opensearch)$/, port: 9200, health: undefined },
   { kind: 'memcached', repository: /(^|\/)memcached$/, port: 11211, health: undefined },
 ] as const;
-export type DatastoreKind = (typeof DATASTORES)[number]['kind'];
 
 /** The repository part of an image reference: no registry, tag, digest or `library/`. */
 export function imageRepository(image: string): string {
@@ -70,7 +69,7 @@ export function recogniseDatastore(image: string): (typeof DATASTORES)[number] |
 }
 
 /** A Compose service name as a config service id (lower-case letters, digits and dashes). */
-export function serviceId(name: string): string {
+function serviceId(name: string): string {
   const id = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
   return /^[a-z]/.test(id) ? id : `s-${id}`;
 }

@@ -3,17 +3,17 @@ import type { LoadConfig, LoadScenario } from '../config/stages/load.ts';
 import { buildK6Options } from '../load/k6-options.ts';
 
 /** Where the script and its options are mounted in k6-operator's runner pods (a ConfigMap volume). */
-export const TESTRUN_SCRIPT_DIR = '/test';
+const TESTRUN_SCRIPT_DIR = '/test';
 
 /** A Kubernetes object as `kubectl apply` takes it. */
-export interface Manifest {
+interface Manifest {
   readonly apiVersion: string;
   readonly kind: string;
   readonly metadata: { readonly name: string; readonly namespace: string; readonly labels: Record<string, string> };
   readonly [field: string]: unknown;
 }
 
-export interface TestRunInput {
+interface TestRunInput {
   readonly config: LoadConfig;
   readonly scenario: LoadScenario;
   /** The k6 script's text (the ConfigMap carries it). */

@@ -10,11 +10,11 @@ import { aptInstall, findExecutable, hostFacts } from './host.ts';
 
 /** The local base every drop-in recipe builds `FROM`. */
 export const BASE_IMAGE = 'readiness-local/debian:bookworm';
-export const BASE_SUITE = 'bookworm';
-export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
+const BASE_SUITE = 'bookworm';
+const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
 const BASE_LABEL = 'dev.readiness.base=debian-bookworm-minbase';
 
-export interface EnsureBaseImageOptions {
+interface EnsureBaseImageOptions {
   readonly cacheDir?: string;
   readonly reporter?: Reporter;
   /** Allow `apt-get install debootstrap` when it is missing (root on Debian only). */
@@ -24,7 +24,7 @@ export interface EnsureBaseImageOptions {
 }
 
 /** The rootfs tarball kept in the cache, reused to re-import the base without debootstrap. */
-export function baseRootfsTarball(cacheDir: string): string {
+function baseRootfsTarball(cacheDir: string): string {
   return join(cachePaths(cacheDir).rootfs, `${BASE_SUITE}-minbase.tar`);
 }
 

@@ -42,7 +42,7 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
   }
 }
 
-export interface FileLockOptions {
+interface FileLockOptions {
   /** How long to wait for another process to release the lock. */
   readonly timeoutMs?: number;
   readonly reporter?: Reporter;

@@ -5,10 +5,10 @@ import { aptInstall, findExecutable, hostFacts } from './host.ts';
 import type { HostFacts } from './host.ts';
 
 /** Where Debian's `chromium` package puts its launcher. */
-export const DEBIAN_CHROMIUM_PATH = '/usr/bin/chromium';
+const DEBIAN_CHROMIUM_PATH = '/usr/bin/chromium';
 
 /** Debian packages that make a usable headless Chromium: the browser and a font for any text. */
-export const CHROMIUM_PACKAGES = ['chromium', 'fonts-dejavu-core'] as const;
+const CHROMIUM_PACKAGES = ['chromium', 'fonts-dejavu-core'] as const;
 
 /**
  * Flags for a headless Chromium that talks to nothing but the page it is given: no sandbox (root in
@@ -35,7 +35,7 @@ export async function findChromium(pathEnv?: string): Promise<string | undefined
   return (await findExecutable('chromium', pathEnv)) ?? (await findExecutable('chromium-browser', pathEnv));
 }
 
-export interface EnsureChromiumOptions {
+interface EnsureChromiumOptions {
   /** Allow `apt-get install chromium` (root on Debian only). */
   readonly install: boolean;
   readonly reporter?: Reporter;

@@ -28,7 +28,7 @@ const infoSchema = z.object({
   Architecture: z.string().default(''),
 });
 
-export type DockerProbe =
+type DockerProbe =
   | { readonly ok: true; readonly info: DockerEngineInfo }
   | { readonly ok: false; readonly reason: string; readonly isCliMissing: boolean };
 
@@ -71,13 +71,6 @@ export async function probeDocker(timeoutMs = 5000): Promise<DockerProbe> {
   return { ok: false, reason: seen, isCliMissing: false };
 }
 
-/** The engine's versions for `doctor`; throws `ToolMissingError` when no engine answers. */
-export async function dockerInfo(timeoutMs = 5000): Promise<DockerEngineInfo> {
-  const probe = await probeDocker(timeoutMs);
-  if (probe.ok) return probe.info;
-  throw engineMissing(probe.reason, probe.isCliMissing);
-}
-
 function engineMissing(reason: string, isCliMissing: boolean): ToolMissingError {
   return new ToolMissingError(`No Docker engine answers \`docker info\` (${reason})`, {
     hint: isCliMissing
@@ -86,7 +79,7 @@ function engineMissing(reason: string, isCliMissing: boolean): ToolMissingError 
   });
 }
 
-export interface EnsureDockerEngineOptions {
+interface EnsureDockerEngineOptions {
   readonly reporter?: Reporter;
   /** Allow installing docker.io with apt and starting dockerd (root on Debian only). */
   readonly install: boolean;

@@ -23,13 +23,13 @@ export interface DropInRecipe {
 }
 
 /** An official image we know and deliberately have no stand-in for. */
-export interface NoDropIn {
+interface NoDropIn {
   readonly kind: 'none';
   readonly official: string;
   readonly reason: string;
 }
 
-export type DropInEntry = DropInRecipe | NoDropIn;
+type DropInEntry = DropInRecipe | NoDropIn;
 
 type TableEntry = Omit<DropInRecipe, 'official'> | Omit<NoDropIn, 'official'>;
 
@@ -42,7 +42,7 @@ const toxiproxy = (name: 'server' | 'cli'): GoToolSpec => ({
 });
 
 /** The drop-in recipes, keyed by the official image ref they replace. */
-export const DROP_IN_TABLE = {
+const DROP_IN_TABLE = {
   'postgres:16': { kind: 'recipe', local: 'readiness-local/postgres:16', dir: 'postgres', staged: [] },
   'redis:7': { kind: 'recipe', local: 'readiness-local/redis:7', dir: 'redis', staged: [] },
   'ghcr.io/shopify/toxiproxy:2.12.0': {
@@ -75,9 +75,6 @@ export const DROP_IN_TABLE = {
       'ZAP has no local drop-in: it is a Java application distributed only as the official image or a release download, neither of which this build makes',
   },
 } as const satisfies Record<string, TableEntry>;
-
-/** Official refs the table knows about. */
-export type KnownImageRef = keyof typeof DROP_IN_TABLE;
 
 /** Docker's rule: a ref's first path element is a registry host when it has a dot or a port, or is localhost. */
 function isRegistryHost(segment: string): boolean {
@@ -156,7 +153,7 @@ export async function recipeFiles(recipeDir: string, staged: readonly StagedBina
     .sort();
 }
 
-export interface RecipeHashInput {
+interface RecipeHashInput {
   readonly recipe: DropInRecipe;
   readonly recipeDir: string;
   /** Version of each staged binary by file name (`toxiproxy-server` -> `github.com/...@v2.12.0`). */
@@ -194,7 +191,7 @@ export async function recipeHash(input: RecipeHashInput): Promise<string> {
 }
 
 /** A Node binary of the wanted major version, and its `process.version`-style version. */
-export interface NodeBinary {
+interface NodeBinary {
   readonly path: string;
   readonly version: string;
 }

@@ -19,7 +19,7 @@ export interface GoToolSpec {
   readonly ldflags?: string;
 }
 
-export interface EnsureGoToolOptions {
+interface EnsureGoToolOptions {
   readonly cacheDir?: string;
   readonly reporter?: Reporter;
   /** The go binary; default: `go` on PATH, then /usr/local/go/bin/go. */

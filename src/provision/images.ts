@@ -11,9 +11,8 @@ import type { DropInBuildOptions, EnsuredDropIn } from './drop-in-build.ts';
 import { findDropIn, normalizeImageRef, registryOf } from './drop-ins.ts';
 import type { DropInRecipe } from './drop-ins.ts';
 
-export const PULL_POLICIES = ['missing', 'never'] as const;
 /** `missing`: pull what is not local; `never`: local images and drop-ins only. */
-export type PullPolicy = (typeof PULL_POLICIES)[number];
+export type PullPolicy = 'missing' | 'never';
 
 /** How an image ref was resolved; `unavailable` is data (a stage skips), not an error. */
 export type ResolvedImage =
@@ -49,13 +48,13 @@ export interface DropInRecord {
   readonly builtAt: string;
 }
 
-export interface ResolveImageOptions {
+interface ResolveImageOptions {
   readonly pull: PullPolicy;
   readonly pullTimeoutMs: number;
   readonly reporter?: Reporter;
 }
 
-export interface DockerResolveOptions extends ResolveImageOptions, DropInBuildOptions {}
+interface DockerResolveOptions extends ResolveImageOptions, DropInBuildOptions {}
 
 /**
  * Resolves one ref: (1) present locally -> use it, never pull; (2) pull allowed -> pull with
@@ -125,10 +124,10 @@ const imagesFileSchema = z.object({
     z.object({ local: z.string(), imageId: z.string(), recipeHash: z.string(), builtAt: z.string() }),
   ),
 });
-export type ImagesFile = z.infer<typeof imagesFileSchema>;
+type ImagesFile = z.infer<typeof imagesFileSchema>;
 
 /** Reads `<cache>/images.json`; a missing or unreadable file is an empty record (it is only a cache). */
-export async function readImagesFile(cacheDir: string): Promise<ImagesFile> {
+async function readImagesFile(cacheDir: string): Promise<ImagesFile> {
   try {
     const parsed = imagesFileSchema.safeParse(JSON.parse(await readFile(cachePaths(cacheDir).imagesFile, 'utf8')));
     if (parsed.success) return parsed.data;

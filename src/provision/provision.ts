@@ -5,7 +5,7 @@ import type { DockerEngineInfo } from './docker-engine.ts';
 import { resolveImages } from './images.ts';
 import type { PullPolicy, ResolvedImage } from './images.ts';
 
-export interface ProvisionOptions {
+interface ProvisionOptions {
   readonly imageRefs: readonly string[];
   readonly pull: PullPolicy;
   readonly pullTimeoutMs: number;
@@ -18,7 +18,7 @@ export interface ProvisionOptions {
   readonly recipesDir?: string;
 }
 
-export interface ProvisionResult {
+interface ProvisionResult {
   readonly images: Record<string, ResolvedImage>;
   readonly docker: DockerEngineInfo;
   readonly durationMs: number;

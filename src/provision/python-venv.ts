@@ -8,14 +8,14 @@ import { lockPath, resolveCacheDir, withFileLock } from './cache.ts';
 import { findExecutable } from './host.ts';
 
 /** A Python tool set installed from a pinned requirements file into its own cached venv. */
-export interface PythonVenvSpec {
+interface PythonVenvSpec {
   /** Cache name: `<cache>/venvs/<name>-<hash>`. */
   readonly name: string;
   /** Every line `package==version` (the full closure: installed with --no-deps). */
   readonly requirementsFile: string;
 }
 
-export interface EnsurePythonVenvOptions {
+interface EnsurePythonVenvOptions {
   readonly cacheDir?: string;
   readonly reporter?: Reporter;
   /** The interpreter; default `python3` on PATH. */
@@ -23,7 +23,7 @@ export interface EnsurePythonVenvOptions {
   readonly timeoutMs?: number;
 }
 
-export interface PythonVenv {
+interface PythonVenv {
   readonly dir: string;
   readonly python: string;
   /** Path of a console script of the venv, e.g. `bin('st')`. */

@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { connect } from 'node:net';
 
 /** Whether a registry host answers on the network, and if not, what was seen. */
-export type RegistryReach =
+type RegistryReach =
   | { readonly registry: string; readonly reachable: true }
   | { readonly registry: string; readonly reachable: false; readonly reason: string };
 

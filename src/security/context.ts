@@ -36,14 +36,14 @@ export function openApiSource(openapi: OpenApiConfig, rootDir: string): OpenApiS
 }
 
 /** The OpenAPI document, or the target's failure to serve it (a `failed` outcome with its status and body). */
-export type OpenApiLookup =
+type OpenApiLookup =
   ({ readonly kind: 'document' } & LoadedOpenApi) | { readonly kind: 'failed'; readonly outcome: CheckOutcome };
 
 const OPENAPI_REMEDIATION =
   'Serve the OpenAPI 3 document at security.openapi.path, or give it as a file (security.openapi: { file: "openapi.json" }), or set security.openapi: false when the service has none';
 
 /** Judges the answer to `GET <path>` of the OpenAPI document: the document, or `failed` with the status and body. */
-export function openApiFromExchange(exchange: HttpExchange): OpenApiLookup {
+function openApiFromExchange(exchange: HttpExchange): OpenApiLookup {
   const evidence = [
     {
       name: 'OpenAPI document answer',

@@ -103,14 +103,14 @@ export function retryAfterSeconds(value: string | undefined, nowMs: number): num
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - nowMs) / 1000));
 }
 
-export interface MutatingRequest {
+interface MutatingRequest {
   readonly method: HttpMethod;
   readonly path: string;
   readonly status: number;
   readonly correlationId: string;
 }
 
-export interface SecurityHttpOptions {
+interface SecurityHttpOptions {
   readonly baseUrl: string;
   readonly correlationHeader: string;
   readonly timeoutMs: number;

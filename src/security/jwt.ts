@@ -1,8 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export type JwtPart = Record<string, unknown>;
+type JwtPart = Record<string, unknown>;
 
-export interface DecodedJwt {
+interface DecodedJwt {
   readonly header: JwtPart;
   readonly payload: JwtPart;
   readonly signature: string;
@@ -60,7 +60,7 @@ export function resign(token: string, key: string, changes: Readonly<Record<stri
 }
 
 /** The HMAC algorithms of JWS (RFC 7518 §3.2) and their hashes. */
-export const HMAC_ALGS = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' } as const;
+const HMAC_ALGS = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' } as const;
 export type HmacAlg = keyof typeof HMAC_ALGS;
 
 /** Whether `alg` is one of the HMAC algorithms. */

@@ -22,7 +22,7 @@ const LEAK_PATTERNS: readonly (readonly [string, RegExp])[] = [
 ];
 
 /** One kind of leak found in an answer, with the text around its first match. */
-export interface Leak {
+interface Leak {
   readonly what: string;
   readonly excerpt: string;
 }

@@ -6,16 +6,16 @@ import { HTTP_METHODS } from '../config/stages/security.ts';
 import type { HttpMethod, HttpRequest } from './http.ts';
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-export type JsonSchema = Readonly<Record<string, unknown>>;
+type JsonSchema = Readonly<Record<string, unknown>>;
 
-export interface OpenApiParameter {
+interface OpenApiParameter {
   readonly name: string;
   readonly in: 'path' | 'query' | 'header';
   readonly required: boolean;
   readonly schema: JsonSchema;
 }
 
-export interface OpenApiOperation {
+interface OpenApiOperation {
   /** `POST /v1/orders`, as in `injection.exclude`. */
   readonly key: string;
   readonly method: HttpMethod;
@@ -28,7 +28,7 @@ export interface OpenApiOperation {
   readonly secured: boolean;
 }
 
-export interface OpenApiDocument {
+interface OpenApiDocument {
   readonly operations: readonly OpenApiOperation[];
   /** Resolves a local `$ref` (`#/components/schemas/Order`). */
   readonly resolve: (schema: JsonSchema) => JsonSchema;
@@ -156,7 +156,7 @@ function branch(schema: JsonSchema, resolve: (s: JsonSchema) => JsonSchema): Jso
 }
 
 /** A plausible valid value for a schema: defaults and examples first, then the type's simplest value. */
-export function exampleFor(raw: JsonSchema, resolve: (s: JsonSchema) => JsonSchema, depth = 0): JsonValue {
+function exampleFor(raw: JsonSchema, resolve: (s: JsonSchema) => JsonSchema, depth = 0): JsonValue {
   const schema = branch(resolve(raw), resolve);
   if (schema['default'] !== undefined) return schema['default'] as JsonValue;
   if (schema['example'] !== undefined) return schema['example'] as JsonValue;
@@ -201,7 +201,7 @@ export function exampleFor(raw: JsonSchema, resolve: (s: JsonSchema) => JsonSche
 }
 
 /** Where a string field of a request lives: a parameter, or a path into the JSON body. */
-export type FieldRef =
+type FieldRef =
   | { readonly in: 'path' | 'query' | 'header'; readonly name: string }
   | { readonly in: 'body'; readonly path: readonly (string | number)[] };
 
@@ -214,7 +214,7 @@ export function describeField(field: FieldRef): string {
 }
 
 /** A request of an operation with every parameter and body field set to a plausible value. */
-export interface BaseRequest {
+interface BaseRequest {
   readonly operation: OpenApiOperation;
   readonly params: Readonly<Record<'path' | 'query' | 'header', Readonly<Record<string, string>>>>;
   readonly body: JsonValue | undefined;

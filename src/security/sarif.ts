@@ -8,7 +8,7 @@ type SarifLevel = 'none' | 'note' | 'warning' | 'error';
 type SarifKind = 'notApplicable' | 'pass' | 'fail' | 'review' | 'open' | 'informational';
 
 /** One SARIF result before rendering: the shape both findings and native checks are turned into. */
-export interface SarifResultInput {
+interface SarifResultInput {
   readonly ruleId: string;
   readonly ruleName: string;
   readonly kind: SarifKind;

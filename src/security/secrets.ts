@@ -5,7 +5,7 @@ import type { HmacAlg } from './jwt.ts';
 import { WEAK_SECRETS } from './weak-secrets.ts';
 
 /** What trying the shipped weak secrets against one token found. */
-export type WeakSecretFinding =
+type WeakSecretFinding =
   | { readonly kind: 'not-applicable'; readonly reason: string }
   | { readonly kind: 'clean'; readonly alg: HmacAlg; readonly tried: number }
   | {
@@ -59,7 +59,7 @@ export function findWeakSecret(token: string, secrets: readonly string[] = WEAK_
 export const STRENGTH_BOUND = { minScore: 4, minGuessesLog10: 20 } as const;
 
 /** A signing secret's estimated strength, and why it falls short of {@link STRENGTH_BOUND}. */
-export interface SecretStrength {
+interface SecretStrength {
   readonly score: number;
   readonly guessesLog10: number;
   /** The patterns zxcvbn split the secret into, with their lengths (never their text). */

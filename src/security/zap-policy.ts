@@ -6,7 +6,7 @@ import type { Finding, FindingInstance } from './finding.ts';
 export { POLICY_LEVELS };
 export type PolicyLevel = (typeof POLICY_LEVELS)[number];
 
-export interface PolicyRule {
+interface PolicyRule {
   readonly level: PolicyLevel;
   /** The third column: the rule's name in parentheses by convention, then an optional tab and user message. */
   readonly description: string;
@@ -103,7 +103,7 @@ export interface EvaluatedFinding {
   readonly outOfScope: number;
 }
 
-export interface PolicyOptions {
+interface PolicyOptions {
   /** Level of a finding whose rule is not listed (ZAP: WARN, or INFO with `-i`). */
   readonly unlisted: PolicyLevel;
 }
@@ -148,7 +148,7 @@ export function applyPolicy(
   return evaluated;
 }
 
-export interface PolicyVerdict {
+interface PolicyVerdict {
   readonly counts: Readonly<Record<PolicyLevel, number>>;
   /** The findings that make the scanner check fail. */
   readonly blocking: readonly EvaluatedFinding[];

@@ -53,7 +53,7 @@ async function registryFindings(refs: readonly string[]): Promise<Finding[]> {
 }
 
 /** Everything a run needs, each with its state and the fix; changes nothing. */
-export async function diagnose(config: ResolvedConfig): Promise<Finding[]> {
+async function diagnose(config: ResolvedConfig): Promise<Finding[]> {
   const findings: Finding[] = [];
   const major = Number(process.versions.node.split('.')[0]);
   findings.push({

@@ -19,7 +19,7 @@ import { emptyCounts } from '../../certify/pass-rates.ts';
 import { configRedactor } from './certify.ts';
 import { defaultHandleFile } from './up-down.ts';
 
-export interface DrillOptions {
+interface DrillOptions {
   readonly config: ResolvedConfig;
   /** Experiment id (`readiness drill postgres-latency`). */
   readonly id: string | undefined;

@@ -14,7 +14,7 @@ import {
 import type { CiKind, InitPlan, PlanNote } from '../../init/index.ts';
 
 /** What `readiness init` was asked for, and where it prints. */
-export interface InitOptions {
+interface InitOptions {
   /** Compose file to map; without it a starting config with placeholders is written. */
   readonly from?: string;
   /** Config file to write. */

@@ -15,7 +15,7 @@ import { formatRunFiles, latestRunId, listRunIds } from '../../report/runs.ts';
 import { serveRunFolder } from '../../report/serve.ts';
 import { formatVerdictTable } from '../../report/summary.ts';
 
-export interface ReportOptions {
+interface ReportOptions {
   readonly config: ResolvedConfig;
   /** The run to show; the latest when absent. */
   readonly run?: string;

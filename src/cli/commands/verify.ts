@@ -6,9 +6,9 @@ import { ConfigError, EXIT } from '../../core/errors.ts';
 import type { ExitCode } from '../../core/errors.ts';
 
 /** `readiness verify` exits 0 when the folder is intact, signed as required and valid; 1 when not; 2 for usage. */
-export const VERIFY_EXIT = { ok: EXIT.certified, failed: EXIT.notCertified } as const;
+const VERIFY_EXIT = { ok: EXIT.certified, failed: EXIT.notCertified } as const;
 
-export interface VerifyOptions {
+interface VerifyOptions {
   /** The run folder (absolute or relative to the working directory). */
   readonly runDir: string;
   /** The pinned public key; the folder must then be signed by it. */

@@ -171,7 +171,6 @@ export type ContractStep = z.output<typeof stepSchema>;
 export type ContractStepInput = z.input<typeof stepSchema>;
 export type ContractHttpStep = z.output<typeof httpStepSchema>;
 export type ContractStateAction = z.output<typeof stateActionSchema>;
-export type ContractAuth = z.output<typeof authSchema>;
 export type ContractBroker = z.output<typeof contractBrokerSchema>;
 
 /** Cross-checks against the rest of the config (services, ports, principals of `auth`); issues under `contract`. */

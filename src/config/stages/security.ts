@@ -25,7 +25,7 @@ export type { ValueRef } from '../auth.ts';
  * time: `{username}` `{password}` `{name}` `{userId}` of the identity, `{id}` of a created object,
  * `{uuid}` and `{random}` fresh values.
  */
-export const requestSchema = z.strictObject({
+const requestSchema = z.strictObject({
   method: z.enum(HTTP_METHODS).default('GET'),
   path,
   headers: z.record(z.string(), z.string()).default({}),
@@ -225,7 +225,7 @@ type ServiceView = Readonly<
 >;
 
 /** The part of the parsed config the security cross-checks read. */
-export type SecurityRefineInput = RefinementCtx['config'] & {
+type SecurityRefineInput = RefinementCtx['config'] & {
   readonly services: ServiceView;
   readonly auth?: AuthConfig | undefined;
   readonly security?: SecurityConfig | undefined;

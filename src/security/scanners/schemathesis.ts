@@ -23,7 +23,7 @@ const failureSchema = z.looseObject({
 });
 
 /** The JSON run report of schemathesis 4 (`--report json`). */
-export const schemathesisReportSchema = z.looseObject({
+const schemathesisReportSchema = z.looseObject({
   schemathesis_version: z.string(),
   seed: z.number().int().optional(),
   running_time: z.number(),
@@ -40,7 +40,7 @@ export const schemathesisReportSchema = z.looseObject({
   errors: z.array(z.unknown()),
   warnings: z.record(z.string(), z.unknown()).optional(),
 });
-export type SchemathesisReport = z.infer<typeof schemathesisReportSchema>;
+type SchemathesisReport = z.infer<typeof schemathesisReportSchema>;
 
 /** Failures of a schemathesis report as findings: rule id = failure code (ST101...), one instance per operation. */
 export function schemathesisFindings(report: SchemathesisReport, baseUrl: string): Finding[] {
@@ -119,7 +119,7 @@ export function schemathesisArgs(options: SchemathesisRunOptions): string[] {
   ];
 }
 
-export type SchemathesisRun =
+type SchemathesisRun =
   | { readonly kind: 'report'; readonly report: SchemathesisReport; readonly result: ExecResult }
   | { readonly kind: 'broken'; readonly reason: string; readonly result?: ExecResult };
 

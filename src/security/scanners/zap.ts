@@ -12,7 +12,7 @@ import { confidenceFromCode, riskFromCode } from '../finding.ts';
 import type { Finding } from '../finding.ts';
 
 /** What zap-api-scan.py's exit code means, mapped exactly (anything else is broken, never passed). */
-export interface ZapExitOutcome {
+interface ZapExitOutcome {
   readonly code: number | null;
   /** `warn` is decided by the policy's failOn. */
   readonly kind: 'pass' | 'fail' | 'warn' | 'error';
@@ -81,12 +81,11 @@ const alertSchema = z.looseObject({
 });
 
 /** ZAP's traditional JSON report (`-J`, core/jsonreport): `site[].alerts[]`. */
-export const zapReportSchema = z.looseObject({
+const zapReportSchema = z.looseObject({
   '@programName': text,
   '@version': text,
   site: z.array(z.looseObject({ '@name': z.string(), alerts: z.array(alertSchema).default([]) })).default([]),
 });
-export type ZapReport = z.infer<typeof zapReportSchema>;
 
 const stripHtml = (html: string | undefined): string | undefined =>
   html === undefined
@@ -134,7 +133,7 @@ export function parseZapReport(json: unknown): Finding[] {
   return findings;
 }
 
-export interface ZapScanOptions {
+interface ZapScanOptions {
   /** OpenAPI URL as ZAP sees it inside the stack network. */
   readonly target: string;
   readonly rulesFile: string;
@@ -184,7 +183,7 @@ export function demuxDockerLogs(buffer: Buffer): string {
   return offset === 0 ? buffer.toString('utf8') : out;
 }
 
-export interface ZapRun {
+interface ZapRun {
   readonly exit: ZapExitOutcome;
   readonly findings: readonly Finding[] | undefined;
   readonly reportError: string | undefined;
