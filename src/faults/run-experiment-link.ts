@@ -21,7 +21,11 @@ export interface LinkTarget {
 }
 
 /** Where to look for a fault from the outside: through its Toxiproxy link, or at the service's own port. */
-export function linkTargetOf(context: SuiteContext, chaos: ChaosConfig, fault: Fault): LinkTarget | undefined {
+export function linkTargetOf(
+  context: Pick<SuiteContext, 'handle' | 'config' | 'assertTarget'>,
+  chaos: ChaosConfig,
+  fault: Fault,
+): LinkTarget | undefined {
   const { handle, config } = context;
   const link = faultLink(fault);
   const toxiproxyHost = handle.toxiproxy ? new URL(handle.toxiproxy.apiUrl).hostname : '127.0.0.1';

@@ -142,11 +142,11 @@ async function measureExpectation(run: ExperimentRun, expectation: Expectation):
 }
 
 /** Phase 3: each expectation while the fault is in place (unknown when the fault did not take effect), and the ledger's writes. */
-export async function expectDuringFault(run: ExperimentRun, effect: CheckResult): Promise<void> {
+export async function expectDuringFault(run: ExperimentRun, tookEffect: boolean): Promise<void> {
   const { experiment } = run;
   for (const expectation of experiment.during) {
     const id = `during.${slug(expectation.name)}`;
-    if (effect.status === 'passed')
+    if (tookEffect)
       await recordCheck(
         run,
         id,
@@ -158,7 +158,7 @@ export async function expectDuringFault(run: ExperimentRun, effect: CheckResult)
         Promise.resolve({ status: 'unknown', message: 'Not measured: the fault did not take effect' }),
       );
   }
-  if (effect.status === 'passed') await writeLedgerDuringFault(run);
+  if (tookEffect) await writeLedgerDuringFault(run);
   await run.ledgerLoop?.done;
 }
 

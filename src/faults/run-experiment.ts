@@ -117,7 +117,7 @@ export async function runExperiment(
   await startLedger(run);
   await startLedgerLoop(run);
   const effect = await injectAndProve(run);
-  await expectDuringFault(run, effect);
+  await expectDuringFault(run, effect.status === 'passed');
   await rollBackAndRecover(run);
   await recordLedger(run);
   await recordLoadPhases(run);
