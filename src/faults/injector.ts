@@ -4,7 +4,8 @@ import { assertNever } from '../core/stage.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { ToxiproxyApi } from '../stack/toxiproxy-api.ts';
 import { describeFault, isToxic, toToxic } from './catalog.ts';
-import type { Fault, ToxicFault } from './catalog.ts';
+import type { ContainerFault, Fault, ToxicFault } from './catalog.ts';
+import { CONTAINER_PROOFS, proxyDisabledProof, signalProof, toxicListedProof } from './injector-control.ts';
 import { inspectContainer, refreshServicePorts, signalProcesses } from '../stack/containers.ts';
 
 /** What injecting a fault needs from the run. */
@@ -61,6 +62,113 @@ function serializer(): <T>(step: () => Promise<T>) => Promise<T> {
   };
 }
 
+/** A control-plane fault (not a toxic). */
+type ControlledFault = Exclude<Fault, ToxicFault>;
+
+/** How a control-plane fault is undone, and how it is put in place (returning how the control plane shows it). */
+interface ControlledInjection {
+  readonly undo: () => Promise<void>;
+  readonly inject: () => Promise<() => Promise<ControlProof>>;
+}
+
+/** `down`: the link's proxy disabled, enabled again on rollback. */
+function disableProxy(env: FaultEnv, fault: Extract<Fault, { readonly kind: 'down' }>): ControlledInjection {
+  const api = toxiproxyOf(env.handle);
+  return {
+    undo: async () => {
+      await api.setEnabled(fault.link, true);
+      env.log(`proxy ${fault.link} enabled again`);
+    },
+    inject: async () => {
+      await api.setEnabled(fault.link, false);
+      return async () => proxyDisabledProof(fault.link, (await api.getProxy(fault.link)).enabled);
+    },
+  };
+}
+
+/** `container`: pause, kill or restart a service's container; rollback unpauses or starts it and follows its new host ports. */
+async function actOnContainer(env: FaultEnv, fault: ContainerFault): Promise<ControlledInjection> {
+  const docker = await env.docker();
+  const id = containerIdOf(env.handle, fault.service);
+  const container = docker.getContainer(id);
+  const before = await inspectContainer(docker, id);
+  const ensureRunning = async (): Promise<void> => {
+    const now = await inspectContainer(docker, id);
+    if (now.paused) {
+      await container.unpause();
+      env.log(`${fault.service} unpaused`);
+    } else if (!now.running) {
+      await container.start();
+      env.log(`${fault.service} started again (docker start of the same container)`);
+    }
+    const ports = await refreshServicePorts(
+      env.handle,
+      fault.service,
+      await inspectContainer(docker, id),
+      env.handleFiles,
+    );
+    if (ports.changed)
+      env.log(
+        `${fault.service} host ports moved ${JSON.stringify(ports.before)} -> ${JSON.stringify(ports.after)}; handle updated`,
+      );
+  };
+  const act: Record<ContainerFault['action'], () => Promise<unknown>> = {
+    pause: () => container.pause(),
+    kill: () => container.kill({ signal: 'SIGKILL' }),
+    restart: async () => {
+      await container.restart({ t: 2 });
+      await ensureRunning();
+    },
+  };
+  return {
+    undo: ensureRunning,
+    inject: async () => {
+      await act[fault.action]();
+      return async () => CONTAINER_PROOFS[fault.action](fault.service, await inspectContainer(docker, id), before);
+    },
+  };
+}
+
+/** `signal`: a signal to the matching processes of a container; rollback starts the container if it stopped. */
+async function signalProcess(
+  env: FaultEnv,
+  fault: Extract<Fault, { readonly kind: 'signal' }>,
+): Promise<ControlledInjection> {
+  const docker = await env.docker();
+  const id = containerIdOf(env.handle, fault.service);
+  return {
+    undo: async () => {
+      const s = await inspectContainer(docker, id);
+      if (!s.running) {
+        await docker.getContainer(id).start();
+        await refreshServicePorts(env.handle, fault.service, await inspectContainer(docker, id), env.handleFiles);
+        env.log(`${fault.service} had stopped after the signal; started again`);
+      }
+    },
+    inject: async () => {
+      const killed = await signalProcesses(docker, id, fault.process, fault.signal);
+      env.log(
+        `SIG${fault.signal} sent to pids ${killed.join(', ') || '(none)'} ("${fault.process}") in ${fault.service}`,
+      );
+      return async () => signalProof(fault, killed, await signalProcesses(docker, id, fault.process));
+    },
+  };
+}
+
+/** Prepares a control-plane fault of any kind. */
+async function controlledInjection(env: FaultEnv, fault: ControlledFault): Promise<ControlledInjection> {
+  switch (fault.kind) {
+    case 'down':
+      return disableProxy(env, fault);
+    case 'container':
+      return actOnContainer(env, fault);
+    case 'signal':
+      return signalProcess(env, fault);
+    default:
+      return assertNever(fault, 'fault');
+  }
+}
+
 /**
  * Injects a fault. The rollback is registered in `env.teardowns` first, so a crash, a failed probe
  * or Ctrl-C still removes it; the rollback waits for an injection in flight before undoing it.
@@ -70,7 +178,6 @@ export async function injectFault(env: FaultEnv, fault: Fault, name: string): Pr
   const serial = serializer();
   let rolledBack = false;
   let undo: () => Promise<void> = () => Promise.resolve();
-  let control: () => Promise<ControlProof>;
   const rollback = (): Promise<void> =>
     serial(async () => {
       if (rolledBack) return;
@@ -79,109 +186,10 @@ export async function injectFault(env: FaultEnv, fault: Fault, name: string): Pr
     });
   const description = describeFault(fault);
   env.teardowns.add(`roll back ${description}`, rollback);
-  switch (fault.kind) {
-    case 'down': {
-      const api = toxiproxyOf(env.handle);
-      undo = async () => {
-        await api.setEnabled(fault.link, true);
-        env.log(`proxy ${fault.link} enabled again`);
-      };
-      await serial(() => api.setEnabled(fault.link, false));
-      control = async () => {
-        const proxy = await api.getProxy(fault.link);
-        return { ok: !proxy.enabled, detail: `proxy ${fault.link} enabled=${proxy.enabled}` };
-      };
-      break;
-    }
-    case 'container': {
-      const docker = await env.docker();
-      const id = containerIdOf(env.handle, fault.service);
-      const container = docker.getContainer(id);
-      const before = await inspectContainer(docker, id);
-      const ensureRunning = async (): Promise<void> => {
-        const now = await inspectContainer(docker, id);
-        if (now.paused) {
-          await container.unpause();
-          env.log(`${fault.service} unpaused`);
-        } else if (!now.running) {
-          await container.start();
-          env.log(`${fault.service} started again (docker start of the same container)`);
-        }
-        const ports = await refreshServicePorts(
-          env.handle,
-          fault.service,
-          await inspectContainer(docker, id),
-          env.handleFiles,
-        );
-        if (ports.changed)
-          env.log(
-            `${fault.service} host ports moved ${JSON.stringify(ports.before)} -> ${JSON.stringify(ports.after)}; handle updated`,
-          );
-      };
-      undo = ensureRunning;
-      switch (fault.action) {
-        case 'pause':
-          await serial(() => container.pause());
-          control = async () => {
-            const s = await inspectContainer(docker, id);
-            return { ok: s.paused, detail: `${fault.service} paused=${s.paused} (status ${s.status})` };
-          };
-          break;
-        case 'kill':
-          await serial(() => container.kill({ signal: 'SIGKILL' }));
-          control = async () => {
-            const s = await inspectContainer(docker, id);
-            return { ok: !s.running, detail: `${fault.service} running=${s.running} (status ${s.status})` };
-          };
-          break;
-        case 'restart':
-          await serial(async () => {
-            await container.restart({ t: 2 });
-            await ensureRunning();
-          });
-          control = async () => {
-            const s = await inspectContainer(docker, id);
-            return {
-              ok: s.running && s.startedAt !== before.startedAt,
-              detail: `${fault.service} running=${s.running}, started at ${s.startedAt} (before ${before.startedAt})`,
-            };
-          };
-          break;
-        default:
-          return assertNever(fault.action, 'container action');
-      }
-      break;
-    }
-    case 'signal': {
-      const docker = await env.docker();
-      const id = containerIdOf(env.handle, fault.service);
-      undo = async () => {
-        const s = await inspectContainer(docker, id);
-        if (!s.running) {
-          await docker.getContainer(id).start();
-          await refreshServicePorts(env.handle, fault.service, await inspectContainer(docker, id), env.handleFiles);
-          env.log(`${fault.service} had stopped after the signal; started again`);
-        }
-      };
-      const killed = await serial(() => signalProcesses(docker, id, fault.process, fault.signal));
-      env.log(
-        `SIG${fault.signal} sent to pids ${killed.join(', ') || '(none)'} ("${fault.process}") in ${fault.service}`,
-      );
-      control = async () => {
-        if (killed.length === 0)
-          return { ok: false, detail: `no process of ${fault.service} matched "${fault.process}"` };
-        const now = await signalProcesses(docker, id, fault.process);
-        const survivors = killed.filter((p) => now.includes(p));
-        return {
-          ok: survivors.length === 0 && now.length > 0,
-          detail: `"${fault.process}": pids ${killed.join(', ')} -> ${now.join(', ') || '(none yet)'}${survivors.length ? ` (still alive: ${survivors.join(', ')})` : ''}`,
-        };
-      };
-      break;
-    }
-    default:
-      return assertNever(fault, 'fault');
-  }
+  const injection = await controlledInjection(env, fault);
+  // Set before the injection, so a half-done injection is undone too.
+  undo = injection.undo;
+  const control = await serial(injection.inject);
   env.log(`injected: ${description}`);
   return {
     fault,
@@ -215,22 +223,7 @@ async function injectToxic(env: FaultEnv, fault: ToxicFault, name: string): Prom
     fault,
     name,
     description,
-    control: async () => {
-      const toxics = await api.listToxics(fault.link);
-      const listed = toxics.find((t) => t.name === name);
-      const matches =
-        listed !== undefined &&
-        listed.type === spec.type &&
-        listed.stream === spec.stream &&
-        Math.abs(listed.toxicity - spec.toxicity) < 1e-6 &&
-        Object.entries(spec.attributes).every(([k, v]) => listed.attributes[k] === v);
-      return {
-        ok: matches,
-        detail: listed
-          ? `toxic ${name} listed on ${fault.link}: ${listed.type} ${listed.stream} toxicity ${listed.toxicity} ${JSON.stringify(listed.attributes)}`
-          : `toxic ${name} is not listed on ${fault.link} (listed: ${toxics.map((t) => t.name).join(', ') || 'none'})`,
-      };
-    },
+    control: async () => toxicListedProof(fault.link, spec, await api.listToxics(fault.link)),
     redraw: () =>
       serial(async () => {
         if (state === 'rolled-back') return;
