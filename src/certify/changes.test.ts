@@ -5,6 +5,7 @@ import { certificationSchema } from './certification.ts';
 import { DEFAULT_NOISE_BANDS, figureMoves, noBaseline, whatChanged } from './changes.ts';
 import type { ComparedRun } from './changes.ts';
 import type { Figure } from './figures.ts';
+import { resolveConfig } from '../config/load-config.ts';
 
 const PREVIOUS = '20261206-073729-8224';
 const CURRENT = '20261206-081337-0f43';
@@ -89,6 +90,30 @@ describe('what changed since the previous CERTIFIED run (recorded runs of the re
       `the check results of ${PREVIOUS} could not be read: checks not compared; ${PREVIOUS} predates readiness properties: coverage not compared.`,
     );
     expect(noBaseline('No earlier CERTIFIED run of config "x" in the reports folder.').baseline).toBeNull();
+  });
+});
+
+describe('noise bands from the config (policy.noiseBands) on the recorded runs', () => {
+  it('a tighter p95 band lists the recorded 23.4 -> 22.7 ms move; a band turned off drops the memory swing', async () => {
+    const { run } = await previousRun();
+    const checks = await recordedChecks('full-run.checks.json');
+    const cert = await certifyRecorded(checks, { runId: CURRENT, knee: 'full-run.knee.json' });
+    const config = resolveConfig(
+      {
+        name: 'demo',
+        services: { api: { image: 'example/api:1', ports: [8080] } },
+        policy: { noiseBands: { 'load.baseline.p95': { ratio: 0.01, minDelta: 0 }, 'load.memory-retained.*': false } },
+      },
+      '/work/x/readiness.config.ts',
+    );
+    const changes = whatChanged(
+      run,
+      { checks, figures: cert.figures, properties: cert.properties },
+      config.policy.noiseBands,
+    );
+    expect(changes.figures.map((f) => `${f.id} ${f.direction} band ${f.band.toString()}`)).toEqual([
+      'load.baseline.p95 better band 0.01',
+    ]);
   });
 });
 

@@ -2,40 +2,15 @@ import { z } from 'zod';
 import { CHECK_STATUSES } from '../core/check-result.ts';
 import type { CheckResult, CheckStatus } from '../core/check-result.ts';
 import { STAGES } from '../core/stage.ts';
+import { DEFAULT_NOISE_BANDS } from '../config/noise-bands.ts';
+import type { NoiseBand } from '../config/noise-bands.ts';
 import type { Figure } from './figures.ts';
 import { STATUS_SEVERITY_ORDER } from './pass-rates.ts';
 import { PROPERTY_STATUSES, matchesCheckPattern } from './properties.ts';
 import type { PropertyResult } from './properties.ts';
 
-/**
- * How far a figure may move between two runs before it counts as changed: beyond `ratio` of the earlier
- * value and beyond `minDelta` (in the figure's unit, for values near 0). `worseWhen` says which way is worse.
- */
-export interface NoiseBand {
-  /** A figure id, or a family ('*' as in check patterns: `boot.startup.*`). */
-  readonly figure: string;
-  readonly worseWhen: 'higher' | 'lower';
-  readonly ratio: number;
-  readonly minDelta?: number;
-}
-
-/** The default noise bands: a figure without one is not compared. */
-export const DEFAULT_NOISE_BANDS: readonly NoiseBand[] = [
-  { figure: 'load.knee', worseWhen: 'lower', ratio: 0.2 },
-  { figure: 'load.baseline.p95', worseWhen: 'higher', ratio: 0.3, minDelta: 5 },
-  { figure: 'load.baseline.p99', worseWhen: 'higher', ratio: 0.3, minDelta: 5 },
-  { figure: 'load.baseline.error-rate', worseWhen: 'higher', ratio: 0.5, minDelta: 0.005 },
-  { figure: 'fault.p95.worst', worseWhen: 'higher', ratio: 0.3, minDelta: 5 },
-  { figure: 'chaos.time-to-detect.*', worseWhen: 'higher', ratio: 0.5, minDelta: 250 },
-  { figure: 'chaos.time-to-recover.*', worseWhen: 'higher', ratio: 0.5, minDelta: 250 },
-  { figure: 'recovery.rto', worseWhen: 'higher', ratio: 0.3, minDelta: 500 },
-  { figure: 'recovery.rpo.window', worseWhen: 'higher', ratio: 0.5, minDelta: 500 },
-  { figure: 'recovery.rpo.lost-writes', worseWhen: 'higher', ratio: 0, minDelta: 0.5 },
-  { figure: 'recovery.crash.recovery', worseWhen: 'higher', ratio: 0.3, minDelta: 500 },
-  { figure: 'recovery.rolling.failed-requests', worseWhen: 'higher', ratio: 0, minDelta: 0.5 },
-  { figure: 'boot.startup.*', worseWhen: 'higher', ratio: 0.5, minDelta: 1000 },
-  { figure: 'load.memory-retained.*', worseWhen: 'higher', ratio: 0.5, minDelta: 5 },
-];
+export { DEFAULT_NOISE_BANDS } from '../config/noise-bands.ts';
+export type { NoiseBand } from '../config/noise-bands.ts';
 
 const checkChangeSchema = z.strictObject({
   id: z.string().min(1),

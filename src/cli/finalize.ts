@@ -70,6 +70,7 @@ export async function finalizeRun(options: FinalizeOptions): Promise<ExitCode> {
     runId: folder.runId,
     stackName: config.name,
     policy: config.policy,
+    noiseBands: config.policy.noiseBands,
     figureTargets: figureTargetsFromConfig(config),
     properties: config.properties,
     enabledStages: config.stages,

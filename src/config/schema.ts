@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SEVERITIES } from '../core/check-result.ts';
 import { authConfigSchema, refineAuth } from './auth.ts';
 import { STAGES } from '../core/stage.ts';
+import { noiseBandsConfigSchema } from './noise-bands.ts';
 import { propertiesConfigSchema } from './properties.ts';
 import { refineReplicas, replicasSchema } from './replicas.ts';
 import { DEFAULT_CONDITIONAL_MARGIN, DEFAULT_CRITICAL_SEVERITIES, listPolicyExceptions } from './policy-exceptions.ts';
@@ -113,6 +114,8 @@ const policySchema = z
     conditionalExitCode: z.union([z.literal(0), z.literal(4)]).default(4),
     /** true: refuse every policy exception (a minimum below 1, mandatory: false, skippable ids, a margin...) as a config error. */
     strict: z.boolean().default(false),
+    /** How far each key figure may move from the previous CERTIFIED run before "what changed" lists it (src/config/noise-bands.ts). */
+    noiseBands: noiseBandsConfigSchema,
   })
   .superRefine((policy, ctx) => {
     if (!policy.strict) return;

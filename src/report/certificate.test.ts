@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { certifyRecorded, recordedChecks, recordedDefectRun } from '../../test/support/recorded-checks.ts';
-import { applyQualityGate, certificationSchema, certifyChecks, readCertification } from '../certify/certification.ts';
-import { noBaseline, whatChanged } from '../certify/changes.ts';
+import { recordedCertificateModel } from '../../test/support/recorded-certificate.ts';
+import { applyQualityGate, certifyChecks, readCertification } from '../certify/certification.ts';
+import { noBaseline } from '../certify/changes.ts';
 import type { Certification } from '../certify/certification.ts';
 import { checkResultSchema } from '../core/check-result.ts';
 import { STAGES } from '../core/stage.ts';
@@ -268,29 +268,7 @@ describe('key figures on the certificate', () => {
 });
 
 describe('readiness properties, risks, what changed and the trend on the certificate (recorded runs)', () => {
-  async function recordedModel(defects: boolean): Promise<CertificateModel> {
-    const previousChecks = await recordedChecks('previous-run.checks.json');
-    const previous = await certifyRecorded(previousChecks, {
-      runId: '20261206-073729-8224',
-      knee: 'previous-run.knee.json',
-    });
-    const checks = defects ? await recordedDefectRun() : await recordedChecks('full-run.checks.json');
-    const run = await certifyRecorded(checks, { runId: '20261206-081337-0f43', knee: 'full-run.knee.json' });
-    const changes = whatChanged(
-      { ...previous, checks: previousChecks },
-      { checks, figures: run.figures, properties: run.properties },
-    );
-    const cert = certificationSchema.parse({ ...run, changes });
-    return {
-      cert,
-      stackName: 'reference-stack',
-      trend: [trendPoint(previous), trendPoint(cert)],
-      evidenceSha256: 'e'.repeat(64),
-      gate: { outcome: 'passed', gateVerdict: cert.verdict, agrees: true, failedRules: 0 },
-      tools: {},
-      images: {},
-    };
-  }
+  const recordedModel = recordedCertificateModel;
 
   it('heads a failing run with its critical properties not proven, most severe first, each with its fix', async () => {
     const html = renderCertificateHtml(await recordedModel(true));
