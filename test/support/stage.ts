@@ -14,6 +14,7 @@ import { Teardowns } from '../../src/core/teardown.ts';
 import { assertAllowedTarget } from '../../src/runner/blast-radius.ts';
 import { runStage } from '../../src/runner/index.ts';
 import type { SuiteContext } from '../../src/runner/suite.ts';
+import type { HostLoadSampler } from '../../src/runner/host-load.ts';
 import type { StageRunOptions } from '../../src/runner/run-stage.ts';
 import type { StackHandle } from '../../src/stack/index.ts';
 
@@ -111,7 +112,7 @@ export function recordingContext(
   stage: Stage,
   runDir: string,
   recorded: CheckResult[],
-  options: { readonly handle?: StackHandle; readonly seed?: number } = {},
+  options: { readonly handle?: StackHandle; readonly seed?: number; readonly hostLoad?: HostLoadSampler } = {},
 ): SuiteContext {
   const handle = options.handle ?? UNIT_HANDLE;
   return {
@@ -126,6 +127,7 @@ export function recordingContext(
     teardowns: new Teardowns(),
     redact: createRedactor(),
     assertTarget: (target) => assertAllowedTarget(target, handle, config.allowTargets),
+    ...(options.hostLoad ? { hostLoad: options.hostLoad } : {}),
     record: (check) => {
       const result = checkResultSchema.parse({ ...check, stage });
       recorded.push(result);
@@ -142,9 +144,10 @@ export function securityContext(
   config: ResolvedConfig,
   runDir: string,
   baseUrl: string,
+  hostLoad?: HostLoadSampler,
 ): { ctx: SecurityContext; recorded: CheckResult[] } {
   const recorded: CheckResult[] = [];
-  const suite = recordingContext(config, 'security', runDir, recorded);
+  const suite = recordingContext(config, 'security', runDir, recorded, hostLoad ? { hostLoad } : {});
   if (!config.security) throw new Error('the config has no security section');
   const http = new SecurityHttp({
     baseUrl,

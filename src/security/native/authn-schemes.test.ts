@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { securityContext } from '../../../test/support/stage.ts';
 import { resolveConfig } from '../../config/load-config.ts';
+import type { HostLoadSampler } from '../../runner/host-load.ts';
 import type { CheckResult } from '../../core/check-result.ts';
 import { runAuthnChecks } from './authn.ts';
 
@@ -17,12 +18,14 @@ import { runAuthnChecks } from './authn.ts';
  */
 interface AppState {
   lockout: boolean;
+  /** How long every answer is held back (a slow login path). */
+  delayMs: number;
   readonly users: Map<string, { password: string; failures: number }>;
   readonly sessions: Map<string, string>;
   readonly seen: string[];
 }
 
-const state: AppState = { lockout: true, users: new Map(), sessions: new Map(), seen: [] };
+const state: AppState = { lockout: true, delayMs: 0, users: new Map(), sessions: new Map(), seen: [] };
 
 /** Checks a password, counting failures; 'locked' once three wrong ones came in a row (when lockout is on). */
 function verify(username: string, password: string): 'ok' | 'wrong' | 'locked' {
@@ -87,7 +90,9 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     const method = req.method ?? '';
     state.seen.push(`${method} ${url} auth=${req.headers.authorization ?? '-'} cookie=${req.headers.cookie ?? '-'}`);
     const [status, value, headers = {}] = route(method, url, req, body);
-    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(value));
+    setTimeout(() => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(value));
+    }, state.delayMs);
   });
 }
 
@@ -129,7 +134,10 @@ const ALICE = {
 } as const;
 
 /** Runs the authentication checks as throwaway users like `alice` of `scheme`. */
-async function authnResults(scheme: keyof typeof ALICE): Promise<CheckResult[]> {
+async function authnResults(
+  scheme: keyof typeof ALICE,
+  options: { readonly p95Ms?: number; readonly hostLoad?: HostLoadSampler } = {},
+): Promise<CheckResult[]> {
   const config = resolveConfig(
     {
       name: 'unit',
@@ -144,13 +152,13 @@ async function authnResults(scheme: keyof typeof ALICE): Promise<CheckResult[]> 
           rejectStatus: 401,
           lockout: { attempts: 3, lockedStatus: 423 },
           // The check's own budget, generous: this test is about what is measured, not how fast.
-          latency: { p95Ms: 60_000, samples: 5, warmup: 0 },
+          latency: { p95Ms: options.p95Ms ?? 60_000, samples: 5, warmup: 0 },
         },
       },
     },
     join(dir, 'readiness.config.ts'),
   );
-  const { ctx, recorded } = securityContext(config, dir, baseUrl);
+  const { ctx, recorded } = securityContext(config, dir, baseUrl, options.hostLoad);
   await runAuthnChecks(ctx);
   return recorded;
 }
@@ -239,5 +247,22 @@ describe('authentication checks for schemes other than a bearer JWT (issue 14 po
     });
     expect(outcome(results, 'lockout')).toEqual({ status: 'passed', message: 'locked after 3 failures: 423' });
     expect(outcome(results, 'latency').message).toMatch(/^login p95 \d+ms/);
+  });
+
+  it('latency judges timing: over budget on a quiet host it fails, on a saturated host it is the host’s (broken)', async () => {
+    state.lockout = true;
+    state.delayMs = 30;
+    const quiet: HostLoadSampler = { sample: () => ({ loadPerCore: 0.1, cores: 2 }) };
+    const busy: HostLoadSampler = { sample: () => ({ loadPerCore: 9, cores: 2 }) };
+    try {
+      const failed = outcome(await authnResults('basic', { p95Ms: 10, hostLoad: quiet }), 'latency');
+      expect(failed.status).toBe('failed');
+      expect(failed.message).toMatch(/^probe p95 \d+ms over the 10ms budget/);
+      const saturated = outcome(await authnResults('basic', { p95Ms: 10, hostLoad: busy }), 'latency');
+      expect(saturated.status).toBe('broken');
+      expect(saturated.message).toMatch(/^host saturated during the judgement: .*the failure seen: probe p95/);
+    } finally {
+      state.delayMs = 0;
+    }
   });
 });
