@@ -9,11 +9,11 @@ import type { OpenApiSource, SecurityContext } from './context.ts';
 import type { SarifRunInput } from './sarif.ts';
 import { findingResults } from './sarif.ts';
 import { runSchemathesis, schemathesisFindings, schemathesisWorkDir } from './scanners/schemathesis.ts';
-import type { SchemathesisRunOptions } from './scanners/schemathesis.ts';
+import type { SchemathesisReport, SchemathesisRun, SchemathesisRunOptions } from './scanners/schemathesis.ts';
 import { runZapApiScan, ZAP_DEFINITION_FILE, zapCheckStatus } from './scanners/zap.ts';
 import type { RunZapOptions } from './scanners/zap.ts';
 import { applyPolicy, describeFindings, policyVerdict, zapRulesTsv } from './zap-policy.ts';
-import type { EvaluatedFinding, RulesPolicy } from './zap-policy.ts';
+import type { EvaluatedFinding, PolicyOptions, RulesPolicy } from './zap-policy.ts';
 
 /** The pinned Python tools of the stage (schemathesis), shipped with the harness. */
 export const SECURITY_REQUIREMENTS = packagePath('ci', 'requirements-security.txt');
@@ -93,8 +93,7 @@ export function schemathesisHeaders(
 
 /** schemathesis against the OpenAPI document as a throwaway user; its failures judged by the policy. */
 export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPolicy | Error): Promise<SarifRunInput> {
-  const config = ctx.config.schemathesis;
-  const sarif: { -readonly [K in keyof SarifRunInput]: SarifRunInput[K] } = {
+  const sarif: MutableSarif = {
     tool: { name: 'schemathesis', informationUri: 'https://schemathesis.readthedocs.io/' },
     results: [],
     invocation: { executionSuccessful: false, notifications: [] },
@@ -105,105 +104,139 @@ export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPo
     await ctx.notApplicable(SCANNER_CHECKS.schemathesis, NO_OPENAPI_REASON);
     return sarif;
   }
-  await ctx.check(SCANNER_CHECKS.schemathesis, async (): Promise<CheckOutcome> => {
-    if (!config.enabled) {
-      sarif.invocation = {
-        executionSuccessful: false,
-        notifications: [{ level: 'note', text: 'disabled (security.schemathesis.enabled)' }],
-      };
-      return { status: 'skipped', message: 'schemathesis is disabled (security.schemathesis.enabled = false)' };
-    }
-    if (policy instanceof Error)
-      return { status: 'broken', message: `the rules file cannot be used: ${describeError(policy)}` };
-    // The document schemathesis will read: a service that does not serve it fails here, with its answer.
-    const lookup = await ctx.openapi();
-    if (lookup.kind === 'failed') return lookup.outcome;
-    const venv = await ensurePythonVenv(
-      { name: 'security', requirementsFile: SECURITY_REQUIREMENTS },
-      { reporter: ctx.suite.reporter },
-    );
-    const user = await ctx.throwaway('schemathesis');
-    const workDir = schemathesisWorkDir(ctx.suite.runDir);
-    const startTimeUtc = new Date().toISOString();
-    const run = await runSchemathesis(
-      venv.bin('st'),
-      workDir,
-      {
-        ...schemathesisLocation(source, ctx.http.baseUrl),
-        headers: schemathesisHeaders(user.headers, lookup.raw),
-        reportFile: join(workDir, 'schemathesis-report.json'),
-        seed: ctx.suite.seed,
-        requestTimeoutS: Math.max(1, Math.round(ctx.config.requestTimeoutMs / 1000)),
-        config,
-      },
-      ctx.suite.signal,
-    );
-    const endTimeUtc = new Date().toISOString();
-    const output = run.result
-      ? `$ st run ... (exit ${run.result.exitCode ?? run.result.signal})\n${run.result.stdout.slice(-6000)}\n${run.result.stderr.slice(-2000)}`
-      : '';
-    if (run.kind === 'broken') {
-      sarif.invocation = {
-        executionSuccessful: false,
-        ...(typeof run.result?.exitCode === 'number' ? { exitCode: run.result.exitCode } : {}),
-        startTimeUtc,
-        endTimeUtc,
-        notifications: [{ level: 'error', text: run.reason }],
-      };
-      return {
-        status: 'broken',
-        message: run.reason,
-        evidence: output ? [{ name: 'schemathesis output', contentType: 'text/plain', content: output }] : [],
-      };
-    }
-    const { report } = run;
-    const evaluated = applyPolicy(schemathesisFindings(report, ctx.http.baseUrl), policy, {
-      unlisted: ctx.config.policy.unlisted,
-    });
-    const verdict = policyVerdict(evaluated, ctx.config.policy.failOn);
-    sarif.tool = { ...sarif.tool, version: report.schemathesis_version };
-    sarif.results = findingResults(evaluated, policy.file);
-    sarif.invocation = {
-      executionSuccessful: report.errors.length === 0,
-      exitCode: report.exit_code,
-      startTimeUtc,
-      endTimeUtc,
-      notifications: report.errors.map((e) => ({ level: 'error' as const, text: JSON.stringify(e).slice(0, 500) })),
-    };
-    const generated = report.test_cases?.generated ?? 0;
-    const summary = `schemathesis ${report.schemathesis_version}: ${generated} test cases on ${report.operations.tested}/${report.operations.selected} operations in ${report.running_time.toFixed(1)}s (seed ${report.seed ?? ctx.suite.seed}); findings ${countsLine(evaluated, ctx.config.policy.failOn)}`;
-    const metrics = [
-      { name: 'schemathesis_test_cases', value: generated, unit: 'count' },
-      { name: 'schemathesis_seconds', value: Math.round(report.running_time * 10) / 10, unit: 's' },
-    ];
-    const evidence = [
-      {
-        name: 'findings under the policy',
-        contentType: 'text/plain',
-        content: describeFindings(evaluated) || 'none',
-      },
-      { name: 'schemathesis output', contentType: 'text/plain', content: output },
-    ];
-    if (!verdict.passed) {
-      return {
-        status: 'failed',
-        message: `${summary}: ${verdict.blocking.map((b) => `${b.level} ${b.finding.ruleId} ${b.finding.name}`).join('; ')}`,
-        metrics,
-        evidence,
-      };
-    }
-    if (report.errors.length > 0)
-      return {
-        status: 'broken',
-        message: `${summary}; ${report.errors.length} errors kept schemathesis from testing everything`,
-        metrics,
-        evidence,
-      };
-    if (report.operations.tested === 0)
-      return { status: 'unknown', message: `${summary}: no operation was tested`, metrics, evidence };
-    return { status: 'passed', message: summary, metrics, evidence };
-  });
+  await ctx.check(SCANNER_CHECKS.schemathesis, () => schemathesisOutcome(ctx, policy, source, sarif));
   return sarif;
+}
+
+type MutableSarif = { -readonly [K in keyof SarifRunInput]: SarifRunInput[K] };
+
+/** The schemathesis check: runs `st` when enabled and the rules and document can be had, and judges its report. */
+async function schemathesisOutcome(
+  ctx: SecurityContext,
+  policy: RulesPolicy | Error,
+  source: Exclude<OpenApiSource, { kind: 'none' }>,
+  sarif: MutableSarif,
+): Promise<CheckOutcome> {
+  const config = ctx.config.schemathesis;
+  if (!config.enabled) {
+    sarif.invocation = {
+      executionSuccessful: false,
+      notifications: [{ level: 'note', text: 'disabled (security.schemathesis.enabled)' }],
+    };
+    return { status: 'skipped', message: 'schemathesis is disabled (security.schemathesis.enabled = false)' };
+  }
+  if (policy instanceof Error)
+    return { status: 'broken', message: `the rules file cannot be used: ${describeError(policy)}` };
+  // The document schemathesis will read: a service that does not serve it fails here, with its answer.
+  const lookup = await ctx.openapi();
+  if (lookup.kind === 'failed') return lookup.outcome;
+  const venv = await ensurePythonVenv(
+    { name: 'security', requirementsFile: SECURITY_REQUIREMENTS },
+    { reporter: ctx.suite.reporter },
+  );
+  const user = await ctx.throwaway('schemathesis');
+  const workDir = schemathesisWorkDir(ctx.suite.runDir);
+  const startTimeUtc = new Date().toISOString();
+  const run = await runSchemathesis(
+    venv.bin('st'),
+    workDir,
+    {
+      ...schemathesisLocation(source, ctx.http.baseUrl),
+      headers: schemathesisHeaders(user.headers, lookup.raw),
+      reportFile: join(workDir, 'schemathesis-report.json'),
+      seed: ctx.suite.seed,
+      requestTimeoutS: Math.max(1, Math.round(ctx.config.requestTimeoutMs / 1000)),
+      config,
+    },
+    ctx.suite.signal,
+  );
+  const times = { startTimeUtc, endTimeUtc: new Date().toISOString() };
+  const output = schemathesisOutput(run);
+  if (run.kind === 'broken') {
+    sarif.invocation = {
+      executionSuccessful: false,
+      ...(typeof run.result?.exitCode === 'number' ? { exitCode: run.result.exitCode } : {}),
+      ...times,
+      notifications: [{ level: 'error', text: run.reason }],
+    };
+    return {
+      status: 'broken',
+      message: run.reason,
+      evidence: output ? [{ name: 'schemathesis output', contentType: 'text/plain', content: output }] : [],
+    };
+  }
+  const { report } = run;
+  const { outcome, evaluated } = judgeSchemathesisReport(report, policy, {
+    baseUrl: ctx.http.baseUrl,
+    unlisted: ctx.config.policy.unlisted,
+    failOn: ctx.config.policy.failOn,
+    seed: ctx.suite.seed,
+    output,
+  });
+  sarif.tool = { ...sarif.tool, version: report.schemathesis_version };
+  sarif.results = findingResults(evaluated, policy.file);
+  sarif.invocation = {
+    executionSuccessful: report.errors.length === 0,
+    exitCode: report.exit_code,
+    ...times,
+    notifications: report.errors.map((e) => ({ level: 'error' as const, text: JSON.stringify(e).slice(0, 500) })),
+  };
+  return outcome;
+}
+
+/** What `st` printed, tails of stdout and stderr, for the evidence ('' when it did not run). */
+function schemathesisOutput(run: SchemathesisRun): string {
+  return run.result
+    ? `$ st run ... (exit ${run.result.exitCode ?? run.result.signal})\n${run.result.stdout.slice(-6000)}\n${run.result.stderr.slice(-2000)}`
+    : '';
+}
+
+/**
+ * A schemathesis report under the policy: blocking findings fail the check; otherwise errors that kept it
+ * from testing everything make it broken, and no operation tested makes it unknown.
+ */
+export function judgeSchemathesisReport(
+  report: SchemathesisReport,
+  policy: RulesPolicy,
+  options: {
+    readonly baseUrl: string;
+    readonly unlisted: PolicyOptions['unlisted'];
+    readonly failOn: 'FAIL' | 'WARN';
+    /** The seed asked for, shown when the report does not say its own. */
+    readonly seed: number;
+    readonly output: string;
+  },
+): { outcome: CheckOutcome; evaluated: EvaluatedFinding[] } {
+  const evaluated = applyPolicy(schemathesisFindings(report, options.baseUrl), policy, { unlisted: options.unlisted });
+  const verdict = policyVerdict(evaluated, options.failOn);
+  const generated = report.test_cases?.generated ?? 0;
+  const summary = `schemathesis ${report.schemathesis_version}: ${generated} test cases on ${report.operations.tested}/${report.operations.selected} operations in ${report.running_time.toFixed(1)}s (seed ${report.seed ?? options.seed}); findings ${countsLine(evaluated, options.failOn)}`;
+  const metrics = [
+    { name: 'schemathesis_test_cases', value: generated, unit: 'count' },
+    { name: 'schemathesis_seconds', value: Math.round(report.running_time * 10) / 10, unit: 's' },
+  ];
+  const evidence = [
+    { name: 'findings under the policy', contentType: 'text/plain', content: describeFindings(evaluated) || 'none' },
+    { name: 'schemathesis output', contentType: 'text/plain', content: options.output },
+  ];
+  const judged = (outcome: CheckOutcome): { outcome: CheckOutcome; evaluated: EvaluatedFinding[] } => ({
+    outcome,
+    evaluated,
+  });
+  if (!verdict.passed) {
+    const blocking = verdict.blocking.map((b) => `${b.level} ${b.finding.ruleId} ${b.finding.name}`).join('; ');
+    return judged({ status: 'failed', message: `${summary}: ${blocking}`, metrics, evidence });
+  }
+  if (report.errors.length > 0)
+    return judged({
+      status: 'broken',
+      message: `${summary}; ${report.errors.length} errors kept schemathesis from testing everything`,
+      metrics,
+      evidence,
+    });
+  if (report.operations.tested === 0)
+    return judged({ status: 'unknown', message: `${summary}: no operation was tested`, metrics, evidence });
+  return judged({ status: 'passed', message: summary, metrics, evidence });
 }
 
 /**
