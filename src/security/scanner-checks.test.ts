@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { judgeSchemathesisReport } from './scanner-checks.ts';
+import { judgeSchemathesisReport, judgeZapRun } from './scanner-checks.ts';
 import { parseSchemathesisReport } from './scanners/schemathesis.ts';
 import type { SchemathesisReport } from './scanners/schemathesis.ts';
+import { parseZapReport, zapExitOutcome } from './scanners/zap.ts';
+import type { ZapRun } from './scanners/zap.ts';
 import { parseRulesTsv } from './zap-policy.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../test/fixtures/security');
@@ -58,5 +60,32 @@ describe('judgeSchemathesisReport (recorded st 4.32.5 reports)', () => {
     );
     expect(untested.outcome).toMatchObject({ status: 'unknown' });
     expect(untested.outcome.message).toMatch(/: no operation was tested$/);
+  });
+});
+
+describe('judgeZapRun (recorded ZAP report of FRAGILE=no-headers)', () => {
+  const zapRun = async (code: number | null, withReport = true): Promise<ZapRun> => ({
+    exit: zapExitOutcome(code),
+    findings: withReport
+      ? parseZapReport(JSON.parse(await readFile(join(FIXTURES, 'zap-report-no-headers.json'), 'utf8')))
+      : undefined,
+    reportError: withReport ? undefined : 'zap-report.json: not found',
+    logTail: 'PASS: 10 WARN: 2 FAIL: 1',
+    args: ['zap-api-scan.py', '-t', 'openapi.json'],
+  });
+  const policy = parseRulesTsv('10038\tFAIL\t(CSP)\n', 'rules.tsv');
+
+  it('takes the status from the exit code and shows the findings under the policy', async () => {
+    const { outcome, evaluated } = judgeZapRun(await zapRun(1), policy, { failOn: 'FAIL', unlisted: 'WARN' });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toMatch(/^zap-api-scan\.py .+; report findings FAIL 1, WARN \d+, INFO \d+, IGNORE 0$/);
+    expect(evaluated.find((e) => e.finding.ruleId === '10038')?.level).toBe('FAIL');
+    expect(outcome.evidence?.[1]?.content).toBe('zap-api-scan.py -t openapi.json\nPASS: 10 WARN: 2 FAIL: 1');
+  });
+
+  it('is broken when the scan passed but left no readable report', async () => {
+    const { outcome } = judgeZapRun(await zapRun(0, false), policy, { failOn: 'FAIL', unlisted: 'WARN' });
+    expect(outcome.status).toBe('broken');
+    expect(outcome.message).toMatch(/, but no readable report: zap-report\.json: not found$/);
   });
 });

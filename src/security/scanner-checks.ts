@@ -11,7 +11,7 @@ import { findingResults } from './sarif.ts';
 import { runSchemathesis, schemathesisFindings, schemathesisWorkDir } from './scanners/schemathesis.ts';
 import type { SchemathesisReport, SchemathesisRun, SchemathesisRunOptions } from './scanners/schemathesis.ts';
 import { runZapApiScan, ZAP_DEFINITION_FILE, zapCheckStatus } from './scanners/zap.ts';
-import type { RunZapOptions } from './scanners/zap.ts';
+import type { RunZapOptions, ZapRun } from './scanners/zap.ts';
 import { applyPolicy, describeFindings, policyVerdict, zapRulesTsv } from './zap-policy.ts';
 import type { EvaluatedFinding, PolicyOptions, RulesPolicy } from './zap-policy.ts';
 
@@ -262,9 +262,7 @@ export function zapAuthHeader(
 
 /** ZAP's API scan from the official image, judged by its exit code; skipped with the reason when the image cannot be had. */
 export async function runZapCheck(ctx: SecurityContext, policy: RulesPolicy | Error): Promise<SarifRunInput> {
-  const config = ctx.config.zap;
-  const { suite } = ctx;
-  const sarif: { -readonly [K in keyof SarifRunInput]: SarifRunInput[K] } = {
+  const sarif: MutableSarif = {
     tool: { name: 'ZAP', informationUri: 'https://www.zaproxy.org/' },
     results: [],
     invocation: { executionSuccessful: false, notifications: [] },
@@ -275,80 +273,101 @@ export async function runZapCheck(ctx: SecurityContext, policy: RulesPolicy | Er
     await ctx.notApplicable(SCANNER_CHECKS.zap, NO_OPENAPI_REASON);
     return sarif;
   }
-  await ctx.check(SCANNER_CHECKS.zap, async (): Promise<CheckOutcome> => {
-    if (!config.enabled) {
-      sarif.invocation = {
-        executionSuccessful: false,
-        notifications: [{ level: 'note', text: 'disabled (security.zap.enabled)' }],
-      };
-      return { status: 'skipped', message: 'ZAP is disabled (security.zap.enabled = false)' };
-    }
-    if (policy instanceof Error)
-      return { status: 'broken', message: `the rules file cannot be used: ${describeError(policy)}` };
-    const lookup = await ctx.openapi();
-    if (lookup.kind === 'failed') return lookup.outcome;
-    const image = await resolveImage(config.image, {
-      pull: suite.config.images.pull,
-      pullTimeoutMs: suite.config.images.pullTimeoutMs,
-      reporter: suite.reporter,
-    });
-    if (image.kind === 'unavailable') {
-      const reason = `the ZAP image ${config.image} cannot be had: ${image.reason}`;
-      sarif.invocation = {
-        executionSuccessful: false,
-        notifications: [{ level: 'warning', text: `not run: ${reason}` }],
-      };
-      return { status: 'skipped', message: reason };
-    }
-    const service = suite.handle.services[ctx.config.target.service];
-    if (!service)
-      return { status: 'broken', message: `service ${ctx.config.target.service} is not in the stack handle` };
-    const user = await ctx.throwaway('zap');
-    const site = `${service.endpoint.alias}:${ctx.config.target.port}`;
-    const startTimeUtc = new Date().toISOString();
-    const run = await runZapApiScan({
-      image: image.ref,
-      handle: suite.handle,
-      workDir: join(suite.runDir, 'security', 'zap'),
-      rulesTsv: zapRulesTsv(policy),
-      ...zapDefinition(source, site, lookup.raw),
-      targetSite: site,
-      authHeader: zapAuthHeader(user.headers),
-      maxScanMinutes: config.maxScanMinutes,
-      timeoutMs: config.timeoutMs,
-      registerTeardown: (name, fn) => suite.teardowns.add(name, fn),
-    });
-    const status = zapCheckStatus(run.exit, ctx.config.policy.failOn);
-    const evaluated = run.findings ? applyPolicy(run.findings, policy, { unlisted: ctx.config.policy.unlisted }) : [];
-    sarif.tool = {
-      ...sarif.tool,
-      ...(image.kind === 'official' ? { version: config.image.split(':').at(-1) ?? 'stable' } : {}),
-    };
-    sarif.results = findingResults(evaluated, policy.file);
+  await ctx.check(SCANNER_CHECKS.zap, () => zapOutcome(ctx, policy, source, sarif));
+  return sarif;
+}
+
+/** The ZAP check: runs the scan when enabled and the rules, document, image and target can be had, and judges it. */
+async function zapOutcome(
+  ctx: SecurityContext,
+  policy: RulesPolicy | Error,
+  source: Exclude<OpenApiSource, { kind: 'none' }>,
+  sarif: MutableSarif,
+): Promise<CheckOutcome> {
+  const config = ctx.config.zap;
+  const { suite } = ctx;
+  if (!config.enabled) {
     sarif.invocation = {
-      executionSuccessful: run.exit.kind !== 'error',
-      ...(run.exit.code === null ? {} : { exitCode: run.exit.code }),
-      startTimeUtc,
-      endTimeUtc: new Date().toISOString(),
-      notifications: run.reportError ? [{ level: 'error', text: `report: ${run.reportError}` }] : [],
+      executionSuccessful: false,
+      notifications: [{ level: 'note', text: 'disabled (security.zap.enabled)' }],
     };
-    const evidence = [
-      {
-        name: 'findings under the policy',
-        contentType: 'text/plain',
-        content: describeFindings(evaluated) || 'none',
-      },
-      { name: 'zap-api-scan.py output', contentType: 'text/plain', content: `${run.args.join(' ')}\n${run.logTail}` },
-    ];
-    const summary = `zap-api-scan.py ${run.exit.meaning}; report findings ${countsLine(evaluated, ctx.config.policy.failOn)}`;
-    if (status !== 'broken' && run.findings === undefined) {
-      return {
+    return { status: 'skipped', message: 'ZAP is disabled (security.zap.enabled = false)' };
+  }
+  if (policy instanceof Error)
+    return { status: 'broken', message: `the rules file cannot be used: ${describeError(policy)}` };
+  const lookup = await ctx.openapi();
+  if (lookup.kind === 'failed') return lookup.outcome;
+  const image = await resolveImage(config.image, {
+    pull: suite.config.images.pull,
+    pullTimeoutMs: suite.config.images.pullTimeoutMs,
+    reporter: suite.reporter,
+  });
+  if (image.kind === 'unavailable') {
+    const reason = `the ZAP image ${config.image} cannot be had: ${image.reason}`;
+    sarif.invocation = {
+      executionSuccessful: false,
+      notifications: [{ level: 'warning', text: `not run: ${reason}` }],
+    };
+    return { status: 'skipped', message: reason };
+  }
+  const service = suite.handle.services[ctx.config.target.service];
+  if (!service) return { status: 'broken', message: `service ${ctx.config.target.service} is not in the stack handle` };
+  const user = await ctx.throwaway('zap');
+  const site = `${service.endpoint.alias}:${ctx.config.target.port}`;
+  const startTimeUtc = new Date().toISOString();
+  const run = await runZapApiScan({
+    image: image.ref,
+    handle: suite.handle,
+    workDir: join(suite.runDir, 'security', 'zap'),
+    rulesTsv: zapRulesTsv(policy),
+    ...zapDefinition(source, site, lookup.raw),
+    targetSite: site,
+    authHeader: zapAuthHeader(user.headers),
+    maxScanMinutes: config.maxScanMinutes,
+    timeoutMs: config.timeoutMs,
+    registerTeardown: (name, fn) => suite.teardowns.add(name, fn),
+  });
+  const { outcome, evaluated } = judgeZapRun(run, policy, ctx.config.policy);
+  sarif.tool = {
+    ...sarif.tool,
+    ...(image.kind === 'official' ? { version: config.image.split(':').at(-1) ?? 'stable' } : {}),
+  };
+  sarif.results = findingResults(evaluated, policy.file);
+  sarif.invocation = {
+    executionSuccessful: run.exit.kind !== 'error',
+    ...(run.exit.code === null ? {} : { exitCode: run.exit.code }),
+    startTimeUtc,
+    endTimeUtc: new Date().toISOString(),
+    notifications: run.reportError ? [{ level: 'error', text: `report: ${run.reportError}` }] : [],
+  };
+  return outcome;
+}
+
+/**
+ * A ZAP scan: its status from the exit code (under `failOn`), its findings under the policy as evidence; a
+ * scan that is not broken but left no readable report is broken.
+ */
+export function judgeZapRun(
+  run: ZapRun,
+  policy: RulesPolicy,
+  options: { readonly failOn: 'FAIL' | 'WARN'; readonly unlisted: PolicyOptions['unlisted'] },
+): { outcome: CheckOutcome; evaluated: EvaluatedFinding[] } {
+  const status = zapCheckStatus(run.exit, options.failOn);
+  const evaluated = run.findings ? applyPolicy(run.findings, policy, { unlisted: options.unlisted }) : [];
+  const evidence = [
+    { name: 'findings under the policy', contentType: 'text/plain', content: describeFindings(evaluated) || 'none' },
+    { name: 'zap-api-scan.py output', contentType: 'text/plain', content: `${run.args.join(' ')}\n${run.logTail}` },
+  ];
+  const summary = `zap-api-scan.py ${run.exit.meaning}; report findings ${countsLine(evaluated, options.failOn)}`;
+  if (status !== 'broken' && run.findings === undefined) {
+    return {
+      outcome: {
         status: 'broken',
         message: `${summary}, but no readable report: ${run.reportError ?? 'unknown'}`,
         evidence,
-      };
-    }
-    return { status, message: summary, evidence };
-  });
-  return sarif;
+      },
+      evaluated,
+    };
+  }
+  return { outcome: { status, message: summary, evidence }, evaluated };
 }
