@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigError, EXIT, ReadinessError, describeError } from '../core/errors.ts';
 import type { ExitCode } from '../core/errors.ts';
+import type { Reporter } from '../core/reporter.ts';
+import type { ResolvedConfig } from '../config/load-config.ts';
+import { parseCommandArgs, parsePort, parseSeed, parseStages } from './args.ts';
+import type { CommandValues } from './args.ts';
 import { composeReporters, githubReporter } from './reporters/github.ts';
 import { terminalReporter } from './reporters/terminal.ts';
 
@@ -92,6 +95,35 @@ const out = (text: string): void => {
 
 async function main(argv: readonly string[]): Promise<ExitCode> {
   // Installed first, so a signal at any moment (even while the config loads) ends in teardown and 130.
+  const signal = installSignalHandlers();
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    out(usage());
+    return command ? EXIT.certified : EXIT.usage;
+  }
+  const { values, positionals } = parseCommandArgs(command, rest, process.env['READINESS_CONFIG']);
+  if (values.help) {
+    out(HELP[command] ?? usage());
+    return EXIT.certified;
+  }
+  if (!(command in HELP))
+    throw new ConfigError([`unknown command "${command}"; commands: ${Object.keys(HELP).join(', ')}`]);
+  const seed = parseSeed(values.seed);
+  if (command === 'verify' && positionals[0] !== undefined) return verifyCommand(positionals[0], values);
+  if (command === 'init') return initCommand(values);
+  // Loaded after the signal handlers are in place: zod and the config take a moment to import.
+  const { loadConfig } = await import('../config/load-config.ts');
+  const config = await loadConfig(values.config);
+  if (signal.aborted) return EXIT.interrupted;
+  const reporter = cliReporter(values.json);
+  return runCommand(command, { config, values, positionals, seed, reporter, signal });
+}
+
+/**
+ * SIGINT/SIGTERM abort the returned signal (teardown, then 130); a second one exits at once. A stray
+ * rejection is reported, so it cannot kill the process before teardown has removed the containers.
+ */
+function installSignalHandlers(): AbortSignal {
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (name: NodeJS.Signals): void => {
@@ -103,122 +135,58 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     process.stderr.write(`${name}: stopping; tearing down (press Ctrl-C again to force)\n`);
     controller.abort(new Error(`received ${name}`));
   };
-  // A stray rejection must not kill the process before teardown has removed the containers.
   process.on('unhandledRejection', (reason) => {
     process.stderr.write(`harness warning: unhandled rejection: ${describeError(reason)}\n`);
   });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    out(usage());
-    return command ? EXIT.certified : EXIT.usage;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...rest],
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c', default: process.env['READINESS_CONFIG'] ?? 'readiness.config.ts' },
-        stages: { type: 'string' },
-        seed: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'fail-fast': { type: 'boolean', default: false },
-        handle: { type: 'string' },
-        target: { type: 'string' },
-        for: { type: 'string' },
-        run: { type: 'string' },
-        compare: { type: 'string' },
-        open: { type: 'boolean', default: false },
-        serve: { type: 'boolean', default: false },
-        port: { type: 'string' },
-        key: { type: 'string' },
-        'require-signature': { type: 'boolean', default: false },
-        from: { type: 'string' },
-        out: { type: 'string', default: 'readiness.config.ts' },
-        ci: { type: 'string' },
-        force: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new ConfigError([`${describeError(error)} (see readiness ${command} --help)`]);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    out(HELP[command] ?? usage());
-    return EXIT.certified;
-  }
-  if (!(command in HELP))
-    throw new ConfigError([`unknown command "${command}"; commands: ${Object.keys(HELP).join(', ')}`]);
-  let seed: number | undefined;
-  if (values.seed !== undefined) {
-    seed = Number(values.seed);
-    if (!Number.isSafeInteger(seed) || seed < 0)
-      throw new ConfigError([`--seed must be a non-negative integer (received "${values.seed}")`]);
-  }
-  if (command === 'verify' && positionals[0] !== undefined) return verifyCommand(positionals[0], values);
-  if (command === 'init') {
-    // No config exists yet: init writes one.
-    const { init } = await import('./commands/init.ts');
-    return init({
-      ...(values.from === undefined ? {} : { from: values.from }),
-      outFile: values.out,
-      ...(values.ci === undefined ? {} : { ci: values.ci }),
-      force: values.force,
-      json: values.json,
-      cwd: process.cwd(),
-      print: out,
-    });
-  }
-  // Loaded after the signal handlers are in place: zod and the config take a moment to import.
-  const { loadConfig } = await import('../config/load-config.ts');
-  const config = await loadConfig(values.config);
-  if (controller.signal.aborted) return EXIT.interrupted;
-  const terminal = terminalReporter(process.stderr, { json: values.json });
-  const reporter =
-    process.env['GITHUB_ACTIONS'] === 'true'
-      ? composeReporters(
-          terminal,
-          githubReporter((line) => process.stdout.write(`${line}\n`), process.env['GITHUB_STEP_SUMMARY']),
-        )
-      : terminal;
+  return controller.signal;
+}
+
+/** The terminal reporter, plus GitHub annotations and the step summary inside GitHub Actions. */
+function cliReporter(json: boolean): Reporter {
+  const terminal = terminalReporter(process.stderr, { json });
+  return process.env['GITHUB_ACTIONS'] === 'true'
+    ? composeReporters(
+        terminal,
+        githubReporter((line) => process.stdout.write(`${line}\n`), process.env['GITHUB_STEP_SUMMARY']),
+      )
+    : terminal;
+}
+
+/** `readiness init`: no config exists yet, init writes one. */
+async function initCommand(values: CommandValues): Promise<ExitCode> {
+  const { init } = await import('./commands/init.ts');
+  return init({
+    ...(values.from === undefined ? {} : { from: values.from }),
+    outFile: values.out,
+    ...(values.ci === undefined ? {} : { ci: values.ci }),
+    force: values.force,
+    json: values.json,
+    cwd: process.cwd(),
+    print: out,
+  });
+}
+
+/** What a command that reads the config gets. */
+interface CommandContext {
+  readonly config: ResolvedConfig;
+  readonly values: CommandValues;
+  readonly positionals: readonly string[];
+  readonly seed: number | undefined;
+  readonly reporter: Reporter;
+  readonly signal: AbortSignal;
+}
+
+async function runCommand(command: string, ctx: CommandContext): Promise<ExitCode> {
+  const { config, values, positionals, seed, reporter, signal } = ctx;
+  const seeded = seed === undefined ? {} : { seed };
   switch (command) {
-    case 'certify': {
-      const { certify } = await import('./commands/certify.ts');
-      const { signingFromEnv } = await import('./keys.ts');
-      const signing = await signingFromEnv(process.env);
-      return certify({
-        config,
-        signing,
-        ...(values.stages === undefined
-          ? {}
-          : {
-              stages: values.stages
-                .split(',')
-                .map((s) => s.trim())
-                .filter(Boolean),
-            }),
-        ...(seed === undefined ? {} : { seed }),
-        failFast: values['fail-fast'],
-        ...(values.target === undefined ? {} : { target: values.target }),
-        json: values.json,
-        reporter,
-        signal: controller.signal,
-        out,
-      });
-    }
+    case 'certify':
+      return certifyCommand(ctx);
     case 'up': {
       const { up } = await import('./commands/up-down.ts');
-      return up({
-        config,
-        ...(seed === undefined ? {} : { seed }),
-        reporter,
-        signal: controller.signal,
-        out,
-        json: values.json,
-      });
+      return up({ config, ...seeded, reporter, signal, out, json: values.json });
     }
     case 'drill': {
       const { drill } = await import('./commands/drill.ts');
@@ -226,10 +194,10 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
         config,
         id: positionals[0],
         ...(values.handle ? { handleFile: values.handle } : {}),
-        ...(seed === undefined ? {} : { seed }),
+        ...seeded,
         json: values.json,
         reporter,
-        signal: controller.signal,
+        signal,
         out,
       });
     }
@@ -249,26 +217,8 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
       const { imagesCommand } = await import('./provisioning.ts');
       return imagesCommand({ config, reporter, out, action: positionals[0] ?? 'list', json: values.json });
     }
-    case 'report': {
-      const port = values.port === undefined ? undefined : Number(values.port);
-      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
-        throw new ConfigError([`--port must be an integer 0-65535 (received "${values.port ?? ''}")`]);
-      const { report } = await import('./commands/report.ts');
-      const { verifyKeyFrom } = await import('./keys.ts');
-      const key = await verifyKeyFrom(values.key, process.env);
-      return report({
-        config,
-        ...(key === undefined ? {} : { key }),
-        ...(values.run === undefined ? {} : { run: values.run }),
-        ...(values.compare === undefined ? {} : { compare: values.compare }),
-        open: values.open,
-        serve: values.serve,
-        ...(port === undefined ? {} : { port }),
-        json: values.json,
-        signal: controller.signal,
-        out,
-      });
-    }
+    case 'report':
+      return reportCommand(ctx);
     case 'verify': {
       const { latestRunId } = await import('../report/runs.ts');
       const latest = await latestRunId(config.reportsDir);
@@ -279,6 +229,43 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     default:
       throw new ConfigError([`unknown command "${command}"`]);
   }
+}
+
+async function certifyCommand({ config, values, seed, reporter, signal }: CommandContext): Promise<ExitCode> {
+  const { certify } = await import('./commands/certify.ts');
+  const { signingFromEnv } = await import('./keys.ts');
+  const signing = await signingFromEnv(process.env);
+  return certify({
+    config,
+    signing,
+    ...(values.stages === undefined ? {} : { stages: parseStages(values.stages) }),
+    ...(seed === undefined ? {} : { seed }),
+    failFast: values['fail-fast'],
+    ...(values.target === undefined ? {} : { target: values.target }),
+    json: values.json,
+    reporter,
+    signal,
+    out,
+  });
+}
+
+async function reportCommand({ config, values, signal }: CommandContext): Promise<ExitCode> {
+  const port = parsePort(values.port);
+  const { report } = await import('./commands/report.ts');
+  const { verifyKeyFrom } = await import('./keys.ts');
+  const key = await verifyKeyFrom(values.key, process.env);
+  return report({
+    config,
+    ...(key === undefined ? {} : { key }),
+    ...(values.run === undefined ? {} : { run: values.run }),
+    ...(values.compare === undefined ? {} : { compare: values.compare }),
+    open: values.open,
+    serve: values.serve,
+    ...(port === undefined ? {} : { port }),
+    json: values.json,
+    signal,
+    out,
+  });
 }
 
 /** `readiness verify <run-dir>`: needs no config, so a reviewer can verify a downloaded run folder anywhere. */

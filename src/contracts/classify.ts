@@ -71,57 +71,92 @@ function stateTimeline(results: WorkerResults | undefined, run: WorkerRun | unde
  * (the harness could not verify), a mismatch is `failed` (or `skipped` when the pact is pending).
  */
 export function classifyInteraction(ref: InteractionRef, context: ClassifyContext): InteractionVerdict {
-  const { results, run } = context;
-  const timeline = stateTimeline(results, run);
-  const evidence: Evidence[] = timeline
-    ? [{ name: 'provider states', contentType: 'text/plain', content: timeline }]
-    : [];
-  const pendingFromConfig = pendingByConfig(ref, context.pendingConsumers);
-  const broken = (message: string, brokenBy: NonNullable<InteractionVerdict['brokenBy']>): InteractionVerdict => ({
-    status: 'broken',
-    message: `${label(ref)} could not be verified: ${message}`,
-    mismatches: [],
-    pending: pendingFromConfig,
-    durationMs: run?.durationMs,
-    evidence,
-    brokenBy,
-  });
+  const timeline = stateTimeline(context.results, context.run);
+  const base: VerdictBase = {
+    ref,
+    pending: pendingByConfig(ref, context.pendingConsumers),
+    durationMs: context.run?.durationMs,
+    evidence: timeline ? [{ name: 'provider states', contentType: 'text/plain', content: timeline }] : [],
+  };
+  const ran = checkPreconditions(base, context);
+  return 'status' in ran ? ran : judgeRun(base, ran.run);
+}
 
+/** What every verdict of one interaction carries: the interaction, pending by config, the run's duration and evidence. */
+interface VerdictBase {
+  readonly ref: InteractionRef;
+  readonly pending: boolean;
+  readonly durationMs: number | undefined;
+  /** Added to as the verdict is reached (the verifier's output first, the mismatches last). */
+  readonly evidence: Evidence[];
+}
+
+/** The harness could not verify the interaction. */
+function brokenVerdict(
+  base: VerdictBase,
+  message: string,
+  brokenBy: NonNullable<InteractionVerdict['brokenBy']>,
+): InteractionVerdict {
+  return {
+    status: 'broken',
+    message: `${label(base.ref)} could not be verified: ${message}`,
+    mismatches: [],
+    pending: base.pending,
+    durationMs: base.durationMs,
+    evidence: base.evidence,
+    brokenBy,
+  };
+}
+
+/** A login or sign-up the system refused is its failure, not the harness's: failed, with its answer. */
+function refusedVerdict(base: VerdictBase, message: string, answers: readonly string[]): InteractionVerdict {
+  return {
+    status: 'failed',
+    message: `${label(base.ref)} could not be verified because the system refused a credential: ${message}`,
+    mismatches: [],
+    pending: base.pending,
+    durationMs: base.durationMs,
+    evidence: [
+      ...base.evidence,
+      ...answers.map((content) => ({ name: 'system evidence', contentType: 'text/plain', content })),
+    ],
+  };
+}
+
+/** The verdict when the interaction could not get as far as the verifier's report, else the run to judge. */
+function checkPreconditions(base: VerdictBase, context: ClassifyContext): InteractionVerdict | { run: WorkerRun } {
+  const { ref } = base;
+  const { results, run } = context;
   const missing = ref.providerStates.filter((s) => !context.configuredStates.has(s));
   if (missing.length > 0) {
-    return broken(
+    return brokenVerdict(
+      base,
       `provider state ${missing.map((s) => `"${s}"`).join(', ')} has no action in ${context.configPath}.states`,
       'state',
     );
   }
   if (!results)
-    return broken(`no verification result (${context.workerProblem ?? 'the verifier wrote nothing'})`, 'verifier');
-  // A login or sign-up the system refused is its failure, not the harness's: failed, with its answer.
-  const refused = (message: string, answers: readonly string[]): InteractionVerdict => ({
-    status: 'failed',
-    message: `${label(ref)} could not be verified because the system refused a credential: ${message}`,
-    mismatches: [],
-    pending: pendingFromConfig,
-    durationMs: run?.durationMs,
-    evidence: [
-      ...evidence,
-      ...answers.map((content) => ({ name: 'system evidence', contentType: 'text/plain', content })),
-    ],
-  });
+    return brokenVerdict(
+      base,
+      `no verification result (${context.workerProblem ?? 'the verifier wrote nothing'})`,
+      'verifier',
+    );
   if (!results.setup.ok) {
     if (results.setup.refused !== undefined)
-      return refused(`provider setup: ${results.setup.error ?? ''}`, [results.setup.refused]);
-    return broken(`the provider setup steps failed: ${results.setup.error ?? ''}`, 'setup');
+      return refusedVerdict(base, `provider setup: ${results.setup.error ?? ''}`, [results.setup.refused]);
+    return brokenVerdict(base, `the provider setup steps failed: ${results.setup.error ?? ''}`, 'setup');
   }
   if (!run) {
-    return broken(
+    return brokenVerdict(
+      base,
       `no verification result (${context.workerProblem ?? 'the verifier stopped before this interaction'})`,
       'verifier',
     );
   }
   const stateRefusals = run.states.filter((e) => e.refused !== undefined && ref.providerStates.includes(e.state));
   if (stateRefusals.length > 0 || run.refused.length > 0) {
-    return refused(
+    return refusedVerdict(
+      base,
       [
         ...stateRefusals.map((e) => `provider state "${e.state}" ${e.action}: ${e.error ?? ''}`),
         ...run.refused.map((r) => `request filter: ${r.message}`),
@@ -129,30 +164,37 @@ export function classifyInteraction(ref: InteractionRef, context: ClassifyContex
       [...stateRefusals.map((e) => e.refused ?? ''), ...run.refused.map((r) => r.evidence)],
     );
   }
-  if (run.error !== undefined) return broken(`the Pact verifier failed: ${run.error}`, 'verifier');
+  if (run.error !== undefined) return brokenVerdict(base, `the Pact verifier failed: ${run.error}`, 'verifier');
+  return { run };
+}
+
+/** The verdict from the verifier's report for this interaction, its provider states and the request filter. */
+function judgeRun(base: VerdictBase, run: WorkerRun): InteractionVerdict {
+  const { ref, evidence } = base;
   const report = run.report === undefined ? undefined : parseVerifierReport(run.report);
-  if (!report) return broken('the Pact verifier returned no JSON report', 'verifier');
+  if (!report) return brokenVerdict(base, 'the Pact verifier returned no JSON report', 'verifier');
   evidence.unshift({ name: 'pact verifier output', contentType: 'text/plain', content: reportOutput(report) });
   const result = findInteractionResult(report, ref);
-  if (!result) return broken('the Pact verifier reported no result for this interaction', 'verifier');
+  if (!result) return brokenVerdict(base, 'the Pact verifier reported no result for this interaction', 'verifier');
   const stateErrors = run.states.filter((e) => !e.ok && ref.providerStates.includes(e.state));
   if (stateErrors.length > 0) {
-    return broken(
+    return brokenVerdict(
+      base,
       stateErrors.map((e) => `provider state "${e.state}" ${e.action} failed: ${e.error ?? ''}`).join('; '),
       'state',
     );
   }
-  if (run.filterErrors.length > 0) return broken(run.filterErrors.join('; '), 'credentials');
-
-  const pending = pendingFromConfig || result.pending;
-  const durationMs = Number.parseInt(result.duration ?? '', 10);
+  if (run.filterErrors.length > 0) return brokenVerdict(base, run.filterErrors.join('; '), 'credentials');
+  const pending = base.pending || result.pending;
+  const parsedMs = Number.parseInt(result.duration ?? '', 10);
+  const durationMs = Number.isNaN(parsedMs) ? run.durationMs : parsedMs;
   if (result.result === 'OK') {
     return {
       status: 'passed',
       message: `${label(ref)} verified against the running ${ref.provider}${pending ? ' (pending pact)' : ''}`,
       mismatches: [],
       pending,
-      durationMs: Number.isNaN(durationMs) ? run.durationMs : durationMs,
+      durationMs,
       evidence,
     };
   }
@@ -165,7 +207,7 @@ export function classifyInteraction(ref: InteractionRef, context: ClassifyContex
     message: `${label(ref)} does not match: ${mismatches.join('; ')}${pending ? ' (pending pact: not gating, never counted as passed)' : ''}`,
     mismatches,
     pending,
-    durationMs: Number.isNaN(durationMs) ? run.durationMs : durationMs,
+    durationMs,
     evidence,
   };
 }

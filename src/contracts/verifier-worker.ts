@@ -24,6 +24,7 @@ import {
 } from './state-actions.ts';
 import type { StepTarget } from './state-actions.ts';
 import { parseVerifierReport } from './verifier-report.ts';
+import { brokerVerifierOptions, credentialDecision, emptyRun } from './verifier-options.ts';
 import { descriptionFilter, workerPlanSchema } from './worker-protocol.ts';
 import type { StateEvent, WorkerPlan, WorkerResults, WorkerRun } from './worker-protocol.ts';
 
@@ -95,18 +96,95 @@ async function main(): Promise<void> {
   const plan = workerPlanSchema.parse(JSON.parse(await readStdin()));
   process.env['PACT_DO_NOT_TRACK'] = 'true';
   const { Verifier } = await import('@pact-foundation/pact');
-  const target = stepTarget(plan);
-  const auth = authenticator(plan, target);
-  const results: WorkerResults = { schemaVersion: 1, setup: { ok: true, log: [] }, runs: [], finished: false };
-  const save = async (): Promise<void> => {
-    await writeFile(`${plan.resultsFile}.tmp`, JSON.stringify(results));
-    await rename(`${plan.resultsFile}.tmp`, plan.resultsFile);
+  const state = openWorker(plan);
+  if (!(await runSetup(state))) return;
+  const common: VerifierOptions = {
+    provider: plan.provider,
+    providerBaseUrl: plan.providerBaseUrl,
+    stateHandlers: stateHandlers(state),
+    requestFilter: requestFilter(state),
+    beforeEach: () => {
+      if (state.current) {
+        state.current.principal = undefined;
+        state.current.auth = interactionAuth(state);
+      }
+      return Promise.resolve();
+    },
+    logLevel: plan.logLevel,
+    timeout: plan.config.requestTimeoutMs,
+    providerVersion: plan.providerVersion,
   };
+  const verify = (run: WorkerRun, options: Partial<VerifierOptions>): Promise<void> =>
+    verifyRun(state, run, () => new Verifier({ ...common, ...options }).verifyProvider());
+  const source = plan.source;
+  switch (source.kind) {
+    case 'files':
+      for (const item of source.runs) {
+        process.env['PACT_DESCRIPTION'] = descriptionFilter(item.description);
+        await verify(
+          { ...item, ...emptyRun(Date.now()) },
+          { pactUrls: [item.pactFile], publishVerificationResult: false },
+        );
+      }
+      delete process.env['PACT_DESCRIPTION'];
+      break;
+    case 'broker':
+      await verify(emptyRun(Date.now()), brokerVerifierOptions(source));
+      break;
+  }
+  state.results.finished = true;
+  await save(state);
+}
 
+/**
+ * The worker's state: the plan, where steps go, the authenticator, the results written so far, and the
+ * run in progress with the principal its provider state chose (undefined: the default) and the
+ * credentials of the interaction being verified (a throwaway user lives as long as it).
+ */
+interface WorkerState {
+  readonly plan: WorkerPlan;
+  readonly target: StepTarget;
+  readonly auth: Authenticator;
+  readonly results: WorkerResults;
+  current: { run: WorkerRun; principal: string | null | undefined; auth: InteractionAuth } | undefined;
+  interactions: number;
+  /** The values each provider state's setup produced, for its teardown. */
+  readonly varsByState: Map<string, Record<string, Json>>;
+}
+
+function openWorker(plan: WorkerPlan): WorkerState {
+  const target = stepTarget(plan);
+  return {
+    plan,
+    target,
+    auth: authenticator(plan, target),
+    results: { schemaVersion: 1, setup: { ok: true, log: [] }, runs: [], finished: false },
+    current: undefined,
+    interactions: 0,
+    varsByState: new Map(),
+  };
+}
+
+/** Writes the results file whole (through a rename, so the parent never reads half of it). */
+async function save(state: WorkerState): Promise<void> {
+  const { resultsFile } = state.plan;
+  await writeFile(`${resultsFile}.tmp`, JSON.stringify(state.results));
+  await rename(`${resultsFile}.tmp`, resultsFile);
+}
+
+/** Fresh credentials holder for the next interaction. */
+function interactionAuth(state: WorkerState): InteractionAuth {
+  return new InteractionAuth(state.auth, `contract ${state.plan.provider} #${(++state.interactions).toString()}`);
+}
+
+/** Phase 1: the contract setup steps; on failure the results say why and are final (false). */
+async function runSetup(state: WorkerState): Promise<boolean> {
+  const { plan, results } = state;
   try {
-    await runSteps(plan.config.setup, {}, {}, target, new InteractionAuth(auth, 'setup'), (line) =>
+    await runSteps(plan.config.setup, {}, {}, state.target, new InteractionAuth(state.auth, 'setup'), (line) =>
       results.setup.log.push(line),
     );
+    return true;
   } catch (error) {
     results.setup = {
       ok: false,
@@ -115,92 +193,96 @@ async function main(): Promise<void> {
       ...(error instanceof SystemFailureError ? { refused: error.evidence } : {}),
     };
     results.finished = true;
-    await save();
-    return;
+    await save(state);
+    return false;
   }
+}
 
-  // The run in progress, the principal its provider state chose (undefined: the default) and the
-  // credentials of the interaction being verified (a throwaway user lives as long as it).
-  let current: { run: WorkerRun; principal: string | null | undefined; auth: InteractionAuth } | undefined;
-  let interactions = 0;
-  const interactionAuth = (): InteractionAuth =>
-    new InteractionAuth(auth, `contract ${plan.provider} #${++interactions}`);
-  const varsByState = new Map<string, Record<string, Json>>();
+type StateHandlers = Record<string, { setup: StateFn; teardown: StateFn }>;
 
-  const stateHandlers: Record<string, { setup: StateFn; teardown: StateFn }> = Object.create(null) as Record<
-    string,
-    { setup: StateFn; teardown: StateFn }
-  >;
-  for (const [name, action] of Object.entries(plan.config.states)) {
-    const handle =
-      (kind: StateEvent['action']): StateFn =>
-      async (params) => {
-        if (kind === 'teardown' && action.teardown.length === 0) return undefined;
-        const event: StateEvent = { state: name, action: kind, ok: true, log: [], values: [] };
-        current?.run.states.push(event);
-        const log = (line: string): void => {
-          event.log.push(line);
-        };
-        const given = (params ?? {}) as Record<string, Json>;
-        try {
-          if (kind === 'setup') {
-            if (current && action.principal !== undefined) current.principal = action.principal;
-            const vars = await setUpState(action, given, target, current?.auth ?? interactionAuth(), log);
-            varsByState.set(name, vars);
-            event.values = Object.keys(vars);
-            return vars;
-          }
-          await runSteps(
-            action.teardown,
-            varsByState.get(name) ?? {},
-            given,
-            target,
-            current?.auth ?? interactionAuth(),
-            log,
-          );
-          return undefined;
-        } catch (error) {
-          event.ok = false;
-          event.error = message(error);
-          if (error instanceof SystemFailureError) event.refused = error.evidence;
-          throw error;
-        }
-      };
-    stateHandlers[name] = { setup: handle('setup'), teardown: handle('teardown') };
+/** The provider-state handlers of the plan, each recording its event on the run in progress. */
+function stateHandlers(state: WorkerState): StateHandlers {
+  const handlers = Object.create(null) as StateHandlers;
+  for (const [name, action] of Object.entries(state.plan.config.states)) {
+    handlers[name] = {
+      setup: stateHandler(state, name, action, 'setup'),
+      teardown: stateHandler(state, name, action, 'teardown'),
+    };
   }
   // pact-js calls the state endpoint with an empty state for interactions that have none.
-  stateHandlers[''] = { setup: () => Promise.resolve(undefined), teardown: () => Promise.resolve(undefined) };
+  handlers[''] = { setup: () => Promise.resolve(undefined), teardown: () => Promise.resolve(undefined) };
+  return handlers;
+}
 
-  /**
-   * Replaces the credentials a pact sends (an example) with fresh ones of the interaction's principal:
-   * `auth.header` when set (the pact sends it), else each header of the principal's credentials the
-   * pact sends. A request that sends none of them keeps what it has (an unauthenticated example).
-   */
+function stateHandler(
+  state: WorkerState,
+  name: string,
+  action: WorkerPlan['config']['states'][string],
+  kind: StateEvent['action'],
+): StateFn {
+  return async (params) => {
+    if (kind === 'teardown' && action.teardown.length === 0) return undefined;
+    const { current, target } = state;
+    const event: StateEvent = { state: name, action: kind, ok: true, log: [], values: [] };
+    current?.run.states.push(event);
+    const log = (line: string): void => {
+      event.log.push(line);
+    };
+    const given = (params ?? {}) as Record<string, Json>;
+    try {
+      if (kind === 'setup') {
+        if (current && action.principal !== undefined) current.principal = action.principal;
+        const vars = await setUpState(action, given, target, current?.auth ?? interactionAuth(state), log);
+        state.varsByState.set(name, vars);
+        event.values = Object.keys(vars);
+        return vars;
+      }
+      const vars = state.varsByState.get(name) ?? {};
+      await runSteps(action.teardown, vars, given, target, current?.auth ?? interactionAuth(state), log);
+      return undefined;
+    } catch (error) {
+      event.ok = false;
+      event.error = message(error);
+      if (error instanceof SystemFailureError) event.refused = error.evidence;
+      throw error;
+    }
+  };
+}
+
+/**
+ * Replaces the credentials a pact sends (an example) with fresh ones of the interaction's principal:
+ * `auth.header` when set (the pact sends it), else each header of the principal's credentials the
+ * pact sends. A request that sends none of them keeps what it has (an unauthenticated example).
+ */
+function requestFilter(state: WorkerState): (req: FilterRequest, res: unknown, next: Next) => void {
+  const { plan } = state;
   const headerOption = plan.config.auth?.header;
   const credentialHeaders = credentialHeaderNames(plan.auth.config);
   const defaultPrincipal = plan.config.auth?.defaultPrincipal;
-  const requestFilter = (req: FilterRequest, _res: unknown, next: Next): void => {
+  return (req, _res, next) => {
+    const current = state.current;
     if (!current) {
       next();
       return;
     }
     const { run } = current;
-    const principal = current.principal === undefined ? defaultPrincipal : current.principal;
-    // Only a request that carries credentials (an example) gets fresh ones: no needless login.
-    const carried = (headerOption === undefined ? credentialHeaders : [headerOption]).filter(
-      (h) => req.headers[h] !== undefined,
-    );
-    if (principal === null || carried.length === 0) {
+    const decision = credentialDecision({
+      chosen: current.principal,
+      defaultPrincipal,
+      headerOption,
+      credentialHeaders,
+      sent: req.headers,
+    });
+    if (decision.kind === 'keep') {
       next();
       return;
     }
-    if (principal === undefined) {
-      run.filterErrors.push(
-        `the request carries ${carried.join(', ')} but neither the provider state nor auth.defaultPrincipal names a principal`,
-      );
+    if (decision.kind === 'unnamed') {
+      run.filterErrors.push(decision.error);
       next();
       return;
     }
+    const { principal } = decision;
     current.auth
       .credentials(principal, (line) => run.filterLog.push(line))
       .then(
@@ -216,75 +298,23 @@ async function main(): Promise<void> {
         },
       );
   };
+}
 
-  const common: VerifierOptions = {
-    provider: plan.provider,
-    providerBaseUrl: plan.providerBaseUrl,
-    stateHandlers,
-    requestFilter,
-    beforeEach: () => {
-      if (current) {
-        current.principal = undefined;
-        current.auth = interactionAuth();
-      }
-      return Promise.resolve();
-    },
-    logLevel: plan.logLevel,
-    timeout: plan.config.requestTimeoutMs,
-    providerVersion: plan.providerVersion,
-  };
-
-  const verify = async (run: WorkerRun, options: Partial<VerifierOptions>): Promise<void> => {
-    current = { run, principal: undefined, auth: interactionAuth() };
-    const started = performance.now();
-    try {
-      run.report = await new Verifier({ ...common, ...options }).verifyProvider();
-    } catch (error) {
-      // A failed verification rejects with the JSON report as the message; anything else is a crash.
-      if (parseVerifierReport(message(error))) run.report = message(error);
-      else run.error = message(error);
-    }
-    run.durationMs = Math.round(performance.now() - started);
-    current = undefined;
-    results.runs.push(run);
-    await save();
-  };
-
-  const source = plan.source;
-  switch (source.kind) {
-    case 'files':
-      for (const item of source.runs) {
-        process.env['PACT_DESCRIPTION'] = descriptionFilter(item.description);
-        await verify(
-          { ...item, startedAt: Date.now(), durationMs: 0, states: [], filterErrors: [], filterLog: [], refused: [] },
-          { pactUrls: [item.pactFile], publishVerificationResult: false },
-        );
-      }
-      delete process.env['PACT_DESCRIPTION'];
-      break;
-    case 'broker': {
-      const { broker } = source;
-      await verify(
-        { startedAt: Date.now(), durationMs: 0, states: [], filterErrors: [], filterLog: [], refused: [] },
-        {
-          pactBrokerUrl: broker.url,
-          ...(broker.token ? { pactBrokerToken: broker.token } : {}),
-          ...(broker.username ? { pactBrokerUsername: broker.username } : {}),
-          ...(broker.password ? { pactBrokerPassword: broker.password } : {}),
-          consumerVersionSelectors: broker.consumerVersionSelectors,
-          enablePending: source.enablePending,
-          ...(broker.includeWipPactsSince ? { includeWipPactsSince: broker.includeWipPactsSince } : {}),
-          publishVerificationResult: broker.publish,
-          ...(broker.providerVersionBranch ? { providerVersionBranch: broker.providerVersionBranch } : {}),
-          providerVersionTags: broker.providerVersionTags,
-          ...(broker.buildUrl ? { buildUrl: broker.buildUrl } : {}),
-        },
-      );
-      break;
-    }
+/** Phase 2, once per verifier run: runs it, records its report (or crash) and duration, saves the results. */
+async function verifyRun(state: WorkerState, run: WorkerRun, verifyProvider: () => Promise<string>): Promise<void> {
+  state.current = { run, principal: undefined, auth: interactionAuth(state) };
+  const started = performance.now();
+  try {
+    run.report = await verifyProvider();
+  } catch (error) {
+    // A failed verification rejects with the JSON report as the message; anything else is a crash.
+    if (parseVerifierReport(message(error))) run.report = message(error);
+    else run.error = message(error);
   }
-  results.finished = true;
-  await save();
+  run.durationMs = Math.round(performance.now() - started);
+  state.current = undefined;
+  state.results.runs.push(run);
+  await save(state);
 }
 
 main().then(

@@ -5,6 +5,7 @@ import { noBaseline, whatChanged } from '../certify/changes.ts';
 import type { NoiseBand } from '../certify/changes.ts';
 import { certificationSchema, certifyChecks, writeCertification } from '../certify/certification.ts';
 import { KNEE_FILE, readKneeFile } from '../certify/figures.ts';
+import type { KneeFile } from '../certify/figures.ts';
 import { resolveProperties } from '../certify/properties.ts';
 import type { Certification, CertifyRunOptions } from '../certify/certification.ts';
 import {
@@ -13,6 +14,7 @@ import {
   writeEvidenceManifest,
   writeRunManifest,
 } from '../certify/manifest.ts';
+import type { SealedEvidence } from '../certify/manifest.ts';
 import { removeRunSignature, signRunFolder } from '../certify/sign.ts';
 import type { RunSigning } from '../certify/sign.ts';
 import type { CheckResult } from '../core/check-result.ts';
@@ -155,29 +157,81 @@ function gateError(error: unknown): QualityGateRun {
  * throws for a missing report or PDF: those become warnings, and so does a run without a signing key.
  */
 export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<RunArtifacts> {
-  const { runDir, resultsDir, reporter } = options;
-  const timings: Record<string, number> = {};
-  const warnings: string[] = [];
-  const warn = (text: string): void => {
-    warnings.push(text);
-    reporter?.onInfo?.(text);
+  const state: ArtifactsState = { options, timings: {}, warnings: [] };
+  const inputs = await readInputs(state);
+  // What changed is measured against the previous CERTIFIED run of the config: read now, compared later.
+  const baseline = readBaselineTimed(state, inputs.configName);
+  const { reportPath, gate } = await reportAndGate(state);
+  const { cert, gateRecord } = await certify(state, inputs, reportPath, gate, baseline);
+  const summaryMarkdown = await writeRunFiles(state, inputs.checks, cert, gateRecord);
+  const { evidence, htmlFile } = await sealAndRenderCertificate(state, inputs.tools, cert, gateRecord);
+  const pdf = await printCertificatePdf(state, inputs.chromium, htmlFile);
+  const manifest = await time(state, 'manifest', () => writeRunManifest(options.runDir, evidence));
+  const signature = await signRun(state, cert);
+  return {
+    cert,
+    gate: gateRecord,
+    exitCode: artifactsExitCode(cert, gateRecord),
+    files: artifactFiles({
+      runDir: options.runDir,
+      reportPath,
+      pdf,
+      hasSarif: await exists(join(options.runDir, SECURITY_SARIF_FILE)),
+      evidenceFile: evidence.file,
+      manifestFile: manifest.file,
+      signature,
+    }),
+    signature,
+    evidenceSha256: evidence.sha256,
+    summaryMarkdown,
+    warnings: state.warnings,
+    timings: state.timings,
   };
-  const time = async <T>(step: string, body: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    try {
-      return await body();
-    } finally {
-      timings[step] = Math.round(performance.now() - started);
-    }
-  };
+}
 
-  const { checks, invalid } = await time('read results', () => readCheckResults(resultsDir));
-  const configName = options.name ?? options.stackName;
+/** One writing of a run's artifacts: its options, and the warnings and step timings gathered so far. */
+interface ArtifactsState {
+  readonly options: RunArtifactsOptions;
+  readonly timings: Record<string, number>;
+  readonly warnings: string[];
+}
+
+/** A problem that does not stop the run: kept for the result and told to the reporter. */
+function warn(state: ArtifactsState, text: string): void {
+  state.warnings.push(text);
+  state.options.reporter?.onInfo?.(text);
+}
+
+/** Runs one step, recording its milliseconds under `step`. */
+async function time<T>(state: ArtifactsState, step: string, body: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await body();
+  } finally {
+    state.timings[step] = Math.round(performance.now() - started);
+  }
+}
+
+/** What the later phases read: the checks, the knee figure, the tool versions and the config's name. */
+interface ArtifactInputs {
+  readonly checks: readonly CheckResult[];
+  readonly invalid: Awaited<ReturnType<typeof readCheckResults>>['invalid'];
+  readonly configName: string;
+  readonly knee: KneeFile | undefined;
+  readonly chromium: string | undefined;
+  readonly tools: Readonly<Record<string, string>>;
+}
+
+/** Phase 1: the check results, the knee and the tool versions; Allure's metadata and metrics written. */
+async function readInputs(state: ArtifactsState): Promise<ArtifactInputs> {
+  const { options } = state;
+  const { resultsDir } = options;
+  const { checks, invalid } = await time(state, 'read results', () => readCheckResults(resultsDir));
   for (const id of resolveProperties(options.properties).unknownOmissions)
-    warn(`properties.${id} omits a property the built-in catalogue does not have: nothing was left out`);
+    warn(state, `properties.${id} omits a property the built-in catalogue does not have: nothing was left out`);
   // The knee without a floor is a figure file of the load stage, not a check.
-  const knee = await readKneeFile(join(runDir, KNEE_FILE));
-  if (knee.problem !== undefined) warn(`key figures: the knee is left out: ${knee.problem}`);
+  const knee = await readKneeFile(join(options.runDir, KNEE_FILE));
+  if (knee.problem !== undefined) warn(state, `key figures: the knee is left out: ${knee.problem}`);
   const chromium = 'path' in options.chromium ? options.chromium.path : undefined;
   const tools: Record<string, string> = {
     readiness: await readinessVersion(),
@@ -185,7 +239,7 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
     allure: await allureVersion(),
   };
   if (chromium !== undefined) tools['chromium'] = (await chromiumVersion(chromium)) ?? 'unknown';
-  await time('allure metadata', async () => {
+  await time(state, 'allure metadata', async () => {
     await writeAllureMetadata(resultsDir, {
       environment: {
         ...options.environment,
@@ -195,18 +249,30 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
     });
     await writeAllureMetrics(resultsDir, checks);
   });
+  return { checks, invalid, configName: options.name ?? options.stackName, knee: knee.knee, chromium, tools };
+}
 
-  // What changed is measured against the previous CERTIFIED run of the config: read now, compared later.
-  const changesStarted = performance.now();
-  const baselinePromise = readBaseline(options.reportsDir, { runId: options.runId, name: configName }, warn)
+/** The previous CERTIFIED run, read alongside the next phases (its time recorded as overlapped); never rejects. */
+function readBaselineTimed(state: ArtifactsState, configName: string): Promise<BaselineRead> {
+  const { options } = state;
+  const started = performance.now();
+  return readBaseline(options.reportsDir, { runId: options.runId, name: configName }, (text) => warn(state, text))
     .catch((error: unknown): BaselineRead => ({ note: `the previous run could not be read: ${describeError(error)}` }))
     .finally(() => {
-      timings['baseline (overlapped)'] = Math.round(performance.now() - changesStarted);
+      state.timings['baseline (overlapped)'] = Math.round(performance.now() - started);
     });
+}
+
+type GateOutcome =
+  Awaited<ReturnType<typeof evaluateQualityGate>> | { plan: null; configFile: ''; run: QualityGateRun };
+
+/** Phase 2: the Allure report and the quality gate, side by side (each reads the results); neither throws. */
+async function reportAndGate(state: ArtifactsState): Promise<{ reportPath: string | null; gate: GateOutcome }> {
+  const { options } = state;
+  const { runDir, resultsDir } = options;
   const resultFileCount = await countResultFiles(resultsDir);
-  // The report and the gate each read the results; they run side by side.
   const [reportFile, gate] = await Promise.all([
-    time('allure report', () =>
+    time(state, 'allure report', () =>
       generateAllureReport({
         resultsDir,
         outDir: join(runDir, REPORT_DIR),
@@ -215,11 +281,11 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
         historyPath: join(options.reportsDir, ALLURE_HISTORY_FILE),
         ...(options.signal ? { signal: options.signal } : {}),
       }).catch((error: unknown) => {
-        warn(`Allure report could not be generated: ${describeError(error)}`);
+        warn(state, `Allure report could not be generated: ${describeError(error)}`);
         return null;
       }),
     ),
-    time('quality gate', () =>
+    time(state, 'quality gate', (): Promise<GateOutcome> =>
       evaluateQualityGate({
         runDir,
         resultsDir,
@@ -231,13 +297,23 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
       }).catch((error: unknown) => ({ plan: null, configFile: '', run: gateError(error) })),
     ),
   ]);
-  const reportPath = reportFile === null ? null : relative(runDir, reportFile);
+  return { reportPath: reportFile === null ? null : relative(runDir, reportFile), gate };
+}
 
-  const policyCert = await time('certify', () =>
+/** Phase 3: the policy's certification, confirmed (or withdrawn) by the gate, with what changed since the baseline. */
+async function certify(
+  state: ArtifactsState,
+  inputs: ArtifactInputs,
+  reportPath: string | null,
+  gate: GateOutcome,
+  baselineRead: Promise<BaselineRead>,
+): Promise<{ cert: Certification; gateRecord: QualityGateRecord }> {
+  const { options } = state;
+  const policyCert = await time(state, 'certify', () =>
     Promise.resolve(
       certifyChecks({
-        checks,
-        invalid,
+        checks: inputs.checks,
+        invalid: inputs.invalid,
         runId: options.runId,
         policy: options.policy,
         enabledStages: options.enabledStages,
@@ -248,8 +324,8 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
         git: options.git,
         reportPath,
         figureTargets: options.figureTargets,
-        knee: knee.knee,
-        name: configName,
+        knee: inputs.knee,
+        name: inputs.configName,
         properties: options.properties,
       }),
     ),
@@ -264,12 +340,29 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
     },
     gate.run,
     policyCert.verdict,
-    gate.configFile === '' ? '(not written)' : relative(runDir, gate.configFile),
+    gate.configFile === '' ? '(not written)' : relative(options.runDir, gate.configFile),
   );
   // A verdict the gate does not confirm is withdrawn in certification.json itself, not only in the exit code.
   const gatedCert = confirmByQualityGate(policyCert, gateRecord);
-  const baseline = await baselinePromise;
-  const cert = certificationSchema.parse({
+  const cert = withChanges(gatedCert, await baselineRead, inputs.checks, options.noiseBands);
+  if (!gateRecord.agrees) {
+    warn(
+      state,
+      `HARNESS ERROR: the Allure quality gate does not confirm the verdict ${policyCert.verdict}: ${describeQualityGate(gateRecord)}. ` +
+        `See ${join(options.runDir, QUALITY_GATE_FILE)}; the run exits 3.`,
+    );
+  }
+  return { cert, gateRecord };
+}
+
+/** The certification with what changed since the baseline run, or why there is nothing to compare with. */
+export function withChanges(
+  gatedCert: Certification,
+  baseline: BaselineRead,
+  checks: readonly CheckResult[],
+  noiseBands: readonly NoiseBand[] | undefined,
+): Certification {
+  return certificationSchema.parse({
     ...gatedCert,
     changes:
       'cert' in baseline
@@ -282,27 +375,31 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
               properties: baseline.cert.properties,
             },
             { checks, figures: gatedCert.figures, properties: gatedCert.properties },
-            options.noiseBands,
+            noiseBands,
           )
         : noBaseline(baseline.note),
   } satisfies z.input<typeof certificationSchema>);
-  if (!gateRecord.agrees) {
-    warn(
-      `HARNESS ERROR: the Allure quality gate does not confirm the verdict ${policyCert.verdict}: ${describeQualityGate(gateRecord)}. ` +
-        `See ${join(runDir, QUALITY_GATE_FILE)}; the run exits 3.`,
-    );
-  }
+}
 
-  let summaryMarkdown = '';
-  await time('write files', async () => {
+/** The quality gate's line in summary.md: a gate that disagrees is a harness error. */
+export function summaryGateLine(gateRecord: QualityGateRecord): string {
+  return gateRecord.agrees
+    ? describeQualityGate(gateRecord)
+    : `HARNESS ERROR: ${describeQualityGate(gateRecord)}; the verdict is not confirmed (exit 3)`;
+}
+
+/** Phase 4: certification.json, summary.md, junit.xml and quality-gate.json; returns the summary's text. */
+async function writeRunFiles(
+  state: ArtifactsState,
+  checks: readonly CheckResult[],
+  cert: Certification,
+  gateRecord: QualityGateRecord,
+): Promise<string> {
+  const { options } = state;
+  const { runDir } = options;
+  return time(state, 'write files', async () => {
     await writeCertification(runDir, cert);
-    summaryMarkdown = options.redact(
-      renderSummaryMarkdown(cert, {
-        qualityGate: gateRecord.agrees
-          ? describeQualityGate(gateRecord)
-          : `HARNESS ERROR: ${describeQualityGate(gateRecord)}; the verdict is not confirmed (exit 3)`,
-      }),
-    );
+    const summaryMarkdown = options.redact(renderSummaryMarkdown(cert, { qualityGate: summaryGateLine(gateRecord) }));
     await writeFile(join(runDir, SUMMARY_FILE), summaryMarkdown);
     await writeFile(
       join(runDir, JUNIT_FILE),
@@ -314,17 +411,28 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
       ),
     );
     await writeFile(join(runDir, QUALITY_GATE_FILE), `${options.redact(JSON.stringify(gateRecord, null, 2))}\n`);
+    return summaryMarkdown;
   });
+}
 
-  const trend = await time('trend', () => readTrend(options.reportsDir, cert, options.trendLength ?? 10));
-  for (const entry of trend.unreadable) warn(`trend: skipped ${entry}`);
-
+/** Phase 5: the trend, a last redaction, the evidence sealed, then the certificate page over it. */
+async function sealAndRenderCertificate(
+  state: ArtifactsState,
+  tools: Readonly<Record<string, string>>,
+  cert: Certification,
+  gateRecord: QualityGateRecord,
+): Promise<{ evidence: SealedEvidence; htmlFile: string }> {
+  const { options } = state;
+  const { runDir } = options;
+  const trend = await time(state, 'trend', () => readTrend(options.reportsDir, cert, options.trendLength ?? 10));
+  for (const entry of trend.unreadable) warn(state, `trend: skipped ${entry}`);
   // Last look for credentials before the evidence is sealed (the report is built from redacted results).
-  const scrubbed = await time('redact', () => scrubFiles(runDir, options.redact, { skip: [REPORT_DIR] }));
-  if (scrubbed.rewritten.length > 0) reporter?.onInfo?.(`credentials redacted from ${scrubbed.rewritten.join(', ')}`);
-  const evidence = await time('evidence manifest', () => writeEvidenceManifest(runDir));
+  const scrubbed = await time(state, 'redact', () => scrubFiles(runDir, options.redact, { skip: [REPORT_DIR] }));
+  if (scrubbed.rewritten.length > 0)
+    options.reporter?.onInfo?.(`credentials redacted from ${scrubbed.rewritten.join(', ')}`);
+  const evidence = await time(state, 'evidence manifest', () => writeEvidenceManifest(runDir));
   const htmlFile = join(runDir, CERTIFICATE_HTML_FILE);
-  await time('certificate html', async () => {
+  await time(state, 'certificate html', async () => {
     await writeFile(
       htmlFile,
       options.redact(
@@ -345,70 +453,99 @@ export async function writeRunArtifacts(options: RunArtifactsOptions): Promise<R
       ),
     );
   });
-  let pdf: string | null = null;
-  await time('certificate pdf', async () => {
+  return { evidence, htmlFile };
+}
+
+/** Phase 6: certificate.pdf from the page, or a warning saying why there is none. */
+async function printCertificatePdf(
+  state: ArtifactsState,
+  chromium: string | undefined,
+  htmlFile: string,
+): Promise<string | null> {
+  const { options } = state;
+  return time(state, 'certificate pdf', async () => {
     if (chromium === undefined) {
-      warn(`certificate.pdf not written: ${'missing' in options.chromium ? options.chromium.missing : 'no chromium'}`);
-      return;
+      warn(
+        state,
+        `certificate.pdf not written: ${'missing' in options.chromium ? options.chromium.missing : 'no chromium'}`,
+      );
+      return null;
     }
     try {
       const pages = await printPdf({
         chromium,
         htmlFile,
-        pdfFile: join(runDir, CERTIFICATE_PDF_FILE),
+        pdfFile: join(options.runDir, CERTIFICATE_PDF_FILE),
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      if (pages > 2) warn(`certificate.pdf has ${pages.toString()} pages; it is meant to fit on one or two`);
-      pdf = CERTIFICATE_PDF_FILE;
+      if (pages > 2) warn(state, `certificate.pdf has ${pages.toString()} pages; it is meant to fit on one or two`);
+      return CERTIFICATE_PDF_FILE;
     } catch (error) {
-      warn(`certificate.pdf not written: ${describeError(error)}`);
+      warn(state, `certificate.pdf not written: ${describeError(error)}`);
+      return null;
     }
   });
-  const manifest = await time('manifest', () => writeRunManifest(runDir, evidence));
+}
+
+/** Phase 7: certification.json and the manifest signed with the given key, or the signature removed and why. */
+async function signRun(state: ArtifactsState, cert: Certification): Promise<RunSignatureOutcome> {
+  const { options } = state;
   const signing = options.signing ?? { kind: 'none', reason: 'no signing key was given' };
-  const signature = await time('sign', async (): Promise<RunSignatureOutcome> => {
+  return time(state, 'sign', async (): Promise<RunSignatureOutcome> => {
     if (signing.kind === 'none') {
-      await removeRunSignature(runDir);
-      warn(`unsigned: ${signing.reason}; the run folder has a manifest but no signature (see docs/verify.md)`);
+      await removeRunSignature(options.runDir);
+      warn(state, `unsigned: ${signing.reason}; the run folder has a manifest but no signature (see docs/verify.md)`);
       return { status: 'unsigned', reason: signing.reason };
     }
-    await signRunFolder(runDir, {
+    await signRunFolder(options.runDir, {
       key: signing.key,
       predicate: { runId: cert.runId, verdict: cert.verdict, validUntil: cert.validUntil, git: options.git },
       now: new Date(),
     });
-    reporter?.onInfo?.(
+    options.reporter?.onInfo?.(
       `signed ${ATTESTATION_FILE} (ed25519 keyid ${signing.key.keyid}, key from ${signing.key.source})`,
     );
     return { status: 'signed', keyid: signing.key.keyid, source: signing.key.source };
   });
+}
+
+/** The run's exit code: the verdict's, or 3 (harness) when the quality gate does not confirm it. */
+export function artifactsExitCode(
+  cert: Pick<Certification, 'exitCode'>,
+  gateRecord: Pick<QualityGateRecord, 'agrees'>,
+): ExitCode {
+  return gateRecord.agrees ? cert.exitCode : EXIT.harness;
+}
+
+/** The run folder's artifact paths (relative to it), null for those not written. */
+export function artifactFiles(written: {
+  readonly runDir: string;
+  readonly reportPath: string | null;
+  readonly pdf: string | null;
+  readonly hasSarif: boolean;
+  readonly evidenceFile: string;
+  readonly manifestFile: string;
+  readonly signature: RunSignatureOutcome;
+}): RunArtifacts['files'] {
+  const signed = written.signature.status === 'signed';
   return {
-    cert,
-    gate: gateRecord,
-    exitCode: gateRecord.agrees ? cert.exitCode : EXIT.harness,
-    files: {
-      certification: 'certification.json',
-      summary: SUMMARY_FILE,
-      junit: JUNIT_FILE,
-      qualityGate: QUALITY_GATE_FILE,
-      report: reportPath,
-      certificateHtml: CERTIFICATE_HTML_FILE,
-      certificatePdf: pdf,
-      sarif: (await exists(join(runDir, SECURITY_SARIF_FILE))) ? SECURITY_SARIF_FILE : null,
-      evidence: relative(runDir, evidence.file),
-      manifest: relative(runDir, manifest.file),
-      attestation: signature.status === 'signed' ? ATTESTATION_FILE : null,
-      attestationKey: signature.status === 'signed' ? ATTESTATION_KEY_FILE : null,
-    },
-    signature,
-    evidenceSha256: evidence.sha256,
-    summaryMarkdown,
-    warnings,
-    timings,
+    certification: 'certification.json',
+    summary: SUMMARY_FILE,
+    junit: JUNIT_FILE,
+    qualityGate: QUALITY_GATE_FILE,
+    report: written.reportPath,
+    certificateHtml: CERTIFICATE_HTML_FILE,
+    certificatePdf: written.pdf,
+    sarif: written.hasSarif ? SECURITY_SARIF_FILE : null,
+    evidence: relative(written.runDir, written.evidenceFile),
+    manifest: relative(written.runDir, written.manifestFile),
+    attestation: signed ? ATTESTATION_FILE : null,
+    attestationKey: signed ? ATTESTATION_KEY_FILE : null,
   };
 }
 
-type BaselineRead =
+/** The previous CERTIFIED run and its checks, or why there is none. */
+export type BaselineRead =
   { readonly cert: Certification; readonly checks: readonly CheckResult[] | null } | { readonly note: string };
 
 /** The previous CERTIFIED run of the config and its checks (null when its results cannot be read), or why there is none. */

@@ -103,47 +103,103 @@ async function importSuite(file: string, stage: Stage): Promise<Suite> {
  * suite yields an `unknown` one.
  */
 export async function runStage(options: StageRunOptions): Promise<CheckResult[]> {
-  const { config, stage, clock, reporter } = options;
-  const results: CheckResult[] = [];
+  const { config, stage, reporter } = options;
   // Aborted by --fail-fast; the suite sees it through its signal, its teardowns still run.
-  const stopped = new AbortController();
-  const record = async (check: Parameters<SuiteContext['record']>[0]): Promise<CheckResult> => {
-    // Covers checks a suite records itself and the planned-but-missing fill-in alike.
-    const applicable = applyNotApplicable(check, config.notApplicable);
-    const written = await writeCheckResult(options.resultsDir, { ...applicable, stage }, options.redact);
-    results.push(written);
-    reporter.onCheckResult?.(written);
-    if (
-      options.failFast &&
-      !stopped.signal.aborted &&
-      written.status === 'failed' &&
-      options.failFast.isCritical(written)
-    ) {
-      reporter.onInfo?.(`--fail-fast: ${written.id} failed; stopping ${stage} after its teardowns`);
-      stopped.abort(failFastReason(written.id));
-    }
-    return written;
-  };
+  const base: StageState = { options, results: [], stopped: new AbortController() };
   reporter.onStageStart?.(stage);
   const files = (await findStageSuites(config.suitesDir, stage, options.builtInSuitesDir)).filter(
     (f) => !options.only || options.only.includes(suiteId(f)),
   );
-  if (files.length === 0) {
-    const now = clock.now();
-    await record({
-      id: `${stage}.no-suite`,
-      name: `No ${stage} suite found`,
-      feature: 'harness',
-      severity: 'critical',
-      status: 'unknown',
-      message: `No suite file for the ${stage} stage in ${join(options.builtInSuitesDir ?? BUILT_IN_SUITES_DIR, stage)} (built in) or ${join(config.suitesDir, stage)} (config suitesDir; expected *.suite.ts): the ${stage} stage has no evidence`,
-      remediation: `Add a suite under ${join(config.suitesDir, stage)} or remove "${stage}" from the config's stages`,
-      startedAt: now,
-      finishedAt: now,
-    });
+  if (files.length === 0) await recordCheck(base, noSuiteCheck(options, options.clock.now()));
+  const state = armDeadline(base);
+  const loaded = await loadSuites(state, files);
+  if (loaded.length > 0)
+    reporter.onInfo?.(
+      `${stage}: ${loaded.reduce((n, l) => n + l.plan.length, 0)} checks planned by ${loaded.length} suite(s)`,
+    );
+  for (const suite of loaded) {
+    const why = await runLoadedSuite(state, suite);
+    const recorded = new Set(state.results.map((r) => r.id));
+    for (const check of unrecordedChecks(suite.plan, recorded, why, options.clock.now()))
+      await recordCheck(state, check);
   }
-  const stageSignal = AbortSignal.any([options.signal, AbortSignal.timeout(config.deadlines.stageMs), stopped.signal]);
-  // One deadline for the whole stage (not a listener per plan and per run); nobody may await it.
+  reporter.onStageEnd?.(stage, state.results);
+  return state.results;
+}
+
+type CheckInput = Parameters<SuiteContext['record']>[0];
+
+/** A stage being run: its options, the checks written so far, and the --fail-fast stop. */
+interface StageState {
+  readonly options: StageRunOptions;
+  readonly results: CheckResult[];
+  readonly stopped: AbortController;
+}
+
+/** A stage past its start: the signal suites run under and the one deadline every wait races. */
+interface ArmedStage extends StageState {
+  /** Aborts on interrupt, the stage deadline or --fail-fast. */
+  readonly stageSignal: AbortSignal;
+  readonly untilDeadline: <T>(work: Promise<T>) => Promise<T>;
+  readonly planContext: PlanContext;
+}
+
+/** A suite file, its suite when it could be imported, and its planned checks. */
+interface LoadedSuite {
+  readonly file: string;
+  readonly suite?: Suite;
+  readonly plan: readonly PlannedCheck[];
+}
+
+/**
+ * Writes one check (a suite's or a planned one's fill-in), as not applicable when the config says so, and
+ * stops the stage when --fail-fast calls it a critical failure.
+ */
+async function recordCheck(state: StageState, check: CheckInput): Promise<CheckResult> {
+  const { options, stopped } = state;
+  const applicable = applyNotApplicable(check, options.config.notApplicable);
+  const written = await writeCheckResult(options.resultsDir, { ...applicable, stage: options.stage }, options.redact);
+  state.results.push(written);
+  options.reporter.onCheckResult?.(written);
+  if (
+    options.failFast &&
+    !stopped.signal.aborted &&
+    written.status === 'failed' &&
+    options.failFast.isCritical(written)
+  ) {
+    options.reporter.onInfo?.(`--fail-fast: ${written.id} failed; stopping ${options.stage} after its teardowns`);
+    stopped.abort(failFastReason(written.id));
+  }
+  return written;
+}
+
+/** The check of a stage that has no suite file: unknown, so the stage has no evidence rather than a pass. */
+export function noSuiteCheck(
+  options: Pick<StageRunOptions, 'stage' | 'builtInSuitesDir'> & { readonly config: Pick<ResolvedConfig, 'suitesDir'> },
+  now: number,
+): CheckInput {
+  const { stage, config } = options;
+  return {
+    id: `${stage}.no-suite`,
+    name: `No ${stage} suite found`,
+    feature: 'harness',
+    severity: 'critical',
+    status: 'unknown',
+    message: `No suite file for the ${stage} stage in ${join(options.builtInSuitesDir ?? BUILT_IN_SUITES_DIR, stage)} (built in) or ${join(config.suitesDir, stage)} (config suitesDir; expected *.suite.ts): the ${stage} stage has no evidence`,
+    remediation: `Add a suite under ${join(config.suitesDir, stage)} or remove "${stage}" from the config's stages`,
+    startedAt: now,
+    finishedAt: now,
+  };
+}
+
+/** Starts the stage deadline: one for the whole stage (not a listener per plan and per run); nobody may await it. */
+function armDeadline(state: StageState): ArmedStage {
+  const { options } = state;
+  const stageSignal = AbortSignal.any([
+    options.signal,
+    AbortSignal.timeout(options.config.deadlines.stageMs),
+    state.stopped.signal,
+  ]);
   const deadline = new Promise<never>((_, reject) => {
     const fail = (): void => {
       reject(new Error(`stage deadline or interrupt (${String(stageSignal.reason)})`));
@@ -152,98 +208,136 @@ export async function runStage(options: StageRunOptions): Promise<CheckResult[]>
     else stageSignal.addEventListener('abort', fail, { once: true });
   });
   deadline.catch(() => undefined);
-  const untilDeadline = <T>(work: Promise<T>): Promise<T> => Promise.race([work, deadline]);
-  const suiteFailed = async (
-    file: string,
-    startedAt: number,
-    error: unknown,
-    idSuffix = '',
-    what = 'failed',
-  ): Promise<string> => {
-    // Stopped on purpose: the planned checks left say so (unknown), no broken check is added.
-    if (stopped.signal.aborted) return String(stopped.signal.reason);
-    const interrupted = isAborted(options.signal);
-    const message = interrupted
-      ? `Interrupted while running ${suiteId(file)}`
-      : stageSignal.aborted
-        ? `Suite ${suiteId(file)} did not finish within deadlines.stageMs=${config.deadlines.stageMs}ms`
-        : `Suite ${suiteId(file)} ${what}: ${error instanceof Error ? error.message : String(error)}`;
-    await record({
-      id: `${stage}.suite.${suiteId(file)}${idSuffix}`,
-      name: idSuffix ? `Suite ${suiteId(file)} planned its checks` : `Suite ${suiteId(file)} completed`,
-      feature: 'harness',
-      severity: 'critical',
-      status: 'broken',
-      message,
-      startedAt,
-      finishedAt: clock.now(),
-    });
-    return message;
+  return {
+    ...state,
+    stageSignal,
+    untilDeadline: <T>(work: Promise<T>): Promise<T> => Promise.race([work, deadline]),
+    planContext: {
+      config: options.config,
+      handle: options.handle,
+      stage: options.stage,
+      runDir: options.runDir,
+      seed: options.seed,
+    },
   };
-  const planContext: PlanContext = {
-    config,
-    handle: options.handle,
-    stage,
-    runDir: options.runDir,
-    seed: options.seed,
-  };
+}
 
-  // The plan of every suite is fixed before the first one runs.
-  const loaded: { file: string; suite?: Suite; plan: readonly PlannedCheck[] }[] = [];
+/** Why a suite failed: the interrupt, the stage deadline, or its own error. */
+export function suiteFailureMessage(input: {
+  readonly suite: string;
+  readonly interrupted: boolean;
+  readonly deadlinePassed: boolean;
+  readonly stageMs: number;
+  readonly what: string;
+  readonly error: unknown;
+}): string {
+  if (input.interrupted) return `Interrupted while running ${input.suite}`;
+  if (input.deadlinePassed) return `Suite ${input.suite} did not finish within deadlines.stageMs=${input.stageMs}ms`;
+  return `Suite ${input.suite} ${input.what}: ${input.error instanceof Error ? input.error.message : String(input.error)}`;
+}
+
+/**
+ * Records a suite that failed (or failed to plan, with `idSuffix` `.plan`) as a broken check and returns why.
+ * Stopped on purpose (--fail-fast): the planned checks left say so (unknown), no broken check is added.
+ */
+async function suiteFailed(
+  state: ArmedStage,
+  file: string,
+  startedAt: number,
+  error: unknown,
+  idSuffix = '',
+  what = 'failed',
+): Promise<string> {
+  const { options, stopped } = state;
+  if (stopped.signal.aborted) return String(stopped.signal.reason);
+  const message = suiteFailureMessage({
+    suite: suiteId(file),
+    interrupted: isAborted(options.signal),
+    deadlinePassed: state.stageSignal.aborted,
+    stageMs: options.config.deadlines.stageMs,
+    what,
+    error,
+  });
+  await recordCheck(state, {
+    id: `${options.stage}.suite.${suiteId(file)}${idSuffix}`,
+    name: idSuffix ? `Suite ${suiteId(file)} planned its checks` : `Suite ${suiteId(file)} completed`,
+    feature: 'harness',
+    severity: 'critical',
+    status: 'broken',
+    message,
+    startedAt,
+    finishedAt: options.clock.now(),
+  });
+  return message;
+}
+
+/** Imports every suite and takes its plan: the plan of every suite is fixed before the first one runs. */
+async function loadSuites(state: ArmedStage, files: readonly string[]): Promise<LoadedSuite[]> {
+  const { clock, stage } = state.options;
+  const loaded: LoadedSuite[] = [];
   for (const file of files) {
     const startedAt = clock.now();
     let suite: Suite;
     try {
       suite = await importSuite(file, stage);
     } catch (error) {
-      await suiteFailed(file, startedAt, error);
+      await suiteFailed(state, file, startedAt, error);
       loaded.push({ file, plan: [] });
       continue;
     }
     try {
-      loaded.push({ file, suite, plan: await untilDeadline(Promise.resolve(suite.plan?.(planContext) ?? [])) });
+      const plan = await state.untilDeadline(Promise.resolve(suite.plan?.(state.planContext) ?? []));
+      loaded.push({ file, suite, plan });
     } catch (error) {
       // The suite still runs: its checks count, only the safety net of its plan is missing.
-      await suiteFailed(file, startedAt, error, '.plan', 'could not plan its checks');
+      await suiteFailed(state, file, startedAt, error, '.plan', 'could not plan its checks');
       loaded.push({ file, suite, plan: [] });
     }
   }
-  if (loaded.length > 0)
-    reporter.onInfo?.(
-      `${stage}: ${loaded.reduce((n, l) => n + l.plan.length, 0)} checks planned by ${loaded.length} suite(s)`,
-    );
+  return loaded;
+}
 
-  for (const { file, suite, plan } of loaded) {
-    let why = 'the suite ended without recording it';
-    if (!suite) why = `suite ${suiteId(file)} could not be loaded`;
-    else if (options.signal.aborted) why = `the run was interrupted before suite ${suiteId(file)} ran`;
-    else if (stopped.signal.aborted) why = String(stopped.signal.reason);
-    else {
-      const teardowns = new Teardowns();
-      const startedAt = clock.now();
-      const context: SuiteContext = {
-        ...planContext,
-        clock,
-        signal: stageSignal,
-        reporter,
-        teardowns,
-        redact: options.redact,
-        record,
-        ...(options.failFast ? { failFast: options.failFast } : {}),
-        assertTarget: (target) => assertAllowedTarget(target, options.handle, config.allowTargets),
-      };
-      try {
-        await untilDeadline(suite.run(context));
-      } catch (error) {
-        why = await suiteFailed(file, startedAt, error);
-      } finally {
-        const errors = await teardowns.run();
-        for (const error of errors) reporter.onInfo?.(`rollback problem: ${error.message}`);
-      }
-    }
-    const recorded = new Set(results.map((r) => r.id));
-    for (const check of unrecordedChecks(plan, recorded, why, clock.now())) await record(check);
+/** Why a loaded suite is not run: the run was interrupted, or --fail-fast stopped the stage (its reason); else undefined. */
+export function skipReason(input: {
+  readonly file: string;
+  readonly interrupted: boolean;
+  readonly stopReason: string | undefined;
+}): string | undefined {
+  if (input.interrupted) return `the run was interrupted before suite ${suiteId(input.file)} ran`;
+  return input.stopReason;
+}
+
+/** Runs one suite with its own teardowns; returns why its planned checks left unrecorded are unknown. */
+async function runLoadedSuite(state: ArmedStage, { file, suite }: LoadedSuite): Promise<string> {
+  const { options, stopped } = state;
+  if (!suite) return `suite ${suiteId(file)} could not be loaded`;
+  const skipped = skipReason({
+    file,
+    interrupted: options.signal.aborted,
+    stopReason: stopped.signal.aborted ? String(stopped.signal.reason) : undefined,
+  });
+  if (skipped !== undefined) return skipped;
+  let why = 'the suite ended without recording it';
+  const teardowns = new Teardowns();
+  const startedAt = options.clock.now();
+  const context: SuiteContext = {
+    ...state.planContext,
+    clock: options.clock,
+    signal: state.stageSignal,
+    reporter: options.reporter,
+    teardowns,
+    redact: options.redact,
+    record: (check) => recordCheck(state, check),
+    ...(options.failFast ? { failFast: options.failFast } : {}),
+    assertTarget: (target) => assertAllowedTarget(target, options.handle, options.config.allowTargets),
+  };
+  try {
+    await state.untilDeadline(suite.run(context));
+  } catch (error) {
+    why = await suiteFailed(state, file, startedAt, error);
+  } finally {
+    const errors = await teardowns.run();
+    for (const error of errors) options.reporter.onInfo?.(`rollback problem: ${error.message}`);
   }
-  reporter.onStageEnd?.(stage, results);
-  return results;
+  return why;
 }

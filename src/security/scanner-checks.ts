@@ -9,11 +9,11 @@ import type { OpenApiSource, SecurityContext } from './context.ts';
 import type { SarifRunInput } from './sarif.ts';
 import { findingResults } from './sarif.ts';
 import { runSchemathesis, schemathesisFindings, schemathesisWorkDir } from './scanners/schemathesis.ts';
-import type { SchemathesisRunOptions } from './scanners/schemathesis.ts';
+import type { SchemathesisReport, SchemathesisRun, SchemathesisRunOptions } from './scanners/schemathesis.ts';
 import { runZapApiScan, ZAP_DEFINITION_FILE, zapCheckStatus } from './scanners/zap.ts';
-import type { RunZapOptions } from './scanners/zap.ts';
+import type { RunZapOptions, ZapRun } from './scanners/zap.ts';
 import { applyPolicy, describeFindings, policyVerdict, zapRulesTsv } from './zap-policy.ts';
-import type { EvaluatedFinding, RulesPolicy } from './zap-policy.ts';
+import type { EvaluatedFinding, PolicyOptions, RulesPolicy } from './zap-policy.ts';
 
 /** The pinned Python tools of the stage (schemathesis), shipped with the harness. */
 export const SECURITY_REQUIREMENTS = packagePath('ci', 'requirements-security.txt');
@@ -93,8 +93,7 @@ export function schemathesisHeaders(
 
 /** schemathesis against the OpenAPI document as a throwaway user; its failures judged by the policy. */
 export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPolicy | Error): Promise<SarifRunInput> {
-  const config = ctx.config.schemathesis;
-  const sarif: { -readonly [K in keyof SarifRunInput]: SarifRunInput[K] } = {
+  const sarif: MutableSarif = {
     tool: { name: 'schemathesis', informationUri: 'https://schemathesis.readthedocs.io/' },
     results: [],
     invocation: { executionSuccessful: false, notifications: [] },
@@ -105,105 +104,139 @@ export async function runSchemathesisCheck(ctx: SecurityContext, policy: RulesPo
     await ctx.notApplicable(SCANNER_CHECKS.schemathesis, NO_OPENAPI_REASON);
     return sarif;
   }
-  await ctx.check(SCANNER_CHECKS.schemathesis, async (): Promise<CheckOutcome> => {
-    if (!config.enabled) {
-      sarif.invocation = {
-        executionSuccessful: false,
-        notifications: [{ level: 'note', text: 'disabled (security.schemathesis.enabled)' }],
-      };
-      return { status: 'skipped', message: 'schemathesis is disabled (security.schemathesis.enabled = false)' };
-    }
-    if (policy instanceof Error)
-      return { status: 'broken', message: `the rules file cannot be used: ${describeError(policy)}` };
-    // The document schemathesis will read: a service that does not serve it fails here, with its answer.
-    const lookup = await ctx.openapi();
-    if (lookup.kind === 'failed') return lookup.outcome;
-    const venv = await ensurePythonVenv(
-      { name: 'security', requirementsFile: SECURITY_REQUIREMENTS },
-      { reporter: ctx.suite.reporter },
-    );
-    const user = await ctx.throwaway('schemathesis');
-    const workDir = schemathesisWorkDir(ctx.suite.runDir);
-    const startTimeUtc = new Date().toISOString();
-    const run = await runSchemathesis(
-      venv.bin('st'),
-      workDir,
-      {
-        ...schemathesisLocation(source, ctx.http.baseUrl),
-        headers: schemathesisHeaders(user.headers, lookup.raw),
-        reportFile: join(workDir, 'schemathesis-report.json'),
-        seed: ctx.suite.seed,
-        requestTimeoutS: Math.max(1, Math.round(ctx.config.requestTimeoutMs / 1000)),
-        config,
-      },
-      ctx.suite.signal,
-    );
-    const endTimeUtc = new Date().toISOString();
-    const output = run.result
-      ? `$ st run ... (exit ${run.result.exitCode ?? run.result.signal})\n${run.result.stdout.slice(-6000)}\n${run.result.stderr.slice(-2000)}`
-      : '';
-    if (run.kind === 'broken') {
-      sarif.invocation = {
-        executionSuccessful: false,
-        ...(typeof run.result?.exitCode === 'number' ? { exitCode: run.result.exitCode } : {}),
-        startTimeUtc,
-        endTimeUtc,
-        notifications: [{ level: 'error', text: run.reason }],
-      };
-      return {
-        status: 'broken',
-        message: run.reason,
-        evidence: output ? [{ name: 'schemathesis output', contentType: 'text/plain', content: output }] : [],
-      };
-    }
-    const { report } = run;
-    const evaluated = applyPolicy(schemathesisFindings(report, ctx.http.baseUrl), policy, {
-      unlisted: ctx.config.policy.unlisted,
-    });
-    const verdict = policyVerdict(evaluated, ctx.config.policy.failOn);
-    sarif.tool = { ...sarif.tool, version: report.schemathesis_version };
-    sarif.results = findingResults(evaluated, policy.file);
-    sarif.invocation = {
-      executionSuccessful: report.errors.length === 0,
-      exitCode: report.exit_code,
-      startTimeUtc,
-      endTimeUtc,
-      notifications: report.errors.map((e) => ({ level: 'error' as const, text: JSON.stringify(e).slice(0, 500) })),
-    };
-    const generated = report.test_cases?.generated ?? 0;
-    const summary = `schemathesis ${report.schemathesis_version}: ${generated} test cases on ${report.operations.tested}/${report.operations.selected} operations in ${report.running_time.toFixed(1)}s (seed ${report.seed ?? ctx.suite.seed}); findings ${countsLine(evaluated, ctx.config.policy.failOn)}`;
-    const metrics = [
-      { name: 'schemathesis_test_cases', value: generated, unit: 'count' },
-      { name: 'schemathesis_seconds', value: Math.round(report.running_time * 10) / 10, unit: 's' },
-    ];
-    const evidence = [
-      {
-        name: 'findings under the policy',
-        contentType: 'text/plain',
-        content: describeFindings(evaluated) || 'none',
-      },
-      { name: 'schemathesis output', contentType: 'text/plain', content: output },
-    ];
-    if (!verdict.passed) {
-      return {
-        status: 'failed',
-        message: `${summary}: ${verdict.blocking.map((b) => `${b.level} ${b.finding.ruleId} ${b.finding.name}`).join('; ')}`,
-        metrics,
-        evidence,
-      };
-    }
-    if (report.errors.length > 0)
-      return {
-        status: 'broken',
-        message: `${summary}; ${report.errors.length} errors kept schemathesis from testing everything`,
-        metrics,
-        evidence,
-      };
-    if (report.operations.tested === 0)
-      return { status: 'unknown', message: `${summary}: no operation was tested`, metrics, evidence };
-    return { status: 'passed', message: summary, metrics, evidence };
-  });
+  await ctx.check(SCANNER_CHECKS.schemathesis, () => schemathesisOutcome(ctx, policy, source, sarif));
   return sarif;
+}
+
+type MutableSarif = { -readonly [K in keyof SarifRunInput]: SarifRunInput[K] };
+
+/** The schemathesis check: runs `st` when enabled and the rules and document can be had, and judges its report. */
+async function schemathesisOutcome(
+  ctx: SecurityContext,
+  policy: RulesPolicy | Error,
+  source: Exclude<OpenApiSource, { kind: 'none' }>,
+  sarif: MutableSarif,
+): Promise<CheckOutcome> {
+  const config = ctx.config.schemathesis;
+  if (!config.enabled) {
+    sarif.invocation = {
+      executionSuccessful: false,
+      notifications: [{ level: 'note', text: 'disabled (security.schemathesis.enabled)' }],
+    };
+    return { status: 'skipped', message: 'schemathesis is disabled (security.schemathesis.enabled = false)' };
+  }
+  if (policy instanceof Error)
+    return { status: 'broken', message: `the rules file cannot be used: ${describeError(policy)}` };
+  // The document schemathesis will read: a service that does not serve it fails here, with its answer.
+  const lookup = await ctx.openapi();
+  if (lookup.kind === 'failed') return lookup.outcome;
+  const venv = await ensurePythonVenv(
+    { name: 'security', requirementsFile: SECURITY_REQUIREMENTS },
+    { reporter: ctx.suite.reporter },
+  );
+  const user = await ctx.throwaway('schemathesis');
+  const workDir = schemathesisWorkDir(ctx.suite.runDir);
+  const startTimeUtc = new Date().toISOString();
+  const run = await runSchemathesis(
+    venv.bin('st'),
+    workDir,
+    {
+      ...schemathesisLocation(source, ctx.http.baseUrl),
+      headers: schemathesisHeaders(user.headers, lookup.raw),
+      reportFile: join(workDir, 'schemathesis-report.json'),
+      seed: ctx.suite.seed,
+      requestTimeoutS: Math.max(1, Math.round(ctx.config.requestTimeoutMs / 1000)),
+      config,
+    },
+    ctx.suite.signal,
+  );
+  const times = { startTimeUtc, endTimeUtc: new Date().toISOString() };
+  const output = schemathesisOutput(run);
+  if (run.kind === 'broken') {
+    sarif.invocation = {
+      executionSuccessful: false,
+      ...(typeof run.result?.exitCode === 'number' ? { exitCode: run.result.exitCode } : {}),
+      ...times,
+      notifications: [{ level: 'error', text: run.reason }],
+    };
+    return {
+      status: 'broken',
+      message: run.reason,
+      evidence: output ? [{ name: 'schemathesis output', contentType: 'text/plain', content: output }] : [],
+    };
+  }
+  const { report } = run;
+  const { outcome, evaluated } = judgeSchemathesisReport(report, policy, {
+    baseUrl: ctx.http.baseUrl,
+    unlisted: ctx.config.policy.unlisted,
+    failOn: ctx.config.policy.failOn,
+    seed: ctx.suite.seed,
+    output,
+  });
+  sarif.tool = { ...sarif.tool, version: report.schemathesis_version };
+  sarif.results = findingResults(evaluated, policy.file);
+  sarif.invocation = {
+    executionSuccessful: report.errors.length === 0,
+    exitCode: report.exit_code,
+    ...times,
+    notifications: report.errors.map((e) => ({ level: 'error' as const, text: JSON.stringify(e).slice(0, 500) })),
+  };
+  return outcome;
+}
+
+/** What `st` printed, tails of stdout and stderr, for the evidence ('' when it did not run). */
+function schemathesisOutput(run: SchemathesisRun): string {
+  return run.result
+    ? `$ st run ... (exit ${run.result.exitCode ?? run.result.signal})\n${run.result.stdout.slice(-6000)}\n${run.result.stderr.slice(-2000)}`
+    : '';
+}
+
+/**
+ * A schemathesis report under the policy: blocking findings fail the check; otherwise errors that kept it
+ * from testing everything make it broken, and no operation tested makes it unknown.
+ */
+export function judgeSchemathesisReport(
+  report: SchemathesisReport,
+  policy: RulesPolicy,
+  options: {
+    readonly baseUrl: string;
+    readonly unlisted: PolicyOptions['unlisted'];
+    readonly failOn: 'FAIL' | 'WARN';
+    /** The seed asked for, shown when the report does not say its own. */
+    readonly seed: number;
+    readonly output: string;
+  },
+): { outcome: CheckOutcome; evaluated: EvaluatedFinding[] } {
+  const evaluated = applyPolicy(schemathesisFindings(report, options.baseUrl), policy, { unlisted: options.unlisted });
+  const verdict = policyVerdict(evaluated, options.failOn);
+  const generated = report.test_cases?.generated ?? 0;
+  const summary = `schemathesis ${report.schemathesis_version}: ${generated} test cases on ${report.operations.tested}/${report.operations.selected} operations in ${report.running_time.toFixed(1)}s (seed ${report.seed ?? options.seed}); findings ${countsLine(evaluated, options.failOn)}`;
+  const metrics = [
+    { name: 'schemathesis_test_cases', value: generated, unit: 'count' },
+    { name: 'schemathesis_seconds', value: Math.round(report.running_time * 10) / 10, unit: 's' },
+  ];
+  const evidence = [
+    { name: 'findings under the policy', contentType: 'text/plain', content: describeFindings(evaluated) || 'none' },
+    { name: 'schemathesis output', contentType: 'text/plain', content: options.output },
+  ];
+  const judged = (outcome: CheckOutcome): { outcome: CheckOutcome; evaluated: EvaluatedFinding[] } => ({
+    outcome,
+    evaluated,
+  });
+  if (!verdict.passed) {
+    const blocking = verdict.blocking.map((b) => `${b.level} ${b.finding.ruleId} ${b.finding.name}`).join('; ');
+    return judged({ status: 'failed', message: `${summary}: ${blocking}`, metrics, evidence });
+  }
+  if (report.errors.length > 0)
+    return judged({
+      status: 'broken',
+      message: `${summary}; ${report.errors.length} errors kept schemathesis from testing everything`,
+      metrics,
+      evidence,
+    });
+  if (report.operations.tested === 0)
+    return judged({ status: 'unknown', message: `${summary}: no operation was tested`, metrics, evidence });
+  return judged({ status: 'passed', message: summary, metrics, evidence });
 }
 
 /**
@@ -229,9 +262,7 @@ export function zapAuthHeader(
 
 /** ZAP's API scan from the official image, judged by its exit code; skipped with the reason when the image cannot be had. */
 export async function runZapCheck(ctx: SecurityContext, policy: RulesPolicy | Error): Promise<SarifRunInput> {
-  const config = ctx.config.zap;
-  const { suite } = ctx;
-  const sarif: { -readonly [K in keyof SarifRunInput]: SarifRunInput[K] } = {
+  const sarif: MutableSarif = {
     tool: { name: 'ZAP', informationUri: 'https://www.zaproxy.org/' },
     results: [],
     invocation: { executionSuccessful: false, notifications: [] },
@@ -242,80 +273,101 @@ export async function runZapCheck(ctx: SecurityContext, policy: RulesPolicy | Er
     await ctx.notApplicable(SCANNER_CHECKS.zap, NO_OPENAPI_REASON);
     return sarif;
   }
-  await ctx.check(SCANNER_CHECKS.zap, async (): Promise<CheckOutcome> => {
-    if (!config.enabled) {
-      sarif.invocation = {
-        executionSuccessful: false,
-        notifications: [{ level: 'note', text: 'disabled (security.zap.enabled)' }],
-      };
-      return { status: 'skipped', message: 'ZAP is disabled (security.zap.enabled = false)' };
-    }
-    if (policy instanceof Error)
-      return { status: 'broken', message: `the rules file cannot be used: ${describeError(policy)}` };
-    const lookup = await ctx.openapi();
-    if (lookup.kind === 'failed') return lookup.outcome;
-    const image = await resolveImage(config.image, {
-      pull: suite.config.images.pull,
-      pullTimeoutMs: suite.config.images.pullTimeoutMs,
-      reporter: suite.reporter,
-    });
-    if (image.kind === 'unavailable') {
-      const reason = `the ZAP image ${config.image} cannot be had: ${image.reason}`;
-      sarif.invocation = {
-        executionSuccessful: false,
-        notifications: [{ level: 'warning', text: `not run: ${reason}` }],
-      };
-      return { status: 'skipped', message: reason };
-    }
-    const service = suite.handle.services[ctx.config.target.service];
-    if (!service)
-      return { status: 'broken', message: `service ${ctx.config.target.service} is not in the stack handle` };
-    const user = await ctx.throwaway('zap');
-    const site = `${service.endpoint.alias}:${ctx.config.target.port}`;
-    const startTimeUtc = new Date().toISOString();
-    const run = await runZapApiScan({
-      image: image.ref,
-      handle: suite.handle,
-      workDir: join(suite.runDir, 'security', 'zap'),
-      rulesTsv: zapRulesTsv(policy),
-      ...zapDefinition(source, site, lookup.raw),
-      targetSite: site,
-      authHeader: zapAuthHeader(user.headers),
-      maxScanMinutes: config.maxScanMinutes,
-      timeoutMs: config.timeoutMs,
-      registerTeardown: (name, fn) => suite.teardowns.add(name, fn),
-    });
-    const status = zapCheckStatus(run.exit, ctx.config.policy.failOn);
-    const evaluated = run.findings ? applyPolicy(run.findings, policy, { unlisted: ctx.config.policy.unlisted }) : [];
-    sarif.tool = {
-      ...sarif.tool,
-      ...(image.kind === 'official' ? { version: config.image.split(':').at(-1) ?? 'stable' } : {}),
-    };
-    sarif.results = findingResults(evaluated, policy.file);
+  await ctx.check(SCANNER_CHECKS.zap, () => zapOutcome(ctx, policy, source, sarif));
+  return sarif;
+}
+
+/** The ZAP check: runs the scan when enabled and the rules, document, image and target can be had, and judges it. */
+async function zapOutcome(
+  ctx: SecurityContext,
+  policy: RulesPolicy | Error,
+  source: Exclude<OpenApiSource, { kind: 'none' }>,
+  sarif: MutableSarif,
+): Promise<CheckOutcome> {
+  const config = ctx.config.zap;
+  const { suite } = ctx;
+  if (!config.enabled) {
     sarif.invocation = {
-      executionSuccessful: run.exit.kind !== 'error',
-      ...(run.exit.code === null ? {} : { exitCode: run.exit.code }),
-      startTimeUtc,
-      endTimeUtc: new Date().toISOString(),
-      notifications: run.reportError ? [{ level: 'error', text: `report: ${run.reportError}` }] : [],
+      executionSuccessful: false,
+      notifications: [{ level: 'note', text: 'disabled (security.zap.enabled)' }],
     };
-    const evidence = [
-      {
-        name: 'findings under the policy',
-        contentType: 'text/plain',
-        content: describeFindings(evaluated) || 'none',
-      },
-      { name: 'zap-api-scan.py output', contentType: 'text/plain', content: `${run.args.join(' ')}\n${run.logTail}` },
-    ];
-    const summary = `zap-api-scan.py ${run.exit.meaning}; report findings ${countsLine(evaluated, ctx.config.policy.failOn)}`;
-    if (status !== 'broken' && run.findings === undefined) {
-      return {
+    return { status: 'skipped', message: 'ZAP is disabled (security.zap.enabled = false)' };
+  }
+  if (policy instanceof Error)
+    return { status: 'broken', message: `the rules file cannot be used: ${describeError(policy)}` };
+  const lookup = await ctx.openapi();
+  if (lookup.kind === 'failed') return lookup.outcome;
+  const image = await resolveImage(config.image, {
+    pull: suite.config.images.pull,
+    pullTimeoutMs: suite.config.images.pullTimeoutMs,
+    reporter: suite.reporter,
+  });
+  if (image.kind === 'unavailable') {
+    const reason = `the ZAP image ${config.image} cannot be had: ${image.reason}`;
+    sarif.invocation = {
+      executionSuccessful: false,
+      notifications: [{ level: 'warning', text: `not run: ${reason}` }],
+    };
+    return { status: 'skipped', message: reason };
+  }
+  const service = suite.handle.services[ctx.config.target.service];
+  if (!service) return { status: 'broken', message: `service ${ctx.config.target.service} is not in the stack handle` };
+  const user = await ctx.throwaway('zap');
+  const site = `${service.endpoint.alias}:${ctx.config.target.port}`;
+  const startTimeUtc = new Date().toISOString();
+  const run = await runZapApiScan({
+    image: image.ref,
+    handle: suite.handle,
+    workDir: join(suite.runDir, 'security', 'zap'),
+    rulesTsv: zapRulesTsv(policy),
+    ...zapDefinition(source, site, lookup.raw),
+    targetSite: site,
+    authHeader: zapAuthHeader(user.headers),
+    maxScanMinutes: config.maxScanMinutes,
+    timeoutMs: config.timeoutMs,
+    registerTeardown: (name, fn) => suite.teardowns.add(name, fn),
+  });
+  const { outcome, evaluated } = judgeZapRun(run, policy, ctx.config.policy);
+  sarif.tool = {
+    ...sarif.tool,
+    ...(image.kind === 'official' ? { version: config.image.split(':').at(-1) ?? 'stable' } : {}),
+  };
+  sarif.results = findingResults(evaluated, policy.file);
+  sarif.invocation = {
+    executionSuccessful: run.exit.kind !== 'error',
+    ...(run.exit.code === null ? {} : { exitCode: run.exit.code }),
+    startTimeUtc,
+    endTimeUtc: new Date().toISOString(),
+    notifications: run.reportError ? [{ level: 'error', text: `report: ${run.reportError}` }] : [],
+  };
+  return outcome;
+}
+
+/**
+ * A ZAP scan: its status from the exit code (under `failOn`), its findings under the policy as evidence; a
+ * scan that is not broken but left no readable report is broken.
+ */
+export function judgeZapRun(
+  run: ZapRun,
+  policy: RulesPolicy,
+  options: { readonly failOn: 'FAIL' | 'WARN'; readonly unlisted: PolicyOptions['unlisted'] },
+): { outcome: CheckOutcome; evaluated: EvaluatedFinding[] } {
+  const status = zapCheckStatus(run.exit, options.failOn);
+  const evaluated = run.findings ? applyPolicy(run.findings, policy, { unlisted: options.unlisted }) : [];
+  const evidence = [
+    { name: 'findings under the policy', contentType: 'text/plain', content: describeFindings(evaluated) || 'none' },
+    { name: 'zap-api-scan.py output', contentType: 'text/plain', content: `${run.args.join(' ')}\n${run.logTail}` },
+  ];
+  const summary = `zap-api-scan.py ${run.exit.meaning}; report findings ${countsLine(evaluated, options.failOn)}`;
+  if (status !== 'broken' && run.findings === undefined) {
+    return {
+      outcome: {
         status: 'broken',
         message: `${summary}, but no readable report: ${run.reportError ?? 'unknown'}`,
         evidence,
-      };
-    }
-    return { status, message: summary, evidence };
-  });
-  return sarif;
+      },
+      evaluated,
+    };
+  }
+  return { outcome: { status, message: summary, evidence }, evaluated };
 }

@@ -8,6 +8,7 @@ import type { HttpExchange } from '../http.ts';
 import { decodeJwt, forgeSignature, resign, unsecuredJwt } from '../jwt.ts';
 import { loginAccepted, schemeWords, withToken } from '../principals.ts';
 import { STRENGTH_BOUND, findWeakSecret, secretStrength } from '../secrets.ts';
+import type { WeakSecretFinding } from '../secrets.ts';
 
 const is2xx = (status: number): boolean => status >= 200 && status < 300;
 
@@ -155,142 +156,204 @@ const isJwt = (token: string | undefined): token is string => {
  * whatever header carries it, and are not applicable when the scheme has no token or it is not a JWT.
  */
 async function runTokenChecks(ctx: SecurityContext): Promise<void> {
+  const probe = tokenProbe(ctx);
+  for (const variant of VARIANTS) {
+    if (variant.id !== 'no-token' && probe.noToken !== undefined) {
+      await ctx.notApplicable(tokenCheck(variant), probe.noToken);
+      continue;
+    }
+    await ctx.check(tokenCheck(variant), () => runTokenVariant(probe, variant));
+  }
+  // Dictionary forgery: offline, on the token the service issued (no request beyond getting it).
+  if (probe.noToken !== undefined) {
+    await ctx.notApplicable(SECRET_CHECKS.weakSecret, probe.noToken);
+    return;
+  }
+  await ctx.check(SECRET_CHECKS.weakSecret, async (): Promise<CheckOutcome> => {
+    const { token } = await probe.subject();
+    return judgeWeakSecret(probe.like, token === undefined ? undefined : findWeakSecret(token));
+  });
+}
+
+type Headers = Readonly<Record<string, string>>;
+type Variant = (typeof VARIANTS)[number];
+
+/**
+ * What the token checks share: one throwaway subject, its probe with valid credentials (the baseline) and
+ * one freshly signed control token, each obtained once, on first use.
+ */
+interface TokenProbe {
+  readonly ctx: SecurityContext;
+  readonly like: ReturnType<SecurityContext['like']>;
+  /** Why no token can be forged with the scheme of throwaway users, or undefined. */
+  readonly noToken: string | undefined;
+  /** Seconds since the epoch the changed claims are relative to. */
+  readonly now: number;
+  readonly subject: () => Promise<Identity>;
+  /** The protected probe as the subject, with these headers instead of its credentials (none when undefined). */
+  readonly send: (headers: Headers | undefined) => Promise<HttpExchange>;
+  readonly baseline: () => Promise<HttpExchange>;
+  readonly signedControl: (headers: Headers, token: string, key: string) => Promise<HttpExchange>;
+}
+
+function tokenProbe(ctx: SecurityContext): TokenProbe {
   const { auth } = ctx.config;
-  const reject = auth.rejectStatus;
   const like = ctx.like();
-  const noToken = TOKEN_SCHEMES.has(like.principal.scheme)
-    ? undefined
-    : `principal "${like.name}" (auth.disposable.like) uses ${schemeWords(like.principal.scheme)}: no token to forge`;
+  const now = Math.floor(Date.now() / 1000);
   let subjectPromise: Promise<Identity> | undefined;
   const subject = (): Promise<Identity> => (subjectPromise ??= ctx.throwaway('token checks'));
-  const probe = async (headers: Readonly<Record<string, string>> | undefined): Promise<HttpExchange> => {
+  const send = async (headers: Headers | undefined): Promise<HttpExchange> => {
     const identity = await subject();
     const request = fromTemplate(auth.probe, ctx.varsOf(identity));
     return ctx.http.send({ ...request, ...(headers === undefined ? {} : { as: { headers } }) });
   };
   let baselinePromise: Promise<HttpExchange> | undefined;
-  const baseline = async (): Promise<HttpExchange> => {
-    baselinePromise ??= (async () => probe((await subject()).headers))();
-    return baselinePromise;
-  };
-  const jwt = auth.jwt;
-  const now = Math.floor(Date.now() / 1000);
   let controlPromise: Promise<HttpExchange> | undefined;
-  const signedControl = (
-    headers: Readonly<Record<string, string>>,
-    token: string,
-    key: string,
-  ): Promise<HttpExchange> =>
-    (controlPromise ??= probe(withToken(headers, token, resign(token, key, { iat: now, exp: now + 300 }))));
+  return {
+    ctx,
+    like,
+    noToken: TOKEN_SCHEMES.has(like.principal.scheme)
+      ? undefined
+      : `principal "${like.name}" (auth.disposable.like) uses ${schemeWords(like.principal.scheme)}: no token to forge`,
+    now,
+    subject,
+    send,
+    baseline: async () => {
+      baselinePromise ??= (async () => send((await subject()).headers))();
+      return baselinePromise;
+    },
+    signedControl: (headers, token, key) =>
+      (controlPromise ??= send(withToken(headers, token, resign(token, key, { iat: now, exp: now + 300 })))),
+  };
+}
 
-  for (const variant of VARIANTS) {
-    if (variant.id !== 'no-token' && noToken !== undefined) {
-      await ctx.notApplicable(tokenCheck(variant), noToken);
-      continue;
-    }
-    await ctx.check(tokenCheck(variant), async (): Promise<CheckOutcome> => {
-      const base = await baseline();
-      if (!is2xx(base.status)) {
+/** One token variant: the baseline must pass, then the forged request is sent and its answer judged. */
+async function runTokenVariant(probe: TokenProbe, variant: Variant): Promise<CheckOutcome> {
+  const base = await probe.baseline();
+  if (!is2xx(base.status)) {
+    return {
+      status: 'broken',
+      message: `the probe ${describeExchange(base)} with valid credentials: without a 2xx baseline the token checks prove nothing (security.auth.probe)`,
+    };
+  }
+  const forged = await forgeRequest(probe, variant);
+  if ('status' in forged) return forged;
+  const answer = await probe.send(forged.sent);
+  return judgeTokenAnswer(variant, probe.ctx.config.auth.rejectStatus, { base, control: forged.control, answer });
+}
+
+/** The headers a variant sends (forged token, or none), with the control exchange that proved the key; or why it cannot. */
+async function forgeRequest(
+  probe: TokenProbe,
+  variant: Variant,
+): Promise<{ sent: Headers | undefined; control?: HttpExchange } | CheckOutcome> {
+  const { ctx, like } = probe;
+  const { headers, token } = await probe.subject();
+  const notJwt = `the credential of principal "${like.name}" (${schemeWords(like.principal.scheme)}) is not a JWT`;
+  switch (variant.id) {
+    case 'no-token':
+      return { sent: undefined };
+    case 'tampered-signature':
+    case 'alg-none':
+      if (!isJwt(token)) return notApplicable(`${notJwt}: nothing to tamper with`);
+      return {
+        sent: withToken(headers, token, variant.id === 'alg-none' ? unsecuredJwt(token) : forgeSignature(token)),
+      };
+    case 'expired':
+    case 'wrong-audience':
+    case 'wrong-issuer': {
+      const jwt = ctx.config.auth.jwt;
+      if (!jwt)
+        return { status: 'skipped', message: 'security.auth.jwt is not configured: no key to sign test tokens with' };
+      if (!isJwt(token)) return notApplicable(`${notJwt}: no claims to change`);
+      const key = ctx.value(jwt.secret);
+      const control = await probe.signedControl(headers, token, key);
+      if (!is2xx(control.status)) {
         return {
           status: 'broken',
-          message: `the probe ${describeExchange(base)} with valid credentials: without a 2xx baseline the token checks prove nothing (security.auth.probe)`,
+          message: `a fresh token signed with security.auth.jwt.secret was refused (${describeExchange(control)}): the configured key, issuer or audience is not the service's`,
         };
       }
-      const { headers, token } = await subject();
-      const notJwt = `the credential of principal "${like.name}" (${schemeWords(like.principal.scheme)}) is not a JWT`;
-      let sent: Readonly<Record<string, string>> | undefined;
-      let control: HttpExchange | undefined;
-      switch (variant.id) {
-        case 'no-token':
-          sent = undefined;
-          break;
-        case 'tampered-signature':
-        case 'alg-none':
-          if (!isJwt(token)) return notApplicable(`${notJwt}: nothing to tamper with`);
-          sent = withToken(headers, token, variant.id === 'alg-none' ? unsecuredJwt(token) : forgeSignature(token));
-          break;
-        case 'expired':
-        case 'wrong-audience':
-        case 'wrong-issuer': {
-          if (!jwt)
-            return {
-              status: 'skipped',
-              message: 'security.auth.jwt is not configured: no key to sign test tokens with',
-            };
-          if (!isJwt(token)) return notApplicable(`${notJwt}: no claims to change`);
-          const key = ctx.value(jwt.secret);
-          control = await signedControl(headers, token, key);
-          if (!is2xx(control.status)) {
-            return {
-              status: 'broken',
-              message: `a fresh token signed with security.auth.jwt.secret was refused (${describeExchange(control)}): the configured key, issuer or audience is not the service's`,
-            };
-          }
-          const changes =
-            variant.id === 'expired'
-              ? { iat: now - 7200, nbf: undefined, exp: now - 3600 }
-              : variant.id === 'wrong-audience'
-                ? { aud: 'readiness-wrong-audience', iat: now, exp: now + 300 }
-                : { iss: 'readiness-wrong-issuer', iat: now, exp: now + 300 };
-          sent = withToken(headers, token, resign(token, key, changes));
-          break;
-        }
-      }
-      const answer = await probe(sent);
-      const evidence = [
-        {
-          name: 'requests',
-          contentType: 'text/plain',
-          content: [
-            `valid credentials: ${describeExchange(base)}`,
-            ...(control ? [`freshly signed control token: ${describeExchange(control)}`] : []),
-            `${variant.label}: ${describeExchange(answer)} ${answer.body.slice(0, 300)}`,
-          ].join('\n'),
-        },
-      ];
-      if (is2xx(answer.status)) {
-        return { status: 'failed', message: `${variant.label} accepted: ${describeExchange(answer)}`, evidence };
-      }
-      if (!reject.includes(answer.status)) {
-        return {
-          status: 'failed',
-          message: `${variant.label} answered ${answer.status}, expected ${reject.join(' or ')}`,
-          remediation: 'Answer 401 with WWW-Authenticate for missing or invalid credentials',
-          evidence,
-        };
-      }
-      return { status: 'passed', message: `${variant.label} rejected with ${answer.status}`, evidence };
-    });
-  }
-
-  // Dictionary forgery: offline, on the token the service issued (no request beyond getting it).
-  if (noToken !== undefined) {
-    await ctx.notApplicable(SECRET_CHECKS.weakSecret, noToken);
-    return;
-  }
-  await ctx.check(SECRET_CHECKS.weakSecret, async (): Promise<CheckOutcome> => {
-    const { token } = await subject();
-    if (token === undefined)
-      return notApplicable(`principal "${like.name}" (${schemeWords(like.principal.scheme)}) was given no token`);
-    const found = findWeakSecret(token);
-    switch (found.kind) {
-      case 'not-applicable':
-        return notApplicable(`principal "${like.name}": ${found.reason}`);
-      case 'weak': {
-        const message = `the ${found.alg} token of principal "${like.name}" verifies with entry ${found.position} of the shipped list of well-known weak secrets, ${found.hint}: anyone can forge tokens`;
-        return {
-          status: 'failed',
-          message,
-          evidence: [{ name: 'weak secret', contentType: 'text/plain', content: message }],
-        };
-      }
-      case 'clean':
-        return {
-          status: 'passed',
-          message: `the ${found.alg} token verifies with none of the ${found.tried} well-known weak secrets tried offline`,
-        };
+      return { sent: withToken(headers, token, resign(token, key, claimChanges(variant.id, probe.now))), control };
     }
-  });
+  }
+}
+
+/** The claims a re-signed variant changes, relative to `now` (seconds). */
+export function claimChanges(
+  variant: 'expired' | 'wrong-audience' | 'wrong-issuer',
+  now: number,
+): Record<string, string | number | undefined> {
+  switch (variant) {
+    case 'expired':
+      return { iat: now - 7200, nbf: undefined, exp: now - 3600 };
+    case 'wrong-audience':
+      return { aud: 'readiness-wrong-audience', iat: now, exp: now + 300 };
+    case 'wrong-issuer':
+      return { iss: 'readiness-wrong-issuer', iat: now, exp: now + 300 };
+  }
+}
+
+/** A forged request's answer: accepted is a failure, a status outside `reject` too; else it passed. */
+export function judgeTokenAnswer(
+  variant: Pick<Variant, 'label'>,
+  reject: readonly number[],
+  exchanges: {
+    readonly base: HttpExchange;
+    readonly control?: HttpExchange | undefined;
+    readonly answer: HttpExchange;
+  },
+): CheckOutcome {
+  const { base, control, answer } = exchanges;
+  const evidence = [
+    {
+      name: 'requests',
+      contentType: 'text/plain',
+      content: [
+        `valid credentials: ${describeExchange(base)}`,
+        ...(control ? [`freshly signed control token: ${describeExchange(control)}`] : []),
+        `${variant.label}: ${describeExchange(answer)} ${answer.body.slice(0, 300)}`,
+      ].join('\n'),
+    },
+  ];
+  if (is2xx(answer.status)) {
+    return { status: 'failed', message: `${variant.label} accepted: ${describeExchange(answer)}`, evidence };
+  }
+  if (!reject.includes(answer.status)) {
+    return {
+      status: 'failed',
+      message: `${variant.label} answered ${answer.status}, expected ${reject.join(' or ')}`,
+      remediation: 'Answer 401 with WWW-Authenticate for missing or invalid credentials',
+      evidence,
+    };
+  }
+  return { status: 'passed', message: `${variant.label} rejected with ${answer.status}`, evidence };
+}
+
+/** The weak-secret check from the offline dictionary search on the subject's token (undefined: no token). */
+export function judgeWeakSecret(
+  like: { readonly name: string; readonly principal: { readonly scheme: AuthScheme } },
+  found: WeakSecretFinding | undefined,
+): CheckOutcome {
+  if (found === undefined)
+    return notApplicable(`principal "${like.name}" (${schemeWords(like.principal.scheme)}) was given no token`);
+  switch (found.kind) {
+    case 'not-applicable':
+      return notApplicable(`principal "${like.name}": ${found.reason}`);
+    case 'weak': {
+      const message = `the ${found.alg} token of principal "${like.name}" verifies with entry ${found.position} of the shipped list of well-known weak secrets, ${found.hint}: anyone can forge tokens`;
+      return {
+        status: 'failed',
+        message,
+        evidence: [{ name: 'weak secret', contentType: 'text/plain', content: message }],
+      };
+    }
+    case 'clean':
+      return {
+        status: 'passed',
+        message: `the ${found.alg} token verifies with none of the ${found.tried} well-known weak secrets tried offline`,
+      };
+  }
 }
 
 /** Strength of the signing secret the config hands the harness (`security.auth.jwt.secret`). */

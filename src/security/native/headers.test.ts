@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bannerHeaders, missingSecurityHeaders } from './headers.ts';
+import type { HttpExchange } from '../http.ts';
+import { bannerHeaders, judgeBanners, judgeCors, judgeRequiredHeaders, missingSecurityHeaders } from './headers.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../../test/fixtures/security');
 
@@ -43,5 +44,49 @@ describe('security headers (recorded GET /v1/products of fixtures/stack)', () =>
     };
     expect(missingSecurityHeaders(h, false)).toEqual([]);
     expect(bannerHeaders(h)).toEqual([]);
+  });
+});
+
+describe('judging header answers', () => {
+  const answer = (path: string, headers: Record<string, string>): HttpExchange => ({
+    method: 'GET',
+    path,
+    url: `http://127.0.0.1:8080${path}`,
+    status: 200,
+    headers,
+    setCookies: [],
+    body: '',
+    latencyMs: 1,
+    correlationId: 'c',
+    throttled: 0,
+  });
+
+  it('fails missing security headers per path and notes HSTS is not required on plain HTTP', () => {
+    const bare = judgeRequiredHeaders([answer('/v1/a', {})], false);
+    expect(bare.status).toBe('failed');
+    expect(bare.message).toMatch(/^\d+ header problems: GET \/v1\/a: missing /);
+    expect(bare.message).not.toContain('Strict-Transport-Security');
+    expect(judgeRequiredHeaders([], false).message).toBe(
+      'all 0 paths send the security headers (HSTS not required: the target is plain HTTP; set security.target.tls when clients use TLS)',
+    );
+  });
+
+  it('fails a technology banner and passes without one', () => {
+    const banner = judgeBanners([answer('/v1/a', { 'x-powered-by': 'Express' })]);
+    expect(banner.status).toBe('failed');
+    expect(banner.message).toMatch(/^technology banners sent: GET \/v1\/a: /);
+    expect(judgeBanners([answer('/v1/a', {})])).toEqual({ status: 'passed', message: 'no banner on 1 paths' });
+  });
+
+  it('fails CORS that echoes the origin, allows null, or allows * with credentials', () => {
+    const origin = 'https://evil.example';
+    const none = { what: 'GET /', allow: undefined, credentials: undefined };
+    expect(judgeCors(origin, [none, { ...none, what: 'OPTIONS / (preflight)' }]).status).toBe('passed');
+    expect(judgeCors(origin, [{ ...none, allow: origin }]).message).toBe(
+      'GET / allowed the unlisted origin https://evil.example',
+    );
+    expect(judgeCors(origin, [{ ...none, allow: 'null' }]).status).toBe('failed');
+    expect(judgeCors(origin, [{ ...none, allow: '*', credentials: 'TRUE' }]).status).toBe('failed');
+    expect(judgeCors(origin, [{ ...none, allow: '*' }]).status).toBe('passed');
   });
 });

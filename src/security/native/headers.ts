@@ -93,97 +93,98 @@ export async function runHeaderChecks(ctx: SecurityContext): Promise<void> {
   const checks = headerChecks(ctx.config);
   let responses: HttpExchange[] | undefined;
   const responsesOnce = async (): Promise<HttpExchange[]> => (responses ??= await fetchPaths(ctx));
+  await ctx.check(checks.required, async () => judgeRequiredHeaders(await responsesOnce(), tls));
+  await ctx.check(checks.banner, async () => judgeBanners(await responsesOnce()));
+  await ctx.check(checks.cors, () => checkCors(ctx));
+}
 
-  await ctx.check(checks.required, async (): Promise<CheckOutcome> => {
-    const all = await responsesOnce();
-    const problems = all.flatMap((r) =>
-      missingSecurityHeaders(r.headers, tls).map((m) => `GET ${r.path}: missing ${m}`),
-    );
-    const note = tls
-      ? ''
-      : ' (HSTS not required: the target is plain HTTP; set security.target.tls when clients use TLS)';
-    if (problems.length > 0) {
-      return {
-        status: 'failed',
-        message: `${problems.length} header problems: ${problems.join('; ')}`,
-        evidence: [evidenceOf(all)],
-      };
-    }
+/** Every path must send the security headers (HSTS only when the target is TLS). */
+export function judgeRequiredHeaders(all: readonly HttpExchange[], tls: boolean): CheckOutcome {
+  const problems = all.flatMap((r) => missingSecurityHeaders(r.headers, tls).map((m) => `GET ${r.path}: missing ${m}`));
+  const note = tls
+    ? ''
+    : ' (HSTS not required: the target is plain HTTP; set security.target.tls when clients use TLS)';
+  if (problems.length > 0) {
     return {
-      status: 'passed',
-      message: `all ${all.length} paths send the security headers${note}`,
+      status: 'failed',
+      message: `${problems.length} header problems: ${problems.join('; ')}`,
       evidence: [evidenceOf(all)],
     };
-  });
+  }
+  return {
+    status: 'passed',
+    message: `all ${all.length} paths send the security headers${note}`,
+    evidence: [evidenceOf(all)],
+  };
+}
 
-  await ctx.check(checks.banner, async (): Promise<CheckOutcome> => {
-    const all = await responsesOnce();
-    const found = all.flatMap((r) => bannerHeaders(r.headers).map((b) => `GET ${r.path}: ${b}`));
-    if (found.length > 0)
-      return {
-        status: 'failed',
-        message: `technology banners sent: ${found.join('; ')}`,
-        evidence: [evidenceOf(all)],
-      };
-    return { status: 'passed', message: `no banner on ${all.length} paths` };
-  });
+/** No path may name its technology or version. */
+export function judgeBanners(all: readonly HttpExchange[]): CheckOutcome {
+  const found = all.flatMap((r) => bannerHeaders(r.headers).map((b) => `GET ${r.path}: ${b}`));
+  if (found.length > 0)
+    return { status: 'failed', message: `technology banners sent: ${found.join('; ')}`, evidence: [evidenceOf(all)] };
+  return { status: 'passed', message: `no banner on ${all.length} paths` };
+}
 
-  await ctx.check(checks.cors, async (): Promise<CheckOutcome> => {
-    const origin = ctx.config.headers.unlistedOrigin;
-    const path = ctx.config.headers.paths[0] ?? '/';
-    const simple = await ctx.http.send({
-      method: 'GET',
-      path,
-      headers: { origin },
-    });
-    const options = await fetch(`${ctx.http.baseUrl}${path}`, {
-      method: 'OPTIONS',
-      headers: {
-        origin,
-        'access-control-request-method': 'POST',
-        'access-control-request-headers': 'authorization, content-type',
-      },
-      signal: AbortSignal.any([ctx.suite.signal, AbortSignal.timeout(ctx.config.requestTimeoutMs)]),
-    });
-    await options.text();
-    const answers = [
-      {
-        what: `GET ${path}`,
-        allow: simple.headers['access-control-allow-origin'],
-        credentials: simple.headers['access-control-allow-credentials'],
-      },
-      {
-        what: `OPTIONS ${path} (preflight)`,
-        allow: options.headers.get('access-control-allow-origin') ?? undefined,
-        credentials: options.headers.get('access-control-allow-credentials') ?? undefined,
-      },
-    ];
-    const bad = answers.filter(
-      (a) => a.allow === origin || (a.allow === '*' && a.credentials?.toLowerCase() === 'true') || a.allow === 'null',
-    );
-    const evidence = [
-      {
-        name: 'CORS answers',
-        contentType: 'text/plain',
-        content: answers
-          .map(
-            (a) =>
-              `${a.what} with Origin: ${origin} -> Access-Control-Allow-Origin: ${a.allow ?? '(none)'}, Allow-Credentials: ${a.credentials ?? '(none)'}`,
-          )
-          .join('\n'),
-      },
-    ];
-    if (bad.length > 0) {
-      return {
-        status: 'failed',
-        message: `${bad.map((b) => b.what).join(' and ')} allowed the unlisted origin ${origin}`,
-        evidence,
-      };
-    }
+/** One CORS answer: which request, and the Allow-Origin and Allow-Credentials it sent back. */
+export interface CorsAnswer {
+  readonly what: string;
+  readonly allow: string | undefined;
+  readonly credentials: string | undefined;
+}
+
+/** A simple GET and a preflight from an unlisted origin; the preflight by `fetch` (the client does not send OPTIONS). */
+async function checkCors(ctx: SecurityContext): Promise<CheckOutcome> {
+  const origin = ctx.config.headers.unlistedOrigin;
+  const path = ctx.config.headers.paths[0] ?? '/';
+  const simple = await ctx.http.send({ method: 'GET', path, headers: { origin } });
+  const options = await fetch(`${ctx.http.baseUrl}${path}`, {
+    method: 'OPTIONS',
+    headers: {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization, content-type',
+    },
+    signal: AbortSignal.any([ctx.suite.signal, AbortSignal.timeout(ctx.config.requestTimeoutMs)]),
+  });
+  await options.text();
+  return judgeCors(origin, [
+    {
+      what: `GET ${path}`,
+      allow: simple.headers['access-control-allow-origin'],
+      credentials: simple.headers['access-control-allow-credentials'],
+    },
+    {
+      what: `OPTIONS ${path} (preflight)`,
+      allow: options.headers.get('access-control-allow-origin') ?? undefined,
+      credentials: options.headers.get('access-control-allow-credentials') ?? undefined,
+    },
+  ]);
+}
+
+/** An answer that echoes the origin, allows `null`, or allows `*` with credentials lets the stranger in. */
+export function judgeCors(origin: string, answers: readonly CorsAnswer[]): CheckOutcome {
+  const bad = answers.filter(
+    (a) => a.allow === origin || (a.allow === '*' && a.credentials?.toLowerCase() === 'true') || a.allow === 'null',
+  );
+  const evidence = [
+    {
+      name: 'CORS answers',
+      contentType: 'text/plain',
+      content: answers
+        .map(
+          (a) =>
+            `${a.what} with Origin: ${origin} -> Access-Control-Allow-Origin: ${a.allow ?? '(none)'}, Allow-Credentials: ${a.credentials ?? '(none)'}`,
+        )
+        .join('\n'),
+    },
+  ];
+  if (bad.length > 0) {
     return {
-      status: 'passed',
-      message: `the unlisted origin ${origin} was not allowed (GET and preflight)`,
+      status: 'failed',
+      message: `${bad.map((b) => b.what).join(' and ')} allowed the unlisted origin ${origin}`,
       evidence,
     };
-  });
+  }
+  return { status: 'passed', message: `the unlisted origin ${origin} was not allowed (GET and preflight)`, evidence };
 }

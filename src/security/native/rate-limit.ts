@@ -57,112 +57,122 @@ export async function runRateLimitChecks(ctx: SecurityContext): Promise<void> {
   const checks = rateLimitChecks(ctx.config);
   if (!config || !checks) return;
   let burstPromise: Promise<Burst> | undefined;
-  const burst = (): Promise<Burst> =>
-    (burstPromise ??= (async () => {
-      const client = await ctx.throwaway('rate limit');
-      const count = config.limit + config.extra;
-      const answers = await pool(
-        Array.from({ length: count }, (_, i) => i),
-        config.concurrency,
-        () =>
-          ctx.http.send({
-            ...fromTemplate(config.request, ctx.varsOf(client)),
-            as: client,
-            retryOn429: false,
-          }),
-      );
-      return {
-        client,
-        answers,
-        limited: answers.find((a) => a.status === 429),
-        admitted: answers.filter((a) => is2xx(a.status)).length,
-      };
-    })());
-  const statusCounts = (answers: readonly HttpExchange[]): string => {
-    const counts = new Map<number, number>();
-    for (const a of answers) counts.set(a.status, (counts.get(a.status) ?? 0) + 1);
-    return [...counts].map(([s, n]) => `${s}x${n}`).join(', ');
-  };
+  const state: RateLimitRun = { ctx, config, burst: () => (burstPromise ??= sendBurst(ctx, config)) };
+  await ctx.check(checks.burst, async () => judgeBurst(await state.burst(), config.limit, Date.now()));
+  await ctx.check(checks.isolation, () => checkIsolation(state));
+  await ctx.check(checks.recovery, () => checkRecovery(state));
+}
 
-  await ctx.check(checks.burst, async (): Promise<CheckOutcome> => {
-    const b = await burst();
-    const metrics = [{ name: 'admitted_before_429', value: b.admitted, unit: 'count' }];
-    const message = `${b.answers.length} requests in a burst: ${statusCounts(b.answers)}`;
-    if (!b.limited)
-      return {
-        status: 'failed',
-        message: `no 429 after ${b.answers.length} requests (limit ${config.limit}): ${message}`,
-        metrics,
-      };
-    const retryAfter = retryAfterSeconds(b.limited.headers['retry-after'], Date.now());
-    if (retryAfter === undefined) {
-      return {
-        status: 'failed',
-        message: `429 without a usable Retry-After (${b.limited.headers['retry-after'] ?? 'absent'}): ${message}`,
-        remediation: 'Send Retry-After (seconds until the client may retry) with every 429',
-        metrics,
-      };
-    }
-    if (b.admitted > config.limit) {
-      return {
-        status: 'failed',
-        message: `${b.admitted} requests admitted, more than the limit of ${config.limit}: ${message}`,
-        metrics,
-      };
-    }
-    return { status: 'passed', message: `${message}; Retry-After ${retryAfter}s`, metrics };
-  });
+type RateLimitConfig = NonNullable<SecurityConfig['rateLimit']>;
 
-  await ctx.check(checks.isolation, async (): Promise<CheckOutcome> => {
-    const b = await burst();
-    if (!b.limited)
-      return {
-        status: 'skipped',
-        message: 'the burst was never limited, so there is no limited client to compare with',
-      };
-    const other = await ctx.throwaway('rate limit (other client)');
-    const answer = await ctx.http.send({
-      ...fromTemplate(config.request, ctx.varsOf(other)),
-      as: other,
-      retryOn429: false,
-    });
-    if (!is2xx(answer.status)) {
-      return {
-        status: 'failed',
-        message: `another client got ${describeExchange(answer)} while the first was limited`,
-      };
-    }
-    return { status: 'passed', message: `another client was served (${answer.status}) while the first was limited` };
-  });
+/** The rate-limit checks' shared state: the one burst all three judge, sent on first use. */
+interface RateLimitRun {
+  readonly ctx: SecurityContext;
+  readonly config: RateLimitConfig;
+  readonly burst: () => Promise<Burst>;
+}
 
-  await ctx.check(checks.recovery, async (): Promise<CheckOutcome> => {
-    const b = await burst();
-    if (!b.limited) return { status: 'skipped', message: 'the burst was never limited' };
-    const deadlineMs = config.windowMs + 5_000;
-    const started = ctx.suite.clock.monotonicMs();
-    const served = await pollUntil(
-      () =>
-        ctx.http.send({
-          ...fromTemplate(config.request, ctx.varsOf(b.client)),
-          as: b.client,
-          retryOn429: false,
-        }),
-      (a) => is2xx(a.status),
-      { timeoutMs: deadlineMs, intervalMs: 500, clock: ctx.suite.clock, signal: ctx.suite.signal },
-    );
-    const elapsed = Math.round(ctx.suite.clock.monotonicMs() - started);
-    const metrics = [{ name: 'served_again_after_ms', value: elapsed, unit: 'ms' }];
-    if (!served.ok) {
-      return {
-        status: 'failed',
-        message: `still ${served.last?.status ?? 'no answer'} ${elapsed}ms after the burst (window ${config.windowMs}ms)`,
-        metrics,
-      };
-    }
+/** The configured request as `client`, a 429 taken as an answer (not waited out). */
+function sendAs(ctx: SecurityContext, config: RateLimitConfig, client: Identity): Promise<HttpExchange> {
+  return ctx.http.send({ ...fromTemplate(config.request, ctx.varsOf(client)), as: client, retryOn429: false });
+}
+
+/** `limit + extra` requests of one throwaway client, `concurrency` at a time. */
+async function sendBurst(ctx: SecurityContext, config: RateLimitConfig): Promise<Burst> {
+  const client = await ctx.throwaway('rate limit');
+  const count = config.limit + config.extra;
+  const answers = await pool(
+    Array.from({ length: count }, (_, i) => i),
+    config.concurrency,
+    () => sendAs(ctx, config, client),
+  );
+  return { client, answers, ...burstFigures(answers) };
+}
+
+/** The first 429 of a burst and how many requests were admitted (2xx). */
+export function burstFigures(answers: readonly HttpExchange[]): Pick<Burst, 'limited' | 'admitted'> {
+  return { limited: answers.find((a) => a.status === 429), admitted: answers.filter((a) => is2xx(a.status)).length };
+}
+
+/** Statuses and their counts, in order of first appearance: `200x5, 429x3`. */
+export function statusCounts(answers: readonly Pick<HttpExchange, 'status'>[]): string {
+  const counts = new Map<number, number>();
+  for (const a of answers) counts.set(a.status, (counts.get(a.status) ?? 0) + 1);
+  return [...counts].map(([s, n]) => `${s}x${n}`).join(', ');
+}
+
+/** A burst must meet a 429 with a usable Retry-After, having admitted no more than the limit. */
+export function judgeBurst(
+  b: Pick<Burst, 'answers' | 'limited' | 'admitted'>,
+  limit: number,
+  nowMs: number,
+): CheckOutcome {
+  const metrics = [{ name: 'admitted_before_429', value: b.admitted, unit: 'count' }];
+  const message = `${b.answers.length} requests in a burst: ${statusCounts(b.answers)}`;
+  if (!b.limited)
     return {
-      status: 'passed',
-      message: `served again ${elapsed}ms after the burst (window ${config.windowMs}ms)`,
+      status: 'failed',
+      message: `no 429 after ${b.answers.length} requests (limit ${limit}): ${message}`,
       metrics,
     };
-  });
+  const retryAfter = retryAfterSeconds(b.limited.headers['retry-after'], nowMs);
+  if (retryAfter === undefined) {
+    return {
+      status: 'failed',
+      message: `429 without a usable Retry-After (${b.limited.headers['retry-after'] ?? 'absent'}): ${message}`,
+      remediation: 'Send Retry-After (seconds until the client may retry) with every 429',
+      metrics,
+    };
+  }
+  if (b.admitted > limit) {
+    return {
+      status: 'failed',
+      message: `${b.admitted} requests admitted, more than the limit of ${limit}: ${message}`,
+      metrics,
+    };
+  }
+  return { status: 'passed', message: `${message}; Retry-After ${retryAfter}s`, metrics };
+}
+
+/** Another client is served while the burst's client is limited. */
+async function checkIsolation({ ctx, config, burst }: RateLimitRun): Promise<CheckOutcome> {
+  const b = await burst();
+  if (!b.limited)
+    return { status: 'skipped', message: 'the burst was never limited, so there is no limited client to compare with' };
+  const other = await ctx.throwaway('rate limit (other client)');
+  const answer = await sendAs(ctx, config, other);
+  if (!is2xx(answer.status))
+    return { status: 'failed', message: `another client got ${describeExchange(answer)} while the first was limited` };
+  return { status: 'passed', message: `another client was served (${answer.status}) while the first was limited` };
+}
+
+/** The limited client is served again within the window (plus 5 s of slack). */
+async function checkRecovery({ ctx, config, burst }: RateLimitRun): Promise<CheckOutcome> {
+  const b = await burst();
+  if (!b.limited) return { status: 'skipped', message: 'the burst was never limited' };
+  const { clock, signal } = ctx.suite;
+  const started = clock.monotonicMs();
+  const served = await pollUntil(
+    () => sendAs(ctx, config, b.client),
+    (a) => is2xx(a.status),
+    { timeoutMs: config.windowMs + 5_000, intervalMs: 500, clock, signal },
+  );
+  return judgeRecovery(served, Math.round(clock.monotonicMs() - started), config.windowMs);
+}
+
+/** Served again is a pass, with the time it took; still refused at the deadline is a failure. */
+export function judgeRecovery(
+  served: { readonly ok: boolean; readonly last?: Pick<HttpExchange, 'status'> | undefined },
+  elapsedMs: number,
+  windowMs: number,
+): CheckOutcome {
+  const metrics = [{ name: 'served_again_after_ms', value: elapsedMs, unit: 'ms' }];
+  if (!served.ok) {
+    return {
+      status: 'failed',
+      message: `still ${served.last?.status ?? 'no answer'} ${elapsedMs}ms after the burst (window ${windowMs}ms)`,
+      metrics,
+    };
+  }
+  return { status: 'passed', message: `served again ${elapsedMs}ms after the burst (window ${windowMs}ms)`, metrics };
 }
