@@ -5,7 +5,7 @@ import type { HmacAlg } from './jwt.ts';
 import { WEAK_SECRETS } from './weak-secrets.ts';
 
 /** What trying the shipped weak secrets against one token found. */
-type WeakSecretFinding =
+export type WeakSecretFinding =
   | { readonly kind: 'not-applicable'; readonly reason: string }
   | { readonly kind: 'clean'; readonly alg: HmacAlg; readonly tried: number }
   | {

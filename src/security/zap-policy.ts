@@ -103,7 +103,7 @@ export interface EvaluatedFinding {
   readonly outOfScope: number;
 }
 
-interface PolicyOptions {
+export interface PolicyOptions {
   /** Level of a finding whose rule is not listed (ZAP: WARN, or INFO with `-i`). */
   readonly unlisted: PolicyLevel;
 }

@@ -40,7 +40,7 @@ const schemathesisReportSchema = z.looseObject({
   errors: z.array(z.unknown()),
   warnings: z.record(z.string(), z.unknown()).optional(),
 });
-type SchemathesisReport = z.infer<typeof schemathesisReportSchema>;
+export type SchemathesisReport = z.infer<typeof schemathesisReportSchema>;
 
 /** Failures of a schemathesis report as findings: rule id = failure code (ST101...), one instance per operation. */
 export function schemathesisFindings(report: SchemathesisReport, baseUrl: string): Finding[] {
@@ -119,7 +119,7 @@ export function schemathesisArgs(options: SchemathesisRunOptions): string[] {
   ];
 }
 
-type SchemathesisRun =
+export type SchemathesisRun =
   | { readonly kind: 'report'; readonly report: SchemathesisReport; readonly result: ExecResult }
   | { readonly kind: 'broken'; readonly reason: string; readonly result?: ExecResult };
 

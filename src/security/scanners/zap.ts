@@ -183,7 +183,7 @@ export function demuxDockerLogs(buffer: Buffer): string {
   return offset === 0 ? buffer.toString('utf8') : out;
 }
 
-interface ZapRun {
+export interface ZapRun {
   readonly exit: ZapExitOutcome;
   readonly findings: readonly Finding[] | undefined;
   readonly reportError: string | undefined;
