@@ -15,12 +15,15 @@ import type { CheckOutcome, PlanContext, PlannedCheck, SuiteContext } from '../r
 import { assertNever } from '../core/stage.ts';
 import { WriteLedger } from '../runner/write-ledger.ts';
 import type { LedgerVerdict } from '../runner/write-ledger.ts';
+import { renderString, renderTemplate } from '../runner/templates.ts';
 import { Timeline } from '../runner/timeline.ts';
 import { ApiClient, describeExec, execIn, ServiceContainer, waitHealthy } from './drill-io.ts';
 import { compareSnapshots, fillCommand, formatSnapshots, parseSnapshot, snapshotQuery } from './integrity.ts';
 import type { TableSnapshot } from './integrity.ts';
 import { judgeAroundEvent, judgeRpo } from './ledger-windows.ts';
 import { judgeZeroDowntime } from './rolling-judge.ts';
+import { burstLines, goingAwaySamples, judgeInFlight, judgeRouting, tallyRound } from './shutdown-judge.ts';
+import type { BurstSample, ShutdownRound } from './shutdown-judge.ts';
 import { SteadyLoad, summarizeLoad } from './steady-load.ts';
 import type { LoadSample, LoadSummary } from './steady-load.ts';
 
@@ -49,6 +52,7 @@ interface DrillCheck {
 const BACKUP = 'backup and restore';
 const CRASH = 'crash recovery';
 const ROLLING = 'rolling restart';
+const SHUTDOWN = 'graceful shutdown';
 
 /** The checks of the backup-restore drill, in order. */
 function backupChecks(backup: RecoveryBackupConfig) {
@@ -129,6 +133,30 @@ function rollingChecks(rolling: NonNullable<RecoveryConfig['rolling']>) {
   } as const satisfies Record<string, DrillCheck>;
 }
 
+type ShutdownConfig = NonNullable<RecoveryConfig['shutdown']>;
+
+/** The checks of the graceful-shutdown drill, in order. */
+function shutdownChecks(shutdown: ShutdownConfig) {
+  return {
+    inFlight: {
+      id: 'shutdown.in-flight',
+      name: `Graceful shutdown: no request in flight at a replica's SIGTERM is cut (directly and through ${shutdown.via.service}), drain time measured`,
+      feature: SHUTDOWN,
+      severity: 'critical',
+      remediation:
+        'On SIGTERM stop taking new connections but finish every request in flight before exiting (close the server gracefully), within the grace period',
+    },
+    routing: {
+      id: 'shutdown.routing',
+      name: `Graceful shutdown: no new request through ${shutdown.via.service} is routed to a replica going away`,
+      feature: SHUTDOWN,
+      severity: 'critical',
+      remediation:
+        'Fail readiness on SIGTERM and keep serving until the load balancer has taken the replica out (a drain delay longer than its health-check interval)',
+    },
+  } as const satisfies Record<string, DrillCheck>;
+}
+
 /** The checks one drill is due to record, from its config (none when its section is missing). */
 function drillChecks(recovery: RecoveryConfig, drill: RecoveryDrill): DrillCheck[] {
   switch (drill) {
@@ -138,6 +166,8 @@ function drillChecks(recovery: RecoveryConfig, drill: RecoveryDrill): DrillCheck
       return recovery.crash ? Object.values(crashChecks(recovery.crash)) : [];
     case 'rolling-restart':
       return recovery.rolling ? Object.values(rollingChecks(recovery.rolling)) : [];
+    case 'shutdown':
+      return recovery.shutdown ? Object.values(shutdownChecks(recovery.shutdown)) : [];
     default:
       return assertNever(drill, 'recovery drill');
   }
@@ -785,12 +815,195 @@ async function rollingDrill(drill: Drill, rolling: NonNullable<RecoveryConfig['r
   });
 }
 
+// ---- graceful shutdown -------------------------------------------------------------------------
+
+/** One replica of the shutdown drill, with its container. */
+interface Replica {
+  readonly service: string;
+  readonly container: ServiceContainer;
+}
+
+/** Sends the burst at once: `burst` requests straight to the replica and as many through `via`. */
+function sendBurst(
+  drill: Drill,
+  shutdown: ShutdownConfig,
+  replica: string,
+  random: () => number,
+): Promise<BurstSample[]> {
+  const { clock } = drill.context;
+  const routes = [
+    { route: 'direct', target: { service: replica, port: shutdown.port } },
+    { route: 'via', target: shutdown.via },
+  ] as const;
+  const one = async (route: BurstSample['route'], target: Target, i: number): Promise<BurstSample> => {
+    const spec = shutdown.requests[i % shutdown.requests.length];
+    if (!spec) throw new Error('recovery.shutdown.requests is empty');
+    const vars = { seq: i };
+    const req: HttpRequest = {
+      method: spec.method,
+      path: spec.path,
+      auth: spec.auth,
+      headers: Object.fromEntries(Object.entries(spec.headers).map(([k, v]) => [k, renderString(v, vars, random)])),
+      timeoutMs: shutdown.requestTimeoutMs,
+      ...(spec.body === undefined ? {} : { body: renderTemplate(spec.body, vars, random) }),
+    };
+    const sentAtMs = clock.monotonicMs();
+    const outcome = await drill.api.request(target, req);
+    return {
+      route,
+      label: `${spec.method} ${spec.path}`,
+      sentAtMs,
+      answeredAtMs: clock.monotonicMs(),
+      status: outcome.status,
+      expected: spec.expectStatus.includes(outcome.status),
+      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    };
+  };
+  return Promise.all(
+    routes.flatMap(({ route, target }) => Array.from({ length: shutdown.burst }, (_, i) => one(route, target, i))),
+  );
+}
+
+/**
+ * One round: the burst, SIGTERM `signalAfterMs` later, the exit (or SIGKILL after the grace
+ * period), the burst's answers, then the replica started again and waited healthy.
+ */
+async function shutdownRound(
+  drill: Drill,
+  shutdown: ShutdownConfig,
+  { service, container }: Replica,
+  timeline: Timeline,
+): Promise<ShutdownRound> {
+  const { context } = drill;
+  const { clock } = context;
+  const graceMs = shutdown.stopTimeoutSec * 1000;
+  const random = seededRandom(derivedSeed(context.seed, `shutdown:${service}`));
+  const exit = container.nextExit().then((code) => ({ code, atMs: clock.monotonicMs() }));
+  // Raced below; a docker wait that fails after the grace period must not become an unhandled rejection.
+  exit.catch(() => undefined);
+  const burst = sendBurst(drill, shutdown, service, random);
+  await clock.sleep(shutdown.signalAfterMs, context.signal);
+  const signalStartMs = clock.monotonicMs();
+  await container.signal('SIGTERM');
+  const signalEndMs = clock.monotonicMs();
+  timeline.log(
+    `SIGTERM ${service} (${shutdown.burst} requests direct and ${shutdown.burst} through ${shutdown.via.service} sent ${shutdown.signalAfterMs}ms before)`,
+  );
+  const exited = await Promise.race([exit, clock.sleep(graceMs, context.signal).then(() => undefined)]);
+  if (!exited) {
+    timeline.log(`${service} still running ${graceMs}ms after SIGTERM: SIGKILL`);
+    await container.kill();
+  } else
+    timeline.log(`${service} exited with code ${exited.code} ${round(exited.atMs - signalStartMs)}ms after SIGTERM`);
+  const samples = await burst;
+  await container.ensureRunning();
+  const health = await waitHealthy(context, service, shutdown.withinMs, 100);
+  timeline.log(health.healthy ? `${service} started and healthy again` : `${service} not healthy: ${health.detail}`);
+  return {
+    replica: service,
+    signalStartMs,
+    signalEndMs,
+    graceMs,
+    burst: samples,
+    backDetail: health.detail,
+    ...(exited ? { drainMs: exited.atMs - signalStartMs, exitCode: exited.code } : {}),
+    ...(health.healthy ? { backAtMs: clock.monotonicMs() } : {}),
+  };
+}
+
+/** The figures of the shutdown drill: drain time per replica, requests in flight, cuts, the steady load. */
+function shutdownMetrics(rounds: readonly ShutdownRound[], seen: TrafficResult): Metric[] {
+  const tallies = rounds.map((r) => tallyRound(r));
+  const sum = (f: (t: ReturnType<typeof tallyRound>) => number): number => tallies.reduce((n, t) => n + f(t), 0);
+  return [
+    ...rounds.flatMap((r) =>
+      r.drainMs === undefined ? [] : [{ name: `shutdown_${r.replica}_drain_ms`, value: round(r.drainMs), unit: 'ms' }],
+    ),
+    { name: 'shutdown_in_flight_direct', value: sum((t) => t.direct), unit: 'count' },
+    { name: 'shutdown_in_flight_via', value: sum((t) => t.via), unit: 'count' },
+    { name: 'shutdown_cut_requests', value: sum((t) => t.cut.length), unit: 'count' },
+    ...loadMetrics('shutdown', seen),
+  ];
+}
+
+/** Graceful shutdown under load: each replica in turn gets SIGTERM while requests are in flight. */
+async function shutdownDrill(drill: Drill, shutdown: ShutdownConfig): Promise<void> {
+  const { context } = drill;
+  const { clock } = context;
+  const timeline = new Timeline();
+  const specs = shutdownChecks(shutdown);
+  const replicas: Replica[] = shutdown.replicas.map((service) => ({
+    service,
+    container: new ServiceContainer(context, service, drill.handleFiles),
+  }));
+  for (const { service, container } of replicas)
+    context.teardowns.add(`start ${service} again if the shutdown drill left it stopped`, async () => {
+      await container.ensureRunning();
+    });
+  for (const { service } of replicas) {
+    const ready = await waitHealthy(context, service, 30_000, 200);
+    if (!ready.healthy) {
+      await notRun(drill, `${service} was not healthy before the drill (${ready.detail})`, [
+        specs.inFlight,
+        specs.routing,
+      ]);
+      return;
+    }
+  }
+  const traffic = startTraffic(drill, shutdown.via, undefined);
+  const rounds: ShutdownRound[] = [];
+  let seen: TrafficResult;
+  try {
+    await clock.sleep(shutdown.warmupMs, context.signal);
+    for (const replica of replicas) {
+      const done = await shutdownRound(drill, shutdown, replica, timeline);
+      rounds.push(done);
+      if (done.backAtMs === undefined) break;
+      await clock.sleep(shutdown.betweenMs, context.signal);
+    }
+    await clock.sleep(shutdown.afterMs, context.signal);
+  } finally {
+    seen = await traffic.stop();
+  }
+  await recordShutdown(drill, shutdown, { rounds, seen, endMs: clock.monotonicMs(), timeline });
+}
+
+/** Records the two checks of the shutdown drill from what it saw. */
+async function recordShutdown(
+  drill: Drill,
+  shutdown: ShutdownConfig,
+  run: { rounds: readonly ShutdownRound[]; seen: TrafficResult; endMs: number; timeline: Timeline },
+): Promise<void> {
+  const { rounds, seen, endMs, timeline } = run;
+  const specs = shutdownChecks(shutdown);
+  const via = shutdown.via.service;
+  const metrics = shutdownMetrics(rounds, seen);
+  const burst = [{ name: 'requests in flight', contentType: 'text/plain', content: burstLines(rounds).join('\n') }];
+  await check(drill, specs.inFlight, timeline, () =>
+    Promise.resolve({ ...judgeInFlight(rounds, via), metrics, evidence: burst }),
+  );
+  const windows = goingAwaySamples(rounds, seen.samples, endMs).map(
+    (w) => `${w.replica}: ${w.samples.length} requests through ${via} sent between its SIGTERM and its return`,
+  );
+  await check(drill, specs.routing, timeline, () =>
+    Promise.resolve({
+      ...judgeRouting(rounds, seen.samples, endMs, via),
+      metrics,
+      evidence: [
+        { name: 'going away', contentType: 'text/plain', content: windows.join('\n') },
+        ...(loadEvidence(seen) ?? []),
+      ],
+    }),
+  );
+}
+
 // ---- the stage ----------------------------------------------------------------------------------
 
 const DRILL_KEYS: Readonly<Record<RecoveryDrill, { readonly key: string; readonly name: string }>> = {
   'backup-restore': { key: 'recovery.backup', name: 'Backup and restore drill: not configured' },
   crash: { key: 'recovery.crash', name: 'Crash recovery drill: not configured' },
   'rolling-restart': { key: 'recovery.rolling', name: 'Rolling restart drill: not configured' },
+  shutdown: { key: 'recovery.shutdown', name: 'Graceful shutdown drill: not configured' },
 };
 
 /** The drills whose config section is unset: each is recorded not configured, never silently absent. */
@@ -799,6 +1012,7 @@ export function recoveryNotConfigured(recovery: RecoveryConfig): NotConfiguredFa
     'backup-restore': recovery.backup !== undefined,
     crash: recovery.crash !== undefined,
     'rolling-restart': recovery.rolling !== undefined,
+    shutdown: recovery.shutdown !== undefined,
   };
   return RECOVERY_DRILLS.filter((drill) => !configured[drill]).map((drill) => ({
     id: `recovery.${drill}.not-configured`,
@@ -808,7 +1022,7 @@ export function recoveryNotConfigured(recovery: RecoveryConfig): NotConfiguredFa
   }));
 }
 
-/** The recovery stage: backup and restore, crash recovery, rolling restart, as configured. */
+/** The recovery stage: backup and restore, crash recovery, rolling restart, graceful shutdown, as configured. */
 export async function runRecoveryStage(context: SuiteContext): Promise<CheckResult[]> {
   const recovery = context.config.recovery;
   const results: CheckResult[] = [];
@@ -841,7 +1055,9 @@ export async function runRecoveryStage(context: SuiteContext): Promise<CheckResu
         ? recovery.target
         : name === 'crash'
           ? recovery.crash && { service: recovery.crash.service, port: recovery.crash.port }
-          : recovery.rolling?.via;
+          : name === 'rolling-restart'
+            ? recovery.rolling?.via
+            : recovery.shutdown?.via;
     // With 'disposable', each drill has its own user, so one drill's ledger listing never sees another's writes.
     const identity = await drillIdentity(context, recovery, name, drillTarget, results);
     if (identity === null) {
@@ -862,6 +1078,9 @@ export async function runRecoveryStage(context: SuiteContext): Promise<CheckResu
         break;
       case 'rolling-restart':
         if (recovery.rolling) await rollingDrill(drill, recovery.rolling);
+        break;
+      case 'shutdown':
+        if (recovery.shutdown) await shutdownDrill(drill, recovery.shutdown);
         break;
     }
   }

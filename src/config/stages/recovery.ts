@@ -14,7 +14,7 @@ const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits
 const command = z.array(z.string().min(1)).min(1);
 
 /** The drills of the stage, in run order. */
-export const RECOVERY_DRILLS = ['backup-restore', 'crash', 'rolling-restart'] as const;
+export const RECOVERY_DRILLS = ['backup-restore', 'crash', 'rolling-restart', 'shutdown'] as const;
 export type RecoveryDrill = (typeof RECOVERY_DRILLS)[number];
 
 /** psql with each statement in its own `-c` (its own transaction: DROP DATABASE cannot run in one). */
@@ -156,6 +156,37 @@ const rollingSchema = z.strictObject({
   maxFailedRequests: z.number().int().min(0).default(0),
 });
 
+/** A request the shutdown drill keeps in flight at the SIGTERM; string values of `headers` and `body` are templates (`{{uuid}}`, `{{seq}}`). */
+const inFlightRequestSchema = loadRequestSchema.extend({
+  /** Statuses that count as served; no answer or a 5xx is a cut request, another status no evidence. */
+  expectStatus: statusList.default([200]),
+});
+
+const shutdownSchema = z.strictObject({
+  /** Replicas sent SIGTERM one at a time, in this order, each while requests are in flight; then started again. */
+  replicas: z.array(name).min(1),
+  /** The replicas' own port: the direct half of the in-flight requests goes there. */
+  port,
+  /** The entry point (a load balancer service and port): the other half, and the steady load (`recovery.load`). */
+  via: z.strictObject({ service: name, port }),
+  /** Slow requests (each long enough to outlast the signal's delivery), cycled to make the burst. */
+  requests: z.array(inFlightRequestSchema).min(1),
+  /** Requests sent at once just before each SIGTERM, directly to the replica and as many again through `via`. */
+  burst: z.number().int().min(1).max(64).default(8),
+  /** From sending the burst to the SIGTERM (the requests reach the replica first). */
+  signalAfterMs: z.number().int().min(0).max(10_000).default(50),
+  /** Bound of each in-flight request (longer than the service's drain). */
+  requestTimeoutMs: ms.default(15_000),
+  /** SIGTERM to exit allowed (the orchestrator's grace period); a replica still running then is killed and fails. */
+  stopTimeoutSec: z.number().int().min(1).max(120).default(15),
+  /** Each replica must be healthy again within this of its start. */
+  withinMs: ms.default(60_000),
+  /** After a replica is healthy again, it serves this long before the next one gets the signal (the LB's rise time). */
+  betweenMs: ms.default(2_000),
+  warmupMs: ms.default(2_000),
+  afterMs: ms.default(1_000),
+});
+
 /** Config of the `recovery` stage (`recovery: {...}` in readiness.config.ts). */
 export const recoveryConfigSchema = z.strictObject({
   /** Drills to run (default: every drill that is configured), always in the order of RECOVERY_DRILLS. */
@@ -169,6 +200,8 @@ export const recoveryConfigSchema = z.strictObject({
   backup: backupSchema.optional(),
   crash: crashSchema.optional(),
   rolling: rollingSchema.optional(),
+  /** Graceful shutdown under load: SIGTERM to a serving replica while requests are in flight. */
+  shutdown: shutdownSchema.optional(),
   /** Target of the backup drill's ledger writes (and of credential requests naming no service when auth.target is unset). */
   target: z.strictObject({ service: name, port }).optional(),
   /** Upper bound of any single HTTP request, so a hung service costs a bounded time. */
@@ -184,6 +217,7 @@ export function recoveryDrills(recovery: RecoveryConfig): RecoveryDrill[] {
     'backup-restore': recovery.backup !== undefined,
     crash: recovery.crash !== undefined,
     'rolling-restart': recovery.rolling !== undefined,
+    shutdown: recovery.shutdown !== undefined,
   };
   return RECOVERY_DRILLS.filter((d) => (recovery.drills ? recovery.drills.includes(d) : configured[d]));
 }
@@ -217,24 +251,29 @@ export function refineRecovery(
   if (recovery.target) service(['target', 'service'], recovery.target.service, recovery.target.port);
   const drills = recoveryDrills(recovery);
   if (drills.length === 0)
-    issue([], 'configures no drill; declare at least one of backup, crash, rolling (or the stage has no evidence)');
-  const sections: Record<RecoveryDrill, 'backup' | 'crash' | 'rolling'> = {
+    issue(
+      [],
+      'configures no drill; declare at least one of backup, crash, rolling, shutdown (or the stage has no evidence)',
+    );
+  const sections: Record<RecoveryDrill, 'backup' | 'crash' | 'rolling' | 'shutdown'> = {
     'backup-restore': 'backup',
     crash: 'crash',
     'rolling-restart': 'rolling',
+    shutdown: 'shutdown',
   };
   for (const drill of recovery.drills ?? []) {
     const section = sections[drill];
     if (recovery[section] === undefined) issue(['drills'], `lists "${drill}" but recovery.${section} is not declared`);
   }
-  const needsLoad = drills.includes('crash') || drills.includes('rolling-restart');
+  const needsLoad = drills.includes('crash') || drills.includes('rolling-restart') || drills.includes('shutdown');
   if (needsLoad && !recovery.load)
-    issue(['load'], 'is required by the crash and rolling-restart drills: declare load: { requests: [...] }');
+    issue(['load'], 'is required by the crash, rolling-restart and shutdown drills: declare load: { requests: [...] }');
   if (recovery.load) {
     if (recovery.load.writesPerSec > 0 && !recovery.ledger)
       issue(['load', 'writesPerSec'], 'needs recovery.ledger (how to write and read back); set it to 0 for no writes');
   }
   const authed = recovery.load?.requests.findIndex((r) => r.auth) ?? -1;
+  const authedInFlight = recovery.shutdown?.requests.findIndex((r) => r.auth) ?? -1;
   checkActAs(
     config,
     ctx,
@@ -244,7 +283,9 @@ export function refineRecovery(
       ? { path: ['ledger'], what: 'ledger requests are' }
       : authed >= 0
         ? { path: ['load', 'requests', authed, 'auth'], what: 'a request with auth: true is' }
-        : undefined,
+        : authedInFlight >= 0
+          ? { path: ['shutdown', 'requests', authedInFlight, 'auth'], what: 'a request with auth: true is' }
+          : undefined,
   );
   const backup = recovery.backup;
   if (backup) {
@@ -283,6 +324,25 @@ export function refineRecovery(
       issue(
         ['rolling', 'replicas'],
         'needs at least two replicas: restarting the only replica behind a load balancer cannot be zero-downtime',
+      );
+  }
+  const shutdown = recovery.shutdown;
+  if (shutdown) {
+    service(['shutdown', 'via', 'service'], shutdown.via.service, shutdown.via.port);
+    shutdown.replicas.forEach((id, i) => {
+      service(['shutdown', 'replicas', i], id);
+      const s = config.services[id];
+      if (s && !s.ports.includes(shutdown.port))
+        issue(['shutdown', 'port'], `port ${shutdown.port} is not in services.${id}.ports`);
+      if (id === shutdown.via.service) issue(['shutdown', 'replicas', i], 'is the entry point itself');
+      if (s && s.health === undefined)
+        issue(['shutdown', 'replicas', i], `services.${id} has no health check to tell that it is back; declare one`);
+      if (shutdown.replicas.indexOf(id) !== i) issue(['shutdown', 'replicas', i], `lists "${id}" twice`);
+    });
+    if (shutdown.replicas.length < 2)
+      issue(
+        ['shutdown', 'replicas'],
+        'needs at least two replicas behind the entry point: one takes the new requests while the other shuts down',
       );
   }
 }
