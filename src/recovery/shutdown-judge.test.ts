@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { classifyBurstSample, judgeInFlight, judgeRouting } from './shutdown-judge.ts';
 import type { BurstSample, ShutdownRound } from './shutdown-judge.ts';
@@ -125,11 +127,26 @@ describe('judgeRouting', () => {
 
   it('fails on a new request that failed between the SIGTERM and the return; a failure outside that window is not counted', () => {
     const rounds = [drained('orders')];
-    expect(judgeRouting(rounds, [load(50, false), load(300, true), load(350, false)], 9_000, 'lb')).toEqual({
+    expect(judgeRouting(rounds, [load(50, true), load(300, true), load(350, false)], 9_000, 'lb')).toEqual({
       status: 'failed',
-      message: '1 of 2 new requests through lb failed while orders was going away (GET /v1/products -> 502)',
+      message:
+        '1 of 2 new requests through lb failed while orders was going away (GET /v1/products -> 502); 0 of 1 requests of the same load failed outside those windows',
     });
     expect(judgeRouting(rounds, [load(50, false), load(300, true)], 9_000, 'lb').status).toBe('passed');
+  });
+
+  it('is unknown when the same load failed as often outside the windows: not concentrated around the shutdowns', () => {
+    // Recorded on the healthy stack under a load average of 29 on 2 cores: orders-b answered 503 (its
+    // Postgres connection timed out) while orders was going away, and the load had failed before any SIGTERM.
+    const rounds = [drained('orders')];
+    const before = [load(10, false), ...Array.from({ length: 20 }, (_, i) => load(20 + i, true))];
+    const during = [load(300, false), ...Array.from({ length: 40 }, (_, i) => load(310 + i, true))];
+    const judged = judgeRouting(rounds, [...before, ...during], 9_000, 'lb');
+    expect(judged.status).toBe('unknown');
+    expect(judged.message).toMatch(/1 of 21 requests of the same load failed outside those windows/);
+    // Many more failures in the window than outside it: the shutdown's doing.
+    const many = [...[300, 301, 302, 303, 304].map((at) => load(at, false)), ...during.slice(1, 20)];
+    expect(judgeRouting(rounds, [...before, ...many], 9_000, 'lb').status).toBe('failed');
   });
 
   it('fails when a replica did not come back, and is unknown without a request in the window', () => {
@@ -139,5 +156,34 @@ describe('judgeRouting', () => {
       message: 'orders was not healthy again (GET /health/ready -> 503)',
     });
     expect(judgeRouting([drained('orders')], [load(50, true)], 9_000, 'lb').status).toBe('unknown');
+  });
+});
+
+describe('judgeInFlight on recorded runs of the reference stack (test/fixtures/recovery)', () => {
+  const recorded = JSON.parse(
+    readFileSync(join(import.meta.dirname, '../../test/fixtures/recovery/shutdown-rounds.json'), 'utf8'),
+  ) as Record<'healthy' | 'no-drain' | 'keep-alive-hang', ShutdownRound[]>;
+
+  it('passes the healthy stack: 8 requests in flight at each SIGTERM, all answered', () => {
+    expect(judgeInFlight(recorded.healthy, 'lb')).toEqual({
+      status: 'passed',
+      message:
+        'Every request in flight at the SIGTERM was answered (orders: 4 direct + 4 through lb in flight, drained in 2184ms; orders-b: 4 direct + 4 through lb in flight, drained in 2362ms)',
+    });
+  });
+
+  it('fails FRAGILE=no-drain on the requests cut at each replica', () => {
+    const judged = judgeInFlight(recorded['no-drain'], 'lb');
+    expect(judged.status).toBe('failed');
+    expect(judged.message).toMatch(/^6 of 8 requests in flight at the SIGTERM to orders were cut \(direct POST/);
+    expect(judged.message).toMatch(/; 6 of 8 requests in flight at the SIGTERM to orders-b were cut/);
+  });
+
+  it('fails the keep-alive hang on the 503 answered while the server was closing', () => {
+    expect(judgeInFlight(recorded['keep-alive-hang'], 'lb')).toEqual({
+      status: 'failed',
+      message:
+        '1 of 24 requests in flight at the SIGTERM to orders were cut (direct POST /v1/users -> 503); 1 of 24 requests in flight at the SIGTERM to orders-b were cut (via POST /v1/users -> 503)',
+    });
   });
 });

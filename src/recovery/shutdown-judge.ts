@@ -120,10 +120,16 @@ export function goingAwaySamples(rounds: readonly ShutdownRound[], samples: read
   }));
 }
 
+/** In-window failure rate above this multiple of the rate outside the windows is the shutdown's doing. */
+const CONCENTRATION = 3;
+
 /**
  * No new request routed to a replica going away: every steady-load request sent through the entry
- * point between a SIGTERM and the replica's return was served, and each replica came back. No such
- * request is no evidence (`unknown`). Pure.
+ * point between a SIGTERM and the replica's return was served, and each replica came back. A
+ * failure there is the shutdown's when the same load did not fail as often outside those windows
+ * (before the first SIGTERM, between the rounds): otherwise the failures are not concentrated
+ * around the shutdowns and prove nothing about them (`unknown`). No request in a window is no
+ * evidence (`unknown`). Pure.
  */
 export function judgeRouting(
   rounds: readonly ShutdownRound[],
@@ -133,6 +139,10 @@ export function judgeRouting(
 ): Pick<CheckOutcome, 'status' | 'message'> {
   if (rounds.length === 0) return { status: 'unknown', message: 'No replica was sent SIGTERM' };
   const windows = goingAwaySamples(rounds, samples, endMs);
+  const inside = new Set(windows.flatMap((w) => w.samples));
+  const outside = samples.filter((s) => !inside.has(s));
+  const outsideFailed = outside.filter((s) => !s.ok).length;
+  const insideFailed = [...inside].filter((s) => !s.ok).length;
   const problems: string[] = [];
   for (const { replica, samples: inWindow } of windows) {
     const failed = inWindow.filter((s) => !s.ok);
@@ -144,9 +154,21 @@ export function judgeRouting(
           .join('; ')})`,
       );
   }
-  for (const r of rounds)
-    if (r.backAtMs === undefined) problems.push(`${r.replica} was not healthy again (${r.backDetail ?? 'no detail'})`);
-  if (problems.length > 0) return { status: 'failed', message: problems.join('; ') };
+  const notBack = rounds
+    .filter((r) => r.backAtMs === undefined)
+    .map((r) => `${r.replica} was not healthy again (${r.backDetail ?? 'no detail'})`);
+  if (notBack.length > 0) return { status: 'failed', message: [...problems, ...notBack].join('; ') };
+  if (problems.length > 0) {
+    const rate = (failed: number, total: number): number => (total === 0 ? 0 : failed / total);
+    const concentrated =
+      outsideFailed === 0 || rate(insideFailed, inside.size) > CONCENTRATION * rate(outsideFailed, outside.length);
+    const baseline = `${outsideFailed} of ${outside.length} requests of the same load failed outside those windows`;
+    if (concentrated) return { status: 'failed', message: `${problems.join('; ')}; ${baseline}` };
+    return {
+      status: 'unknown',
+      message: `${problems.join('; ')}; but ${baseline}: the failures are not concentrated around the shutdowns (the host or the system fails without them), so they prove nothing about routing`,
+    };
+  }
   const empty = windows.filter((w) => w.samples.length === 0).map((w) => w.replica);
   if (empty.length > 0)
     return {

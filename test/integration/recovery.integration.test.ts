@@ -33,7 +33,7 @@ async function certify(overrides: string, env: Record<string, string> = {}) {
 }
 
 describe('recovery stage (real stack)', { timeout: 600_000 }, () => {
-  it('healthy: backup restores with matching checksums, RTO/RPO measured, crash and rolling restart pass', async () => {
+  it('healthy: backup restores with matching checksums, RTO/RPO measured, crash, rolling restart and shutdown pass', async () => {
     const { run, runDir, byId, metric } = await certify('');
     const failing = [...byId.values()]
       .filter((r) => r.status !== 'passed')
@@ -49,6 +49,8 @@ describe('recovery stage (real stack)', { timeout: 600_000 }, () => {
       'recovery.crash.ledger',
       'recovery.rolling.replicas',
       'recovery.rolling.zero-downtime',
+      'recovery.shutdown.in-flight',
+      'recovery.shutdown.routing',
     ]);
     expect(metric('recovery.backup.rto', 'rto_ms')).toBeGreaterThan(0);
     // Writes acknowledged after the backup are lost by design: the RPO counts them.
