@@ -392,11 +392,23 @@ function varsOf(backup: RecoveryBackupConfig, extra: Record<string, string> = {}
   };
 }
 
+/** What the backup-restore drill carries from one phase to the next. */
+interface BackupRun {
+  readonly drill: Drill;
+  readonly backup: RecoveryBackupConfig;
+  readonly specs: ReturnType<typeof backupChecks>;
+  readonly vars: Record<string, string>;
+  readonly timeline: Timeline;
+  readonly ledger: WriteLedger | undefined;
+  backupStartMs: number;
+  backupEndMs: number;
+  /** The restored database is in place (or nothing was destroyed): the teardown has nothing to restore. */
+  promoted: boolean;
+}
+
+/** Backup, destroy, restore, verify, promote; then the RTO and the RPO. */
 async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): Promise<void> {
   const { context, recovery } = drill;
-  const { clock } = context;
-  const timeline = new Timeline();
-  const specs = backupChecks(backup);
   const vars = varsOf(backup);
   context.teardowns.add(`remove the backup file ${backup.file} in ${backup.database.service}`, async () => {
     await execIn(context, backup.database.service, fillCommand(backup.commands.cleanup, vars), 30_000).catch(
@@ -404,30 +416,62 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
     );
   });
   const target = recovery.target;
-  const ledger = target ? ledgerFor(drill, target, 'backup') : undefined;
-  const writeN = async (n: number, phase: string): Promise<void> => {
-    if (!ledger) return;
-    for (let i = 0; i < n; i += 1) {
-      const entry = await ledger.write();
-      timeline.log(
-        `ledger write #${entry.seq} ${phase}: ${entry.id ? `acknowledged ${entry.id}` : `not acknowledged [${entry.statuses.join(', ')}]`}`,
-      );
-    }
+  const run: BackupRun = {
+    drill,
+    backup,
+    specs: backupChecks(backup),
+    vars,
+    timeline: new Timeline(),
+    ledger: target ? ledgerFor(drill, target, 'backup') : undefined,
+    backupStartMs: 0,
+    backupEndMs: 0,
+    promoted: false,
   };
+  await writeLedger(run, backup.writesBeforeBackup, 'before the backup');
+  const snapshot = await takeBackup(run);
+  if (!snapshot) {
+    await notRun(drill, 'no usable backup', [run.specs.integrity, run.specs.rto, run.specs.rpo], run.timeline);
+    return;
+  }
+  await writeLedger(run, backup.writesAfterBackup, 'after the backup');
+  const destroyedAtMs = await destroyData(run);
+  if (destroyedAtMs === undefined) return;
+  const restoreMs = await restoreAndVerify(run, snapshot);
+  // Promote whatever the verdict, so the stack runs again for the later drills.
+  const promote = await runCommand(drill, backup, backup.commands.promote, vars, run.timeline);
+  run.promoted = promote.ok;
+  const rto = await checkRto(run, { destroyedAtMs, restoreMs, promote });
+  if (rto.status !== 'passed' && backup.restartOnMiss) await restartAfterMissedRto(run);
+  await checkRpo(run, destroyedAtMs);
+}
 
-  // 1. backup, between two snapshots that must agree (no writer in between), with its table of contents read back.
-  await writeN(backup.writesBeforeBackup, 'before the backup');
+/** `n` ledger writes, each logged (none without a ledger). */
+async function writeLedger(run: BackupRun, n: number, phase: string): Promise<void> {
+  if (!run.ledger) return;
+  for (let i = 0; i < n; i += 1) {
+    const entry = await run.ledger.write();
+    run.timeline.log(
+      `ledger write #${entry.seq} ${phase}: ${entry.id ? `acknowledged ${entry.id}` : `not acknowledged [${entry.statuses.join(', ')}]`}`,
+    );
+  }
+}
+
+/**
+ * `backup.taken`: the backup between two snapshots that must agree (no writer in between), its
+ * table of contents read back. Returns the snapshot to verify the restore against, when usable.
+ */
+async function takeBackup(run: BackupRun): Promise<TableSnapshot[] | undefined> {
+  const { drill, backup, vars, timeline } = run;
+  const { clock } = drill.context;
   let snapshot: TableSnapshot[] | undefined;
-  let backupStartMs = 0;
-  let backupEndMs = 0;
-  const taken = await check(drill, specs.taken, timeline, async () => {
+  const taken = await check(drill, run.specs.taken, timeline, async () => {
     const attempts: string[] = [];
     for (let attempt = 1; attempt <= backup.quiesceAttempts; attempt += 1) {
       const before = await snapshotTables(drill, backup, backup.database.name, timeline);
-      backupStartMs = clock.monotonicMs();
+      run.backupStartMs = clock.monotonicMs();
       const dump = await runCommand(drill, backup, backup.commands.backup, vars, timeline);
-      backupEndMs = clock.monotonicMs();
-      const backupMs = backupEndMs - backupStartMs;
+      run.backupEndMs = clock.monotonicMs();
+      const backupMs = run.backupEndMs - run.backupStartMs;
       if (!dump.ok) return { status: 'failed', message: `The backup command failed: ${dump.detail}` };
       const toc = await runCommand(drill, backup, backup.commands.inspect, vars, timeline);
       if (!toc.ok) return { status: 'failed', message: `The backup cannot be read back: ${toc.detail}` };
@@ -455,47 +499,52 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
       message: `The tables kept changing during the backup (${attempts.join('; ')}): the snapshot to verify against is not the backup's. Quiesce writers during the drill or give tables a query that ignores volatile rows`,
     };
   });
-  if (taken.status !== 'passed' || !snapshot) {
-    await notRun(drill, 'no usable backup', [specs.integrity, specs.rto, specs.rpo], timeline);
-    return;
-  }
-  const expected = snapshot;
-  await writeN(backup.writesAfterBackup, 'after the backup');
+  return taken.status === 'passed' ? snapshot : undefined;
+}
 
-  // 2. destroy, restore into staging, verify, promote.
-  // Registered before the destruction: an interrupted drill still leaves the database restored.
-  let promoted = false;
+/**
+ * Destroys the database, after registering the teardown that restores it if the run stops before
+ * the promotion. Returns when it was destroyed; when the destroy step fails, records integrity
+ * `broken` and the RTO and RPO not run, and returns undefined.
+ */
+async function destroyData(run: BackupRun): Promise<number | undefined> {
+  const { drill, backup, vars, timeline, specs } = run;
+  const { context } = drill;
   context.teardowns.add(
     `restore ${backup.database.name} from the backup if the drill stopped before promoting it`,
     async () => {
-      if (promoted) return;
+      if (run.promoted) return;
       const teardownContext = { handle: context.handle, signal: new AbortController().signal };
       for (const argv of [backup.commands.create, backup.commands.restore, backup.commands.promote])
         await execIn(teardownContext, backup.database.service, fillCommand(argv, vars), backup.commandTimeoutMs);
     },
   );
-  const destroyedAtMs = clock.monotonicMs();
+  const destroyedAtMs = context.clock.monotonicMs();
   const destroy = await runCommand(drill, backup, backup.commands.destroy, vars, timeline);
-  if (!destroy.ok) {
-    promoted = true; // nothing was destroyed
-    await check(
-      drill,
-      specs.integrity,
-      timeline,
-      () =>
-        Promise.resolve({ status: 'broken', message: `Could not destroy the data to restore it: ${destroy.detail}` }),
-      'Fix recovery.backup.commands.destroy',
-    );
-    await notRun(
-      drill,
-      'the destroy step failed, so nothing was restored: there is no restore to time or to count writes after',
-      [specs.rto, specs.rpo],
-      timeline,
-    );
-    return;
-  }
+  if (destroy.ok) return destroyedAtMs;
+  run.promoted = true; // nothing was destroyed
+  await check(
+    drill,
+    specs.integrity,
+    timeline,
+    () => Promise.resolve({ status: 'broken', message: `Could not destroy the data to restore it: ${destroy.detail}` }),
+    'Fix recovery.backup.commands.destroy',
+  );
+  await notRun(
+    drill,
+    'the destroy step failed, so nothing was restored: there is no restore to time or to count writes after',
+    [specs.rto, specs.rpo],
+    timeline,
+  );
+  return undefined;
+}
+
+/** `backup.integrity`: restore into the staging database and compare it with the backup's snapshot. Returns the restore time. */
+async function restoreAndVerify(run: BackupRun, expected: readonly TableSnapshot[]): Promise<number> {
+  const { drill, backup, vars, timeline } = run;
+  const { clock } = drill.context;
   let restoreMs = 0;
-  await check(drill, specs.integrity, timeline, async () => {
+  await check(drill, run.specs.integrity, timeline, async () => {
     const started = clock.monotonicMs();
     const create = await runCommand(drill, backup, backup.commands.create, vars, timeline);
     if (!create.ok)
@@ -527,19 +576,25 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
       evidence,
     };
   });
-  // Promote whatever the verdict, so the stack runs again for the later drills.
-  const promote = await runCommand(drill, backup, backup.commands.promote, vars, timeline);
-  promoted = promote.ok;
+  return restoreMs;
+}
 
-  // 3. the services come back by themselves (no restart): RTO from the destruction.
-  const services = backup.services;
-  const rtoResult = await check(drill, specs.rto, timeline, async () => {
+/** `backup.rto`: every service healthy again by itself (no restart) within the target from the destruction. */
+async function checkRto(
+  run: BackupRun,
+  restored: { destroyedAtMs: number; restoreMs: number; promote: { ok: boolean; detail: string } },
+): Promise<CheckResult> {
+  const { drill, backup, timeline } = run;
+  const { context } = drill;
+  const { clock } = context;
+  const { destroyedAtMs, restoreMs, promote } = restored;
+  return check(drill, run.specs.rto, timeline, async () => {
     if (!promote.ok) return { status: 'broken', message: `Could not promote the restored database: ${promote.detail}` };
     const deadlineMs = destroyedAtMs + backup.rtoTargetMs;
     const back: string[] = [];
     const missing: string[] = [];
     let lastBackMs = 0;
-    for (const service of services) {
+    for (const service of backup.services) {
       const left = Math.max(0, deadlineMs - clock.monotonicMs());
       const health = await waitHealthy(context, service, left, 200);
       if (health.healthy) {
@@ -568,38 +623,56 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
       metrics,
     };
   });
-  if (rtoResult.status !== 'passed' && backup.restartOnMiss) {
-    for (const service of services) {
-      const container = new ServiceContainer(context, service, drill.handleFiles);
-      timeline.log(`restarting ${service} so the later drills start from a running stack`);
-      await container
-        .restart(10)
-        .catch((error: unknown) => timeline.log(`restart of ${service} failed: ${String(error)}`));
-      const health = await waitHealthy(
-        context,
-        service,
-        context.config.services[service]?.health?.timeoutMs ?? 60_000,
-        200,
-      );
-      timeline.log(`${service} after the restart: ${health.healthy ? 'healthy' : health.detail}`);
-    }
-  }
+}
 
-  // 4. RPO: writes acknowledged before the backup survive; those after it are lost by design, counted and listed.
-  await check(drill, specs.rpo, timeline, async () => {
-    const windowMs = round(destroyedAtMs - backupStartMs);
+/** After a missed RTO: restart the services, so the later drills start from a running stack. */
+async function restartAfterMissedRto({ drill, backup, timeline }: BackupRun): Promise<void> {
+  const { context } = drill;
+  for (const service of backup.services) {
+    const container = new ServiceContainer(context, service, drill.handleFiles);
+    timeline.log(`restarting ${service} so the later drills start from a running stack`);
+    await container
+      .restart(10)
+      .catch((error: unknown) => timeline.log(`restart of ${service} failed: ${String(error)}`));
+    const health = await waitHealthy(
+      context,
+      service,
+      context.config.services[service]?.health?.timeoutMs ?? 60_000,
+      200,
+    );
+    timeline.log(`${service} after the restart: ${health.healthy ? 'healthy' : health.detail}`);
+  }
+}
+
+/** `backup.rpo`: writes acknowledged before the backup survive; those after it are lost by design, counted and listed. */
+async function checkRpo(run: BackupRun, destroyedAtMs: number): Promise<void> {
+  const { drill, backup, ledger } = run;
+  await check(drill, run.specs.rpo, run.timeline, async () => {
+    const windowMs = round(destroyedAtMs - run.backupStartMs);
     if (!ledger) return judgeRpo({ windowMs, writesBeforeBackup: backup.writesBeforeBackup });
     const verdict = await ledger.verify();
-    const judged = judgeAroundEvent(ledger.entries, verdict.classes, backupStartMs, backupEndMs, 'backup');
+    const judged = judgeAroundEvent(ledger.entries, verdict.classes, run.backupStartMs, run.backupEndMs, 'backup');
     return judgeRpo({ windowMs, writesBeforeBackup: backup.writesBeforeBackup, ledger: { verdict, judged } });
   });
 }
 
 // ---- crash recovery -----------------------------------------------------------------------------
 
+/** What the crash phase saw: the kill, the return, the traffic around them. */
+interface CrashSeen {
+  readonly killedAtMs: number;
+  /** Kill to healthy again; undefined when it did not come back within `withinMs`. */
+  readonly backAfterMs: number | undefined;
+  /** The last health observation. */
+  readonly detail: string;
+  /** Whether the kill took effect (a container still running after SIGKILL means the crash did not happen). */
+  readonly proof: string;
+  readonly traffic: TrafficResult;
+}
+
+/** The crash drill: the service killed under load right after an acknowledged write, then its return and the ledger. */
 async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash']>): Promise<void> {
   const { context } = drill;
-  const { clock } = context;
   const timeline = new Timeline();
   const specs = crashChecks(crash);
   const target = { service: crash.service, port: crash.port };
@@ -616,11 +689,25 @@ async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash
     ]);
     return;
   }
-  const traffic = startTraffic(drill, target, ledger);
-  let killedAtMs = 0;
+  const seen = await crashUnderLoad(drill, crash, { target, container, ledger, timeline });
+  await checkCrashBack(drill, crash, seen, timeline);
+  await checkCrashLedger(drill, crash, { seen, ledger, timeline });
+}
+
+/** Load and ledger writes, SIGKILL right after an acknowledged write, start again, wait healthy, a little more load. */
+async function crashUnderLoad(
+  drill: Drill,
+  crash: NonNullable<RecoveryConfig['crash']>,
+  io: { target: Target; container: ServiceContainer; ledger: WriteLedger | undefined; timeline: Timeline },
+): Promise<CrashSeen> {
+  const { context } = drill;
+  const { clock } = context;
+  const { container, timeline } = io;
+  const traffic = startTraffic(drill, io.target, io.ledger);
+  let killedAtMs: number;
   let backAfterMs: number | undefined;
-  let detail = '';
-  let proof = '';
+  let detail: string;
+  let proof: string;
   let seen: TrafficResult;
   try {
     await clock.sleep(crash.warmupMs, context.signal);
@@ -647,15 +734,25 @@ async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash
   } finally {
     seen = await traffic.stop();
   }
-  const metrics = loadMetrics('crash', seen);
-  await check(drill, specs.back, timeline, () => {
+  return { killedAtMs, backAfterMs, detail, proof, traffic: seen };
+}
+
+/** `crash.back`: healthy again within `withinMs` of the kill (and at most `maxFailedRequests` failed, when set). */
+async function checkCrashBack(
+  drill: Drill,
+  crash: NonNullable<RecoveryConfig['crash']>,
+  { backAfterMs, detail, proof, traffic }: CrashSeen,
+  timeline: Timeline,
+): Promise<void> {
+  const metrics = loadMetrics('crash', traffic);
+  await check(drill, crashChecks(crash).back, timeline, () => {
     if (proof.includes('still running')) return Promise.resolve({ status: 'broken', message: proof });
     const all = [
       ...metrics,
       ...(backAfterMs === undefined ? [] : [{ name: 'crash_recovery_ms', value: round(backAfterMs), unit: 'ms' }]),
     ];
-    const failed = seen.summary.failed + seen.writeFailures;
-    const evidence = loadEvidence(seen);
+    const failed = traffic.summary.failed + traffic.writeFailures;
+    const evidence = loadEvidence(traffic);
     if (backAfterMs === undefined)
       return Promise.resolve({
         status: 'failed',
@@ -672,12 +769,21 @@ async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash
       });
     return Promise.resolve({
       status: 'passed',
-      message: `${crash.service} healthy ${round(backAfterMs)}ms after SIGKILL; ${failed} of ${seen.summary.total + seen.writes} requests failed around the crash`,
+      message: `${crash.service} healthy ${round(backAfterMs)}ms after SIGKILL; ${failed} of ${traffic.summary.total + traffic.writes} requests failed around the crash`,
       metrics: all,
       evidence,
     });
   });
-  await check(drill, specs.ledger, timeline, async () => {
+}
+
+/** `crash.ledger`: every write acknowledged before the kill is there afterwards. */
+async function checkCrashLedger(
+  drill: Drill,
+  crash: NonNullable<RecoveryConfig['crash']>,
+  { seen, ledger, timeline }: { seen: CrashSeen; ledger: WriteLedger | undefined; timeline: Timeline },
+): Promise<void> {
+  const { killedAtMs, backAfterMs } = seen;
+  await check(drill, crashChecks(crash).ledger, timeline, async () => {
     if (!ledger) return { status: 'unknown', message: 'No recovery.ledger configured: no write was checked' };
     if (backAfterMs === undefined)
       return { status: 'unknown', message: `${crash.service} did not come back: the writes cannot be read` };
@@ -978,7 +1084,11 @@ async function recordShutdown(
   const specs = shutdownChecks(shutdown);
   const via = shutdown.via.service;
   const metrics = shutdownMetrics(rounds, seen);
-  const burst = [{ name: 'requests in flight', contentType: 'text/plain', content: burstLines(rounds).join('\n') }];
+  const burst = [
+    { name: 'requests in flight', contentType: 'text/plain', content: burstLines(rounds).join('\n') },
+    // The rounds as data (monotonic ms): judgeInFlight replays them.
+    { name: 'shutdown rounds', contentType: 'application/json', content: JSON.stringify(rounds, null, 1) },
+  ];
   await check(drill, specs.inFlight, timeline, () =>
     Promise.resolve({ ...judgeInFlight(rounds, via), metrics, evidence: burst }),
   );

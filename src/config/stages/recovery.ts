@@ -287,62 +287,78 @@ export function refineRecovery(
           ? { path: ['shutdown', 'requests', authedInFlight, 'auth'], what: 'a request with auth: true is' }
           : undefined,
   );
-  const backup = recovery.backup;
-  if (backup) {
-    service(['backup', 'database', 'service'], backup.database.service);
-    backup.services.forEach((id, i) => {
-      service(['backup', 'services', i], id);
-      if (config.services[id] && config.services[id].health === undefined)
-        issue(['backup', 'services', i], `services.${id} has no health check to tell that it is back; declare one`);
-    });
-    if ((backup.writesBeforeBackup > 0 || backup.writesAfterBackup > 0) && !recovery.ledger)
-      issue(['backup', 'writesBeforeBackup'], 'ledger writes need recovery.ledger; set both counts to 0 for none');
-    if ((backup.writesBeforeBackup > 0 || backup.writesAfterBackup > 0) && !recovery.target)
-      issue(['target'], 'is required for the backup drill ledger writes: declare target: { service, port }');
-    const names = backup.tables.map((t) => (typeof t === 'string' ? t : t.name));
-    names.forEach((n, i) => {
-      if (names.indexOf(n) !== i) issue(['backup', 'tables', i], `lists table "${n}" twice`);
-    });
-  }
+  if (recovery.backup) refineBackup({ config, issue, service }, recovery, recovery.backup);
   const crash = recovery.crash;
   if (crash) {
     service(['crash', 'service'], crash.service, crash.port);
     if (config.services[crash.service] && config.services[crash.service]?.health === undefined)
       issue(['crash', 'service'], `services.${crash.service} has no health check to time its recovery; declare one`);
   }
-  const rolling = recovery.rolling;
-  if (rolling) {
-    service(['rolling', 'via', 'service'], rolling.via.service, rolling.via.port);
-    rolling.replicas.forEach((id, i) => {
-      service(['rolling', 'replicas', i], id);
-      if (id === rolling.via.service) issue(['rolling', 'replicas', i], 'is the entry point itself');
-      if (config.services[id] && config.services[id].health === undefined)
-        issue(['rolling', 'replicas', i], `services.${id} has no health check to tell that it is back; declare one`);
-      if (rolling.replicas.indexOf(id) !== i) issue(['rolling', 'replicas', i], `lists "${id}" twice`);
-    });
-    if (rolling.replicas.length < 2)
-      issue(
-        ['rolling', 'replicas'],
-        'needs at least two replicas: restarting the only replica behind a load balancer cannot be zero-downtime',
-      );
-  }
+  if (recovery.rolling)
+    refineReplicas(
+      { config, issue, service },
+      'rolling',
+      recovery.rolling,
+      'needs at least two replicas: restarting the only replica behind a load balancer cannot be zero-downtime',
+    );
   const shutdown = recovery.shutdown;
   if (shutdown) {
-    service(['shutdown', 'via', 'service'], shutdown.via.service, shutdown.via.port);
-    shutdown.replicas.forEach((id, i) => {
-      service(['shutdown', 'replicas', i], id);
-      const s = config.services[id];
-      if (s && !s.ports.includes(shutdown.port))
+    refineReplicas(
+      { config, issue, service },
+      'shutdown',
+      shutdown,
+      'needs at least two replicas behind the entry point: one takes the new requests while the other shuts down',
+    );
+    for (const id of shutdown.replicas)
+      if (config.services[id] && !config.services[id].ports.includes(shutdown.port))
         issue(['shutdown', 'port'], `port ${shutdown.port} is not in services.${id}.ports`);
-      if (id === shutdown.via.service) issue(['shutdown', 'replicas', i], 'is the entry point itself');
-      if (s && s.health === undefined)
-        issue(['shutdown', 'replicas', i], `services.${id} has no health check to tell that it is back; declare one`);
-      if (shutdown.replicas.indexOf(id) !== i) issue(['shutdown', 'replicas', i], `lists "${id}" twice`);
-    });
-    if (shutdown.replicas.length < 2)
-      issue(
-        ['shutdown', 'replicas'],
-        'needs at least two replicas behind the entry point: one takes the new requests while the other shuts down',
-      );
   }
+}
+
+/** The issue and service checkers of `refineRecovery`, for the drills' own refinements. */
+interface RecoveryRefiners {
+  readonly config: RefinementCtx['config'];
+  readonly issue: (path: (string | number)[], message: string) => void;
+  readonly service: (path: (string | number)[], id: string, port?: number) => void;
+}
+
+/** Replicas behind an entry point (rolling, shutdown): known services with a health check, each once, not the entry point, at least two. */
+function refineReplicas(
+  { config, issue, service }: RecoveryRefiners,
+  section: 'rolling' | 'shutdown',
+  drill: { readonly replicas: readonly string[]; readonly via: { readonly service: string; readonly port: number } },
+  needsTwo: string,
+): void {
+  const { replicas, via } = drill;
+  service([section, 'via', 'service'], via.service, via.port);
+  replicas.forEach((id, i) => {
+    service([section, 'replicas', i], id);
+    if (id === via.service) issue([section, 'replicas', i], 'is the entry point itself');
+    if (config.services[id] && config.services[id].health === undefined)
+      issue([section, 'replicas', i], `services.${id} has no health check to tell that it is back; declare one`);
+    if (replicas.indexOf(id) !== i) issue([section, 'replicas', i], `lists "${id}" twice`);
+  });
+  if (replicas.length < 2) issue([section, 'replicas'], needsTwo);
+}
+
+/** The backup drill: its database and services are known (the services with a health check), its ledger writes have a ledger and a target, each table once. */
+function refineBackup(
+  { config, issue, service }: RecoveryRefiners,
+  recovery: RecoveryConfig,
+  backup: NonNullable<RecoveryConfig['backup']>,
+): void {
+  service(['backup', 'database', 'service'], backup.database.service);
+  backup.services.forEach((id, i) => {
+    service(['backup', 'services', i], id);
+    if (config.services[id] && config.services[id].health === undefined)
+      issue(['backup', 'services', i], `services.${id} has no health check to tell that it is back; declare one`);
+  });
+  if ((backup.writesBeforeBackup > 0 || backup.writesAfterBackup > 0) && !recovery.ledger)
+    issue(['backup', 'writesBeforeBackup'], 'ledger writes need recovery.ledger; set both counts to 0 for none');
+  if ((backup.writesBeforeBackup > 0 || backup.writesAfterBackup > 0) && !recovery.target)
+    issue(['target'], 'is required for the backup drill ledger writes: declare target: { service, port }');
+  const names = backup.tables.map((t) => (typeof t === 'string' ? t : t.name));
+  names.forEach((n, i) => {
+    if (names.indexOf(n) !== i) issue(['backup', 'tables', i], `lists table "${n}" twice`);
+  });
 }
