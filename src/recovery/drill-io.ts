@@ -126,6 +126,19 @@ export class ServiceContainer {
     await (await dockerClient()).getContainer(this.#id).kill({ signal: 'SIGKILL' });
   }
 
+  /** Sends one signal to the container's main process (`docker kill -s`). */
+  async signal(signal: 'SIGTERM' | 'SIGINT'): Promise<void> {
+    await (await dockerClient()).getContainer(this.#id).kill({ signal });
+  }
+
+  /** Resolves with the exit code at the container's next exit: call it before signalling the container. */
+  async nextExit(): Promise<number> {
+    const answer: unknown = await (await dockerClient()).getContainer(this.#id).wait({ condition: 'next-exit' });
+    const code = (answer as { StatusCode?: unknown } | null)?.StatusCode;
+    if (typeof code !== 'number') throw new Error(`docker wait on ${this.#service} answered without an exit code`);
+    return code;
+  }
+
   /** `docker stop -t`: SIGTERM (the image's stop signal), then SIGKILL after the grace period. */
   async stop(graceSec: number): Promise<void> {
     await (await dockerClient()).getContainer(this.#id).stop({ t: graceSec });

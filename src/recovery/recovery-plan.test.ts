@@ -20,6 +20,8 @@ describe('the recovery plan (the reference config)', () => {
       ['recovery.crash.ledger', 'blocker'],
       ['recovery.rolling.replicas', 'critical'],
       ['recovery.rolling.zero-downtime', 'critical'],
+      ['recovery.shutdown.in-flight', 'critical'],
+      ['recovery.shutdown.routing', 'critical'],
     ]);
     expect(plan.find((c) => c.id === 'recovery.backup.rto')?.name).toBe(
       'Services back after the restore within the RTO (30000ms)',

@@ -15,12 +15,15 @@ import type { CheckOutcome, PlanContext, PlannedCheck, SuiteContext } from '../r
 import { assertNever } from '../core/stage.ts';
 import { WriteLedger } from '../runner/write-ledger.ts';
 import type { LedgerVerdict } from '../runner/write-ledger.ts';
+import { renderString, renderTemplate } from '../runner/templates.ts';
 import { Timeline } from '../runner/timeline.ts';
 import { ApiClient, describeExec, execIn, ServiceContainer, waitHealthy } from './drill-io.ts';
 import { compareSnapshots, fillCommand, formatSnapshots, parseSnapshot, snapshotQuery } from './integrity.ts';
 import type { TableSnapshot } from './integrity.ts';
 import { judgeAroundEvent, judgeRpo } from './ledger-windows.ts';
 import { judgeZeroDowntime } from './rolling-judge.ts';
+import { burstLines, goingAwaySamples, judgeInFlight, judgeRouting, tallyRound } from './shutdown-judge.ts';
+import type { BurstSample, ShutdownRound } from './shutdown-judge.ts';
 import { SteadyLoad, summarizeLoad } from './steady-load.ts';
 import type { LoadSample, LoadSummary } from './steady-load.ts';
 
@@ -49,6 +52,7 @@ interface DrillCheck {
 const BACKUP = 'backup and restore';
 const CRASH = 'crash recovery';
 const ROLLING = 'rolling restart';
+const SHUTDOWN = 'graceful shutdown';
 
 /** The checks of the backup-restore drill, in order. */
 function backupChecks(backup: RecoveryBackupConfig) {
@@ -129,6 +133,30 @@ function rollingChecks(rolling: NonNullable<RecoveryConfig['rolling']>) {
   } as const satisfies Record<string, DrillCheck>;
 }
 
+type ShutdownConfig = NonNullable<RecoveryConfig['shutdown']>;
+
+/** The checks of the graceful-shutdown drill, in order. */
+function shutdownChecks(shutdown: ShutdownConfig) {
+  return {
+    inFlight: {
+      id: 'shutdown.in-flight',
+      name: `Graceful shutdown: no request in flight at a replica's SIGTERM is cut (directly and through ${shutdown.via.service}), drain time measured`,
+      feature: SHUTDOWN,
+      severity: 'critical',
+      remediation:
+        'On SIGTERM stop taking new connections but finish every request in flight before exiting (close the server gracefully), within the grace period',
+    },
+    routing: {
+      id: 'shutdown.routing',
+      name: `Graceful shutdown: no new request through ${shutdown.via.service} is routed to a replica going away`,
+      feature: SHUTDOWN,
+      severity: 'critical',
+      remediation:
+        'Fail readiness on SIGTERM and keep serving until the load balancer has taken the replica out (a drain delay longer than its health-check interval)',
+    },
+  } as const satisfies Record<string, DrillCheck>;
+}
+
 /** The checks one drill is due to record, from its config (none when its section is missing). */
 function drillChecks(recovery: RecoveryConfig, drill: RecoveryDrill): DrillCheck[] {
   switch (drill) {
@@ -138,6 +166,8 @@ function drillChecks(recovery: RecoveryConfig, drill: RecoveryDrill): DrillCheck
       return recovery.crash ? Object.values(crashChecks(recovery.crash)) : [];
     case 'rolling-restart':
       return recovery.rolling ? Object.values(rollingChecks(recovery.rolling)) : [];
+    case 'shutdown':
+      return recovery.shutdown ? Object.values(shutdownChecks(recovery.shutdown)) : [];
     default:
       return assertNever(drill, 'recovery drill');
   }
@@ -362,11 +392,23 @@ function varsOf(backup: RecoveryBackupConfig, extra: Record<string, string> = {}
   };
 }
 
+/** What the backup-restore drill carries from one phase to the next. */
+interface BackupRun {
+  readonly drill: Drill;
+  readonly backup: RecoveryBackupConfig;
+  readonly specs: ReturnType<typeof backupChecks>;
+  readonly vars: Record<string, string>;
+  readonly timeline: Timeline;
+  readonly ledger: WriteLedger | undefined;
+  backupStartMs: number;
+  backupEndMs: number;
+  /** The restored database is in place (or nothing was destroyed): the teardown has nothing to restore. */
+  promoted: boolean;
+}
+
+/** Backup, destroy, restore, verify, promote; then the RTO and the RPO. */
 async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): Promise<void> {
   const { context, recovery } = drill;
-  const { clock } = context;
-  const timeline = new Timeline();
-  const specs = backupChecks(backup);
   const vars = varsOf(backup);
   context.teardowns.add(`remove the backup file ${backup.file} in ${backup.database.service}`, async () => {
     await execIn(context, backup.database.service, fillCommand(backup.commands.cleanup, vars), 30_000).catch(
@@ -374,30 +416,62 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
     );
   });
   const target = recovery.target;
-  const ledger = target ? ledgerFor(drill, target, 'backup') : undefined;
-  const writeN = async (n: number, phase: string): Promise<void> => {
-    if (!ledger) return;
-    for (let i = 0; i < n; i += 1) {
-      const entry = await ledger.write();
-      timeline.log(
-        `ledger write #${entry.seq} ${phase}: ${entry.id ? `acknowledged ${entry.id}` : `not acknowledged [${entry.statuses.join(', ')}]`}`,
-      );
-    }
+  const run: BackupRun = {
+    drill,
+    backup,
+    specs: backupChecks(backup),
+    vars,
+    timeline: new Timeline(),
+    ledger: target ? ledgerFor(drill, target, 'backup') : undefined,
+    backupStartMs: 0,
+    backupEndMs: 0,
+    promoted: false,
   };
+  await writeLedger(run, backup.writesBeforeBackup, 'before the backup');
+  const snapshot = await takeBackup(run);
+  if (!snapshot) {
+    await notRun(drill, 'no usable backup', [run.specs.integrity, run.specs.rto, run.specs.rpo], run.timeline);
+    return;
+  }
+  await writeLedger(run, backup.writesAfterBackup, 'after the backup');
+  const destroyedAtMs = await destroyData(run);
+  if (destroyedAtMs === undefined) return;
+  const restoreMs = await restoreAndVerify(run, snapshot);
+  // Promote whatever the verdict, so the stack runs again for the later drills.
+  const promote = await runCommand(drill, backup, backup.commands.promote, vars, run.timeline);
+  run.promoted = promote.ok;
+  const rto = await checkRto(run, { destroyedAtMs, restoreMs, promote });
+  if (rto.status !== 'passed' && backup.restartOnMiss) await restartAfterMissedRto(run);
+  await checkRpo(run, destroyedAtMs);
+}
 
-  // 1. backup, between two snapshots that must agree (no writer in between), with its table of contents read back.
-  await writeN(backup.writesBeforeBackup, 'before the backup');
+/** `n` ledger writes, each logged (none without a ledger). */
+async function writeLedger(run: BackupRun, n: number, phase: string): Promise<void> {
+  if (!run.ledger) return;
+  for (let i = 0; i < n; i += 1) {
+    const entry = await run.ledger.write();
+    run.timeline.log(
+      `ledger write #${entry.seq} ${phase}: ${entry.id ? `acknowledged ${entry.id}` : `not acknowledged [${entry.statuses.join(', ')}]`}`,
+    );
+  }
+}
+
+/**
+ * `backup.taken`: the backup between two snapshots that must agree (no writer in between), its
+ * table of contents read back. Returns the snapshot to verify the restore against, when usable.
+ */
+async function takeBackup(run: BackupRun): Promise<TableSnapshot[] | undefined> {
+  const { drill, backup, vars, timeline } = run;
+  const { clock } = drill.context;
   let snapshot: TableSnapshot[] | undefined;
-  let backupStartMs = 0;
-  let backupEndMs = 0;
-  const taken = await check(drill, specs.taken, timeline, async () => {
+  const taken = await check(drill, run.specs.taken, timeline, async () => {
     const attempts: string[] = [];
     for (let attempt = 1; attempt <= backup.quiesceAttempts; attempt += 1) {
       const before = await snapshotTables(drill, backup, backup.database.name, timeline);
-      backupStartMs = clock.monotonicMs();
+      run.backupStartMs = clock.monotonicMs();
       const dump = await runCommand(drill, backup, backup.commands.backup, vars, timeline);
-      backupEndMs = clock.monotonicMs();
-      const backupMs = backupEndMs - backupStartMs;
+      run.backupEndMs = clock.monotonicMs();
+      const backupMs = run.backupEndMs - run.backupStartMs;
       if (!dump.ok) return { status: 'failed', message: `The backup command failed: ${dump.detail}` };
       const toc = await runCommand(drill, backup, backup.commands.inspect, vars, timeline);
       if (!toc.ok) return { status: 'failed', message: `The backup cannot be read back: ${toc.detail}` };
@@ -425,47 +499,52 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
       message: `The tables kept changing during the backup (${attempts.join('; ')}): the snapshot to verify against is not the backup's. Quiesce writers during the drill or give tables a query that ignores volatile rows`,
     };
   });
-  if (taken.status !== 'passed' || !snapshot) {
-    await notRun(drill, 'no usable backup', [specs.integrity, specs.rto, specs.rpo], timeline);
-    return;
-  }
-  const expected = snapshot;
-  await writeN(backup.writesAfterBackup, 'after the backup');
+  return taken.status === 'passed' ? snapshot : undefined;
+}
 
-  // 2. destroy, restore into staging, verify, promote.
-  // Registered before the destruction: an interrupted drill still leaves the database restored.
-  let promoted = false;
+/**
+ * Destroys the database, after registering the teardown that restores it if the run stops before
+ * the promotion. Returns when it was destroyed; when the destroy step fails, records integrity
+ * `broken` and the RTO and RPO not run, and returns undefined.
+ */
+async function destroyData(run: BackupRun): Promise<number | undefined> {
+  const { drill, backup, vars, timeline, specs } = run;
+  const { context } = drill;
   context.teardowns.add(
     `restore ${backup.database.name} from the backup if the drill stopped before promoting it`,
     async () => {
-      if (promoted) return;
+      if (run.promoted) return;
       const teardownContext = { handle: context.handle, signal: new AbortController().signal };
       for (const argv of [backup.commands.create, backup.commands.restore, backup.commands.promote])
         await execIn(teardownContext, backup.database.service, fillCommand(argv, vars), backup.commandTimeoutMs);
     },
   );
-  const destroyedAtMs = clock.monotonicMs();
+  const destroyedAtMs = context.clock.monotonicMs();
   const destroy = await runCommand(drill, backup, backup.commands.destroy, vars, timeline);
-  if (!destroy.ok) {
-    promoted = true; // nothing was destroyed
-    await check(
-      drill,
-      specs.integrity,
-      timeline,
-      () =>
-        Promise.resolve({ status: 'broken', message: `Could not destroy the data to restore it: ${destroy.detail}` }),
-      'Fix recovery.backup.commands.destroy',
-    );
-    await notRun(
-      drill,
-      'the destroy step failed, so nothing was restored: there is no restore to time or to count writes after',
-      [specs.rto, specs.rpo],
-      timeline,
-    );
-    return;
-  }
+  if (destroy.ok) return destroyedAtMs;
+  run.promoted = true; // nothing was destroyed
+  await check(
+    drill,
+    specs.integrity,
+    timeline,
+    () => Promise.resolve({ status: 'broken', message: `Could not destroy the data to restore it: ${destroy.detail}` }),
+    'Fix recovery.backup.commands.destroy',
+  );
+  await notRun(
+    drill,
+    'the destroy step failed, so nothing was restored: there is no restore to time or to count writes after',
+    [specs.rto, specs.rpo],
+    timeline,
+  );
+  return undefined;
+}
+
+/** `backup.integrity`: restore into the staging database and compare it with the backup's snapshot. Returns the restore time. */
+async function restoreAndVerify(run: BackupRun, expected: readonly TableSnapshot[]): Promise<number> {
+  const { drill, backup, vars, timeline } = run;
+  const { clock } = drill.context;
   let restoreMs = 0;
-  await check(drill, specs.integrity, timeline, async () => {
+  await check(drill, run.specs.integrity, timeline, async () => {
     const started = clock.monotonicMs();
     const create = await runCommand(drill, backup, backup.commands.create, vars, timeline);
     if (!create.ok)
@@ -497,19 +576,25 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
       evidence,
     };
   });
-  // Promote whatever the verdict, so the stack runs again for the later drills.
-  const promote = await runCommand(drill, backup, backup.commands.promote, vars, timeline);
-  promoted = promote.ok;
+  return restoreMs;
+}
 
-  // 3. the services come back by themselves (no restart): RTO from the destruction.
-  const services = backup.services;
-  const rtoResult = await check(drill, specs.rto, timeline, async () => {
+/** `backup.rto`: every service healthy again by itself (no restart) within the target from the destruction. */
+async function checkRto(
+  run: BackupRun,
+  restored: { destroyedAtMs: number; restoreMs: number; promote: { ok: boolean; detail: string } },
+): Promise<CheckResult> {
+  const { drill, backup, timeline } = run;
+  const { context } = drill;
+  const { clock } = context;
+  const { destroyedAtMs, restoreMs, promote } = restored;
+  return check(drill, run.specs.rto, timeline, async () => {
     if (!promote.ok) return { status: 'broken', message: `Could not promote the restored database: ${promote.detail}` };
     const deadlineMs = destroyedAtMs + backup.rtoTargetMs;
     const back: string[] = [];
     const missing: string[] = [];
     let lastBackMs = 0;
-    for (const service of services) {
+    for (const service of backup.services) {
       const left = Math.max(0, deadlineMs - clock.monotonicMs());
       const health = await waitHealthy(context, service, left, 200);
       if (health.healthy) {
@@ -538,38 +623,56 @@ async function backupRestoreDrill(drill: Drill, backup: RecoveryBackupConfig): P
       metrics,
     };
   });
-  if (rtoResult.status !== 'passed' && backup.restartOnMiss) {
-    for (const service of services) {
-      const container = new ServiceContainer(context, service, drill.handleFiles);
-      timeline.log(`restarting ${service} so the later drills start from a running stack`);
-      await container
-        .restart(10)
-        .catch((error: unknown) => timeline.log(`restart of ${service} failed: ${String(error)}`));
-      const health = await waitHealthy(
-        context,
-        service,
-        context.config.services[service]?.health?.timeoutMs ?? 60_000,
-        200,
-      );
-      timeline.log(`${service} after the restart: ${health.healthy ? 'healthy' : health.detail}`);
-    }
-  }
+}
 
-  // 4. RPO: writes acknowledged before the backup survive; those after it are lost by design, counted and listed.
-  await check(drill, specs.rpo, timeline, async () => {
-    const windowMs = round(destroyedAtMs - backupStartMs);
+/** After a missed RTO: restart the services, so the later drills start from a running stack. */
+async function restartAfterMissedRto({ drill, backup, timeline }: BackupRun): Promise<void> {
+  const { context } = drill;
+  for (const service of backup.services) {
+    const container = new ServiceContainer(context, service, drill.handleFiles);
+    timeline.log(`restarting ${service} so the later drills start from a running stack`);
+    await container
+      .restart(10)
+      .catch((error: unknown) => timeline.log(`restart of ${service} failed: ${String(error)}`));
+    const health = await waitHealthy(
+      context,
+      service,
+      context.config.services[service]?.health?.timeoutMs ?? 60_000,
+      200,
+    );
+    timeline.log(`${service} after the restart: ${health.healthy ? 'healthy' : health.detail}`);
+  }
+}
+
+/** `backup.rpo`: writes acknowledged before the backup survive; those after it are lost by design, counted and listed. */
+async function checkRpo(run: BackupRun, destroyedAtMs: number): Promise<void> {
+  const { drill, backup, ledger } = run;
+  await check(drill, run.specs.rpo, run.timeline, async () => {
+    const windowMs = round(destroyedAtMs - run.backupStartMs);
     if (!ledger) return judgeRpo({ windowMs, writesBeforeBackup: backup.writesBeforeBackup });
     const verdict = await ledger.verify();
-    const judged = judgeAroundEvent(ledger.entries, verdict.classes, backupStartMs, backupEndMs, 'backup');
+    const judged = judgeAroundEvent(ledger.entries, verdict.classes, run.backupStartMs, run.backupEndMs, 'backup');
     return judgeRpo({ windowMs, writesBeforeBackup: backup.writesBeforeBackup, ledger: { verdict, judged } });
   });
 }
 
 // ---- crash recovery -----------------------------------------------------------------------------
 
+/** What the crash phase saw: the kill, the return, the traffic around them. */
+interface CrashSeen {
+  readonly killedAtMs: number;
+  /** Kill to healthy again; undefined when it did not come back within `withinMs`. */
+  readonly backAfterMs: number | undefined;
+  /** The last health observation. */
+  readonly detail: string;
+  /** Whether the kill took effect (a container still running after SIGKILL means the crash did not happen). */
+  readonly proof: string;
+  readonly traffic: TrafficResult;
+}
+
+/** The crash drill: the service killed under load right after an acknowledged write, then its return and the ledger. */
 async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash']>): Promise<void> {
   const { context } = drill;
-  const { clock } = context;
   const timeline = new Timeline();
   const specs = crashChecks(crash);
   const target = { service: crash.service, port: crash.port };
@@ -586,11 +689,25 @@ async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash
     ]);
     return;
   }
-  const traffic = startTraffic(drill, target, ledger);
-  let killedAtMs = 0;
+  const seen = await crashUnderLoad(drill, crash, { target, container, ledger, timeline });
+  await checkCrashBack(drill, crash, seen, timeline);
+  await checkCrashLedger(drill, crash, { seen, ledger, timeline });
+}
+
+/** Load and ledger writes, SIGKILL right after an acknowledged write, start again, wait healthy, a little more load. */
+async function crashUnderLoad(
+  drill: Drill,
+  crash: NonNullable<RecoveryConfig['crash']>,
+  io: { target: Target; container: ServiceContainer; ledger: WriteLedger | undefined; timeline: Timeline },
+): Promise<CrashSeen> {
+  const { context } = drill;
+  const { clock } = context;
+  const { container, timeline } = io;
+  const traffic = startTraffic(drill, io.target, io.ledger);
+  let killedAtMs: number;
   let backAfterMs: number | undefined;
-  let detail = '';
-  let proof = '';
+  let detail: string;
+  let proof: string;
   let seen: TrafficResult;
   try {
     await clock.sleep(crash.warmupMs, context.signal);
@@ -617,15 +734,25 @@ async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash
   } finally {
     seen = await traffic.stop();
   }
-  const metrics = loadMetrics('crash', seen);
-  await check(drill, specs.back, timeline, () => {
+  return { killedAtMs, backAfterMs, detail, proof, traffic: seen };
+}
+
+/** `crash.back`: healthy again within `withinMs` of the kill (and at most `maxFailedRequests` failed, when set). */
+async function checkCrashBack(
+  drill: Drill,
+  crash: NonNullable<RecoveryConfig['crash']>,
+  { backAfterMs, detail, proof, traffic }: CrashSeen,
+  timeline: Timeline,
+): Promise<void> {
+  const metrics = loadMetrics('crash', traffic);
+  await check(drill, crashChecks(crash).back, timeline, () => {
     if (proof.includes('still running')) return Promise.resolve({ status: 'broken', message: proof });
     const all = [
       ...metrics,
       ...(backAfterMs === undefined ? [] : [{ name: 'crash_recovery_ms', value: round(backAfterMs), unit: 'ms' }]),
     ];
-    const failed = seen.summary.failed + seen.writeFailures;
-    const evidence = loadEvidence(seen);
+    const failed = traffic.summary.failed + traffic.writeFailures;
+    const evidence = loadEvidence(traffic);
     if (backAfterMs === undefined)
       return Promise.resolve({
         status: 'failed',
@@ -642,12 +769,21 @@ async function crashDrill(drill: Drill, crash: NonNullable<RecoveryConfig['crash
       });
     return Promise.resolve({
       status: 'passed',
-      message: `${crash.service} healthy ${round(backAfterMs)}ms after SIGKILL; ${failed} of ${seen.summary.total + seen.writes} requests failed around the crash`,
+      message: `${crash.service} healthy ${round(backAfterMs)}ms after SIGKILL; ${failed} of ${traffic.summary.total + traffic.writes} requests failed around the crash`,
       metrics: all,
       evidence,
     });
   });
-  await check(drill, specs.ledger, timeline, async () => {
+}
+
+/** `crash.ledger`: every write acknowledged before the kill is there afterwards. */
+async function checkCrashLedger(
+  drill: Drill,
+  crash: NonNullable<RecoveryConfig['crash']>,
+  { seen, ledger, timeline }: { seen: CrashSeen; ledger: WriteLedger | undefined; timeline: Timeline },
+): Promise<void> {
+  const { killedAtMs, backAfterMs } = seen;
+  await check(drill, crashChecks(crash).ledger, timeline, async () => {
     if (!ledger) return { status: 'unknown', message: 'No recovery.ledger configured: no write was checked' };
     if (backAfterMs === undefined)
       return { status: 'unknown', message: `${crash.service} did not come back: the writes cannot be read` };
@@ -785,12 +921,199 @@ async function rollingDrill(drill: Drill, rolling: NonNullable<RecoveryConfig['r
   });
 }
 
+// ---- graceful shutdown -------------------------------------------------------------------------
+
+/** One replica of the shutdown drill, with its container. */
+interface Replica {
+  readonly service: string;
+  readonly container: ServiceContainer;
+}
+
+/** Sends the burst at once: `burst` requests straight to the replica and as many through `via`. */
+function sendBurst(
+  drill: Drill,
+  shutdown: ShutdownConfig,
+  replica: string,
+  random: () => number,
+): Promise<BurstSample[]> {
+  const { clock } = drill.context;
+  const routes = [
+    { route: 'direct', target: { service: replica, port: shutdown.port } },
+    { route: 'via', target: shutdown.via },
+  ] as const;
+  const one = async (route: BurstSample['route'], target: Target, i: number): Promise<BurstSample> => {
+    const spec = shutdown.requests[i % shutdown.requests.length];
+    if (!spec) throw new Error('recovery.shutdown.requests is empty');
+    const vars = { seq: i };
+    const req: HttpRequest = {
+      method: spec.method,
+      path: spec.path,
+      auth: spec.auth,
+      headers: Object.fromEntries(Object.entries(spec.headers).map(([k, v]) => [k, renderString(v, vars, random)])),
+      timeoutMs: shutdown.requestTimeoutMs,
+      ...(spec.body === undefined ? {} : { body: renderTemplate(spec.body, vars, random) }),
+    };
+    const sentAtMs = clock.monotonicMs();
+    const outcome = await drill.api.request(target, req);
+    return {
+      route,
+      label: `${spec.method} ${spec.path}`,
+      sentAtMs,
+      answeredAtMs: clock.monotonicMs(),
+      status: outcome.status,
+      expected: spec.expectStatus.includes(outcome.status),
+      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    };
+  };
+  return Promise.all(
+    routes.flatMap(({ route, target }) => Array.from({ length: shutdown.burst }, (_, i) => one(route, target, i))),
+  );
+}
+
+/**
+ * One round: the burst, SIGTERM `signalAfterMs` later, the exit (or SIGKILL after the grace
+ * period), the burst's answers, then the replica started again and waited healthy.
+ */
+async function shutdownRound(
+  drill: Drill,
+  shutdown: ShutdownConfig,
+  { service, container }: Replica,
+  timeline: Timeline,
+): Promise<ShutdownRound> {
+  const { context } = drill;
+  const { clock } = context;
+  const graceMs = shutdown.stopTimeoutSec * 1000;
+  const random = seededRandom(derivedSeed(context.seed, `shutdown:${service}`));
+  const exit = container.nextExit().then((code) => ({ code, atMs: clock.monotonicMs() }));
+  // Raced below; a docker wait that fails after the grace period must not become an unhandled rejection.
+  exit.catch(() => undefined);
+  const burst = sendBurst(drill, shutdown, service, random);
+  await clock.sleep(shutdown.signalAfterMs, context.signal);
+  const signalStartMs = clock.monotonicMs();
+  await container.signal('SIGTERM');
+  const signalEndMs = clock.monotonicMs();
+  timeline.log(
+    `SIGTERM ${service} (${shutdown.burst} requests direct and ${shutdown.burst} through ${shutdown.via.service} sent ${shutdown.signalAfterMs}ms before)`,
+  );
+  const exited = await Promise.race([exit, clock.sleep(graceMs, context.signal).then(() => undefined)]);
+  if (!exited) {
+    timeline.log(`${service} still running ${graceMs}ms after SIGTERM: SIGKILL`);
+    await container.kill();
+  } else
+    timeline.log(`${service} exited with code ${exited.code} ${round(exited.atMs - signalStartMs)}ms after SIGTERM`);
+  const samples = await burst;
+  await container.ensureRunning();
+  const health = await waitHealthy(context, service, shutdown.withinMs, 100);
+  timeline.log(health.healthy ? `${service} started and healthy again` : `${service} not healthy: ${health.detail}`);
+  return {
+    replica: service,
+    signalStartMs,
+    signalEndMs,
+    graceMs,
+    burst: samples,
+    backDetail: health.detail,
+    ...(exited ? { drainMs: exited.atMs - signalStartMs, exitCode: exited.code } : {}),
+    ...(health.healthy ? { backAtMs: clock.monotonicMs() } : {}),
+  };
+}
+
+/** The figures of the shutdown drill: drain time per replica, requests in flight, cuts, the steady load. */
+function shutdownMetrics(rounds: readonly ShutdownRound[], seen: TrafficResult): Metric[] {
+  const tallies = rounds.map((r) => tallyRound(r));
+  const sum = (f: (t: ReturnType<typeof tallyRound>) => number): number => tallies.reduce((n, t) => n + f(t), 0);
+  return [
+    ...rounds.flatMap((r) =>
+      r.drainMs === undefined ? [] : [{ name: `shutdown_${r.replica}_drain_ms`, value: round(r.drainMs), unit: 'ms' }],
+    ),
+    { name: 'shutdown_in_flight_direct', value: sum((t) => t.direct), unit: 'count' },
+    { name: 'shutdown_in_flight_via', value: sum((t) => t.via), unit: 'count' },
+    { name: 'shutdown_cut_requests', value: sum((t) => t.cut.length), unit: 'count' },
+    ...loadMetrics('shutdown', seen),
+  ];
+}
+
+/** Graceful shutdown under load: each replica in turn gets SIGTERM while requests are in flight. */
+async function shutdownDrill(drill: Drill, shutdown: ShutdownConfig): Promise<void> {
+  const { context } = drill;
+  const { clock } = context;
+  const timeline = new Timeline();
+  const specs = shutdownChecks(shutdown);
+  const replicas: Replica[] = shutdown.replicas.map((service) => ({
+    service,
+    container: new ServiceContainer(context, service, drill.handleFiles),
+  }));
+  for (const { service, container } of replicas)
+    context.teardowns.add(`start ${service} again if the shutdown drill left it stopped`, async () => {
+      await container.ensureRunning();
+    });
+  for (const { service } of replicas) {
+    const ready = await waitHealthy(context, service, 30_000, 200);
+    if (!ready.healthy) {
+      await notRun(drill, `${service} was not healthy before the drill (${ready.detail})`, [
+        specs.inFlight,
+        specs.routing,
+      ]);
+      return;
+    }
+  }
+  const traffic = startTraffic(drill, shutdown.via, undefined);
+  const rounds: ShutdownRound[] = [];
+  let seen: TrafficResult;
+  try {
+    await clock.sleep(shutdown.warmupMs, context.signal);
+    for (const replica of replicas) {
+      const done = await shutdownRound(drill, shutdown, replica, timeline);
+      rounds.push(done);
+      if (done.backAtMs === undefined) break;
+      await clock.sleep(shutdown.betweenMs, context.signal);
+    }
+    await clock.sleep(shutdown.afterMs, context.signal);
+  } finally {
+    seen = await traffic.stop();
+  }
+  await recordShutdown(drill, shutdown, { rounds, seen, endMs: clock.monotonicMs(), timeline });
+}
+
+/** Records the two checks of the shutdown drill from what it saw. */
+async function recordShutdown(
+  drill: Drill,
+  shutdown: ShutdownConfig,
+  run: { rounds: readonly ShutdownRound[]; seen: TrafficResult; endMs: number; timeline: Timeline },
+): Promise<void> {
+  const { rounds, seen, endMs, timeline } = run;
+  const specs = shutdownChecks(shutdown);
+  const via = shutdown.via.service;
+  const metrics = shutdownMetrics(rounds, seen);
+  const burst = [
+    { name: 'requests in flight', contentType: 'text/plain', content: burstLines(rounds).join('\n') },
+    // The rounds as data (monotonic ms): judgeInFlight replays them.
+    { name: 'shutdown rounds', contentType: 'application/json', content: JSON.stringify(rounds, null, 1) },
+  ];
+  await check(drill, specs.inFlight, timeline, () =>
+    Promise.resolve({ ...judgeInFlight(rounds, via), metrics, evidence: burst }),
+  );
+  const windows = goingAwaySamples(rounds, seen.samples, endMs).map(
+    (w) => `${w.replica}: ${w.samples.length} requests through ${via} sent between its SIGTERM and its return`,
+  );
+  await check(drill, specs.routing, timeline, () =>
+    Promise.resolve({
+      ...judgeRouting(rounds, seen.samples, endMs, via),
+      metrics,
+      evidence: [
+        { name: 'going away', contentType: 'text/plain', content: windows.join('\n') },
+        ...(loadEvidence(seen) ?? []),
+      ],
+    }),
+  );
+}
+
 // ---- the stage ----------------------------------------------------------------------------------
 
 const DRILL_KEYS: Readonly<Record<RecoveryDrill, { readonly key: string; readonly name: string }>> = {
   'backup-restore': { key: 'recovery.backup', name: 'Backup and restore drill: not configured' },
   crash: { key: 'recovery.crash', name: 'Crash recovery drill: not configured' },
   'rolling-restart': { key: 'recovery.rolling', name: 'Rolling restart drill: not configured' },
+  shutdown: { key: 'recovery.shutdown', name: 'Graceful shutdown drill: not configured' },
 };
 
 /** The drills whose config section is unset: each is recorded not configured, never silently absent. */
@@ -799,6 +1122,7 @@ export function recoveryNotConfigured(recovery: RecoveryConfig): NotConfiguredFa
     'backup-restore': recovery.backup !== undefined,
     crash: recovery.crash !== undefined,
     'rolling-restart': recovery.rolling !== undefined,
+    shutdown: recovery.shutdown !== undefined,
   };
   return RECOVERY_DRILLS.filter((drill) => !configured[drill]).map((drill) => ({
     id: `recovery.${drill}.not-configured`,
@@ -808,7 +1132,7 @@ export function recoveryNotConfigured(recovery: RecoveryConfig): NotConfiguredFa
   }));
 }
 
-/** The recovery stage: backup and restore, crash recovery, rolling restart, as configured. */
+/** The recovery stage: backup and restore, crash recovery, rolling restart, graceful shutdown, as configured. */
 export async function runRecoveryStage(context: SuiteContext): Promise<CheckResult[]> {
   const recovery = context.config.recovery;
   const results: CheckResult[] = [];
@@ -841,7 +1165,9 @@ export async function runRecoveryStage(context: SuiteContext): Promise<CheckResu
         ? recovery.target
         : name === 'crash'
           ? recovery.crash && { service: recovery.crash.service, port: recovery.crash.port }
-          : recovery.rolling?.via;
+          : name === 'rolling-restart'
+            ? recovery.rolling?.via
+            : recovery.shutdown?.via;
     // With 'disposable', each drill has its own user, so one drill's ledger listing never sees another's writes.
     const identity = await drillIdentity(context, recovery, name, drillTarget, results);
     if (identity === null) {
@@ -862,6 +1188,9 @@ export async function runRecoveryStage(context: SuiteContext): Promise<CheckResu
         break;
       case 'rolling-restart':
         if (recovery.rolling) await rollingDrill(drill, recovery.rolling);
+        break;
+      case 'shutdown':
+        if (recovery.shutdown) await shutdownDrill(drill, recovery.shutdown);
         break;
     }
   }

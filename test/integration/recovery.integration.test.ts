@@ -33,7 +33,7 @@ async function certify(overrides: string, env: Record<string, string> = {}) {
 }
 
 describe('recovery stage (real stack)', { timeout: 600_000 }, () => {
-  it('healthy: backup restores with matching checksums, RTO/RPO measured, crash and rolling restart pass', async () => {
+  it('healthy: backup restores with matching checksums, RTO/RPO measured, crash, rolling restart and shutdown pass', async () => {
     const { run, runDir, byId, metric } = await certify('');
     const failing = [...byId.values()]
       .filter((r) => r.status !== 'passed')
@@ -49,6 +49,8 @@ describe('recovery stage (real stack)', { timeout: 600_000 }, () => {
       'recovery.crash.ledger',
       'recovery.rolling.replicas',
       'recovery.rolling.zero-downtime',
+      'recovery.shutdown.in-flight',
+      'recovery.shutdown.routing',
     ]);
     expect(metric('recovery.backup.rto', 'rto_ms')).toBeGreaterThan(0);
     // Writes acknowledged after the backup are lost by design: the RPO counts them.
@@ -94,6 +96,38 @@ describe('recovery stage (real stack)', { timeout: 600_000 }, () => {
       'recovery.backup.rpo': 'unknown',
     });
     expect(byId.get('recovery.backup.rto')?.message).toMatch(/^Not run: the destroy step failed/);
+    expect(await leftovers(runDir)).toBe(0);
+  });
+
+  it('healthy: graceful shutdown under load, requests in flight at each SIGTERM answered, drain time measured', async () => {
+    const { run, byId, metric, runDir } = await certify(`drills: ['rolling-restart', 'shutdown'],`);
+    const statuses = Object.fromEntries([...byId.values()].map((r) => [r.id, `${r.status}: ${r.message ?? ''}`]));
+    expect(
+      Object.values(statuses).filter((s) => !s.startsWith('passed')),
+      JSON.stringify(statuses),
+    ).toEqual([]);
+    expect(run.code).toBe(0);
+    // SHUTDOWN_DRAIN_MS is 1500: readiness 503 that long while serving, then the server closes.
+    expect(metric('recovery.shutdown.in-flight', 'shutdown_orders_drain_ms')).toBeGreaterThan(1_500);
+    expect(metric('recovery.shutdown.in-flight', 'shutdown_in_flight_direct')).toBeGreaterThan(0);
+    expect(metric('recovery.shutdown.in-flight', 'shutdown_in_flight_via')).toBeGreaterThan(0);
+    expect(metric('recovery.shutdown.in-flight', 'shutdown_cut_requests')).toBe(0);
+    expect(await leftovers(runDir)).toBe(0);
+  });
+
+  it('FRAGILE=no-drain: recovery.shutdown.in-flight fails with the cut requests; the replicas still restart', async () => {
+    const { run, byId, metric, runDir } = await certify(`drills: ['rolling-restart', 'shutdown'],`, {
+      FRAGILE: 'no-drain',
+    });
+    const statuses = Object.fromEntries([...byId.values()].map((r) => [r.id, `${r.status}: ${r.message ?? ''}`]));
+    expect(run.code, JSON.stringify(statuses)).toBe(1);
+    expect(byId.get('recovery.shutdown.in-flight')?.status).toBe('failed');
+    expect(byId.get('recovery.shutdown.in-flight')?.message).toMatch(
+      /requests in flight at the SIGTERM to orders were cut/,
+    );
+    expect(metric('recovery.shutdown.in-flight', 'shutdown_cut_requests')).toBeGreaterThan(0);
+    // The rolling restart sees the defect only when one of its fast requests happens to be in flight.
+    expect(byId.get('recovery.rolling.replicas')?.status).toBe('passed');
     expect(await leftovers(runDir)).toBe(0);
   });
 

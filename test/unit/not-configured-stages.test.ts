@@ -37,10 +37,11 @@ describe('boot and recovery families the config does not configure (issue 14 poi
     const config = await loadConfig('readiness.config.ts', ROOT);
     const recovery = config.recovery;
     if (!recovery) throw new Error('the reference config has no recovery section');
-    const { backup: _backup, rolling: _rolling, ...onlyCrash } = recovery;
+    const { backup: _backup, rolling: _rolling, shutdown: _shutdown, ...onlyCrash } = recovery;
     expect(recoveryNotConfigured({ ...onlyCrash, drills: ['crash'] }).map((f) => [f.id, f.key])).toEqual([
       ['recovery.backup-restore.not-configured', 'recovery.backup'],
       ['recovery.rolling-restart.not-configured', 'recovery.rolling'],
+      ['recovery.shutdown.not-configured', 'recovery.shutdown'],
     ]);
   });
 });

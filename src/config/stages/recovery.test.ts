@@ -75,6 +75,32 @@ describe('recovery config', () => {
     expect(found).toMatch(/recovery\.load is required/);
   });
 
+  it('fills the shutdown drill defaults and names its problems under recovery.shutdown', () => {
+    const shutdown = {
+      replicas: ['api', 'api-b'],
+      port: 8080,
+      via: { service: 'lb', port: 8080 },
+      requests: [
+        { method: 'POST', path: '/v1/users', body: { email: 'x+{{uuid}}@example.test' }, expectStatus: [201] },
+      ],
+    } as const;
+    const load = { requests: [{ path: '/v1/x' }], writesPerSec: 0 };
+    const recovery = resolveConfig({ ...base, recovery: { shutdown, load } }, FILE).recovery!;
+    expect(recoveryDrills(recovery)).toEqual(['shutdown']);
+    expect(recovery.shutdown).toMatchObject({ burst: 8, signalAfterMs: 50, stopTimeoutSec: 15 });
+    const found = problems({
+      ...base,
+      recovery: { shutdown: { ...shutdown, replicas: ['lb', 'db'], port: 9999 } },
+    }).join('\n');
+    expect(found).toMatch(/recovery\.shutdown\.replicas\[0\] is the entry point itself/);
+    expect(found).toMatch(/recovery\.shutdown\.replicas\[1\] services\.db has no health check/);
+    expect(found).toMatch(/recovery\.shutdown\.port port 9999 is not in services\.lb\.ports/);
+    expect(found).toMatch(/recovery\.load is required by the crash, rolling-restart and shutdown drills/);
+    expect(problems({ ...base, recovery: { shutdown: { ...shutdown, replicas: ['api'] }, load } }).join('\n')).toMatch(
+      /recovery\.shutdown\.replicas needs at least two replicas/,
+    );
+  });
+
   it('refuses ledger writes without a ledger, and a drill listed without its section', () => {
     const found = problems({
       ...base,

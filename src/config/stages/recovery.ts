@@ -14,7 +14,7 @@ const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits
 const command = z.array(z.string().min(1)).min(1);
 
 /** The drills of the stage, in run order. */
-export const RECOVERY_DRILLS = ['backup-restore', 'crash', 'rolling-restart'] as const;
+export const RECOVERY_DRILLS = ['backup-restore', 'crash', 'rolling-restart', 'shutdown'] as const;
 export type RecoveryDrill = (typeof RECOVERY_DRILLS)[number];
 
 /** psql with each statement in its own `-c` (its own transaction: DROP DATABASE cannot run in one). */
@@ -156,6 +156,37 @@ const rollingSchema = z.strictObject({
   maxFailedRequests: z.number().int().min(0).default(0),
 });
 
+/** A request the shutdown drill keeps in flight at the SIGTERM; string values of `headers` and `body` are templates (`{{uuid}}`, `{{seq}}`). */
+const inFlightRequestSchema = loadRequestSchema.extend({
+  /** Statuses that count as served; no answer or a 5xx is a cut request, another status no evidence. */
+  expectStatus: statusList.default([200]),
+});
+
+const shutdownSchema = z.strictObject({
+  /** Replicas sent SIGTERM one at a time, in this order, each while requests are in flight; then started again. */
+  replicas: z.array(name).min(1),
+  /** The replicas' own port: the direct half of the in-flight requests goes there. */
+  port,
+  /** The entry point (a load balancer service and port): the other half, and the steady load (`recovery.load`). */
+  via: z.strictObject({ service: name, port }),
+  /** Slow requests (each long enough to outlast the signal's delivery), cycled to make the burst. */
+  requests: z.array(inFlightRequestSchema).min(1),
+  /** Requests sent at once just before each SIGTERM, directly to the replica and as many again through `via`. */
+  burst: z.number().int().min(1).max(64).default(8),
+  /** From sending the burst to the SIGTERM (the requests reach the replica first). */
+  signalAfterMs: z.number().int().min(0).max(10_000).default(50),
+  /** Bound of each in-flight request (longer than the service's drain). */
+  requestTimeoutMs: ms.default(15_000),
+  /** SIGTERM to exit allowed (the orchestrator's grace period); a replica still running then is killed and fails. */
+  stopTimeoutSec: z.number().int().min(1).max(120).default(15),
+  /** Each replica must be healthy again within this of its start. */
+  withinMs: ms.default(60_000),
+  /** After a replica is healthy again, it serves this long before the next one gets the signal (the LB's rise time). */
+  betweenMs: ms.default(2_000),
+  warmupMs: ms.default(2_000),
+  afterMs: ms.default(1_000),
+});
+
 /** Config of the `recovery` stage (`recovery: {...}` in readiness.config.ts). */
 export const recoveryConfigSchema = z.strictObject({
   /** Drills to run (default: every drill that is configured), always in the order of RECOVERY_DRILLS. */
@@ -169,6 +200,8 @@ export const recoveryConfigSchema = z.strictObject({
   backup: backupSchema.optional(),
   crash: crashSchema.optional(),
   rolling: rollingSchema.optional(),
+  /** Graceful shutdown under load: SIGTERM to a serving replica while requests are in flight. */
+  shutdown: shutdownSchema.optional(),
   /** Target of the backup drill's ledger writes (and of credential requests naming no service when auth.target is unset). */
   target: z.strictObject({ service: name, port }).optional(),
   /** Upper bound of any single HTTP request, so a hung service costs a bounded time. */
@@ -184,6 +217,7 @@ export function recoveryDrills(recovery: RecoveryConfig): RecoveryDrill[] {
     'backup-restore': recovery.backup !== undefined,
     crash: recovery.crash !== undefined,
     'rolling-restart': recovery.rolling !== undefined,
+    shutdown: recovery.shutdown !== undefined,
   };
   return RECOVERY_DRILLS.filter((d) => (recovery.drills ? recovery.drills.includes(d) : configured[d]));
 }
@@ -217,24 +251,29 @@ export function refineRecovery(
   if (recovery.target) service(['target', 'service'], recovery.target.service, recovery.target.port);
   const drills = recoveryDrills(recovery);
   if (drills.length === 0)
-    issue([], 'configures no drill; declare at least one of backup, crash, rolling (or the stage has no evidence)');
-  const sections: Record<RecoveryDrill, 'backup' | 'crash' | 'rolling'> = {
+    issue(
+      [],
+      'configures no drill; declare at least one of backup, crash, rolling, shutdown (or the stage has no evidence)',
+    );
+  const sections: Record<RecoveryDrill, 'backup' | 'crash' | 'rolling' | 'shutdown'> = {
     'backup-restore': 'backup',
     crash: 'crash',
     'rolling-restart': 'rolling',
+    shutdown: 'shutdown',
   };
   for (const drill of recovery.drills ?? []) {
     const section = sections[drill];
     if (recovery[section] === undefined) issue(['drills'], `lists "${drill}" but recovery.${section} is not declared`);
   }
-  const needsLoad = drills.includes('crash') || drills.includes('rolling-restart');
+  const needsLoad = drills.includes('crash') || drills.includes('rolling-restart') || drills.includes('shutdown');
   if (needsLoad && !recovery.load)
-    issue(['load'], 'is required by the crash and rolling-restart drills: declare load: { requests: [...] }');
+    issue(['load'], 'is required by the crash, rolling-restart and shutdown drills: declare load: { requests: [...] }');
   if (recovery.load) {
     if (recovery.load.writesPerSec > 0 && !recovery.ledger)
       issue(['load', 'writesPerSec'], 'needs recovery.ledger (how to write and read back); set it to 0 for no writes');
   }
   const authed = recovery.load?.requests.findIndex((r) => r.auth) ?? -1;
+  const authedInFlight = recovery.shutdown?.requests.findIndex((r) => r.auth) ?? -1;
   checkActAs(
     config,
     ctx,
@@ -244,45 +283,82 @@ export function refineRecovery(
       ? { path: ['ledger'], what: 'ledger requests are' }
       : authed >= 0
         ? { path: ['load', 'requests', authed, 'auth'], what: 'a request with auth: true is' }
-        : undefined,
+        : authedInFlight >= 0
+          ? { path: ['shutdown', 'requests', authedInFlight, 'auth'], what: 'a request with auth: true is' }
+          : undefined,
   );
-  const backup = recovery.backup;
-  if (backup) {
-    service(['backup', 'database', 'service'], backup.database.service);
-    backup.services.forEach((id, i) => {
-      service(['backup', 'services', i], id);
-      if (config.services[id] && config.services[id].health === undefined)
-        issue(['backup', 'services', i], `services.${id} has no health check to tell that it is back; declare one`);
-    });
-    if ((backup.writesBeforeBackup > 0 || backup.writesAfterBackup > 0) && !recovery.ledger)
-      issue(['backup', 'writesBeforeBackup'], 'ledger writes need recovery.ledger; set both counts to 0 for none');
-    if ((backup.writesBeforeBackup > 0 || backup.writesAfterBackup > 0) && !recovery.target)
-      issue(['target'], 'is required for the backup drill ledger writes: declare target: { service, port }');
-    const names = backup.tables.map((t) => (typeof t === 'string' ? t : t.name));
-    names.forEach((n, i) => {
-      if (names.indexOf(n) !== i) issue(['backup', 'tables', i], `lists table "${n}" twice`);
-    });
-  }
+  if (recovery.backup) refineBackup({ config, issue, service }, recovery, recovery.backup);
   const crash = recovery.crash;
   if (crash) {
     service(['crash', 'service'], crash.service, crash.port);
     if (config.services[crash.service] && config.services[crash.service]?.health === undefined)
       issue(['crash', 'service'], `services.${crash.service} has no health check to time its recovery; declare one`);
   }
-  const rolling = recovery.rolling;
-  if (rolling) {
-    service(['rolling', 'via', 'service'], rolling.via.service, rolling.via.port);
-    rolling.replicas.forEach((id, i) => {
-      service(['rolling', 'replicas', i], id);
-      if (id === rolling.via.service) issue(['rolling', 'replicas', i], 'is the entry point itself');
-      if (config.services[id] && config.services[id].health === undefined)
-        issue(['rolling', 'replicas', i], `services.${id} has no health check to tell that it is back; declare one`);
-      if (rolling.replicas.indexOf(id) !== i) issue(['rolling', 'replicas', i], `lists "${id}" twice`);
-    });
-    if (rolling.replicas.length < 2)
-      issue(
-        ['rolling', 'replicas'],
-        'needs at least two replicas: restarting the only replica behind a load balancer cannot be zero-downtime',
-      );
+  if (recovery.rolling)
+    refineReplicas(
+      { config, issue, service },
+      'rolling',
+      recovery.rolling,
+      'needs at least two replicas: restarting the only replica behind a load balancer cannot be zero-downtime',
+    );
+  const shutdown = recovery.shutdown;
+  if (shutdown) {
+    refineReplicas(
+      { config, issue, service },
+      'shutdown',
+      shutdown,
+      'needs at least two replicas behind the entry point: one takes the new requests while the other shuts down',
+    );
+    for (const id of shutdown.replicas)
+      if (config.services[id] && !config.services[id].ports.includes(shutdown.port))
+        issue(['shutdown', 'port'], `port ${shutdown.port} is not in services.${id}.ports`);
   }
+}
+
+/** The issue and service checkers of `refineRecovery`, for the drills' own refinements. */
+interface RecoveryRefiners {
+  readonly config: RefinementCtx['config'];
+  readonly issue: (path: (string | number)[], message: string) => void;
+  readonly service: (path: (string | number)[], id: string, port?: number) => void;
+}
+
+/** Replicas behind an entry point (rolling, shutdown): known services with a health check, each once, not the entry point, at least two. */
+function refineReplicas(
+  { config, issue, service }: RecoveryRefiners,
+  section: 'rolling' | 'shutdown',
+  drill: { readonly replicas: readonly string[]; readonly via: { readonly service: string; readonly port: number } },
+  needsTwo: string,
+): void {
+  const { replicas, via } = drill;
+  service([section, 'via', 'service'], via.service, via.port);
+  replicas.forEach((id, i) => {
+    service([section, 'replicas', i], id);
+    if (id === via.service) issue([section, 'replicas', i], 'is the entry point itself');
+    if (config.services[id] && config.services[id].health === undefined)
+      issue([section, 'replicas', i], `services.${id} has no health check to tell that it is back; declare one`);
+    if (replicas.indexOf(id) !== i) issue([section, 'replicas', i], `lists "${id}" twice`);
+  });
+  if (replicas.length < 2) issue([section, 'replicas'], needsTwo);
+}
+
+/** The backup drill: its database and services are known (the services with a health check), its ledger writes have a ledger and a target, each table once. */
+function refineBackup(
+  { config, issue, service }: RecoveryRefiners,
+  recovery: RecoveryConfig,
+  backup: NonNullable<RecoveryConfig['backup']>,
+): void {
+  service(['backup', 'database', 'service'], backup.database.service);
+  backup.services.forEach((id, i) => {
+    service(['backup', 'services', i], id);
+    if (config.services[id] && config.services[id].health === undefined)
+      issue(['backup', 'services', i], `services.${id} has no health check to tell that it is back; declare one`);
+  });
+  if ((backup.writesBeforeBackup > 0 || backup.writesAfterBackup > 0) && !recovery.ledger)
+    issue(['backup', 'writesBeforeBackup'], 'ledger writes need recovery.ledger; set both counts to 0 for none');
+  if ((backup.writesBeforeBackup > 0 || backup.writesAfterBackup > 0) && !recovery.target)
+    issue(['target'], 'is required for the backup drill ledger writes: declare target: { service, port }');
+  const names = backup.tables.map((t) => (typeof t === 'string' ? t : t.name));
+  names.forEach((n, i) => {
+    if (names.indexOf(n) !== i) issue(['backup', 'tables', i], `lists table "${n}" twice`);
+  });
 }
