@@ -11,7 +11,7 @@ import type { HttpRequest } from '../runner/http.ts';
 import { notConfiguredCheck } from '../runner/not-applicable.ts';
 import type { NotConfiguredFamily } from '../runner/not-applicable.ts';
 import { runCheck } from '../runner/suite.ts';
-import type { CheckOutcome, PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
+import type { CheckOutcome, CheckSpec, PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
 import { assertNever } from '../core/stage.ts';
 import { WriteLedger } from '../runner/write-ledger.ts';
 import type { LedgerVerdict } from '../runner/write-ledger.ts';
@@ -47,6 +47,8 @@ interface DrillCheck {
   readonly feature: string;
   readonly severity: Severity;
   readonly remediation: string;
+  /** It judges a deadline or requests that a saturated host can slow: a failure then is the host's (runCheck). */
+  readonly judgesTiming?: boolean;
 }
 
 const BACKUP = 'backup and restore';
@@ -78,6 +80,7 @@ function backupChecks(backup: RecoveryBackupConfig) {
       name: `Services back after the restore within the RTO (${backup.rtoTargetMs}ms)`,
       feature: BACKUP,
       severity: 'critical',
+      judgesTiming: true,
       remediation:
         'Reconnect to the database on your own after it comes back (a connection pool that replaces broken connections), and tell the truth in the health check',
     },
@@ -99,6 +102,7 @@ function crashChecks(crash: NonNullable<RecoveryConfig['crash']>) {
       name: `Crash recovery: ${crash.service} killed under load is healthy again within ${crash.withinMs}ms`,
       feature: CRASH,
       severity: 'blocker',
+      judgesTiming: true,
       remediation:
         'Start quickly and without manual steps after a crash (idempotent migrations, dependencies re-resolved)',
     },
@@ -120,6 +124,7 @@ function rollingChecks(rolling: NonNullable<RecoveryConfig['rolling']>) {
       name: 'Rolling restart: each replica stops gracefully, starts and is healthy again',
       feature: ROLLING,
       severity: 'critical',
+      judgesTiming: true,
       remediation: 'Stop on SIGTERM within the grace period and start without manual steps',
     },
     zeroDowntime: {
@@ -127,6 +132,7 @@ function rollingChecks(rolling: NonNullable<RecoveryConfig['rolling']>) {
       name: `Rolling restart: no failed request through ${rolling.via.service} while the replicas restart one at a time`,
       feature: ROLLING,
       severity: 'critical',
+      judgesTiming: true,
       remediation:
         'Drain before stopping: fail readiness on SIGTERM and keep serving until the load balancer has taken the replica out; let the load balancer retry connection failures on another replica',
     },
@@ -143,6 +149,7 @@ function shutdownChecks(shutdown: ShutdownConfig) {
       name: `Graceful shutdown: no request in flight at a replica's SIGTERM is cut (directly and through ${shutdown.via.service}), drain time measured`,
       feature: SHUTDOWN,
       severity: 'critical',
+      judgesTiming: true,
       remediation:
         'On SIGTERM stop taking new connections but finish every request in flight before exiting (close the server gracefully), within the grace period',
     },
@@ -151,6 +158,7 @@ function shutdownChecks(shutdown: ShutdownConfig) {
       name: `Graceful shutdown: no new request through ${shutdown.via.service} is routed to a replica going away`,
       feature: SHUTDOWN,
       severity: 'critical',
+      judgesTiming: true,
       remediation:
         'Fail readiness on SIGTERM and keep serving until the load balancer has taken the replica out (a drain delay longer than its health-check interval)',
     },
@@ -188,6 +196,16 @@ export function planRecoveryStage(context: PlanContext): PlannedCheck[] {
   return recoveryDrills(recovery).flatMap((d) => drillChecks(recovery, d).map(planned));
 }
 
+/** How a drill check runs: never retried (a drill is not repeated), host load watched when it judges timing. */
+function drillSpec(spec: DrillCheck, remediation = spec.remediation): CheckSpec {
+  return { ...planned(spec), remediation, retries: 0, ...(spec.judgesTiming === true ? { judgesTiming: true } : {}) };
+}
+
+/** The run specs of every check of every configured drill (what `runCheck` gets), in plan order. */
+export function recoveryCheckSpecs(recovery: RecoveryConfig): CheckSpec[] {
+  return recoveryDrills(recovery).flatMap((d) => drillChecks(recovery, d).map((c) => drillSpec(c)));
+}
+
 async function check(
   drill: Drill,
   spec: DrillCheck,
@@ -195,7 +213,7 @@ async function check(
   body: () => Promise<CheckOutcome>,
   remediation = spec.remediation,
 ): Promise<CheckResult> {
-  const result = await runCheck(drill.context, { ...planned(spec), remediation, retries: 0 }, async () => {
+  const result = await runCheck(drill.context, drillSpec(spec, remediation), async () => {
     const outcome = await body();
     return {
       ...outcome,
