@@ -1,6 +1,7 @@
 // Certify + report on synthetic check results (1,000 and 10,000 by default): how long the whole
 // end of a run takes (read results, Allure report + quality gate, certification, summary, JUnit,
-// certificate html + pdf, manifests), and how it grows. Prints figures; asserts nothing.
+// certificate html + pdf, manifests), and how it grows: per step, the ratio per size step (x10 sizes:
+// a ratio above 10 grows worse than linearly). Prints figures; asserts nothing.
 //   node bench/certify-report.ts [--sizes 1000,10000] [--keep]
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -150,6 +151,19 @@ if (base !== undefined) {
     console.log(
       `${f.n.toString().padEnd(9)} ${f.run.padEnd(6)} ${f.totalMs.toString().padStart(8)}   ${(f.totalMs / f.n).toFixed(3).padStart(8)}   ${growth}`,
     );
+  }
+  // Per step, the next run at each size and its ratio to the size before (10x sizes: <= 10 is linear or better).
+  const next = figures.filter((f) => f.run === 'next');
+  const steps = [...new Set(next.flatMap((f) => Object.keys(f.timings)))];
+  console.log(`\nstep (next run, ms)           ${next.map((f) => f.n.toString().padStart(16)).join('')}`);
+  for (const step of steps) {
+    const cells = next.map((f, i) => {
+      const ms = f.timings[step] ?? 0;
+      const before = i > 0 ? next[i - 1]?.timings[step] : undefined;
+      const ratio = before !== undefined && before > 0 ? ` (x${(ms / before).toFixed(1)})` : '';
+      return `${ms.toString()}${ratio}`.padStart(16);
+    });
+    console.log(`${step.padEnd(30)}${cells.join('')}`);
   }
   const thousand = figures.filter((f) => f.n === 1000);
   if (thousand.length > 0) {

@@ -1,24 +1,98 @@
-// Wall time of the whole `npm run certify` with warm images (the first run warms them and is
-// reported separately). Prints figures; never asserts. Usage: node bench/certify-wall.ts [runs=2]
-import { spawnSync } from 'node:child_process';
+// Where a warm `npm run certify` spends its time: one warm-up run (it warms images and caches and is
+// reported only by its total), then measured runs, each broken down per part (start, stack-up, every
+// stage, teardown, report) from the run's stage-times.json, against the windows its config makes it
+// wait (bench/configured-windows.ts): wall / configured, and the harness's own waiting (wall -
+// configured). Prints figures with the load averages; never asserts.
+// Usage: node bench/certify-wall.ts [runs=1]
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { loadConfig } from '../src/config/load-config.ts';
+import { experimentsDirOf, loadExperiments } from '../src/faults/experiment-files.ts';
+import { STAGE_TIMES_FILE, readStageTimes } from '../src/runner/stage-times.ts';
+import { configuredWindows, windowMsOf } from './configured-windows.ts';
+import type { ConfiguredWindow } from './configured-windows.ts';
 
-const runs = Number(process.argv[2] ?? 2);
-const once = (): { ms: number; code: number | null } => {
-  const started = performance.now();
-  const result = spawnSync(process.execPath, ['src/cli/main.ts', 'certify'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, FRAGILE: '' },
-  });
-  return { ms: performance.now() - started, code: result.status };
-};
-const warmup = once();
-console.log(`warm-up run: ${(warmup.ms / 1000).toFixed(1)} s (exit ${warmup.code})`);
-const times: number[] = [];
-for (let i = 0; i < runs; i += 1) {
-  const { ms, code } = once();
-  times.push(ms);
-  console.log(`run ${i + 1}: ${(ms / 1000).toFixed(1)} s (exit ${code})`);
+const runs = Number(process.argv[2] ?? 1);
+const config = await loadConfig();
+const experiments = config.chaos
+  ? (await loadExperiments(experimentsDirOf({ config }, config.chaos))).experiments.map((l) => l.experiment)
+  : [];
+const windows = configuredWindows(config, experiments);
+
+const load = (): string =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(', ');
+
+interface Run {
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  readonly code: number | null;
+  readonly runDir: string;
 }
+
+/** One `certify` (stdout dropped, progress on stderr kept out of the figures). */
+const once = (): Promise<Run> =>
+  new Promise((resolve, reject) => {
+    const startedAt = Date.now();
+    const child = spawn(process.execPath, ['src/cli/main.ts', 'certify'], {
+      stdio: ['ignore', 'ignore', 'ignore'],
+      env: { ...process.env, FRAGILE: '' },
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const finishedAt = Date.now();
+      realpath(join(config.reportsDir, 'latest')).then(
+        (runDir) => resolve({ startedAt, finishedAt, code, runDir }),
+        reject,
+      );
+    });
+  });
+
+const s = (ms: number): string => (ms / 1000).toFixed(1).padStart(7);
+const row = (part: string, wallMs: number, configuredMs: number): string => {
+  const ratio = configuredMs > 0 ? (wallMs / configuredMs).toFixed(2) : '-';
+  return `${part.padEnd(12)} ${s(configuredMs)} ${s(wallMs)} ${ratio.padStart(7)} ${s(wallMs - configuredMs)}`;
+};
+
+async function breakdown(run: Run): Promise<void> {
+  const times = await readStageTimes(join(run.runDir, STAGE_TIMES_FILE));
+  const stackUp = times.stackUp;
+  const teardown = times.teardown;
+  const first = stackUp?.startedAt ?? times.stages[0]?.startedAt ?? run.startedAt;
+  const lastStage = times.stages.at(-1)?.finishedAt ?? stackUp?.finishedAt ?? first;
+  const parts: [string, number, number][] = [['start', first - run.startedAt, 0]];
+  if (stackUp) parts.push(['stack-up', stackUp.finishedAt - stackUp.startedAt, 0]);
+  for (const span of times.stages)
+    parts.push([span.stage, span.finishedAt - span.startedAt, windowMsOf(windows, span.stage)]);
+  if (teardown) parts.push(['teardown', teardown.finishedAt - teardown.startedAt, 0]);
+  parts.push(['report', run.finishedAt - (teardown?.finishedAt ?? lastStage), 0]);
+  console.log(`part         config s  wall s  wall/cfg  harness s (wall - configured)`);
+  for (const [part, wall, configured] of parts) console.log(row(part, wall, configured));
+  const wall = run.finishedAt - run.startedAt;
+  const configured = parts.reduce((n, [, , c]) => n + c, 0);
+  console.log(row('total', wall, configured));
+  console.log(`  (parts sum to ${s(parts.reduce((n, [, w]) => n + w, 0)).trim()} s; run folder ${run.runDir})`);
+}
+
+const listWindows = (all: readonly ConfiguredWindow[]): void => {
+  console.log('configured windows (from the resolved config; bounds are waited at most, not summed):');
+  for (const w of all) console.log(`  ${w.stage.padEnd(9)} ${w.kind.padEnd(6)} ${s(w.ms)} s  ${w.label}`);
+};
+
+listWindows(windows);
+console.log(`load average before warm-up: ${load()}`);
+const warmup = await once();
 console.log(
-  `npm run certify with warm images: min ${(Math.min(...times) / 1000).toFixed(1)} s, max ${(Math.max(...times) / 1000).toFixed(1)} s over ${runs} runs`,
+  `warm-up run: ${s(warmup.finishedAt - warmup.startedAt).trim()} s (exit ${String(warmup.code)}); load average ${load()}`,
 );
+for (let i = 0; i < runs; i += 1) {
+  const before = load();
+  const run = await once();
+  console.log(
+    `\nrun ${(i + 1).toString()}: ${s(run.finishedAt - run.startedAt).trim()} s (exit ${String(run.code)}); load average before ${before}, after ${load()}`,
+  );
+  await breakdown(run);
+}

@@ -201,11 +201,14 @@ function decode(bytes: Buffer): { text: string; encoding: 'utf8' | 'latin1' } {
   }
 }
 
-async function isBinary(file: string): Promise<boolean> {
-  if (BINARY_EXTENSIONS.has(extname(file).toLowerCase())) return true;
+/** Bytes at the start of a file looked at for a NUL, which marks it binary. */
+const HEAD_BYTES = 8192;
+
+/** Whether a big file's head holds a NUL (read without loading the file). */
+async function hasBinaryHead(file: string): Promise<boolean> {
   const handle = await open(file, 'r');
   try {
-    const head = Buffer.alloc(8192);
+    const head = Buffer.alloc(HEAD_BYTES);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     return head.subarray(0, bytesRead).includes(0);
   } finally {
@@ -261,15 +264,27 @@ async function scrubBigFile(file: string, redact: Redactor): Promise<boolean> {
   return state.changed;
 }
 
-async function scrubFile(file: string, redact: Redactor): Promise<boolean> {
-  if ((await stat(file)).size > WHOLE_FILE_BYTES) return scrubBigFile(file, redact);
+/** What scrubbing one file did. */
+type FileScrub = 'binary' | 'rewritten' | 'unchanged';
+
+/** Redacts one file: a small one is read once (its head tells whether it is binary), a big one piece by piece. */
+async function scrubFile(file: string, redact: Redactor): Promise<FileScrub> {
+  if (BINARY_EXTENSIONS.has(extname(file).toLowerCase())) return 'binary';
+  if ((await stat(file)).size > WHOLE_FILE_BYTES) {
+    if (await hasBinaryHead(file)) return 'binary';
+    return (await scrubBigFile(file, redact)) ? 'rewritten' : 'unchanged';
+  }
   const bytes = await readFile(file);
+  if (bytes.subarray(0, HEAD_BYTES).includes(0)) return 'binary';
   const { text, encoding } = decode(bytes);
   const redacted = redact(text);
-  if (redacted === text) return false;
+  if (redacted === text) return 'unchanged';
   await writeFile(file, Buffer.from(redacted, encoding));
-  return true;
+  return 'rewritten';
 }
+
+/** Files scrubbed at once: enough to overlap disk and CPU, few enough to stay far from the fd limit. */
+const SCRUB_CONCURRENCY = 16;
 
 /**
  * Redacts every text file under `dir` in place (binary files are left alone, big files go piece by
@@ -279,20 +294,29 @@ async function scrubFile(file: string, redact: Redactor): Promise<boolean> {
 export async function scrubFiles(dir: string, redact: Redactor, options: ScrubOptions = {}): Promise<ScrubReport> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const skip = (options.skip ?? []).map((s) => s.replace(/\/+$/, ''));
-  const rewritten: string[] = [];
-  const binary: string[] = [];
-  let scanned = 0;
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    const file = join(entry.parentPath, entry.name);
-    const name = relative(dir, file);
-    if (skip.some((s) => name === s || name.startsWith(`${s}${sep}`))) continue;
-    if (await isBinary(file)) {
-      binary.push(name);
-      continue;
+  const files = entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .filter((file) => {
+      const name = relative(dir, file);
+      return !skip.some((s) => name === s || name.startsWith(`${s}${sep}`));
+    });
+  // One file at a time made a run folder of 100,000 results wait on each file's reads in turn.
+  const outcomes = new Array<FileScrub>(files.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const index = next;
+      next += 1;
+      outcomes[index] = await scrubFile(files[index] ?? '', redact);
     }
-    scanned++;
-    if (await scrubFile(file, redact)) rewritten.push(name);
-  }
-  return { scanned, rewritten: rewritten.sort(), binary: binary.sort() };
+  };
+  await Promise.all(Array.from({ length: Math.min(SCRUB_CONCURRENCY, files.length) }, worker));
+  const named = (kind: FileScrub): string[] =>
+    files.filter((_, i) => outcomes[i] === kind).map((file) => relative(dir, file));
+  return {
+    scanned: files.length - named('binary').length,
+    rewritten: named('rewritten').sort(),
+    binary: named('binary').sort(),
+  };
 }

@@ -10,6 +10,7 @@ import { writeCheckResult } from '../core/results.ts';
 import { withFileLock } from '../provision/cache.ts';
 import {
   READINESS_CATEGORIES,
+  allureTimeoutMs,
   findAnalytics,
   formatProperties,
   generateAllureReport,
@@ -104,6 +105,14 @@ describe('formatProperties', () => {
     expect(formatProperties({ 'b key': ' x=y:z', a: 'line1\nline2', ü: 'ß ✓' })).toBe(
       'a=line1\\nline2\nb\\ key=\\ x\\=y\\:z\n\\u00fc=\\u00df \\u2713\n',
     );
+  });
+});
+
+describe('allureTimeoutMs', () => {
+  it('gives Allure 120 s plus time per result file, so a run of 100,000 checks is not cut at 120 s', () => {
+    expect(allureTimeoutMs(0)).toBe(120_000);
+    expect(allureTimeoutMs(1_000)).toBe(124_000);
+    expect(allureTimeoutMs(100_000)).toBe(520_000);
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -169,6 +169,7 @@ export interface GenerateAllureReportOptions {
   readonly name: string;
   /** Working directory of the Allure process; relative paths resolve against it. */
   readonly cwd: string;
+  /** Default: `allureTimeoutMs` of the number of result files. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
   /** Path of Allure's `cli.js`; defaults to the installed `allure` package. */
@@ -180,6 +181,26 @@ export interface GenerateAllureReportOptions {
   readonly historyPath?: string;
   /** How many past runs the history keeps. */
   readonly historyLimit?: number;
+}
+
+/** Counts the `*-result.json` files of a results directory (0 when it does not exist). */
+export async function countResultFiles(resultsDir: string): Promise<number> {
+  try {
+    return (await readdir(resultsDir)).filter((name) => name.endsWith('-result.json')).length;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+}
+
+/** Least time an Allure command (generate, quality-gate) is given. */
+const ALLURE_MIN_TIMEOUT_MS = 120_000;
+/** Time given per result file on top: Allure reads every one, so a run of 100,000 checks needs minutes, not 120 s. */
+const ALLURE_MS_PER_RESULT = 4;
+
+/** How long an Allure command over `resultFiles` result files may run: 120 s plus 4 ms per file. */
+export function allureTimeoutMs(resultFiles: number): number {
+  return ALLURE_MIN_TIMEOUT_MS + Math.max(0, resultFiles) * ALLURE_MS_PER_RESULT;
 }
 
 /** How the report's tree groups checks: stage, then feature, then severity. */
@@ -226,7 +247,7 @@ export async function generateAllureReport(options: GenerateAllureReportOptions)
     categories: await readCategories(resultsDir),
   };
   const configDir = await mkdtemp(join(tmpdir(), 'readiness-allure-'));
-  const timeoutMs = options.timeoutMs ?? 120_000;
+  const timeoutMs = options.timeoutMs ?? allureTimeoutMs(await countResultFiles(resultsDir));
   const generate = async (): Promise<void> => {
     const configFile = join(configDir, 'allurerc.json');
     await writeFile(configFile, JSON.stringify(config, null, 2));

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,8 @@ import { stageOfId, stagePolicy } from '../certify/policy.ts';
 import type { CheckStatus } from '../core/check-result.ts';
 import { ToolMissingError } from '../core/errors.ts';
 import { exec, tail } from '../core/exec.ts';
-import { resolveAllureCli } from './allure.ts';
+import { allureTimeoutMs, resolveAllureCli } from './allure.ts';
+export { countResultFiles } from './allure.ts';
 import { STAGES } from '../core/stage.ts';
 import type { Stage } from '../core/stage.ts';
 import type { PolicyConfig } from '../config/schema.ts';
@@ -346,16 +347,6 @@ export function gateVerdict(run: Pick<QualityGateRun, 'outcome' | 'failedRules'>
   return runVerdict(run.failedRules.some((rule) => rule.tier === 'block') ? 'NOT_CERTIFIED' : 'CONDITIONAL', partial);
 }
 
-/** Counts the `*-result.json` files of a results directory (0 when it does not exist). */
-export async function countResultFiles(resultsDir: string): Promise<number> {
-  try {
-    return (await readdir(resultsDir)).filter((name) => name.endsWith('-result.json')).length;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw error;
-  }
-}
-
 export interface RunQualityGateOptions {
   readonly configFile: string;
   readonly resultsDir: string;
@@ -398,6 +389,7 @@ export async function runQualityGate(options: RunQualityGateOptions): Promise<Qu
 export interface EvaluateQualityGateOptions extends GatePlanInput {
   readonly runDir: string;
   readonly resultsDir: string;
+  /** Default: `allureTimeoutMs` of `resultFileCount`. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
 }
@@ -413,7 +405,7 @@ export async function evaluateQualityGate(
     configFile,
     resultsDir: options.resultsDir,
     plan,
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    timeoutMs: options.timeoutMs ?? allureTimeoutMs(options.resultFileCount),
     ...(options.signal ? { signal: options.signal } : {}),
   });
   return { plan, configFile, run };

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { credentialHeaderNames } from '../../config/auth.ts';
 import type { ResolvedConfig } from '../../config/load-config.ts';
 import { systemClock } from '../../core/clock.ts';
@@ -23,6 +24,7 @@ import { readTargetHandle } from '../target.ts';
 import { createRunFolder, newRunId } from '../run-folder.ts';
 import type { RunFolder } from '../run-folder.ts';
 import { failFastReason } from '../../runner/run-stage.ts';
+import { STAGE_TIMES_FILE, StageTimer, writeStageTimes } from '../../runner/stage-times.ts';
 
 export interface CertifyOptions {
   readonly config: ResolvedConfig;
@@ -241,6 +243,8 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
   const folder = await createRunFolder(config.reportsDir, newRunId(startedAt));
   reporter.onInfo?.(`run ${folder.runId} (seed ${seed}) -> ${folder.dir}`);
   const teardowns = new Teardowns();
+  // When stack-up, each stage and teardown ran (stage-times.json): where a run's time goes.
+  const timer = new StageTimer(systemClock);
   const runSignal = AbortSignal.any([signal, AbortSignal.timeout(config.deadlines.runMs)]);
   let interrupted = false;
   // Filled as soon as the images are known, so a stack that fails to start still reports them.
@@ -255,23 +259,27 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
   try {
     const handle = target
       ? await attachTarget(target, options.target ?? '', { folder, redact, reporter, teardowns })
-      : await startStack(config, state, { folder, seed, redact, reporter, teardowns, signal: runSignal });
+      : await timer.time('stackUp', () =>
+          startStack(config, state, { folder, seed, redact, reporter, teardowns, signal: runSignal }),
+        );
     await writeStackHandle(folder.handleFile, handle);
     for (const [index, stage] of selected.entries()) {
       if (runSignal.aborted) break;
-      const results = await runStage({
-        config,
-        handle,
-        stage,
-        runDir: folder.dir,
-        resultsDir: folder.resultsDir,
-        seed,
-        clock: systemClock,
-        reporter,
-        redact,
-        signal: runSignal,
-        ...(failFast ? { failFast } : {}),
-      });
+      const results = await timer.time(stage, () =>
+        runStage({
+          config,
+          handle,
+          stage,
+          runDir: folder.dir,
+          resultsDir: folder.resultsDir,
+          seed,
+          clock: systemClock,
+          reporter,
+          redact,
+          signal: runSignal,
+          ...(failFast ? { failFast } : {}),
+        }),
+      );
       // The first failed critical check is the one that stopped the stage.
       const stoppedBy = failFast && results.find((check) => check.status === 'failed' && failFast.isCritical(check));
       if (stoppedBy !== undefined) {
@@ -296,9 +304,10 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
     else if (error instanceof ServiceStartError) await recordServiceStartFailure(folder, first, error, redact);
     else await recordHarnessFailure(folder, first, 'stack', 'Stack started', error, redact);
   } finally {
-    const errors = await teardowns.run();
+    const errors = await timer.time('teardown', () => teardowns.run());
     for (const error of errors) reporter.onInfo?.(`teardown problem: ${error.message}`);
   }
+  await writeStageTimes(join(folder.dir, STAGE_TIMES_FILE), timer);
   const exitCode = await finalizeRun({
     config,
     folder,

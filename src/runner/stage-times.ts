@@ -1,0 +1,74 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import type { Clock } from '../core/clock.ts';
+import { ReadinessError } from '../core/errors.ts';
+import { STAGES } from '../core/stage.ts';
+import type { Stage } from '../core/stage.ts';
+
+/** Where a run records when its stack-up, each stage and its teardown started and ended (epoch ms). */
+export const STAGE_TIMES_FILE = 'stage-times.json';
+
+const spanSchema = z.strictObject({ startedAt: z.number().int(), finishedAt: z.number().int() });
+/** One timed part of a run: start and end, epoch milliseconds. */
+export type Span = z.output<typeof spanSchema>;
+
+/** `stage-times.json`: the run's parts in the order they ran; `stackUp` is absent when nothing was started (`--target`). */
+export const stageTimesSchema = z.strictObject({
+  schemaVersion: z.literal(1),
+  stackUp: spanSchema.optional(),
+  stages: z.array(spanSchema.extend({ stage: z.enum(STAGES) })),
+  teardown: spanSchema.optional(),
+});
+export type StageTimes = z.output<typeof stageTimesSchema>;
+
+/** Records the spans of a run as it goes; `toJSON` gives what `stage-times.json` holds. */
+export class StageTimer {
+  readonly #clock: Clock;
+  #stackUp: Span | undefined;
+  readonly #stages: (Span & { stage: Stage })[] = [];
+  #teardown: Span | undefined;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** Runs `work` and records its span (also when it throws). */
+  async time<T>(part: 'stackUp' | 'teardown' | Stage, work: () => Promise<T>): Promise<T> {
+    const startedAt = this.#clock.now();
+    try {
+      return await work();
+    } finally {
+      const span = { startedAt, finishedAt: this.#clock.now() };
+      if (part === 'stackUp') this.#stackUp = span;
+      else if (part === 'teardown') this.#teardown = span;
+      else this.#stages.push({ stage: part, ...span });
+    }
+  }
+
+  toJSON(): StageTimes {
+    return {
+      schemaVersion: 1,
+      ...(this.#stackUp ? { stackUp: this.#stackUp } : {}),
+      stages: [...this.#stages],
+      ...(this.#teardown ? { teardown: this.#teardown } : {}),
+    };
+  }
+}
+
+/** Writes `stage-times.json`. */
+export async function writeStageTimes(file: string, timer: StageTimer): Promise<void> {
+  await writeFile(file, `${JSON.stringify(timer.toJSON(), null, 2)}\n`);
+}
+
+/** Reads and validates a `stage-times.json`; throws naming the file and the first bad key. */
+export async function readStageTimes(file: string): Promise<StageTimes> {
+  const parsed = stageTimesSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ReadinessError(
+      'STAGE_TIMES_INVALID',
+      `${file}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`.replace(/: {2}/, ': '),
+    );
+  }
+  return parsed.data;
+}
