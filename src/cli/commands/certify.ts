@@ -23,7 +23,8 @@ import { preflight } from '../preflight.ts';
 import { readTargetHandle } from '../target.ts';
 import { createRunFolder, newRunId } from '../run-folder.ts';
 import type { RunFolder } from '../run-folder.ts';
-import { failFastReason } from '../../runner/run-stage.ts';
+import { failFastReason, runStage } from '../../runner/run-stage.ts';
+import type { StageRunOptions } from '../../runner/run-stage.ts';
 import { STAGE_TIMES_FILE, StageTimer, writeStageTimes } from '../../runner/stage-times.ts';
 
 export interface CertifyOptions {
@@ -223,6 +224,71 @@ async function startStack(
   return stack.handle;
 }
 
+/** What the stage loop of `certify` needs. */
+interface StageLoop {
+  readonly config: ResolvedConfig;
+  readonly handle: StackHandle;
+  readonly folder: RunFolder;
+  readonly seed: number;
+  readonly reporter: Reporter;
+  readonly redact: Redactor;
+  readonly signal: AbortSignal;
+  readonly timer: StageTimer;
+  readonly failFast: StageRunOptions['failFast'];
+}
+
+/** Runs the selected stages in order, each timed; with --fail-fast the first failed critical check ends the loop. */
+async function runStages(selected: readonly Stage[], loop: StageLoop): Promise<void> {
+  const { config, handle, folder, seed, reporter, redact, signal, timer, failFast } = loop;
+  for (const [index, stage] of selected.entries()) {
+    if (signal.aborted) break;
+    const results = await timer.time(stage, () =>
+      runStage({
+        config,
+        handle,
+        stage,
+        runDir: folder.dir,
+        resultsDir: folder.resultsDir,
+        seed,
+        clock: systemClock,
+        reporter,
+        redact,
+        signal,
+        ...(failFast ? { failFast } : {}),
+      }),
+    );
+    // The first failed critical check is the one that stopped the stage.
+    const stoppedBy = failFast && results.find((check) => check.status === 'failed' && failFast.isCritical(check));
+    if (stoppedBy !== undefined) {
+      const left = selected.slice(index + 1);
+      if (left.length > 0) reporter.onInfo?.(`--fail-fast: not running ${left.join(', ')}`);
+      await recordStagesNotRun(folder.resultsDir, left, stoppedBy, redact, Date.now());
+      return;
+    }
+  }
+}
+
+/** Records why the run stopped early: an interrupt, a service that did not start (the system's), or the harness. */
+async function recordRunFailure(
+  folder: RunFolder,
+  first: Stage,
+  error: unknown,
+  interrupted: boolean,
+  redact: Redactor,
+): Promise<void> {
+  if (interrupted)
+    await recordHarnessFailure(
+      folder,
+      first,
+      'interrupted',
+      'Run completed',
+      new InterruptedError('Interrupted (SIGINT/SIGTERM) before the run finished'),
+      redact,
+    );
+  else if (error instanceof ServiceStartError) await recordServiceStartFailure(folder, first, error, redact);
+  else await recordHarnessFailure(folder, first, 'stack', 'Stack started', error, redact);
+}
+
 /** `readiness certify`: provision, start the stack (or take the `--target` one), run the stages, tear down what it started, certify, report. */
 export async function certify(options: CertifyOptions): Promise<ExitCode> {
   const { config, reporter, signal } = options;
@@ -233,10 +299,7 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
   const target = options.target === undefined ? undefined : await readTargetHandle(options.target, config);
   if (options.signing?.kind === 'none') reporter.onInfo?.(`unsigned run: ${options.signing.reason}`);
   // What starts things loads once the config's files are known to be there, so bad input exits 2 fast.
-  const [{ runStage }, { finalizeRun }] = await Promise.all([
-    import('../../runner/run-stage.ts'),
-    import('../finalize.ts'),
-  ]);
+  const { finalizeRun } = await import('../finalize.ts');
   const seed = options.seed ?? newSeed();
   const redact = configRedactor(config);
   const startedAt = new Date();
@@ -263,46 +326,10 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
           startStack(config, state, { folder, seed, redact, reporter, teardowns, signal: runSignal }),
         );
     await writeStackHandle(folder.handleFile, handle);
-    for (const [index, stage] of selected.entries()) {
-      if (runSignal.aborted) break;
-      const results = await timer.time(stage, () =>
-        runStage({
-          config,
-          handle,
-          stage,
-          runDir: folder.dir,
-          resultsDir: folder.resultsDir,
-          seed,
-          clock: systemClock,
-          reporter,
-          redact,
-          signal: runSignal,
-          ...(failFast ? { failFast } : {}),
-        }),
-      );
-      // The first failed critical check is the one that stopped the stage.
-      const stoppedBy = failFast && results.find((check) => check.status === 'failed' && failFast.isCritical(check));
-      if (stoppedBy !== undefined) {
-        const left = selected.slice(index + 1);
-        if (left.length > 0) reporter.onInfo?.(`--fail-fast: not running ${left.join(', ')}`);
-        await recordStagesNotRun(folder.resultsDir, left, stoppedBy, redact, Date.now());
-        break;
-      }
-    }
+    await runStages(selected, { config, handle, folder, seed, reporter, redact, signal: runSignal, timer, failFast });
   } catch (error) {
     interrupted = signal.aborted;
-    const first = selected[0] ?? 'boot';
-    if (interrupted)
-      await recordHarnessFailure(
-        folder,
-        first,
-        'interrupted',
-        'Run completed',
-        new InterruptedError('Interrupted (SIGINT/SIGTERM) before the run finished'),
-        redact,
-      );
-    else if (error instanceof ServiceStartError) await recordServiceStartFailure(folder, first, error, redact);
-    else await recordHarnessFailure(folder, first, 'stack', 'Stack started', error, redact);
+    await recordRunFailure(folder, selected[0] ?? 'boot', error, interrupted, redact);
   } finally {
     const errors = await timer.time('teardown', () => teardowns.run());
     for (const error of errors) reporter.onInfo?.(`teardown problem: ${error.message}`);
