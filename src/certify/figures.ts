@@ -7,7 +7,7 @@ import type { Stage } from '../core/stage.ts';
 import type { ReadinessConfigOutput } from '../config/schema.ts';
 
 /** How a figure compares with its target: the check passes when `value <op> target`. */
-export const FIGURE_TARGET_OPS = ['<', '<=', '>='] as const;
+const FIGURE_TARGET_OPS = ['<', '<=', '>='] as const;
 export type FigureTargetOp = (typeof FIGURE_TARGET_OPS)[number];
 
 /** One key figure of a run, read from a check's metrics (or from the knee file), with its target when one is configured. */
@@ -135,8 +135,7 @@ export async function readKneeFile(file: string): Promise<{ knee?: KneeFile; pro
  * pattern's first group); `max` the worst (highest) value over the matches; `median` their lower median
  * (an observed value, so it names the check it came from); `single` the one matching check.
  */
-export const FIGURE_AGGREGATIONS = ['each', 'max', 'median', 'single'] as const;
-export type FigureAggregation = (typeof FIGURE_AGGREGATIONS)[number];
+type FigureAggregation = 'each' | 'max' | 'median' | 'single';
 
 interface Match {
   readonly check: CheckResult;
@@ -164,7 +163,7 @@ const atMost = (value: number | undefined, op: FigureTargetOp = '<='): Target | 
 export const STARTUP_FIGURE = 'boot.startup';
 
 /** Which metric of which checks feeds which figure, and how it is aggregated. */
-export const FIGURE_SOURCES: readonly FigureSource[] = [
+const FIGURE_SOURCES: readonly FigureSource[] = [
   {
     id: STARTUP_FIGURE,
     label: 'Startup',
@@ -460,7 +459,7 @@ function kneeFigure(checks: readonly CheckResult[], knee: KneeFile | undefined, 
   ];
 }
 
-export interface FigureInputs {
+interface FigureInputs {
   readonly checks: readonly CheckResult[];
   /** `<run>/load/knee.json`, when the run has one. */
   readonly knee?: KneeFile | undefined;

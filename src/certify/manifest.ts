@@ -27,7 +27,7 @@ export const ATTESTATION_KEY_FILE = 'certification.pub.pem';
 /** Files the evidence manifest leaves out: they are written after it (the certificate shows its hash). */
 export const SEALED_AFTER_EVIDENCE = ['certificate.html', 'certificate.pdf'] as const;
 /** Files the run manifest leaves out: itself, and the signature over it. */
-export const SEALED_AFTER_MANIFEST = [MANIFEST_FILE, ATTESTATION_FILE, ATTESTATION_KEY_FILE] as const;
+const SEALED_AFTER_MANIFEST = [MANIFEST_FILE, ATTESTATION_FILE, ATTESTATION_KEY_FILE] as const;
 
 export interface ManifestEntry {
   /** Path relative to the run folder, with `/` separators. */

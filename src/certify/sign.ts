@@ -35,12 +35,12 @@ export interface VerifyKey {
 }
 
 /** The key id of a public key: SHA-256 of its SPKI DER encoding, hex. */
-export function keyIdOf(publicKey: KeyObject): string {
+function keyIdOf(publicKey: KeyObject): string {
   return sha256Hex(publicKey.export({ type: 'spki', format: 'der' }));
 }
 
 /** The public key in SPKI PEM, as written next to the envelope. */
-export function publicKeyPem(publicKey: KeyObject): string {
+function publicKeyPem(publicKey: KeyObject): string {
   return publicKey.export({ type: 'spki', format: 'pem' }).toString();
 }
 
@@ -102,22 +102,22 @@ const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'is not base64');
 const sha256Digest = z.string().regex(/^[0-9a-f]{64}$/, 'is not a lower-case hex SHA-256');
 
 /** A DSSE envelope (https://github.com/secure-systems-lab/dsse). */
-export const envelopeSchema = z.object({
+const envelopeSchema = z.object({
   payloadType: z.string(),
   payload: base64,
   signatures: z.array(z.object({ keyid: z.string().optional(), sig: base64 })).min(1),
 });
-export type DsseEnvelope = z.output<typeof envelopeSchema>;
+type DsseEnvelope = z.output<typeof envelopeSchema>;
 
 /** What a readiness certification Statement asserts about its subjects. */
-export const predicateSchema = z.object({
+const predicateSchema = z.object({
   runId: z.string().min(1),
   verdict: z.enum(VERDICTS),
   validUntil: z.iso.datetime().nullable(),
   git: z.object({ sha: z.string().min(1).nullable(), dirty: z.boolean().nullable() }),
   signedAt: z.iso.datetime(),
 });
-export type CertificationPredicate = z.output<typeof predicateSchema>;
+type CertificationPredicate = z.output<typeof predicateSchema>;
 
 /** An in-toto Statement v1 carrying a readiness certification predicate. */
 export const statementSchema = z.object({
@@ -129,7 +129,7 @@ export const statementSchema = z.object({
 export type CertificationStatement = z.output<typeof statementSchema>;
 
 /** Signs a Statement: a DSSE envelope over its JSON, ed25519 over the PAE encoding. */
-export function signStatement(statement: CertificationStatement, key: SigningKey): DsseEnvelope {
+function signStatement(statement: CertificationStatement, key: SigningKey): DsseEnvelope {
   const payload = Buffer.from(JSON.stringify(statement), 'utf8');
   const sig = sign(null, pae(PAYLOAD_TYPE, payload), key.privateKey);
   return {
@@ -140,7 +140,7 @@ export function signStatement(statement: CertificationStatement, key: SigningKey
 }
 
 /** The outcome of checking an envelope against one public key. */
-export type EnvelopeCheck =
+type EnvelopeCheck =
   { readonly ok: true; readonly statement: CertificationStatement } | { readonly ok: false; readonly reason: string };
 
 /**
@@ -177,7 +177,7 @@ export function verifyEnvelope(envelope: DsseEnvelope, publicKey: KeyObject): En
   return { ok: true, statement: parsed.data };
 }
 
-export interface SignRunFolderOptions {
+interface SignRunFolderOptions {
   readonly key: SigningKey;
   readonly predicate: Omit<CertificationPredicate, 'signedAt'>;
   /** The signing time recorded in the predicate. */
@@ -185,7 +185,7 @@ export interface SignRunFolderOptions {
 }
 
 /** The files a signed run folder got. */
-export interface RunSignature {
+interface RunSignature {
   readonly envelopeFile: string;
   readonly keyFile: string;
   readonly keyid: string;

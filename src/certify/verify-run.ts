@@ -9,7 +9,7 @@ import { VERDICTS } from './verdict.ts';
 import type { Verdict } from './verdict.ts';
 
 /** The manifest check of a run folder. */
-export type ManifestStatus =
+type ManifestStatus =
   | { readonly status: 'ok'; readonly files: number }
   | {
       readonly status: 'modified';
@@ -24,21 +24,21 @@ export type ManifestStatus =
  * public key shipped in the folder (anyone who rewrote the folder could have shipped theirs);
  * `unsigned` without an envelope; `invalid` for anything else.
  */
-export type SignatureStatus =
+type SignatureStatus =
   | { readonly status: 'verified'; readonly keyid: string; readonly signedAt: string }
   | { readonly status: 'unpinned'; readonly keyid: string; readonly signedAt: string }
   | { readonly status: 'unsigned'; readonly reason: string }
   | { readonly status: 'invalid'; readonly reason: string };
 
 /** Whether the certification is valid now: only a passing verdict before its `validUntil` is. */
-export type ValidityStatus =
+type ValidityStatus =
   | { readonly status: 'valid'; readonly verdict: Verdict; readonly validUntil: string }
   | { readonly status: 'expired'; readonly verdict: Verdict; readonly validUntil: string }
   | { readonly status: 'none'; readonly verdict: Verdict; readonly reason: string }
   | { readonly status: 'unreadable'; readonly reason: string };
 
 /** Everything `readiness verify` and `readiness report` say about a run folder. */
-export interface RunVerification {
+interface RunVerification {
   readonly runDir: string;
   readonly runId: string | null;
   /** True when every check passed (what `readiness verify` exits 0 on). */
@@ -52,7 +52,7 @@ export interface RunVerification {
   readonly problems: readonly string[];
 }
 
-export interface VerifyRunOptions {
+interface VerifyRunOptions {
   readonly runDir: string;
   /** The pinned public key; when given, the folder must be signed by it. */
   readonly key?: VerifyKey;

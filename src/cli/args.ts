@@ -28,7 +28,7 @@ function cliOptions(configDefault: string) {
 }
 
 /** A command's arguments: option values and positionals. */
-export type CommandArgs = ReturnType<typeof parseCommandArgs>;
+type CommandArgs = ReturnType<typeof parseCommandArgs>;
 /** The option values of a command line. */
 export type CommandValues = CommandArgs['values'];
 

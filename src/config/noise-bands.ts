@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { checkPatternSchema } from './properties.ts';
 
 /** Which way a key figure gets worse. */
-export const NOISE_BAND_DIRECTIONS = ['higher', 'lower'] as const;
-export type NoiseBandDirection = (typeof NOISE_BAND_DIRECTIONS)[number];
+const NOISE_BAND_DIRECTIONS = ['higher', 'lower'] as const;
+type NoiseBandDirection = (typeof NOISE_BAND_DIRECTIONS)[number];
 
 /**
  * How far a figure may move between two runs before it counts as changed: beyond `ratio` of the earlier

@@ -35,7 +35,7 @@ const DEFINING_KEYS = ['title', 'group', 'checks', 'severity', 'remediation'] as
 const REQUIRED_KEYS = ['title', 'group', 'checks'] as const;
 
 /** A `properties` entry: a whole definition (adds, or replaces the built-in of that id), or `omit` with a reason. */
-export const propertyEntrySchema = z
+const propertyEntrySchema = z
   .strictObject({
     title: propertyDefinitionSchema.shape.title.optional(),
     group: propertyDefinitionSchema.shape.group.optional(),

@@ -152,7 +152,7 @@ const NO_CONTRACT_CHECK: PlannedCheck = {
 };
 
 /** The checks of one pact of a configured provider, in recording order. */
-export interface PactChecks {
+interface PactChecks {
   readonly pact: PactFile;
   /** `<provider>.<consumer>.interactions`, when the pact has no interaction. */
   readonly empty: PlannedCheck | undefined;
@@ -161,7 +161,7 @@ export interface PactChecks {
 }
 
 /** A configured provider: no pact names it (one `.pacts` check), or the checks of its pacts. */
-export type ProviderChecks =
+type ProviderChecks =
   | { readonly kind: 'no-pacts'; readonly name: string; readonly check: PlannedCheck }
   | {
       readonly kind: 'pacts';
@@ -171,7 +171,7 @@ export type ProviderChecks =
     };
 
 /** Every check the file-based stage records, grouped as it records them. */
-export interface FileStageChecks {
+interface FileStageChecks {
   readonly problems: readonly { readonly problem: PactFileProblem; readonly check: PlannedCheck }[];
   readonly unverified: readonly { readonly pact: PactFile; readonly check: PlannedCheck }[];
   readonly providers: readonly ProviderChecks[];
@@ -181,7 +181,7 @@ export interface FileStageChecks {
  * The checks the file-based stage records, from the config and the pact folder's contents: ids made
  * unique in the order they are recorded. Both the plan and the recording walk this, so they agree.
  */
-export function fileStageChecks(
+function fileStageChecks(
   config: ContractConfig,
   pacts: readonly PactFile[],
   problems: readonly PactFileProblem[],
@@ -259,7 +259,7 @@ export function fileStageChecks(
 }
 
 /** The checks of `fileStageChecks`, flat, in the order the stage records them. */
-export function fileStagePlan(checks: FileStageChecks): PlannedCheck[] {
+function fileStagePlan(checks: FileStageChecks): PlannedCheck[] {
   return [
     ...checks.problems.map((p) => p.check),
     ...checks.unverified.map((u) => u.check),

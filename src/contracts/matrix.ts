@@ -13,7 +13,7 @@ const countsSchema = z.strictObject({
   unknown: z.number().int(),
   'not-applicable': z.number().int().default(0),
 });
-export type MatrixCounts = z.infer<typeof countsSchema>;
+type MatrixCounts = z.infer<typeof countsSchema>;
 
 /** One consumer/provider pair: which versions were verified together, and how it went. */
 const matrixRowSchema = z.strictObject({

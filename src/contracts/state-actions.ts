@@ -75,7 +75,7 @@ async function sendRequest(
 }
 
 /** What a template reads as `{{principals.<name>.<field>}}`: who a principal is, never an obtained secret. */
-export type PrincipalFields = Readonly<Record<string, Readonly<Record<string, string>>>>;
+type PrincipalFields = Readonly<Record<string, Readonly<Record<string, string>>>>;
 
 /**
  * The template view of `auth.principals`: each principal's `username`, `password` and `role` where it

@@ -2,7 +2,7 @@ import type { VerifierOptions } from '@pact-foundation/pact';
 import type { WorkerPlan, WorkerRun } from './worker-protocol.ts';
 
 /** What the request filter does with one request of an interaction. */
-export type CredentialDecision =
+type CredentialDecision =
   | { readonly kind: 'keep' }
   | { readonly kind: 'unnamed'; readonly error: string }
   | { readonly kind: 'fresh'; readonly principal: string };

@@ -18,7 +18,7 @@ const mismatchResultSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('mismatches'), mismatches: z.array(mismatchItemSchema).default([]) }),
   z.object({ type: z.literal('error'), message: z.string().default('') }),
 ]);
-export type MismatchResult = z.infer<typeof mismatchResultSchema>;
+type MismatchResult = z.infer<typeof mismatchResultSchema>;
 
 const interactionResultSchema = z.object({
   consumer: z.string(),
@@ -32,7 +32,7 @@ const interactionResultSchema = z.object({
 });
 export type InteractionResult = z.infer<typeof interactionResultSchema>;
 
-export const verifierReportSchema = z.object({
+const verifierReportSchema = z.object({
   result: z.boolean(),
   interactionResults: z.array(interactionResultSchema).default([]),
   errors: z.array(z.object({ interaction: z.string(), mismatch: mismatchResultSchema.optional() })).default([]),

@@ -50,7 +50,7 @@ export const workerPlanSchema = z.strictObject({
 export type WorkerPlan = z.infer<typeof workerPlanSchema>;
 export type WorkerPlanInput = z.input<typeof workerPlanSchema>;
 
-export const stateEventSchema = z.strictObject({
+const stateEventSchema = z.strictObject({
   state: z.string(),
   action: z.enum(['setup', 'teardown']),
   ok: z.boolean(),
@@ -64,7 +64,7 @@ export const stateEventSchema = z.strictObject({
 });
 export type StateEvent = z.infer<typeof stateEventSchema>;
 
-export const workerRunSchema = z.strictObject({
+const workerRunSchema = z.strictObject({
   /** The pact file and interaction a filtered run verified; absent for a broker run. */
   pactFile: z.string().optional(),
   consumer: z.string().optional(),

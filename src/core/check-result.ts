@@ -40,7 +40,7 @@ export const metricSchema = z.strictObject({
 });
 export type Metric = z.infer<typeof metricSchema>;
 
-export const evidenceSchema = z.strictObject({
+const evidenceSchema = z.strictObject({
   name: z.string().min(1),
   contentType: z.string(),
   content: z.string(),

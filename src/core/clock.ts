@@ -17,14 +17,14 @@ export const systemClock: Clock = {
   },
 };
 
-export interface PollOptions {
+interface PollOptions {
   readonly timeoutMs: number;
   readonly intervalMs?: number;
   readonly clock?: Clock;
   readonly signal?: AbortSignal;
 }
 
-export type PollOutcome<T> =
+type PollOutcome<T> =
   | { readonly ok: true; readonly value: T; readonly elapsedMs: number; readonly attempts: number }
   | {
       readonly ok: false;

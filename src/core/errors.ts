@@ -9,7 +9,7 @@ export const EXIT = {
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-export interface ReadinessErrorOptions {
+interface ReadinessErrorOptions {
   readonly hint?: string;
   readonly cause?: unknown;
 }
@@ -78,12 +78,6 @@ export class ToolMissingError extends ReadinessError {
 export class ToolFailedError extends ReadinessError {
   constructor(message: string, options: ReadinessErrorOptions = {}) {
     super('TOOL_FAILED', message, options);
-  }
-}
-
-export class FaultNotObservedError extends ReadinessError {
-  constructor(message: string, options: ReadinessErrorOptions = {}) {
-    super('FAULT_NOT_OBSERVED', message, options);
   }
 }
 

@@ -22,7 +22,7 @@ let cachedRoot: string | undefined;
  * the harness runs from `src/`, `node_modules/readiness` when it runs from the installed `dist/`.
  * Files shipped beside the code (drop-in recipes, pinned requirements) are found from here.
  */
-export function packageRoot(): string {
+function packageRoot(): string {
   if (cachedRoot !== undefined) return cachedRoot;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {

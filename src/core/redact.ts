@@ -16,7 +16,7 @@ export interface Redactor {
 
 export const REDACTED = '[REDACTED]';
 
-export interface RedactorOptions {
+interface RedactorOptions {
   /** Header names (any case) whose values are credentials, besides the built-in ones (`authorization`, `cookie`, `x-api-key`...). */
   readonly credentialHeaders?: readonly string[];
 }
@@ -167,7 +167,7 @@ const BINARY_EXTENSIONS = new Set([
 ]);
 
 /** What a scrub pass did. */
-export interface ScrubReport {
+interface ScrubReport {
   /** Text files read. */
   readonly scanned: number;
   /** Files that held a credential and were rewritten (relative to the folder). */
@@ -176,7 +176,7 @@ export interface ScrubReport {
   readonly binary: readonly string[];
 }
 
-export interface ScrubOptions {
+interface ScrubOptions {
   /**
    * Folders or files (relative) left out: output generated from already-redacted files whose code
    * must not be rewritten (a report's JavaScript bundle names `apiKey` fields that are not secrets).

@@ -14,5 +14,3 @@ export interface Reporter {
     readonly summaryMarkdown?: string;
   }): void;
 }
-
-export const silentReporter: Reporter = {};

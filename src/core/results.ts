@@ -15,15 +15,15 @@ import { STAGES } from './stage.ts';
  */
 /** Allure's own statuses; a `not-applicable` check is written as `skipped` with a `readinessStatus` label. */
 export const ALLURE_STATUSES = ['passed', 'failed', 'broken', 'skipped', 'unknown'] as const;
-export type AllureStatus = (typeof ALLURE_STATUSES)[number];
+type AllureStatus = (typeof ALLURE_STATUSES)[number];
 
 /** The Allure status of a check status: Allure has no "not applicable", so it reads `skipped`. */
-export function allureStatusOf(status: CheckStatus): AllureStatus {
+function allureStatusOf(status: CheckStatus): AllureStatus {
   return status === 'not-applicable' ? 'skipped' : status;
 }
 
 /** The label carrying a check status Allure has no name for (`not-applicable`). */
-export const READINESS_STATUS_LABEL = 'readinessStatus';
+const READINESS_STATUS_LABEL = 'readinessStatus';
 
 const labelSchema = z.object({ name: z.string(), value: z.string() });
 const allureResultSchema = z.object({
@@ -41,7 +41,7 @@ const allureResultSchema = z.object({
   parameters: z.array(z.object({ name: z.string(), value: z.string() })).default([]),
   attachments: z.array(z.object({ name: z.string(), source: z.string(), type: z.string() })).default([]),
 });
-export type AllureResult = z.infer<typeof allureResultSchema>;
+type AllureResult = z.infer<typeof allureResultSchema>;
 
 const EXTENSIONS: Readonly<Record<string, string>> = {
   'application/json': 'json',

@@ -12,7 +12,7 @@ import { observeHealth } from '../stack/health.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
 
 /** What a command run in a container returned. */
-export interface ExecOutcome {
+interface ExecOutcome {
   readonly exitCode: number;
   readonly stdout: string;
   readonly stderr: string;
@@ -63,7 +63,7 @@ export function describeExec(argv: readonly string[], outcome: ExecOutcome): str
 }
 
 /** One observation of a service's configured health check, through its current host ports. */
-export async function serviceHealth(
+async function serviceHealth(
   context: Pick<SuiteContext, 'config' | 'handle' | 'signal'>,
   service: string,
 ): Promise<{ healthy: boolean; detail: string }> {

@@ -67,7 +67,7 @@ export function judgeAroundEvent(
 }
 
 /** What the RPO of a backup drill is judged on: the window and, when a ledger was kept, its verdict around the backup. */
-export interface RpoEvidence {
+interface RpoEvidence {
   /** From the start of the backup to the destruction. */
   readonly windowMs: number;
   /** Writes the drill was to acknowledge before the backup. */

@@ -2,7 +2,7 @@ import type { CheckOutcome } from '../runner/suite.ts';
 import type { LoadSummary } from './steady-load.ts';
 
 /** What a rolling restart saw through its entry point. */
-export interface ZeroDowntimeEvidence {
+interface ZeroDowntimeEvidence {
   /** The entry point's service (the load balancer). */
   readonly via: string;
   readonly replicas: number;

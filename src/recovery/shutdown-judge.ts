@@ -2,8 +2,7 @@ import type { CheckOutcome } from '../runner/suite.ts';
 import type { LoadSample } from './steady-load.ts';
 
 /** Where a request of the burst went: straight to the replica, or through the entry point. */
-export const BURST_ROUTES = ['direct', 'via'] as const;
-export type BurstRoute = (typeof BURST_ROUTES)[number];
+type BurstRoute = 'direct' | 'via';
 
 /** One request of the burst sent just before a SIGTERM, as the harness saw it (monotonic ms). */
 export interface BurstSample {
@@ -33,9 +32,6 @@ export interface ShutdownRound {
   readonly backDetail?: string;
   readonly burst: readonly BurstSample[];
 }
-
-/** What a burst request proves: in flight across the signal, cut, or neither. */
-export type BurstClass = 'in-flight-served' | 'cut' | 'failed-before' | 'served-before' | 'no-evidence';
 
 /**
  * Classifies a burst request. In flight at the signal: sent before it was sent and answered

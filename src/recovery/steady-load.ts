@@ -45,7 +45,7 @@ export function summarizeLoad(samples: readonly LoadSample[], fromMs = -Infinity
   };
 }
 
-export interface SteadyLoadOptions {
+interface SteadyLoadOptions {
   readonly ratePerSec: number;
   readonly maxInFlight: number;
   readonly clock: Clock;

@@ -204,7 +204,7 @@ export function allureTimeoutMs(resultFiles: number): number {
 }
 
 /** How the report's tree groups checks: stage, then feature, then severity. */
-export const REPORT_GROUP_BY = ['parentSuite', 'feature', 'severity'] as const;
+const REPORT_GROUP_BY = ['parentSuite', 'feature', 'severity'] as const;
 
 /** The path of the installed Allure 3 CLI (`cli.js`). */
 export function resolveAllureCli(): string {

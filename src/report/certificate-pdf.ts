@@ -19,7 +19,7 @@ export function pdfPageCount(pdf: Uint8Array): number {
   return counts.length === 0 ? 0 : Math.max(...counts);
 }
 
-export interface PrintPdfOptions {
+interface PrintPdfOptions {
   readonly chromium: string;
   readonly htmlFile: string;
   readonly pdfFile: string;

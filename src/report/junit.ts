@@ -46,7 +46,7 @@ function outcome(check: CheckResult): string {
   }
 }
 
-export interface JunitOptions {
+interface JunitOptions {
   /** The `<testsuites name>`: the stack and run id. */
   readonly name: string;
   /** ISO timestamp of the run's start. */

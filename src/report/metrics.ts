@@ -6,7 +6,7 @@ import type { CheckResult, Metric } from '../core/check-result.ts';
 export const ALLURE_METRICS_FILE = 'readiness-perf.json';
 
 /** One Allure 3 metric sample (`AllurePerformanceResult` plus display fields). */
-export interface AllureMetricSample {
+interface AllureMetricSample {
   readonly id: string;
   /** Unique per check and metric: Allure averages samples that share a key. */
   readonly key: string;

@@ -30,11 +30,11 @@ import type { PolicyConfig } from '../config/schema.ts';
 export const QUALITY_GATE_CONFIG_FILE = 'quality-gate.allurerc.mjs';
 export const QUALITY_GATE_FILE = 'quality-gate.json';
 
-export const GATE_TIERS = ['block', 'certify'] as const;
-export type GateTier = (typeof GATE_TIERS)[number];
+const GATE_TIERS = ['block', 'certify'] as const;
+type GateTier = (typeof GATE_TIERS)[number];
 
 /** Which Allure test results a ruleset looks at; interpreted by the generated config module. */
-export type GateFilter =
+type GateFilter =
   | { readonly kind: 'all' }
   | { readonly kind: 'none' }
   /** Results that are not readiness checks (no readinessId/stage label, or a malformed id). */
@@ -46,7 +46,7 @@ export type GateFilter =
   | { readonly kind: 'id'; readonly id: string };
 
 /** Rules by Allure rule name: built-in `minTestsCount`, and ours `readinessPassRate` and `maxCount`. */
-export interface GateRules {
+interface GateRules {
   readonly minTestsCount?: number;
   readonly readinessPassRate?: number;
   readonly maxCount?: number;
@@ -70,7 +70,7 @@ export interface GatePlan {
   readonly rulesets: readonly GateRuleset[];
 }
 
-export interface GatePlanInput {
+interface GatePlanInput {
   readonly policy: PolicyConfig;
   readonly enabledStages: readonly Stage[];
   readonly selectedStages: readonly Stage[];
@@ -281,7 +281,7 @@ const failedRuleSchema = z.strictObject({
   tier: z.enum(GATE_TIERS),
   message: z.string(),
 });
-export type FailedGateRule = z.infer<typeof failedRuleSchema>;
+type FailedGateRule = z.infer<typeof failedRuleSchema>;
 
 /** `quality-gate.json`: what Allure's gate said and whether it agrees with the verdict. */
 export const qualityGateRecordSchema = z.strictObject({
@@ -347,7 +347,7 @@ export function gateVerdict(run: Pick<QualityGateRun, 'outcome' | 'failedRules'>
   return runVerdict(run.failedRules.some((rule) => rule.tier === 'block') ? 'NOT_CERTIFIED' : 'CONDITIONAL', partial);
 }
 
-export interface RunQualityGateOptions {
+interface RunQualityGateOptions {
   readonly configFile: string;
   readonly resultsDir: string;
   readonly plan: GatePlan;
@@ -386,7 +386,7 @@ export async function runQualityGate(options: RunQualityGateOptions): Promise<Qu
   }
 }
 
-export interface EvaluateQualityGateOptions extends GatePlanInput {
+interface EvaluateQualityGateOptions extends GatePlanInput {
   readonly runDir: string;
   readonly resultsDir: string;
   /** Default: `allureTimeoutMs` of `resultFileCount`. */

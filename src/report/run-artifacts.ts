@@ -46,7 +46,7 @@ import { renderSummaryMarkdown } from './summary.ts';
 
 /** Files of a run folder written by the report step (relative to the run folder). */
 export const SUMMARY_FILE = 'summary.md';
-export const REPORT_DIR = 'allure-report';
+const REPORT_DIR = 'allure-report';
 /** Where the security stage writes its scanner findings; listed when present. */
 export const SECURITY_SARIF_FILE = 'security.sarif';
 /** Allure's history, shared by all runs of a reports folder (trends, new/fixed/regressed marks). */
@@ -80,7 +80,7 @@ export interface RunArtifactsOptions extends Omit<CertifyRunOptions, 'reportPath
 }
 
 /** Whether the run folder was signed, and with which key, or why not. */
-export type RunSignatureOutcome =
+type RunSignatureOutcome =
   | { readonly status: 'signed'; readonly keyid: string; readonly source: string }
   | { readonly status: 'unsigned'; readonly reason: string };
 
@@ -545,7 +545,7 @@ export function artifactFiles(written: {
 }
 
 /** The previous CERTIFIED run and its checks, or why there is none. */
-export type BaselineRead =
+type BaselineRead =
   { readonly cert: Certification; readonly checks: readonly CheckResult[] | null } | { readonly note: string };
 
 /** The previous CERTIFIED run of the config and its checks (null when its results cannot be read), or why there is none. */

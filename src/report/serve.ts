@@ -21,7 +21,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.mjs': 'text/javascript; charset=utf-8',
 };
 
-export interface RunFolderServer {
+interface RunFolderServer {
   readonly url: string;
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import type { Evidence, Metric } from '../core/check-result.ts';
 
 /** Cumulative CPU time of the host in clock ticks, from the `cpu` line of /proc/stat. */
-export interface CpuTicks {
+interface CpuTicks {
   readonly total: number;
   /** Everything but idle and iowait (steal included: time the hypervisor gave to someone else). */
   readonly busy: number;
@@ -11,7 +11,7 @@ export interface CpuTicks {
 }
 
 /** One reading of the host: the 1-minute load average per core and, where /proc/stat exists, CPU ticks. */
-export interface HostLoadSample {
+interface HostLoadSample {
   readonly loadPerCore: number;
   readonly cores: number;
   readonly cpu?: CpuTicks;
@@ -23,7 +23,7 @@ export interface HostLoadSampler {
 }
 
 /** When the host counts as saturated (config `hostSaturation`). */
-export interface HostSaturationThresholds {
+interface HostSaturationThresholds {
   readonly maxLoadPerCore: number;
   readonly maxBusyRatio: number;
 }

@@ -10,16 +10,16 @@ export const STAGE_TIMES_FILE = 'stage-times.json';
 
 const spanSchema = z.strictObject({ startedAt: z.number().int(), finishedAt: z.number().int() });
 /** One timed part of a run: start and end, epoch milliseconds. */
-export type Span = z.output<typeof spanSchema>;
+type Span = z.output<typeof spanSchema>;
 
 /** `stage-times.json`: the run's parts in the order they ran; `stackUp` is absent when nothing was started (`--target`). */
-export const stageTimesSchema = z.strictObject({
+const stageTimesSchema = z.strictObject({
   schemaVersion: z.literal(1),
   stackUp: spanSchema.optional(),
   stages: z.array(spanSchema.extend({ stage: z.enum(STAGES) })),
   teardown: spanSchema.optional(),
 });
-export type StageTimes = z.output<typeof stageTimesSchema>;
+type StageTimes = z.output<typeof stageTimesSchema>;
 
 /** Records the spans of a run as it goes; `toJSON` gives what `stage-times.json` holds. */
 export class StageTimer {

@@ -5,7 +5,7 @@ const TOKEN = /\{\{([^{}]*)\}\}/g;
 const WHOLE = /^\{\{([^{}]*)\}\}$/;
 
 /** Encodings a placeholder may apply after `|`: `{{password | url}}`, `{{username + ":" + password | base64}}`. */
-export const TEMPLATE_FILTERS = {
+const TEMPLATE_FILTERS = {
   base64: (text: string): string => Buffer.from(text, 'utf8').toString('base64'),
   base64url: (text: string): string => Buffer.from(text, 'utf8').toString('base64url'),
   url: (text: string): string => encodeURIComponent(text),

@@ -19,7 +19,7 @@ function renderHeaders(
 const LEDGER_VARS = { write: { seq: 1, key: 'k' }, read: { id: '1' }, list: {} } as const;
 
 /** Every template of a ledger config that does not render (an unknown placeholder or filter), one line each under `key`. */
-export function ledgerTemplateProblems(config: LedgerConfig, key: string): string[] {
+function ledgerTemplateProblems(config: LedgerConfig, key: string): string[] {
   const problems: string[] = [];
   const tryRender = (at: string, render: () => unknown): void => {
     try {

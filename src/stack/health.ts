@@ -3,7 +3,7 @@ import type { HealthConfig } from '../config/schema.ts';
 import { pollUntil } from '../core/clock.ts';
 import type { Clock } from '../core/clock.ts';
 
-export interface HealthObservation {
+interface HealthObservation {
   readonly healthy: boolean;
   /** What was seen, for messages: `GET /health/ready -> 503`, `connect ECONNREFUSED`. */
   readonly detail: string;

@@ -10,7 +10,7 @@ import type { FaultJournal } from './fault-journal.ts';
 import { LABELS } from './labels.ts';
 
 /** One container's whole log as Docker keeps it (every start of that container, in order). */
-export interface ContainerLog {
+interface ContainerLog {
   readonly service: string;
   readonly name: string;
   readonly id: string;

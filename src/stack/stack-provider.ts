@@ -388,7 +388,7 @@ function targetOf(started: StartedTestContainer): HealthTarget {
 }
 
 /** One Toxiproxy proxy of a link: its name, where it listens in the network and where it forwards to. */
-export interface ProxyPlan {
+interface ProxyPlan {
   readonly name: string;
   readonly service: string;
   readonly port: number;
@@ -497,7 +497,7 @@ async function bringUp(state: StartState, id: string, service: ServiceConfig, ma
 }
 
 /** How a service's health wait ended, judged from the wait's answer and Docker's word on the container. */
-export type HealthJudgement =
+type HealthJudgement =
   | { readonly kind: 'healthy' }
   | { readonly kind: 'exited'; readonly exitCode: number }
   | { readonly kind: 'interrupted' }

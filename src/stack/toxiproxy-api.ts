@@ -11,7 +11,7 @@ export interface ToxicState {
 }
 
 /** A toxic to add: `stream` is `upstream` (client -> service) or `downstream`; `toxicity` is the share of connections (0..1). */
-export interface ToxicInput {
+interface ToxicInput {
   readonly name: string;
   readonly type: string;
   readonly stream: 'upstream' | 'downstream';

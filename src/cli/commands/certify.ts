@@ -27,7 +27,7 @@ import { failFastReason, runStage } from '../../runner/run-stage.ts';
 import type { StageRunOptions } from '../../runner/run-stage.ts';
 import { STAGE_TIMES_FILE, StageTimer, writeStageTimes } from '../../runner/stage-times.ts';
 
-export interface CertifyOptions {
+interface CertifyOptions {
   readonly config: ResolvedConfig;
   readonly stages?: readonly string[];
   readonly seed?: number;
@@ -44,7 +44,7 @@ export interface CertifyOptions {
 }
 
 /** Which stages run: all enabled ones, or a subset given with --stages (each must be enabled). */
-export function selectStages(config: ResolvedConfig, requested: readonly string[] | undefined): Stage[] {
+function selectStages(config: ResolvedConfig, requested: readonly string[] | undefined): Stage[] {
   if (!requested || requested.length === 0) return [...config.stages];
   const problems: string[] = [];
   const selected: Stage[] = [];

@@ -208,7 +208,6 @@ export const recoveryConfigSchema = z.strictObject({
   probeTimeoutMs: ms.default(3_000),
 });
 export type RecoveryConfig = z.output<typeof recoveryConfigSchema>;
-export type RecoveryConfigInput = z.input<typeof recoveryConfigSchema>;
 export type RecoveryBackupConfig = NonNullable<RecoveryConfig['backup']>;
 
 /** The drills that will run: the configured list, or every drill whose section is present. */

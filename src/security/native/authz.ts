@@ -48,7 +48,7 @@ export async function runAuthzChecks(ctx: SecurityContext): Promise<void> {
 type RbacEntry = SecurityConfig['authz']['rbac'][number];
 
 /** One cell of the access matrix: a role, a route, what it got and what was expected. */
-export interface RbacCell {
+interface RbacCell {
   readonly role: string;
   readonly request: Pick<RbacEntry['request'], 'method' | 'path'>;
   readonly status: number;

@@ -14,7 +14,7 @@ const is2xx = (status: number): boolean => status >= 200 && status < 300;
 const MAX_DUMP_BYTES = 64 * 1024 * 1024;
 
 /** Runs a command in a service's container of the running stack; stdout and stderr are kept apart. */
-export async function execInService(
+async function execInService(
   ctx: SecurityContext,
   service: string,
   command: readonly string[],

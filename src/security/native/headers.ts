@@ -127,7 +127,7 @@ export function judgeBanners(all: readonly HttpExchange[]): CheckOutcome {
 }
 
 /** One CORS answer: which request, and the Allow-Origin and Allow-Credentials it sent back. */
-export interface CorsAnswer {
+interface CorsAnswer {
   readonly what: string;
   readonly allow: string | undefined;
   readonly credentials: string | undefined;

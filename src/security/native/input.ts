@@ -7,7 +7,7 @@ import { findLeakExcerpts, findLeaks } from '../leaks.ts';
 import { baseRequest, describeField, renderRequest, stringFields } from '../openapi.ts';
 
 /** Classic injection payloads: SQL, NoSQL, template, traversal, markup, shell, oversized. */
-export const DEFAULT_PAYLOADS: readonly string[] = [
+const DEFAULT_PAYLOADS: readonly string[] = [
   "' OR '1'='1' --",
   '1; DROP TABLE users; --',
   '{"$gt": ""}',
