@@ -59,7 +59,7 @@ export interface Credentials {
   readonly evidence: readonly string[];
 }
 
-export interface AuthenticatorOptions {
+interface AuthenticatorOptions {
   readonly send: AuthSend;
   /** Reads a value given literally or from a service's env. */
   readonly resolve: (ref: ValueRef) => string;
@@ -74,7 +74,7 @@ const is2xx = (status: number): boolean => status >= 200 && status < 300;
 const is3xx = (status: number): boolean => status >= 300 && status < 400;
 
 /** `METHOD path -> status` of an answer (or why there was none). */
-export function describeAnswer(request: Pick<AuthRequest, 'method' | 'path'>, answer: AuthAnswer): string {
+function describeAnswer(request: Pick<AuthRequest, 'method' | 'path'>, answer: AuthAnswer): string {
   return `${request.method} ${request.path} -> ${answer.status === 0 ? `no answer (${answer.error ?? 'unknown'})` : answer.status}`;
 }
 
@@ -141,7 +141,7 @@ export function renderCredentialRequest(
 const withPrefix = (prefix: string, secret: string): string => (prefix === '' ? secret : `${prefix} ${secret}`);
 
 /** A username and password to authenticate with, in place of the principal's own (disposable users, wrong-password probes). */
-export interface UserOverride {
+interface UserOverride {
   readonly username: string;
   readonly password: string;
 }

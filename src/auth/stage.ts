@@ -18,7 +18,7 @@ export function resolveValueRef(config: ResolvedConfig, ref: ValueRef): string {
   return value;
 }
 
-export interface StageAuthenticatorOptions {
+interface StageAuthenticatorOptions {
   /** Seeded randomness for `{{uuid}}` in credential templates. */
   readonly random?: () => number;
   /** Per-request bound of a credential request (default 10 s). */

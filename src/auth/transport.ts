@@ -1,7 +1,7 @@
 import { httpExchange } from '../runner/http.ts';
 import type { AuthAnswer, AuthRequest, AuthSend } from './authenticator.ts';
 
-export interface FetchAuthSendOptions {
+interface FetchAuthSendOptions {
   /** The base URL (`http://host:port`) of a service and container port; undefined: the stage's target. */
   readonly baseUrl: (service: string | undefined, port: number | undefined) => string;
   readonly timeoutMs: number;

@@ -46,7 +46,7 @@ export function planBootStage(context: PlanContext): PlannedCheck[] {
 }
 
 /** Every service came up healthy within its budget, and still is. */
-export async function checkServicesHealthy(context: SuiteContext): Promise<void> {
+async function checkServicesHealthy(context: SuiteContext): Promise<void> {
   const { config, handle } = context;
   for (const [id, service] of Object.entries(config.services)) {
     await runCheck(context, healthySpec(id), async (): Promise<CheckOutcome> => {
@@ -105,7 +105,7 @@ function linkRefuses(host: string, port: number, timeoutMs = 1_500): Promise<boo
  * Readiness tells the truth: with the dependency link disabled through Toxiproxy the readiness
  * endpoint turns non-2xx within `failWithinMs`, and back to 2xx within `recoverWithinMs` after.
  */
-export async function checkReadinessTruth(context: SuiteContext, truth: ReadinessTruth): Promise<void> {
+async function checkReadinessTruth(context: SuiteContext, truth: ReadinessTruth): Promise<void> {
   const { handle, clock, signal } = context;
   await runCheck(context, truthSpec(truth), async (): Promise<CheckOutcome> => {
     const proxy = handle.toxiproxy?.proxies[truth.link];

@@ -1,2 +1,1 @@
-export { checkReadinessTruth, checkServicesHealthy, planBootStage, runBootChecks } from './boot-checks.ts';
-export { checkReplicaGroup } from './replicas.ts';
+export { planBootStage, runBootChecks } from './boot-checks.ts';

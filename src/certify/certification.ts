@@ -98,7 +98,7 @@ const policyExceptionSchema = z.strictObject({
 });
 
 /** The certification schema version this code writes and reads. */
-export const CERTIFICATION_SCHEMA_VERSION = 2;
+const CERTIFICATION_SCHEMA_VERSION = 2;
 
 const EXIT_CODES_OF: Readonly<Record<Verdict, readonly number[]>> = {
   CERTIFIED: [0],
@@ -294,7 +294,7 @@ export async function certifyRun(options: CertifyRunOptions): Promise<Certificat
   return certifyChecks({ ...options, ...(await readCheckResults(options.resultsDir)) });
 }
 
-export interface CertifyChecksOptions extends Omit<CertifyRunOptions, 'resultsDir'> {
+interface CertifyChecksOptions extends Omit<CertifyRunOptions, 'resultsDir'> {
   /** The checks read from the run's results directory (`readCheckResults`). */
   readonly checks: readonly CheckResult[];
   /** Result files that could not be read as checks; each one blocks. */

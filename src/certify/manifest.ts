@@ -25,11 +25,11 @@ export const ATTESTATION_FILE = 'certification.intoto.jsonl';
 /** The public key of the signature, for convenience only: a verifier pins its own copy. */
 export const ATTESTATION_KEY_FILE = 'certification.pub.pem';
 /** Files the evidence manifest leaves out: they are written after it (the certificate shows its hash). */
-export const SEALED_AFTER_EVIDENCE = ['certificate.html', 'certificate.pdf'] as const;
+const SEALED_AFTER_EVIDENCE = ['certificate.html', 'certificate.pdf'] as const;
 /** Files the run manifest leaves out: itself, and the signature over it. */
 const SEALED_AFTER_MANIFEST = [MANIFEST_FILE, ATTESTATION_FILE, ATTESTATION_KEY_FILE] as const;
 
-export interface ManifestEntry {
+interface ManifestEntry {
   /** Path relative to the run folder, with `/` separators. */
   readonly path: string;
   readonly sha256: string;
@@ -48,7 +48,7 @@ export async function sha256File(file: string): Promise<string> {
 }
 
 /** Every regular file under `dir` (symlinks and other special files are not artifacts), relative and sorted. */
-export async function listRunFiles(dir: string): Promise<string[]> {
+async function listRunFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
     .filter((entry) => entry.isFile())
@@ -63,7 +63,7 @@ const HASH_CONCURRENCY = 16;
  * Hashes every file of a run folder except the `exclude`d relative paths, in path order. `known`
  * hashes (path -> sha256, from an earlier step of the same run) are reused instead of re-reading.
  */
-export async function hashRunFolder(
+async function hashRunFolder(
   dir: string,
   exclude: readonly string[] = [],
   known: ReadonlyMap<string, string> = new Map(),
@@ -147,7 +147,7 @@ export async function writeRunManifest(
   return { file, entries };
 }
 
-export interface ManifestCheck {
+interface ManifestCheck {
   readonly ok: boolean;
   /** Listed files whose content changed. */
   readonly changed: readonly string[];

@@ -8,7 +8,7 @@ import type { PolicyConfig } from '../config/schema.ts';
 export const RATIO_EPSILON = 1e-9;
 
 /** The policy of one stage with defaults applied. */
-export interface StagePolicy {
+interface StagePolicy {
   readonly minPassRate: number;
   readonly weight: number;
   /** False: the stage runs and is reported but does not gate the verdict (its critical checks still do). */

@@ -13,14 +13,13 @@ import { remediationFor } from './verdict.ts';
 
 /** proven: every due check passed and at least one ran; failed: one failed or broke; not-covered: no evidence either way. */
 export const PROPERTY_STATUSES = ['proven', 'failed', 'not-covered'] as const;
-export type PropertyStatus = (typeof PROPERTY_STATUSES)[number];
+type PropertyStatus = (typeof PROPERTY_STATUSES)[number];
 
 /**
  * Why a property is not covered: its checks are not configured (or their stage is not enabled), declared not
  * applicable, skipped (or their stage left out of the run), unknown (no evidence), or no check matched at all.
  */
-export const NOT_COVERED_WHYS = ['not-configured', 'not-applicable', 'skipped', 'unknown', 'no-check'] as const;
-export type NotCoveredWhy = (typeof NOT_COVERED_WHYS)[number];
+const NOT_COVERED_WHYS = ['not-configured', 'not-applicable', 'skipped', 'unknown', 'no-check'] as const;
 
 /** How the certificate names a group. */
 export const PROPERTY_GROUP_LABELS: Readonly<Record<PropertyGroup, string>> = {
@@ -33,7 +32,7 @@ export const PROPERTY_GROUP_LABELS: Readonly<Record<PropertyGroup, string>> = {
 };
 
 /** A property of the catalogue as it applies to a run: its definition with its id. */
-export interface ResolvedProperty extends PropertyDefinition {
+interface ResolvedProperty extends PropertyDefinition {
   readonly id: string;
 }
 
@@ -69,7 +68,7 @@ export const propertyCoverageSchema = z.strictObject({
   /** proven / total; null when the catalogue is empty. */
   ratio: z.number().min(0).max(1).nullable(),
 });
-export type PropertyCoverage = z.infer<typeof propertyCoverageSchema>;
+type PropertyCoverage = z.infer<typeof propertyCoverageSchema>;
 
 /**
  * True when `id` matches `pattern`: a '*' at the start or the end stands for any characters (as in the
@@ -142,7 +141,7 @@ export function resolveProperties(config: PropertiesConfig = {}): {
   return { properties, unknownOmissions };
 }
 
-export interface PropertyInputs {
+interface PropertyInputs {
   readonly checks: readonly CheckResult[];
   readonly properties: readonly ResolvedProperty[];
   readonly policy: Pick<PolicyConfig, 'skippable'>;

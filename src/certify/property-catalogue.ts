@@ -1,7 +1,7 @@
 import type { PropertyDefinitionInput } from '../config/properties.ts';
 
 /** A property of the built-in catalogue: its id and its definition. */
-export interface CatalogueProperty extends PropertyDefinitionInput {
+interface CatalogueProperty extends PropertyDefinitionInput {
   readonly id: string;
 }
 

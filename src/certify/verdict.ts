@@ -27,7 +27,7 @@ export const VERDICTS = ['CERTIFIED', 'CONDITIONAL', 'NOT_CERTIFIED', 'PASSED_PA
 export type Verdict = (typeof VERDICTS)[number];
 
 /** Verdicts of a full run; a partial run maps each onto its partial verdict. */
-export type FullRunVerdict = Extract<Verdict, 'CERTIFIED' | 'CONDITIONAL' | 'NOT_CERTIFIED'>;
+type FullRunVerdict = Extract<Verdict, 'CERTIFIED' | 'CONDITIONAL' | 'NOT_CERTIFIED'>;
 
 /** True for the verdicts that certify (and so carry a validity): CERTIFIED and CONDITIONAL. */
 export function isCertifying(verdict: Verdict): verdict is 'CERTIFIED' | 'CONDITIONAL' {
@@ -45,7 +45,7 @@ export const STAGE_ROLES = ['mandatory', 'optional', 'not-run', 'not-enabled'] a
 export type StageRole = (typeof STAGE_ROLES)[number];
 
 /** A check of a stage that did not pass and was not declared not applicable, with its own message as the reason. */
-export interface NotPassedCheck {
+interface NotPassedCheck {
   readonly check: string;
   readonly name: string;
   readonly status: Exclude<CheckStatus, 'passed' | 'not-applicable'>;
@@ -55,24 +55,23 @@ export interface NotPassedCheck {
 }
 
 /** The exit codes a verdict can map to: certified, not certified, harness error, conditional. */
-export type VerdictExitCode =
-  typeof EXIT.certified | typeof EXIT.notCertified | typeof EXIT.harness | typeof EXIT.conditional;
+type VerdictExitCode = typeof EXIT.certified | typeof EXIT.notCertified | typeof EXIT.harness | typeof EXIT.conditional;
 
 /**
  * Why a reason exists: `failure` = the system under test failed a check; `evidence` = the harness or
  * environment produced no usable evidence (broken, unknown, missing, unreadable); `policy` = evidence
  * was deliberately absent (a skipped check the policy does not allow skipping, no mandatory stage).
  */
-export type ReasonCause = 'failure' | 'evidence' | 'policy';
+type ReasonCause = 'failure' | 'evidence' | 'policy';
 
 /** One reason the verdict is not CERTIFIED; `blocks` forces NOT_CERTIFIED, `conditional` allows CONDITIONAL. */
-export interface VerdictReason {
+interface VerdictReason {
   readonly effect: 'blocks' | 'conditional';
   readonly cause: ReasonCause;
   readonly text: string;
 }
 
-export interface StageVerdict {
+interface StageVerdict {
   readonly status: CheckStatus;
   readonly role: StageRole;
   readonly passRate: number | null;
@@ -85,10 +84,10 @@ export interface StageVerdict {
 
 /** How a check came to be not covered: declared in the config's `notApplicable`, or its family not configured. */
 export const NOT_COVERED_KINDS = ['not-applicable', 'not-configured'] as const;
-export type NotCoveredKind = (typeof NOT_COVERED_KINDS)[number];
+type NotCoveredKind = (typeof NOT_COVERED_KINDS)[number];
 
 /** A `not-applicable` check of a stage that ran: never passed, never due, listed with its reason. */
-export interface NotCoveredCheck {
+interface NotCoveredCheck {
   readonly check: string;
   readonly stage: Stage;
   readonly reason: string;
@@ -97,7 +96,7 @@ export interface NotCoveredCheck {
   readonly critical: boolean;
 }
 
-export interface CriticalFailure {
+interface CriticalFailure {
   readonly stage: Stage;
   readonly check: string;
   readonly name: string;
@@ -105,7 +104,7 @@ export interface CriticalFailure {
   readonly remediation: string;
 }
 
-export interface VerdictInput {
+interface VerdictInput {
   readonly checks: readonly CheckResult[];
   /** Stages the config enables. */
   readonly enabledStages: readonly Stage[];
@@ -116,7 +115,7 @@ export interface VerdictInput {
   readonly invalidResults?: readonly string[];
 }
 
-export interface VerdictResult {
+interface VerdictResult {
   readonly verdict: Verdict;
   readonly partial: boolean;
   /** Stages the config enables that this run left out. */
@@ -165,7 +164,7 @@ function causeOfShortfall(counts: StatusCounts, dueChecks: readonly CheckResult[
  * A ratio as a percentage with one decimal, rounded towards `direction` so the text never overstates:
  * pass rates round down (96.98% is "96.9%", not "97%" next to a 97% minimum), shortfalls round up.
  */
-export function formatPercent(ratio: number, direction: 'down' | 'up' | 'nearest' = 'nearest'): string {
+function formatPercent(ratio: number, direction: 'down' | 'up' | 'nearest' = 'nearest'): string {
   const tenths = ratio * 1000;
   const rounded =
     direction === 'down'
@@ -440,7 +439,7 @@ export function evaluateVerdict(input: VerdictInput): VerdictResult {
 }
 
 /** sum(weight * passRate) / sum(weight) over the mandatory stages; a null pass rate counts 0. */
-export function weightedScore(
+function weightedScore(
   mandatory: readonly Stage[],
   tallies: Readonly<Record<Stage, Pick<StageTally, 'passRate'>>>,
   policy: PolicyConfig,

@@ -1,5 +1,5 @@
 export { defineConfig } from './define-config.ts';
-export { DEFAULT_CONFIG_FILE, configProblems, formatIssues, loadConfig, resolveConfig } from './load-config.ts';
+export { configProblems, formatIssues, loadConfig, resolveConfig } from './load-config.ts';
 export type { ResolvedConfig } from './load-config.ts';
-export { configSchema, findCycle } from './schema.ts';
-export type { HealthConfig, LinkConfig, PolicyConfig, ReadinessConfigInput, ServiceConfig } from './schema.ts';
+export { configSchema } from './schema.ts';
+export type { HealthConfig, PolicyConfig, ReadinessConfigInput, ServiceConfig } from './schema.ts';

@@ -12,7 +12,7 @@ export type ResolvedConfig = ReadinessConfigOutput & {
   readonly rootDir: string;
 };
 
-export const DEFAULT_CONFIG_FILE = 'readiness.config.ts';
+const DEFAULT_CONFIG_FILE = 'readiness.config.ts';
 
 function formatPath(path: readonly PropertyKey[]): string {
   return (

@@ -294,11 +294,10 @@ export type ReadinessConfigInput = z.input<typeof configSchema>;
 export type ReadinessConfigOutput = z.output<typeof configSchema>;
 export type ServiceConfig = ReadinessConfigOutput['services'][string];
 export type HealthConfig = NonNullable<ServiceConfig['health']>;
-export type LinkConfig = ReadinessConfigOutput['links'][number];
 export type PolicyConfig = ReadinessConfigOutput['policy'];
 
 /** The first dependency cycle found, as a path that starts and ends on the same node. */
-export function findCycle(graph: Readonly<Record<string, readonly string[]>>): string[] | undefined {
+function findCycle(graph: Readonly<Record<string, readonly string[]>>): string[] | undefined {
   const state = new Map<string, 'visiting' | 'done'>();
   const path: string[] = [];
   const visit = (node: string): string[] | undefined => {

@@ -37,7 +37,7 @@ export const contractMatrixSchema = z.strictObject({
   source: z.enum(['files', 'broker']),
   rows: z.array(matrixRowSchema),
 });
-export type ContractMatrix = z.infer<typeof contractMatrixSchema>;
+type ContractMatrix = z.infer<typeof contractMatrixSchema>;
 
 const WORST_FIRST: readonly CheckStatus[] = ['failed', 'broken', 'unknown', 'skipped', 'passed', 'not-applicable'];
 

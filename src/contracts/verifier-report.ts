@@ -30,7 +30,7 @@ const interactionResultSchema = z.object({
   duration: z.string().optional(),
   mismatch: mismatchResultSchema.optional(),
 });
-export type InteractionResult = z.infer<typeof interactionResultSchema>;
+type InteractionResult = z.infer<typeof interactionResultSchema>;
 
 const verifierReportSchema = z.object({
   result: z.boolean(),
@@ -40,7 +40,7 @@ const verifierReportSchema = z.object({
   notices: z.array(z.unknown()).default([]),
   output: z.array(z.string()).default([]),
 });
-export type VerifierReport = z.infer<typeof verifierReportSchema>;
+type VerifierReport = z.infer<typeof verifierReportSchema>;
 
 /** Parses the verifier's JSON report; undefined when the text is not one (a crash, a usage error). */
 export function parseVerifierReport(text: string): VerifierReport | undefined {

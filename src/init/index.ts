@@ -1,7 +1,6 @@
 export { CI_FILES, CI_KINDS, renderCi } from './ci.ts';
 export type { CiKind } from './ci.ts';
 export { parseCompose, readCompose } from './compose.ts';
-export type { ComposeDocument, InitNote } from './compose.ts';
 export { renderConfig } from './render.ts';
-export { DATASTORES, composeToConfig, recogniseDatastore, starterPlan } from './to-config.ts';
+export { composeToConfig, recogniseDatastore, starterPlan } from './to-config.ts';
 export type { InitPlan, PlanNote } from './to-config.ts';

@@ -22,7 +22,7 @@ export interface InitPlan {
 }
 
 /** The datastores `init` recognises by image, with the port their clients use. */
-export const DATASTORES = [
+const DATASTORES = [
   {
     kind: 'postgres',
     repository: /(^|\/)(postgres|postgresql|postgis|pgvector)$/,

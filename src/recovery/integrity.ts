@@ -8,7 +8,7 @@ export interface TableSnapshot {
 }
 
 /** What differs between two snapshots of the same tables; empty when they match. */
-export interface SnapshotDiff {
+interface SnapshotDiff {
   readonly table: string;
   readonly problem: string;
 }

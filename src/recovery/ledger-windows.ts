@@ -3,10 +3,10 @@ import type { CheckOutcome } from '../runner/suite.ts';
 import type { LedgerEntry, LedgerVerdict, WriteClass } from '../runner/write-ledger.ts';
 
 /** Where an acknowledged write falls relative to an event (a backup, a kill). */
-export type WriteWindow = 'before' | 'during' | 'after';
+type WriteWindow = 'before' | 'during' | 'after';
 
 /** The writes of a drill split by an event and judged: which had to survive and did not, which were lost by design. */
-export interface WindowVerdict {
+interface WindowVerdict {
   /** Acknowledged before the event and not stable afterwards: each one fails the check. */
   readonly mustSurviveMissing: readonly string[];
   /** Acknowledged after the event (backup) and lost: the data loss the backup schedule allows (RPO). */

@@ -31,7 +31,7 @@ const categorySchema = z.strictObject({
 const categoriesSchema = z.array(categorySchema);
 
 /** An Allure 2 category (`categories.json`), which Allure 3 also accepts as a config rule. */
-export type AllureCategory = z.infer<typeof categorySchema>;
+type AllureCategory = z.infer<typeof categorySchema>;
 
 /** Separates what the system did wrong from what the harness could not prove. */
 export const READINESS_CATEGORIES: readonly AllureCategory[] = [
@@ -60,7 +60,7 @@ export const READINESS_CATEGORIES: readonly AllureCategory[] = [
   },
 ];
 
-export interface AllureMetadata {
+interface AllureMetadata {
   /** Shown as the report's environment table (`environment.properties`). */
   readonly environment: Readonly<Record<string, string>>;
   readonly executor: AllureExecutor;
@@ -161,7 +161,7 @@ export function findAnalytics(html: string): string[] {
   return found;
 }
 
-export interface GenerateAllureReportOptions {
+interface GenerateAllureReportOptions {
   readonly resultsDir: string;
   /** The report folder; receives `index.html` (self-contained) plus Allure's `summary.json`. */
   readonly outDir: string;

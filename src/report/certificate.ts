@@ -42,7 +42,7 @@ const MAX_FIGURES_UNDER_FAILURES = 14;
 const MAX_FIGURES_UNDER_RISKS = 10;
 
 /** The Allure quality gate's cross-check, as the certificate states it. */
-export interface CertificateGate {
+interface CertificateGate {
   readonly outcome: 'passed' | 'failed' | 'error';
   readonly gateVerdict: Certification['verdict'] | null;
   readonly agrees: boolean;

@@ -9,10 +9,10 @@ import type { Stage } from '../core/stage.ts';
 import { verdictLabel } from './summary.ts';
 
 /** What happened to one check between two runs. Only `passed` counts as passing. */
-export const CHECK_CHANGES = ['regressed', 'new', 'still-failing', 'fixed', 'removed', 'still-passing'] as const;
-export type CheckChange = (typeof CHECK_CHANGES)[number];
+const CHECK_CHANGES = ['regressed', 'new', 'still-failing', 'fixed', 'removed', 'still-passing'] as const;
+type CheckChange = (typeof CHECK_CHANGES)[number];
 
-export interface CheckDelta {
+interface CheckDelta {
   readonly id: string;
   readonly stage: Stage;
   readonly name: string;
@@ -23,7 +23,7 @@ export interface CheckDelta {
   readonly message?: string;
 }
 
-export interface StageDelta {
+interface StageDelta {
   readonly stage: Stage;
   readonly before: number | null;
   readonly after: number | null;
@@ -31,7 +31,7 @@ export interface StageDelta {
   readonly delta: number | null;
 }
 
-export interface RunComparison {
+interface RunComparison {
   readonly base: { readonly runId: string; readonly verdict: Certification['verdict'] | null };
   readonly head: { readonly runId: string; readonly verdict: Certification['verdict'] | null };
   readonly checks: readonly CheckDelta[];
@@ -40,7 +40,7 @@ export interface RunComparison {
 }
 
 /** A run as compare needs it: its certification (null when unreadable) and its checks. */
-export interface RunSnapshot {
+interface RunSnapshot {
   readonly runId: string;
   readonly cert: Certification | null;
   readonly checks: readonly CheckResult[];

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { CheckResult, Metric } from '../core/check-result.ts';
 
 /** Allure 3 reads `*-perf.json` files of a results directory as metric samples (its "Metrics" section). */
-export const ALLURE_METRICS_FILE = 'readiness-perf.json';
+const ALLURE_METRICS_FILE = 'readiness-perf.json';
 
 /** One Allure 3 metric sample (`AllurePerformanceResult` plus display fields). */
 interface AllureMetricSample {

@@ -45,12 +45,12 @@ import { findBaseline, readTrend } from './runs.ts';
 import { renderSummaryMarkdown } from './summary.ts';
 
 /** Files of a run folder written by the report step (relative to the run folder). */
-export const SUMMARY_FILE = 'summary.md';
+const SUMMARY_FILE = 'summary.md';
 const REPORT_DIR = 'allure-report';
 /** Where the security stage writes its scanner findings; listed when present. */
-export const SECURITY_SARIF_FILE = 'security.sarif';
+const SECURITY_SARIF_FILE = 'security.sarif';
 /** Allure's history, shared by all runs of a reports folder (trends, new/fixed/regressed marks). */
-export const ALLURE_HISTORY_FILE = join('history', 'allure-history.jsonl');
+const ALLURE_HISTORY_FILE = join('history', 'allure-history.jsonl');
 
 /** What the certification is computed from (its report path is decided here), plus what the report needs. */
 export interface RunArtifactsOptions extends Omit<CertifyRunOptions, 'reportPath'> {

@@ -62,7 +62,7 @@ export async function latestRunId(reportsDir: string): Promise<string | undefine
   return ids.at(-1);
 }
 
-export interface RunTrend {
+interface RunTrend {
   /** Oldest first; the current run last when given. */
   readonly points: readonly TrendPoint[];
   /** Past certification files that could not be read, as `file: why`. */

@@ -29,7 +29,7 @@ export function partialHeadline(cert: Pick<Certification, 'partial' | 'stagesNot
 }
 
 /** A skipped (or otherwise not passed) check as one line: id, whether it counts, and its reason. */
-export interface SkippedLine {
+interface SkippedLine {
   readonly stage: Stage;
   readonly check: string;
   /** "not counted (policy.skippable)" or "counts as not passed". */
@@ -52,7 +52,7 @@ export function skippedChecks(cert: Certification): SkippedLine[] {
 }
 
 /** A check the run does not cover, as one line: id, stage, why (declared or not configured), critical or not, reason. */
-export interface NotCoveredLine {
+interface NotCoveredLine {
   readonly stage: Stage;
   readonly check: string;
   /** "not applicable" or "not configured", with ", critical" for a check the policy holds critical. */

@@ -24,7 +24,7 @@ function isLoopback(host: string): boolean {
 }
 
 /** The names of a run's own containers: aliases, `<service>-upstream`, container names, toxiproxy, and the host their ports are published on. */
-export function runHostnames(handle: StackHandle): string[] {
+function runHostnames(handle: StackHandle): string[] {
   const names = new Set<string>();
   for (const [id, service] of Object.entries(handle.services)) {
     names.add(id);

@@ -3,11 +3,10 @@ export const RISKS = ['info', 'low', 'medium', 'high'] as const;
 export type Risk = (typeof RISKS)[number];
 
 /** ZAP's confidence codes 0..4. */
-export const CONFIDENCES = ['false-positive', 'low', 'medium', 'high', 'confirmed'] as const;
-export type Confidence = (typeof CONFIDENCES)[number];
+const CONFIDENCES = ['false-positive', 'low', 'medium', 'high', 'confirmed'] as const;
+type Confidence = (typeof CONFIDENCES)[number];
 
-export const SCANNERS = ['readiness', 'schemathesis', 'zap'] as const;
-export type Scanner = (typeof SCANNERS)[number];
+type Scanner = 'readiness' | 'schemathesis' | 'zap';
 
 /** One place a finding was seen: a request and what gave it away. */
 export interface FindingInstance {
@@ -46,10 +45,4 @@ export function confidenceFromCode(code: number): Confidence {
   const confidence = CONFIDENCES[code];
   if (confidence === undefined) throw new Error(`confidence code ${code} is not 0..4`);
   return confidence;
-}
-
-/** `High (Medium)`: ZAP's riskdesc, risk then confidence. */
-export function describeRisk(finding: Pick<Finding, 'risk' | 'confidence'>): string {
-  const title = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
-  return `${title(finding.risk)} (${title(finding.confidence)})`;
 }

@@ -22,7 +22,7 @@ import { loadRulesPolicy } from './zap-policy.ts';
 import type { RulesPolicy } from './zap-policy.ts';
 
 /** Where the stage writes its SARIF 2.1.0 log. */
-export const sarifPath = (runDir: string): string => join(runDir, 'security.sarif');
+const sarifPath = (runDir: string): string => join(runDir, 'security.sarif');
 
 /** The native families that run only when their config section is set (the others always run). */
 const OPTIONAL_FAMILIES: readonly (Omit<NotConfiguredFamily, 'id'> & {

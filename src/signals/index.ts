@@ -1,5 +1,3 @@
 export { classifyLine, levelClass, signalRules } from './classify.ts';
-export type { SignalRules } from './classify.ts';
 export { judgeServiceLog } from './judge.ts';
-export type { ServiceSignals } from './judge.ts';
-export { planSignals, runSignalChecks, signalServices, signalsCheckId } from './signals-stage.ts';
+export { planSignals, runSignalChecks, signalServices } from './signals-stage.ts';

@@ -8,7 +8,7 @@ import { classifyLine } from './classify.ts';
 import type { SignalRules } from './classify.ts';
 
 /** One service's log over one stage, as judged. */
-export interface ServiceSignals {
+interface ServiceSignals {
   readonly status: Extract<CheckStatus, 'passed' | 'failed' | 'unknown'>;
   readonly message: string;
   /** Lines of the window outside every fault window, and those left out. */

@@ -23,7 +23,7 @@ const REMEDIATION =
   'Find why the service logs errors while nothing is injected (a dependency in an error state, a failing write it works around, a bug) and fix it; a workaround that logs an error on every request hides a broken dependency. If the lines are expected, raise signals.budgets or narrow signals.patterns in the config.';
 
 /** The check id of one service's signals in one stage. */
-export const signalsCheckId = (stage: Stage, service: string): string => `${stage}.signals.${service}`;
+const signalsCheckId = (stage: Stage, service: string): string => `${stage}.signals.${service}`;
 
 /** Services whose logs are judged: `signals.services`, else every service the config builds (its own code). */
 export function signalServices(config: Pick<ResolvedConfig, 'signals' | 'services'>): string[] {

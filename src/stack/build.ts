@@ -28,7 +28,7 @@ async function hashTree(dir: string, hash: ReturnType<typeof createHash>, root =
 }
 
 /** Content hash of a build: the context (less dependency folders), dockerfile, args and prepare steps. */
-export async function buildKey(build: BuildConfig, resolvedArgs: Readonly<Record<string, string>>): Promise<string> {
+async function buildKey(build: BuildConfig, resolvedArgs: Readonly<Record<string, string>>): Promise<string> {
   const hash = createHash('sha256');
   await hashTree(build.context, hash);
   hash.update(JSON.stringify({ dockerfile: build.dockerfile, args: resolvedArgs, prepare: build.prepare }));

@@ -1,10 +1,7 @@
-export { buildKey, buildServiceImage } from './build.ts';
-export { httpProbe, observeHealth, waitForHealth } from './health.ts';
+export { httpProbe, observeHealth } from './health.ts';
 export { LABELS } from './labels.ts';
 export { reapOrphans, removeRun } from './reap.ts';
 export { readStackHandle, serviceUrl, stackHandleSchema, writeStackHandle } from './stack-handle.ts';
 export type { StackHandle } from './stack-handle.ts';
-export { StackProvider, StartedStack, stackImageRefs, startOrder } from './stack-provider.ts';
-export type { StackOptions } from './stack-provider.ts';
+export { StackProvider, stackImageRefs, startOrder } from './stack-provider.ts';
 export { ToxiproxyApi } from './toxiproxy-api.ts';
-export type { ProxyState } from './toxiproxy-api.ts';

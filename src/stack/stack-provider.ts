@@ -23,7 +23,7 @@ import { writeStackHandle } from './stack-handle.ts';
 import type { StackHandle } from './stack-handle.ts';
 import { ToxiproxyApi } from './toxiproxy-api.ts';
 
-export interface StackOptions {
+interface StackOptions {
   readonly runId: string;
   readonly seed: number;
   readonly logsDir: string;
@@ -120,7 +120,7 @@ async function logTail(file: string, lines = 25): Promise<string> {
 }
 
 /** A running stack: containers, Toxiproxy, the handle. Only a started stack has endpoints and `stop()`. */
-export class StartedStack implements AsyncDisposable {
+class StartedStack implements AsyncDisposable {
   readonly handle: StackHandle;
   readonly containers: ReadonlyMap<string, StartedTestContainer>;
   readonly toxiproxy: ToxiproxyApi | undefined;

@@ -19,7 +19,7 @@ interface ToxicInput {
   readonly attributes: Readonly<Record<string, number>>;
 }
 
-export interface ProxyState {
+interface ProxyState {
   readonly name: string;
   readonly listen: string;
   readonly upstream: string;
