@@ -39,6 +39,8 @@ const SELECTOR = /^([A-Za-z_][A-Za-z0-9_]*)(\{[A-Za-z0-9_-]+:[^{},]+(,[A-Za-z0-9
 const EXPRESSION = /^\s*([a-z]+(?:\(\d+(?:\.\d+)?\))?)\s*(<=|>=|<|>|===|==|!=)\s*-?\d+(\.\d+)?\s*$/;
 
 const ms = z.number().int().positive();
+/** Most k6 processes one scenario may run as (`load.runners`). */
+export const MAX_RUNNERS = 16;
 const ratio = z.number().min(0).max(1);
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and -');
 
@@ -108,6 +110,8 @@ const scenarioSchema = z.strictObject({
   maxRetainedMemoryMb: z.record(z.string(), z.number().positive()).default({}),
   /** Quiet seconds after the load, sampled, before retained memory is judged (only with `maxRetainedMemoryMb`). */
   settleSec: z.number().int().positive().max(120).default(15),
+  /** Overrides `load.runners` for this scenario. */
+  runners: z.number().int().min(1).max(MAX_RUNNERS).optional(),
   severity: z.enum(['blocker', 'critical', 'normal', 'minor', 'trivial']).default('critical'),
 });
 export type LoadScenario = z.infer<typeof scenarioSchema>;
@@ -155,6 +159,12 @@ export const loadConfigSchema = z.strictObject({
    * hold the asked rate (short of CPU, or iterations cut off at the window's end) and the scenario is `broken`.
    */
   minReachedRatio: ratio.default(0.9),
+  /**
+   * k6 processes each scenario runs as, sharing its load through k6's execution segments (runner i of N
+   * runs segment i/N:(i+1)/N); the harness judges every threshold on the merged samples of all of them.
+   * 1 (default): one process, judged as before. The knee probe always runs as one.
+   */
+  runners: z.number().int().min(1).max(MAX_RUNNERS).default(1),
   scenarios: z.array(scenarioSchema).min(1),
   /** Capacity knee probe: ramping arrival rate; the highest rate whose window still met `load.slo`. */
   knee: z
@@ -214,6 +224,11 @@ export const loadConfigSchema = z.strictObject({
     .default({ sampleIntervalMs: 1_000, memoryFromPrometheus: {} }),
 });
 export type LoadConfig = z.infer<typeof loadConfigSchema>;
+
+/** How many k6 processes a scenario runs as: its own `runners`, else `load.runners`. */
+export function scenarioRunners(load: Pick<LoadConfig, 'runners'>, scenario: Pick<LoadScenario, 'runners'>): number {
+  return scenario.runners ?? load.runners;
+}
 
 /** Metric type of a threshold's metric, or undefined when neither k6 nor `customMetrics` defines it. */
 export function metricTypeOf(metric: string, custom: Readonly<Record<string, K6MetricType>>): K6MetricType | undefined {
