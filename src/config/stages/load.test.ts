@@ -48,6 +48,15 @@ describe('load config', () => {
     expect(problems({ ...base, load: { ...load, scenarios } }).join('\n')).toMatch(/load\.scenarios\[0\]\.runners/);
   });
 
+  it('rejects more runners than a scenario has preAllocatedVUs (k6 would give a runner none)', () => {
+    const scenarios = [{ ...load.scenarios[0], preAllocatedVUs: 2 }];
+    const found = problems({ ...base, load: { ...load, runners: 3, scenarios } });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/load\.runners.*3 runners share the 2 preAllocatedVUs of scenario "baseline"/);
+    const own = problems({ ...base, load: { ...load, scenarios: [{ ...scenarios[0], runners: 3 }] } });
+    expect(own[0]).toMatch(/load\.scenarios\[0\]\.runners/);
+  });
+
   it('names the missing load section when the stage is enabled', () => {
     expect(problems(base).join('\n')).toMatch(/readiness\.config\.ts: load .*required/);
   });
