@@ -330,7 +330,13 @@ async function judgeShardedRun(
     mergeSelectors(options),
   );
   const durations = await Promise.all(
-    outcome.runners.map(async (r) => runDurationMs(await readK6Summary(r.summaryFile))),
+    outcome.runners.map(async (r) =>
+      // A runner's own summary only gives its duration here; k6 may fail to write one (its samples still count).
+      readK6Summary(r.summaryFile).then(runDurationMs, (error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }),
+    ),
   );
   // A counter's rate is over the longest runner; without any, over the planned load.
   const known = durations.flatMap((d) => (d === undefined ? [] : [d / 1000]));
