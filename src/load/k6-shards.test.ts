@@ -66,12 +66,14 @@ describe('runK6Shards', () => {
     expect(args[1]).toContain('--execution-segment 1/2:1 --execution-segment-sequence 0,1/2,1');
   });
 
-  it('judges no run whose runners started further apart than the phases can bear', () => {
+  it('judges no phased or ramped run whose runners started further apart than its windows can bear', () => {
     const runner = { summaryFile: 's', rawFile: 'r', durationMs: 1, startedAt: 0 };
     const runners = [runner, runner];
-    expect(shardProblems({ kind: 'sharded', runners, startSkewMs: MAX_RUNNER_START_SKEW_MS })).toEqual([]);
-    expect(shardProblems({ kind: 'sharded', runners, startSkewMs: MAX_RUNNER_START_SKEW_MS + 1 })[0]).toMatch(
-      /2 k6 runners started 1001ms apart/,
-    );
+    const apart = (startSkewMs: number, timeShaped: boolean): string[] =>
+      shardProblems({ kind: 'sharded', runners, startSkewMs }, timeShaped);
+    expect(apart(MAX_RUNNER_START_SKEW_MS, true)).toEqual([]);
+    expect(apart(MAX_RUNNER_START_SKEW_MS + 1, true)[0]).toMatch(/2 k6 runners started 1001ms apart/);
+    // A constant rate without phases is the same load whenever each runner starts.
+    expect(apart(MAX_RUNNER_START_SKEW_MS * 5, false)).toEqual([]);
   });
 });

@@ -30,11 +30,15 @@ export type ScenarioK6Outcome = K6RawRunOutcome | K6ShardedOutcome;
 
 type Broken = Extract<K6RunOutcome, { kind: 'broken' }>;
 
-/** Why a sharded run that finished is not fit to judge (empty: fit): its runners started too far apart. */
-export function shardProblems(outcome: K6ShardedOutcome): string[] {
-  if (outcome.startSkewMs <= MAX_RUNNER_START_SKEW_MS) return [];
+/**
+ * Why a sharded run that finished is not fit to judge (empty: fit): the runners of a time-shaped load
+ * (phases, whose windows and fault each runner times from its own start, or a ramp) started too far apart.
+ * A constant rate without phases is the same load whenever each runner starts.
+ */
+export function shardProblems(outcome: K6ShardedOutcome, timeShaped: boolean): string[] {
+  if (!timeShaped || outcome.startSkewMs <= MAX_RUNNER_START_SKEW_MS) return [];
   return [
-    `the ${outcome.runners.length} k6 runners started ${Math.round(outcome.startSkewMs)}ms apart (limit ${MAX_RUNNER_START_SKEW_MS}ms): their phase windows did not line up`,
+    `the ${outcome.runners.length} k6 runners started ${Math.round(outcome.startSkewMs)}ms apart (limit ${MAX_RUNNER_START_SKEW_MS}ms): their phase windows and ramps did not line up`,
   ];
 }
 

@@ -206,7 +206,8 @@ async function runScenarioK6(
       outDir,
       label: scenario.id,
       env: { ...load.env, ...credentials.env, BASE_URL: baseUrl, READINESS_SEED: String(context.seed) },
-      timeoutMs: plannedSeconds(scenario) * 1000 + K6_OVERHEAD_MS,
+      // Each runner runs setup() (sign-ups...) against the same system at once: the overhead grows with them.
+      timeoutMs: plannedSeconds(scenario) * 1000 + K6_OVERHEAD_MS * runners,
       signal: context.signal,
       clock: context.clock,
       phases: windows,
@@ -354,7 +355,13 @@ async function judgeShardedRun(
   // Where one process writes its own: the capacity comparison of a later run reads it from there.
   const first = outcome.runners[0]?.summaryFile;
   if (first !== undefined) await writeFile(join(dirname(first), `${scenario.id}.summary.json`), summaryText);
-  return { summary, summaryText, samples: merged, thresholdsFailed: false, problems: shardProblems(outcome) };
+  return {
+    summary,
+    summaryText,
+    samples: merged,
+    thresholdsFailed: false,
+    problems: shardProblems(outcome, scenario.phases !== undefined || scenario.stages !== undefined),
+  };
 }
 
 /** Runs a scenario's k6; a run that threw or broke is recorded as its `run` check (broken) and gives undefined. */
