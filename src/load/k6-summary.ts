@@ -85,6 +85,20 @@ export function parseK6Summary(json: unknown): K6Summary {
   return { thresholds, metrics, testRunDurationMs: parsed.state?.testRunDurationMs };
 }
 
+/**
+ * How long the test ran (ms): the export's `state.testRunDurationMs`, else what a counter's count over
+ * its rate gives (k6 divides a counter by the run's duration); undefined when neither is there.
+ */
+export function runDurationMs(summary: K6Summary): number | undefined {
+  if (summary.testRunDurationMs !== undefined) return summary.testRunDurationMs;
+  for (const name of ['iterations', 'http_reqs']) {
+    const stats = summary.metrics[name];
+    if (stats?.count !== undefined && stats.rate !== undefined && stats.count > 0 && stats.rate > 0)
+      return (stats.count / stats.rate) * 1000;
+  }
+  return undefined;
+}
+
 export async function readK6Summary(file: string): Promise<K6Summary> {
   return parseK6Summary(JSON.parse(await readFile(file, 'utf8')) as unknown);
 }

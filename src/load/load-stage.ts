@@ -1,7 +1,8 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { stageAuthenticator } from '../auth/stage.ts';
+import { scenarioRunners } from '../config/stages/load.ts';
 import type { LoadConfig, LoadFault, LoadScenario } from '../config/stages/load.ts';
 import type { Evidence, Metric } from '../core/check-result.ts';
 import { ensureGoTool } from '../provision/go-tool.ts';
@@ -17,10 +18,15 @@ import {
   plannedSeconds,
   withAbortOnFail,
 } from './k6-options.ts';
-import type { K6RunOptions, PhaseWindow } from './k6-options.ts';
-import { aggregationOf, parseK6Summary, parseSelector } from './k6-summary.ts';
+import type { K6Options, K6RunOptions, PhaseWindow } from './k6-options.ts';
+import { aggregationOf, parseK6Summary, parseSelector, readK6Summary, runDurationMs } from './k6-summary.ts';
 import type { K6Summary } from './k6-summary.ts';
 import { readMetricSamples, readRequestSamples } from './k6-samples.ts';
+import type { MetricSample } from './k6-samples.ts';
+import { mergeSampleFiles, mergeSelectors, mergedSummary, mergedSummaryExport } from './k6-merge.ts';
+import type { SampleView } from './k6-merge.ts';
+import { runK6Shards, shardProblems } from './k6-shards.ts';
+import type { K6ShardedOutcome, ScenarioK6Outcome } from './k6-shards.ts';
 import { capacityRegressionOutcome, capacityRegressionSpec } from './capacity-regression.ts';
 import { kneeBroken, kneeFigures, kneeFromSamples, kneeWindowsCsv, writeKneeFigures } from './knee.ts';
 import type { KneeFigures } from './knee.ts';
@@ -105,7 +111,7 @@ export function resolvePath(context: SuiteContext, path: string): string {
 }
 
 interface ScenarioRun {
-  readonly outcome: K6RawRunOutcome;
+  readonly outcome: ScenarioK6Outcome;
   readonly series: readonly ResourceSeries[];
   readonly faultEvidence: string[];
   /** When the load ended and the quiet settle window closed, on the samples' time base. */
@@ -191,31 +197,36 @@ async function runScenarioK6(
   let series: readonly ResourceSeries[] = [];
   // Set from k6's onRunning callback (an object, so the flow analysis sees it can change).
   const sampling = { started: false };
-  const outcome = await runK6({
-    k6,
-    script: resolvePath(context, scenario.script ?? load.script),
-    options: scenarioRunOptions(load, scenario, context.failFast),
-    outDir,
-    label: scenario.id,
-    env: { ...load.env, ...credentials.env, BASE_URL: baseUrl, READINESS_SEED: String(context.seed) },
-    timeoutMs: plannedSeconds(scenario) * 1000 + K6_OVERHEAD_MS,
-    signal: context.signal,
-    clock: context.clock,
-    phases: windows,
-    ...(onPhase ? { onPhase } : {}),
-    // Every request's sample: counts and figures per threshold selector, and what the generator did.
-    rawOutput: true,
-    // Sample only while the scenarios run, not during setup() sign-ups.
-    onRunning: () => {
-      sampling.started = true;
-      // No Docker API means no samples: the memory checks then say `unknown`, never passed.
-      sampler.start().catch((error: unknown) => {
-        context.reporter.onInfo?.(
-          `load: Docker stats sampling failed: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      });
+  const runners = scenarioRunners(load, scenario);
+  const outcome = await runK6Shards(
+    {
+      k6,
+      script: resolvePath(context, scenario.script ?? load.script),
+      options: scenarioRunOptions(load, scenario, context.failFast),
+      outDir,
+      label: scenario.id,
+      env: { ...load.env, ...credentials.env, BASE_URL: baseUrl, READINESS_SEED: String(context.seed) },
+      // Each runner runs setup() (sign-ups...) against the same system at once: the overhead grows with them.
+      timeoutMs: plannedSeconds(scenario) * 1000 + K6_OVERHEAD_MS * runners,
+      signal: context.signal,
+      clock: context.clock,
+      phases: windows,
+      ...(onPhase ? { onPhase } : {}),
+      // Every request's sample: counts and figures per threshold selector, and what the generator did.
+      rawOutput: true,
+      // Sample only while the scenarios run, not during setup() sign-ups.
+      onRunning: () => {
+        sampling.started = true;
+        // No Docker API means no samples: the memory checks then say `unknown`, never passed.
+        sampler.start().catch((error: unknown) => {
+          context.reporter.onInfo?.(
+            `load: Docker stats sampling failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        });
+      },
     },
-  }).catch(async (error: unknown) => {
+    runners,
+  ).catch(async (error: unknown) => {
     if (sampling.started) await sampler.stop();
     throw error;
   });
@@ -237,7 +248,8 @@ async function runScenarioK6(
 
 /**
  * The k6 options of a scenario for this run: under `--fail-fast`, each threshold whose check is critical
- * aborts the test when it fails (the config is not changed).
+ * aborts the test when it fails (the config is not changed). Not with several runners: each would abort
+ * on its own share of the samples, which no threshold is about.
  */
 export function scenarioRunOptions(
   load: LoadConfig,
@@ -245,7 +257,7 @@ export function scenarioRunOptions(
   failFast: SuiteContext['failFast'],
 ): K6RunOptions {
   const options = buildK6Options(load, scenario);
-  if (!failFast) return options;
+  if (!failFast || scenarioRunners(load, scenario) > 1) return options;
   return withAbortOnFail(options, (selector, expression) => {
     const { metric, tags } = parseSelector(selector);
     const id = thresholdCheckId(scenario.id, { metric, tags, expression, aggregation: aggregationOf(expression) });
@@ -279,16 +291,87 @@ function brokenOutcome(outcome: Extract<K6RunOutcome, { kind: 'broken' }>): Chec
   };
 }
 
-async function recordScenario(
+/** What a scenario's run gives its checks: a summary (k6's, or the harness's on merged samples) and the samples by selector. */
+interface JudgedRun {
+  readonly summary: K6Summary;
+  /** The summary as evidence: k6's export, or the merged one of a sharded run. */
+  readonly summaryText: string;
+  readonly samples: readonly MetricSample[] | SampleView;
+  /** k6 exited 99 (one process: its thresholds are the verdict it aborted on under `--fail-fast`). */
+  readonly thresholdsFailed: boolean;
+  /** Why the run is unfit to judge besides the generator's load (runners that started apart). */
+  readonly problems: readonly string[];
+}
+
+/** One k6 process: its summary export is the verdict, its samples the counts and figures (as before runners). */
+async function judgeSingleRun(
+  options: K6Options,
+  outcome: Exclude<K6RawRunOutcome, { kind: 'broken' }>,
+): Promise<JudgedRun> {
+  const summaryText = await readFile(outcome.summaryFile, 'utf8');
+  const summary = parseK6Summary(JSON.parse(summaryText) as unknown);
+  const samples = await readMetricSamples(outcome.rawFile, sampledMetrics(options));
+  // Every sample of every metric (MBs): the summary and the figures below are the evidence that is kept.
+  await rm(outcome.rawFile, { force: true });
+  return { summary, summaryText, samples, thresholdsFailed: outcome.kind === 'thresholds-failed', problems: [] };
+}
+
+/**
+ * Several runners: no runner's own summary or thresholds can judge the run; every threshold is
+ * evaluated on the samples of all runners, merged as they stream (a counter's rate over the longest runner).
+ */
+async function judgeShardedRun(
+  load: LoadConfig,
+  scenario: LoadScenario,
+  options: K6Options,
+  outcome: K6ShardedOutcome,
+): Promise<JudgedRun> {
+  const merged = await mergeSampleFiles(
+    outcome.runners.map((r) => r.rawFile),
+    mergeSelectors(options),
+  );
+  const durations = await Promise.all(
+    outcome.runners.map(async (r) =>
+      // A runner's own summary only gives its duration here; k6 may fail to write one (its samples still count).
+      readK6Summary(r.summaryFile).then(runDurationMs, (error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }),
+    ),
+  );
+  // A counter's rate is over the longest runner; without any, over the planned load.
+  const known = durations.flatMap((d) => (d === undefined ? [] : [d / 1000]));
+  const seconds = known.length > 0 ? Math.max(...known) : plannedSeconds(scenario);
+  for (const runner of outcome.runners) await rm(runner.rawFile, { force: true });
+  const summary = mergedSummary(options, merged, load.customMetrics, seconds);
+  const summaryText = mergedSummaryExport(summary, {
+    mergedFrom: outcome.runners.map((r) => ({
+      summaryFile: basename(r.summaryFile),
+      startedAt: new Date(r.startedAt).toISOString(),
+    })),
+    startSkewMs: outcome.startSkewMs,
+    samplePoints: merged.points,
+  });
+  // Where one process writes its own: the capacity comparison of a later run reads it from there.
+  const first = outcome.runners[0]?.summaryFile;
+  if (first !== undefined) await writeFile(join(dirname(first), `${scenario.id}.summary.json`), summaryText);
+  return {
+    summary,
+    summaryText,
+    samples: merged,
+    thresholdsFailed: false,
+    problems: shardProblems(outcome, scenario.phases !== undefined || scenario.stages !== undefined),
+  };
+}
+
+/** Runs a scenario's k6; a run that threw or broke is recorded as its `run` check (broken) and gives undefined. */
+async function runOrRecordBroken(
   context: SuiteContext,
   k6: string,
   outDir: string,
   scenario: LoadScenario,
   auth: Authenticator,
-): Promise<void> {
-  const load = context.config.load;
-  if (!load) return;
-  const feature = `load: ${scenario.id}`;
+): Promise<ScenarioRun | undefined> {
   let run: ScenarioRun | undefined;
   let runError: unknown;
   try {
@@ -296,54 +379,80 @@ async function recordScenario(
   } catch (error) {
     runError = error;
   }
-  if (!run || run.outcome.kind === 'broken') {
-    await runCheck(
-      context,
-      { id: `load.${scenario.id}.run`, name: `${scenario.id}: k6 run`, feature, severity: scenario.severity },
-      () => {
-        if (runError !== undefined)
-          throw runError instanceof Error ? runError : new Error('k6 run failed', { cause: runError });
-        if (run?.outcome.kind !== 'broken') throw new Error('k6 gave no outcome');
-        return Promise.resolve(brokenOutcome(run.outcome));
-      },
-    );
-    return;
-  }
-  const options = buildK6Options(load, scenario);
-  const summaryText = await readFile(run.outcome.summaryFile, 'utf8');
-  const summary = parseK6Summary(JSON.parse(summaryText) as unknown);
-  const samples = await readMetricSamples(run.outcome.rawFile, sampledMetrics(options));
-  // Every sample of every metric (MBs): the summary and the figures below are the evidence that is kept.
-  await rm(run.outcome.rawFile, { force: true });
-  const loads = executorLoads(options, samples);
-  const generator = generatorProblems(loads, load, scenario);
+  if (run && run.outcome.kind !== 'broken') return run;
+  await runCheck(
+    context,
+    {
+      id: `load.${scenario.id}.run`,
+      name: `${scenario.id}: k6 run`,
+      feature: `load: ${scenario.id}`,
+      severity: scenario.severity,
+    },
+    () => {
+      if (runError !== undefined)
+        throw runError instanceof Error ? runError : new Error('k6 run failed', { cause: runError });
+      if (run?.outcome.kind !== 'broken') throw new Error('k6 gave no outcome');
+      return Promise.resolve(brokenOutcome(run.outcome));
+    },
+  );
+  return undefined;
+}
+
+/** The figures and evidence of a scenario that the first of its threshold checks carries, and the generator's problems. */
+function scenarioFigures(
+  load: LoadConfig,
+  scenario: LoadScenario,
+  options: K6Options,
+  run: ScenarioRun,
+  judged: JudgedRun,
+): { evidence: Evidence[]; metrics: Metric[]; generator: string[] } {
+  const { summary } = judged;
+  const loads = executorLoads(options, judged.samples);
+  const generator = [...generatorProblems(loads, load, scenario), ...judged.problems];
   const windows = phaseWindows(scenario);
   const phaseMetrics = windows.flatMap((w) => groupMetrics(summary, `{phase:${w.name}}`, w.durationSec, `${w.name}_`));
-  const resources = resourceMetrics(run.series);
   const dropped = summary.metrics.dropped_iterations?.count ?? 0;
   const generatorTable = [
     'executor,seconds,planned_iterations,completed_iterations,dropped_iterations',
     ...loads.map((l) => `${l.executor},${l.seconds},${round(l.planned)},${l.completed},${l.dropped}`),
   ].join('\n');
+  const runners = run.outcome.kind === 'sharded' ? run.outcome.runners.length : 1;
   const evidence: Evidence[] = [
-    { name: `${scenario.id} k6 summary`, contentType: 'application/json', content: summaryText },
+    {
+      name: runners > 1 ? `${scenario.id} k6 summary (merged from ${runners} runners)` : `${scenario.id} k6 summary`,
+      contentType: 'application/json',
+      content: judged.summaryText,
+    },
     { name: `${scenario.id} load generator (planned vs done)`, contentType: 'text/csv', content: generatorTable },
     ...(run.faultEvidence.length > 0
       ? [{ name: `${scenario.id} fault timeline`, contentType: 'text/plain', content: run.faultEvidence.join('\n') }]
       : []),
   ];
-  const generatorMetrics: Metric[] = [
+  const metrics: Metric[] = [
+    ...phaseMetrics,
+    ...resourceMetrics(run.series),
     { name: 'dropped_iterations', value: dropped, unit: 'count' },
     { name: 'planned_iterations', value: round(loads.reduce((a, l) => a + l.planned, 0)), unit: 'count' },
     { name: 'completed_iterations', value: loads.reduce((a, l) => a + l.completed, 0), unit: 'count' },
+    ...(runners > 1 ? [{ name: 'k6_runners', value: runners, unit: 'count' }] : []),
   ];
+  return { evidence, metrics, generator };
+}
+
+/** Every asked threshold of a scenario as a check; the first carries the scenario's figures and evidence. */
+async function recordThresholdChecks(
+  context: SuiteContext,
+  load: LoadConfig,
+  scenario: LoadScenario,
+  judged: JudgedRun,
+  figures: { evidence: Evidence[]; metrics: Metric[]; generator: string[] },
+): Promise<void> {
   const runOptions = scenarioRunOptions(load, scenario, context.failFast);
-  const thresholdsFailed = run.outcome.kind === 'thresholds-failed';
   let first = true;
-  for (const check of thresholdChecks(load, scenario, summary, samples)) {
-    const problems = generatorProblemsOf(check, runOptions, thresholdsFailed, generator);
-    const extra = first ? [...phaseMetrics, ...resources, ...generatorMetrics] : [];
-    const evidenceHere = first ? evidence : [];
+  for (const check of thresholdChecks(load, scenario, judged.summary, judged.samples)) {
+    const problems = generatorProblemsOf(check, runOptions, judged.thresholdsFailed, figures.generator);
+    const extra = first ? figures.metrics : [];
+    const evidenceHere = first ? figures.evidence : [];
     first = false;
     const { phase } = check;
     await runCheck(
@@ -351,7 +460,7 @@ async function recordScenario(
       {
         id: check.id,
         name: `${scenario.id}: ${check.expression} on ${check.selector}`,
-        feature,
+        feature: `load: ${scenario.id}`,
         severity: scenario.severity,
         tags: ['k6', ...(phase ? [`phase:${phase}`] : [])],
         judgesTiming: check.judgesTiming,
@@ -378,51 +487,67 @@ async function recordScenario(
         ),
     );
   }
+}
+
+/** The memory-slope check of a service under a scenario's load, judged on the second half of its samples. */
+function memorySlopeOutcome(
+  scenario: LoadScenario,
+  service: string,
+  maxSlope: number,
+  samples: readonly ResourceSample[],
+): CheckOutcome {
+  // Judged on the second half: a healthy runtime grows its heap early under new load and then
+  // levels off; a leak keeps growing to the end.
+  const late = samples.slice(Math.floor(samples.length / 2));
+  const slope = memorySlopeMbPerMin(late);
+  const wholeSlope = memorySlopeMbPerMin(samples);
+  const evidenceSamples: Evidence = {
+    name: `${service} memory samples`,
+    contentType: 'text/csv',
+    content: [
+      'ms,memory_mb,container_memory_mb,cpu_cores',
+      ...samples.map(
+        (s) => `${s.atMs},${round(s.memoryMb)},${round(s.containerMemoryMb ?? s.memoryMb)},${round(s.cpuCores)}`,
+      ),
+    ].join('\n'),
+  };
+  if (slope === undefined) {
+    return {
+      status: 'unknown',
+      message: `only ${samples.length} Docker stats samples of ${service}: no slope over the second half`,
+      evidence: [evidenceSamples],
+    };
+  }
+  const metrics = [
+    { name: 'memory_slope_mb_per_min', value: round(slope), unit: 'MB/min' },
+    ...(wholeSlope === undefined
+      ? []
+      : [{ name: 'memory_slope_whole_mb_per_min', value: round(wholeSlope), unit: 'MB/min' }]),
+    { name: 'memory_samples', value: samples.length, unit: 'count' },
+  ];
+  return {
+    status: slope < maxSlope ? 'passed' : 'failed',
+    message: `${service} memory grew ${round(slope)} MB/min over the second half of the run (${late.length} of ${samples.length} samples; whole run ${round(wholeSlope ?? slope)} MB/min; limit ${maxSlope} MB/min) in scenario ${scenario.id}`,
+    metrics,
+    evidence: [evidenceSamples],
+  };
+}
+
+/** The memory-slope and retained-memory checks of a scenario. */
+async function recordMemoryChecks(
+  context: SuiteContext,
+  load: LoadConfig,
+  scenario: LoadScenario,
+  run: ScenarioRun,
+  generator: readonly string[],
+): Promise<void> {
   for (const [service, maxSlope] of Object.entries(scenario.maxMemorySlopeMbPerMin)) {
     const samples = run.series.find((s) => s.service === service)?.samples ?? [];
-    await runCheck(context, memorySlopeSpec(scenario, service, maxSlope), (): Promise<CheckOutcome> => {
-      // Judged on the second half: a healthy runtime grows its heap early under new load and then
-      // levels off; a leak keeps growing to the end.
-      const late = samples.slice(Math.floor(samples.length / 2));
-      const slope = memorySlopeMbPerMin(late);
-      const wholeSlope = memorySlopeMbPerMin(samples);
-      const evidenceSamples: Evidence = {
-        name: `${service} memory samples`,
-        contentType: 'text/csv',
-        content: [
-          'ms,memory_mb,container_memory_mb,cpu_cores',
-          ...samples.map(
-            (s) => `${s.atMs},${round(s.memoryMb)},${round(s.containerMemoryMb ?? s.memoryMb)},${round(s.cpuCores)}`,
-          ),
-        ].join('\n'),
-      };
-      if (slope === undefined) {
-        return Promise.resolve({
-          status: 'unknown',
-          message: `only ${samples.length} Docker stats samples of ${service}: no slope over the second half`,
-          evidence: [evidenceSamples],
-        });
-      }
-      const metrics = [
-        { name: 'memory_slope_mb_per_min', value: round(slope), unit: 'MB/min' },
-        ...(wholeSlope === undefined
-          ? []
-          : [{ name: 'memory_slope_whole_mb_per_min', value: round(wholeSlope), unit: 'MB/min' }]),
-        { name: 'memory_samples', value: samples.length, unit: 'count' },
-      ];
-      return Promise.resolve(
-        unlessGenerator(
-          {
-            status: slope < maxSlope ? 'passed' : 'failed',
-            message: `${service} memory grew ${round(slope)} MB/min over the second half of the run (${late.length} of ${samples.length} samples; whole run ${round(wholeSlope ?? slope)} MB/min; limit ${maxSlope} MB/min) in scenario ${scenario.id}`,
-            metrics,
-            evidence: [evidenceSamples],
-          },
-          generator,
-          scenario.id,
-        ),
-      );
-    });
+    const outcome = memorySlopeOutcome(scenario, service, maxSlope, samples);
+    // Too few samples for a slope is `unknown` whatever the generator did.
+    await runCheck(context, memorySlopeSpec(scenario, service, maxSlope), () =>
+      Promise.resolve(outcome.status === 'unknown' ? outcome : unlessGenerator(outcome, generator, scenario.id)),
+    );
   }
   for (const [service, maxMb] of Object.entries(scenario.maxRetainedMemoryMb)) {
     const samples = run.series.find((s) => s.service === service)?.samples ?? [];
@@ -437,6 +562,28 @@ async function recordScenario(
       ),
     );
   }
+}
+
+/** Runs one scenario (as one k6 process or `runners` of them) and records its checks. */
+async function recordScenario(
+  context: SuiteContext,
+  k6: string,
+  outDir: string,
+  scenario: LoadScenario,
+  auth: Authenticator,
+): Promise<void> {
+  const load = context.config.load;
+  if (!load) return;
+  const run = await runOrRecordBroken(context, k6, outDir, scenario, auth);
+  if (!run || run.outcome.kind === 'broken') return;
+  const options = buildK6Options(load, scenario);
+  const judged =
+    run.outcome.kind === 'sharded'
+      ? await judgeShardedRun(load, scenario, options, run.outcome)
+      : await judgeSingleRun(options, run.outcome);
+  const figures = scenarioFigures(load, scenario, options, run, judged);
+  await recordThresholdChecks(context, load, scenario, judged, figures);
+  await recordMemoryChecks(context, load, scenario, run, figures.generator);
 }
 
 /** What a service's memory samples measure, for messages. */

@@ -54,6 +54,8 @@ export interface RunK6Options {
    * an upper bound); k6's exit for that (103) counts as a finished run, not a broken one.
    */
   readonly stopWhen?: Promise<unknown>;
+  /** This process's share of a sharded run (k6's execution segments); none runs the whole test. */
+  readonly segment?: ExecutionSegment;
 }
 
 /** k6's exit code when the run was stopped through its REST API (errext/exitcodes). */
@@ -112,94 +114,103 @@ export async function dropSetupData(summaryFile: string): Promise<void> {
   await writeFile(summaryFile, `${JSON.stringify(rest, null, 2)}\n`);
 }
 
+/** One runner's share of a sharded run: segment `index/count:(index+1)/count` of the even sequence. */
+export interface ExecutionSegment {
+  readonly index: number;
+  readonly count: number;
+}
+
 /**
- * Runs one k6 test: options through `--config`, results through `--summary-export`. With phases,
- * polls k6's REST API for the end of `setup()` and calls `onPhase` at each phase boundary.
+ * k6's own sharding flags for one runner of `count`: `--execution-segment i/N:(i+1)/N` within
+ * `--execution-segment-sequence 0,1/N,...,1` (none for a single runner, whose run is unchanged).
  */
-export function runK6(options: RunK6Options & { readonly rawOutput: true }): Promise<K6RawRunOutcome>;
-export function runK6(options: RunK6Options): Promise<K6RunOutcome & { readonly rawFile?: string }>;
-export async function runK6(options: RunK6Options): Promise<K6RunOutcome & { readonly rawFile?: string }> {
-  const clock = options.clock ?? systemClock;
-  const base = join(options.outDir, options.label);
-  const configFile = `${base}.k6-options.json`;
-  const summaryFile = `${base}.summary.json`;
-  const rawFile = `${base}.samples.ndjson`;
-  await writeFile(configFile, `${JSON.stringify(options.options, null, 2)}\n`);
-  const apiPort = await freePort();
-  const args = [
+export function segmentArgs(segment: ExecutionSegment | undefined): string[] {
+  if (!segment || segment.count === 1) return [];
+  const { index, count } = segment;
+  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count)
+    throw new Error(`execution segment ${index} of ${count} is not a runner of the sequence`);
+  const at = (i: number): string => (i === 0 ? '0' : i === count ? '1' : `${i}/${count}`);
+  const sequence = Array.from({ length: count + 1 }, (_, i) => at(i)).join(',');
+  return ['--execution-segment', `${at(index)}:${at(index + 1)}`, '--execution-segment-sequence', sequence];
+}
+
+interface K6Files {
+  readonly configFile: string;
+  readonly summaryFile: string;
+  readonly rawFile: string;
+}
+
+function k6Args(options: RunK6Options, files: K6Files, apiPort: number): string[] {
+  return [
     'run',
     '--config',
-    configFile,
+    files.configFile,
     '--summary-export',
-    summaryFile,
+    files.summaryFile,
     '--address',
     `127.0.0.1:${apiPort}`,
     '--no-color',
     '--quiet',
     '--no-usage-report',
-    ...(options.rawOutput ? ['--out', `json=${rawFile}`] : []),
+    ...segmentArgs(options.segment),
+    ...(options.rawOutput ? ['--out', `json=${files.rawFile}`] : []),
     options.script,
   ];
-  const run = exec(options.k6, args, {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...options.env, K6_NO_USAGE_REPORT: 'true' },
-    timeoutMs: options.timeoutMs,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  // Set when k6 exits and when `stopWhen` asks it to stop; read across awaits (through an object and
-  // a function, so no stale narrowing applies).
-  const state: { finished: boolean; stopRequested: boolean } = { finished: false, stopRequested: false };
-  const isFinished = (): boolean => state.finished;
-  const hookErrors: unknown[] = [];
-  const scheduler = (async (): Promise<void> => {
-    if (!options.onRunning && !(options.phases?.length && options.onPhase)) return;
-    const running = await pollUntil(
-      // Not listening yet (or any more) is an answer too, so the accept check sees k6's exit at once.
-      () => k6Status(apiPort).catch(() => -1),
-      (s) => s >= K6_STATUS_RUNNING || isFinished(),
-      {
-        timeoutMs: options.timeoutMs,
-        intervalMs: 50,
-        clock,
-        ...(options.signal ? { signal: options.signal } : {}),
-      },
-    );
-    if (!running.ok || isFinished()) return;
-    const t0 = clock.monotonicMs();
-    options.onRunning?.(clock.now());
-    if (!options.onPhase) return;
-    const edges = (options.phases ?? []).flatMap((w) => [
-      { w, edge: 'start' as const, atSec: w.startSec },
-      { w, edge: 'end' as const, atSec: w.startSec + w.durationSec },
-    ]);
-    for (const { w, edge, atSec } of edges) {
-      const waitMs = t0 + atSec * 1000 - clock.monotonicMs();
-      if (waitMs > 0) await clock.sleep(waitMs, options.signal);
-      if (isFinished()) return;
-      try {
-        await options.onPhase(w, edge);
-      } catch (error) {
-        hookErrors.push(error);
-        return;
-      }
-    }
-  })().catch((error: unknown) => {
-    hookErrors.push(error);
-  });
-  void options.stopWhen
-    ?.catch(() => undefined)
-    .then(async () => {
-      if (isFinished()) return;
-      state.stopRequested = true;
-      // A stop that fails leaves k6 to its planned duration, which bounds it anyway.
-      await stopK6(apiPort).catch(() => undefined);
-    });
-  const result = await run;
-  state.finished = true;
-  await dropSetupData(summaryFile);
-  await scheduler;
+}
+
+/**
+ * Calls `onPhase` at each phase boundary, timed from `t0` (a monotonic time of `clock`), until
+ * `isFinished`; the first hook that throws ends the schedule and is rethrown.
+ */
+export async function runPhaseEdges(
+  t0: number,
+  phases: readonly PhaseWindow[],
+  onPhase: PhaseHook,
+  timing: { readonly clock: Clock; readonly signal?: AbortSignal | undefined; readonly isFinished: () => boolean },
+): Promise<void> {
+  const edges = phases.flatMap((w) => [
+    { w, edge: 'start' as const, atSec: w.startSec },
+    { w, edge: 'end' as const, atSec: w.startSec + w.durationSec },
+  ]);
+  for (const { w, edge, atSec } of edges) {
+    const waitMs = t0 + atSec * 1000 - timing.clock.monotonicMs();
+    if (waitMs > 0) await timing.clock.sleep(waitMs, timing.signal);
+    if (timing.isFinished()) return;
+    await onPhase(w, edge);
+  }
+}
+
+/** Polls k6's REST API until its scenarios run (after `setup()`); false when k6 ended or the wait timed out. */
+async function waitUntilRunning(
+  apiPort: number,
+  options: RunK6Options,
+  clock: Clock,
+  isFinished: () => boolean,
+): Promise<boolean> {
+  const running = await pollUntil(
+    // Not listening yet (or any more) is an answer too, so the accept check sees k6's exit at once.
+    () => k6Status(apiPort).catch(() => -1),
+    (s) => s >= K6_STATUS_RUNNING || isFinished(),
+    {
+      timeoutMs: options.timeoutMs,
+      intervalMs: 50,
+      clock,
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+  );
+  return running.ok && !isFinished();
+}
+
+/** What k6's exit means: a failed phase hook or a timeout is broken; 0, 99 and a requested stop (103) finished. */
+function k6Outcome(
+  result: Awaited<ReturnType<typeof exec>>,
+  options: RunK6Options,
+  files: K6Files,
+  state: { readonly stopRequested: boolean; readonly hookErrors: readonly unknown[] },
+): K6RunOutcome & { readonly rawFile?: string } {
   const stderrTail = tail(result.stderr, 15);
-  if (hookErrors.length > 0) {
-    const first = hookErrors[0];
+  if (state.hookErrors.length > 0) {
+    const first = state.hookErrors[0];
     return {
       kind: 'broken',
       exitCode: result.exitCode,
@@ -219,10 +230,10 @@ export async function runK6(options: RunK6Options): Promise<K6RunOutcome & { rea
   if (result.exitCode === 0 || result.exitCode === K6_THRESHOLDS_FAILED || stoppedOnRequest) {
     return {
       kind: result.exitCode === K6_THRESHOLDS_FAILED ? 'thresholds-failed' : 'ok',
-      summaryFile,
+      summaryFile: files.summaryFile,
       durationMs: Math.round(result.durationMs),
       stderrTail,
-      ...(options.rawOutput ? { rawFile } : {}),
+      ...(options.rawOutput ? { rawFile: files.rawFile } : {}),
     };
   }
   return {
@@ -231,4 +242,58 @@ export async function runK6(options: RunK6Options): Promise<K6RunOutcome & { rea
     message: `k6 exited ${result.exitCode ?? `on signal ${result.signal ?? '?'}`} (${result.command})`,
     stderrTail,
   };
+}
+
+/**
+ * Runs one k6 test: options through `--config`, results through `--summary-export`. With phases,
+ * polls k6's REST API for the end of `setup()` and calls `onPhase` at each phase boundary.
+ */
+export function runK6(options: RunK6Options & { readonly rawOutput: true }): Promise<K6RawRunOutcome>;
+export function runK6(options: RunK6Options): Promise<K6RunOutcome & { readonly rawFile?: string }>;
+export async function runK6(options: RunK6Options): Promise<K6RunOutcome & { readonly rawFile?: string }> {
+  const clock = options.clock ?? systemClock;
+  const base = join(options.outDir, options.label);
+  const files: K6Files = {
+    configFile: `${base}.k6-options.json`,
+    summaryFile: `${base}.summary.json`,
+    rawFile: `${base}.samples.ndjson`,
+  };
+  await writeFile(files.configFile, `${JSON.stringify(options.options, null, 2)}\n`);
+  const apiPort = await freePort();
+  const run = exec(options.k6, k6Args(options, files, apiPort), {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...options.env, K6_NO_USAGE_REPORT: 'true' },
+    timeoutMs: options.timeoutMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  // Set when k6 exits and when `stopWhen` asks it to stop; read across awaits (through an object and
+  // a function, so no stale narrowing applies).
+  const state: { finished: boolean; stopRequested: boolean; hookErrors: unknown[] } = {
+    finished: false,
+    stopRequested: false,
+    hookErrors: [],
+  };
+  const isFinished = (): boolean => state.finished;
+  const scheduler = (async (): Promise<void> => {
+    if (!options.onRunning && !(options.phases?.length && options.onPhase)) return;
+    if (!(await waitUntilRunning(apiPort, options, clock, isFinished))) return;
+    const t0 = clock.monotonicMs();
+    options.onRunning?.(clock.now());
+    if (!options.onPhase) return;
+    await runPhaseEdges(t0, options.phases ?? [], options.onPhase, { clock, signal: options.signal, isFinished });
+  })().catch((error: unknown) => {
+    state.hookErrors.push(error);
+  });
+  void options.stopWhen
+    ?.catch(() => undefined)
+    .then(async () => {
+      if (isFinished()) return;
+      state.stopRequested = true;
+      // A stop that fails leaves k6 to its planned duration, which bounds it anyway.
+      await stopK6(apiPort).catch(() => undefined);
+    });
+  const result = await run;
+  state.finished = true;
+  await dropSetupData(files.summaryFile);
+  await scheduler;
+  return k6Outcome(result, options, files, state);
 }

@@ -7,6 +7,7 @@ import { k6Percentile, matchesTags } from './k6-samples.ts';
 import type { MetricSample } from './k6-samples.ts';
 import { aggregationOf, parseSelector } from './k6-summary.ts';
 import type { K6Summary, ThresholdResult } from './k6-summary.ts';
+import type { SampleView } from './k6-merge.ts';
 
 /** The metrics of a scenario's raw output the stage reads: its thresholds', the figures', and the generator's. */
 export function sampledMetrics(options: K6Options): Set<string> {
@@ -56,10 +57,10 @@ export function plannedIterations(executor: Readonly<Record<string, unknown>>): 
 }
 
 /** Per k6 scenario of a run: planned iterations against completed (`iterations`) and dropped (`dropped_iterations`) ones. */
-export function executorLoads(options: K6Options, samples: readonly MetricSample[]): ExecutorLoad[] {
+export function executorLoads(options: K6Options, samples: readonly MetricSample[] | SampleView): ExecutorLoad[] {
+  const view = viewOf(samples);
   return Object.entries(options.scenarios).map(([executor, config]) => {
-    const ofExecutor = (metric: string): number =>
-      samples.filter((s) => s.metric === metric && s.tags.scenario === executor).reduce((sum, s) => sum + s.value, 0);
+    const ofExecutor = (metric: string): number => view.sum(metric, { scenario: executor });
     return {
       executor,
       ...plannedIterations(config),
@@ -136,6 +137,18 @@ export function selectorFigures(
   ];
 }
 
+/** A recorded run's sample list read by selector (one k6 process: every sample in memory, exact figures). */
+export function arraySampleView(samples: readonly MetricSample[]): SampleView {
+  return {
+    count: (metric, tags) => selectorSamples(samples, metric, tags).length,
+    sum: (metric, tags) => selectorSamples(samples, metric, tags).reduce((sum, s) => sum + s.value, 0),
+    figures: (tags, windowSec) => selectorFigures(samples, tags, windowSec),
+  };
+}
+
+const viewOf = (samples: readonly MetricSample[] | SampleView): SampleView =>
+  Array.isArray(samples) ? arraySampleView(samples as readonly MetricSample[]) : (samples as SampleView);
+
 /** The seconds a selector's requests were sent over: its phase's window, else the scenario's planned load. */
 export function selectorSeconds(scenario: LoadScenario, tags: Readonly<Record<string, string>>): number {
   const window = phaseWindows(scenario).find((w) => w.name === tags.phase);
@@ -159,11 +172,11 @@ export function judgeThreshold(
   selector: string,
   expression: string,
   evaluated: ThresholdResult | undefined,
-  samples: readonly MetricSample[],
+  samples: readonly MetricSample[] | SampleView,
   minSamples: number,
 ): ThresholdJudgement {
   const { metric, tags } = parseSelector(selector);
-  const count = selectorSamples(samples, metric, tags).length;
+  const count = viewOf(samples).count(metric, tags);
   if (count < minSamples) {
     return {
       status: 'unknown',
@@ -254,17 +267,18 @@ export function thresholdChecks(
   load: LoadConfig,
   scenario: LoadScenario,
   summary: K6Summary,
-  samples: readonly MetricSample[],
+  samples: readonly MetricSample[] | SampleView,
 ): ThresholdCheck[] {
+  const view = viewOf(samples);
   const evaluated = new Map(summary.thresholds.map((t) => [`${t.selector} ${t.expression}`, t]));
   return askedThresholds(load, scenario).map(([selector, expression]) => {
     const t = evaluated.get(`${selector} ${expression}`);
     const { metric, tags } = parseSelector(selector);
-    const judged = judgeThreshold(selector, expression, t, samples, load.minSamples);
+    const judged = judgeThreshold(selector, expression, t, view, load.minSamples);
     const phase = tags.phase;
     const metrics: Metric[] = [
       { name: 'samples', value: judged.samples, unit: 'count' },
-      ...selectorFigures(samples, tags, selectorSeconds(scenario, tags)),
+      ...view.figures(tags, selectorSeconds(scenario, tags)),
       ...(t?.observed === undefined ? [] : [{ name: 'observed', value: round(t.observed), unit: t.aggregation }]),
     ];
     const message =

@@ -11,7 +11,7 @@ import type { CliRun, Project } from '../support/harness.ts';
  * The reference config with the load stage from examples/reference-stack/load.ts (whether or not it is
  * enabled there), reports in a temp folder; `only` keeps the scenarios a defect run needs.
  */
-function loadProject(only?: { scenarios: string[]; knee: boolean }): Promise<Project> {
+function loadProject(only?: { scenarios: string[]; knee: boolean; runners?: number }): Promise<Project> {
   const keep = only ? JSON.stringify(only.scenarios) : 'undefined';
   return referenceProject(
     'load',
@@ -20,6 +20,7 @@ function loadProject(only?: { scenarios: string[]; knee: boolean }): Promise<Pro
     ...load.config,
     scenarios: load.config.scenarios.filter((s) => keep === undefined || keep.includes(s.id)),
     ${only && !only.knee ? 'knee: undefined,' : ''}
+    ${only?.runners === undefined ? '' : `runners: ${only.runners},`}
   },
   policy: { ...base.policy, stages: { ...base.policy.stages, load: load.policy } }`,
     `import { load } from ${JSON.stringify(join(ROOT, 'examples/reference-stack/load.ts'))};
@@ -121,4 +122,63 @@ describe('load stage (k6) on the reference stack', () => {
       expect(await leftovers(folder)).toBe(0);
     });
   }
+
+  describe('load.runners: 2 (each scenario as 2 k6 processes on execution segments, judged on the merged samples)', () => {
+    it('healthy: the baseline and fault-phase scenarios pass, each judged on the requests of both runners', async () => {
+      const { dir, reports } = await loadProject({ scenarios: ['baseline', 'fault-phase'], knee: false, runners: 2 });
+      const run = await certify(dir, '');
+      const folder = await onlyRun(reports);
+      const { checks } = await readCheckResults(join(folder, 'allure-results'));
+      const load = checks.filter((c) => c.stage === 'load');
+      expect(
+        load.filter((c) => c.status !== 'passed' && c.id !== 'load.capacity.regression').map((c) => [c.id, c.message]),
+      ).toEqual([]);
+      expect(run.code, run.stderr).toBe(0);
+      const metric = (id: string, name: string): number | undefined =>
+        load.find((c) => c.id === id)?.metrics.find((m) => m.name === name)?.value;
+      // Both scenarios ran as 2 processes, each with its own segment's summary and no sample file left.
+      for (const scenario of ['baseline', 'fault-phase']) {
+        const first = load.find(
+          (c) => c.id.startsWith(`load.${scenario}.`) && c.metrics.some((m) => m.name === 'k6_runners'),
+        );
+        expect(first?.metrics.find((m) => m.name === 'k6_runners')?.value).toBe(2);
+        expect(first?.metrics.find((m) => m.name === 'dropped_iterations')?.value).toBe(0);
+        for (const i of [1, 2]) {
+          expect((await stat(join(folder, 'load', `${scenario}.runner-${i}.summary.json`))).size).toBeGreaterThan(0);
+          await expect(stat(join(folder, 'load', `${scenario}.runner-${i}.samples.ndjson`))).rejects.toThrow(/ENOENT/);
+        }
+      }
+      // The steady phase at 30/s for 15 s: the merged count is the whole rate's, not one runner's half.
+      expect(metric('load.baseline.http_req_duration.phase-steady.p95', 'requests')).toBeGreaterThan(15 * 30 * 0.9);
+      expect(metric('load.baseline.http_req_duration.phase-steady.name-list.p95', 'requests')).toBeGreaterThanOrEqual(
+        50,
+      );
+      // The fault fired once on the shared time origin: the fault phase is slower than the baseline one.
+      const faultP95 = metric('load.fault-phase.http_req_duration.phase-fault.p95', 'p95_ms') ?? 0;
+      const baselineP95 =
+        metric('load.fault-phase.http_req_duration.phase-baseline.p95', 'p95_ms') ?? Number.POSITIVE_INFINITY;
+      expect(faultP95).toBeGreaterThan(baselineP95);
+      expect(await leftovers(folder)).toBe(0);
+    });
+
+    for (const defect of defects.filter((d) => d.fragile !== 'no-timeout')) {
+      it(`FRAGILE=${defect.fragile}: still caught with 2 runners on ${defect.check}`, async () => {
+        const { dir, reports } = await loadProject({ scenarios: defect.scenarios, knee: false, runners: 2 });
+        const run = await certify(dir, defect.fragile);
+        expect(run.code, run.stderr).toBe(1);
+        const folder = await onlyRun(reports);
+        const cert = await readCertification(join(folder, 'certification.json'));
+        const failure = cert.criticalFailures.find((f) => f.check === defect.check);
+        expect(failure?.message).toMatch(defect.text);
+        const { checks } = await readCheckResults(join(folder, 'allure-results'));
+        expect(checks.find((c) => c.id === defect.check)?.status, failure?.message).toBe('failed');
+        const ran = checks.find(
+          (c) =>
+            c.id.startsWith(`load.${defect.scenarios[0] ?? ''}.`) && c.metrics.some((m) => m.name === 'k6_runners'),
+        );
+        expect(ran?.metrics.find((m) => m.name === 'k6_runners')?.value).toBe(2);
+        expect(await leftovers(folder)).toBe(0);
+      });
+    }
+  });
 });

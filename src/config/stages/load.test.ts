@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configProblems, resolveConfig } from '../load-config.ts';
-import { thresholdProblems } from './load.ts';
+import { scenarioRunners, thresholdProblems } from './load.ts';
 
 const FILE = join(process.cwd(), 'readiness.config.ts');
 
@@ -26,6 +26,35 @@ describe('load config', () => {
     const resolved = resolveConfig({ ...base, load }, FILE);
     expect(resolved.load?.k6.version).toBe('v1.8.1');
     expect(resolved.load?.scenarios[0]?.preAllocatedVUs).toBe(20);
+  });
+
+  it('runs each scenario as one k6 process unless load.runners or its own runners says more', () => {
+    const one = resolveConfig({ ...base, load }, FILE);
+    expect(one.load?.runners).toBe(1);
+    const scenarios = [
+      { ...load.scenarios[0], runners: 4 },
+      { ...load.scenarios[0], id: 'other' },
+    ];
+    const resolved = resolveConfig({ ...base, load: { ...load, runners: 2, scenarios } }, FILE);
+    const [own, inherited] = resolved.load?.scenarios ?? [];
+    expect(
+      resolved.load && own && inherited && [own, inherited].map((s) => scenarioRunners(resolved.load!, s)),
+    ).toEqual([4, 2]);
+  });
+
+  it('rejects a runner count that is no k6 process count (exit 2 naming the key)', () => {
+    expect(problems({ ...base, load: { ...load, runners: 0 } }).join('\n')).toMatch(/load\.runners/);
+    const scenarios = [{ ...load.scenarios[0], runners: 1.5 }];
+    expect(problems({ ...base, load: { ...load, scenarios } }).join('\n')).toMatch(/load\.scenarios\[0\]\.runners/);
+  });
+
+  it('rejects more runners than a scenario has preAllocatedVUs (k6 would give a runner none)', () => {
+    const scenarios = [{ ...load.scenarios[0], preAllocatedVUs: 2 }];
+    const found = problems({ ...base, load: { ...load, runners: 3, scenarios } });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/load\.runners.*3 runners share the 2 preAllocatedVUs of scenario "baseline"/);
+    const own = problems({ ...base, load: { ...load, scenarios: [{ ...scenarios[0], runners: 3 }] } });
+    expect(own[0]).toMatch(/load\.scenarios\[0\]\.runners/);
   });
 
   it('names the missing load section when the stage is enabled', () => {

@@ -39,6 +39,8 @@ const SELECTOR = /^([A-Za-z_][A-Za-z0-9_]*)(\{[A-Za-z0-9_-]+:[^{},]+(,[A-Za-z0-9
 const EXPRESSION = /^\s*([a-z]+(?:\(\d+(?:\.\d+)?\))?)\s*(<=|>=|<|>|===|==|!=)\s*-?\d+(\.\d+)?\s*$/;
 
 const ms = z.number().int().positive();
+/** Most k6 processes one scenario may run as (`load.runners`). */
+export const MAX_RUNNERS = 16;
 const ratio = z.number().min(0).max(1);
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and -');
 
@@ -108,6 +110,8 @@ const scenarioSchema = z.strictObject({
   maxRetainedMemoryMb: z.record(z.string(), z.number().positive()).default({}),
   /** Quiet seconds after the load, sampled, before retained memory is judged (only with `maxRetainedMemoryMb`). */
   settleSec: z.number().int().positive().max(120).default(15),
+  /** Overrides `load.runners` for this scenario. */
+  runners: z.number().int().min(1).max(MAX_RUNNERS).optional(),
   severity: z.enum(['blocker', 'critical', 'normal', 'minor', 'trivial']).default('critical'),
 });
 export type LoadScenario = z.infer<typeof scenarioSchema>;
@@ -155,6 +159,12 @@ export const loadConfigSchema = z.strictObject({
    * hold the asked rate (short of CPU, or iterations cut off at the window's end) and the scenario is `broken`.
    */
   minReachedRatio: ratio.default(0.9),
+  /**
+   * k6 processes each scenario runs as, sharing its load through k6's execution segments (runner i of N
+   * runs segment i/N:(i+1)/N); the harness judges every threshold on the merged samples of all of them.
+   * 1 (default): one process, judged as before. The knee probe always runs as one.
+   */
+  runners: z.number().int().min(1).max(MAX_RUNNERS).default(1),
   scenarios: z.array(scenarioSchema).min(1),
   /** Capacity knee probe: ramping arrival rate; the highest rate whose window still met `load.slo`. */
   knee: z
@@ -214,6 +224,11 @@ export const loadConfigSchema = z.strictObject({
     .default({ sampleIntervalMs: 1_000, memoryFromPrometheus: {} }),
 });
 export type LoadConfig = z.infer<typeof loadConfigSchema>;
+
+/** How many k6 processes a scenario runs as: its own `runners`, else `load.runners`. */
+export function scenarioRunners(load: Pick<LoadConfig, 'runners'>, scenario: Pick<LoadScenario, 'runners'>): number {
+  return scenario.runners ?? load.runners;
+}
 
 /** Metric type of a threshold's metric, or undefined when neither k6 nor `customMetrics` defines it. */
 export function metricTypeOf(metric: string, custom: Readonly<Record<string, K6MetricType>>): K6MetricType | undefined {
@@ -278,30 +293,19 @@ export function unmatchedTagProblems(selector: string, scenario: LoadScenario): 
   });
 }
 
-/** Cross-checks against the rest of the config (services, links); add issues with paths under `load`. */
 /** The env var that carries a principal's credential headers (JSON) to the k6 script: `READINESS_AUTH_ALICE`. */
 export function principalEnvName(principal: string): string {
   return `READINESS_AUTH_${principal.toUpperCase().replace(/-/g, '_')}`;
 }
 
-export function refineLoad(
-  config: RefinementCtx['config'] & {
-    readonly load?: LoadConfig | undefined;
-    readonly auth?: { readonly principals: Readonly<Record<string, unknown>> } | undefined;
-  },
-  ctx: RefinementCtx['ctx'],
-): void {
-  const load = config.load;
-  if (!load) {
-    if (config.stages.includes('load'))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['load'],
-        message: 'is required when "load" is in stages (script, target, scenarios)',
-      });
-    return;
-  }
-  checkServicePort(config, ctx, ['load', 'target'], load.target);
+type LoadRefineConfig = RefinementCtx['config'] & {
+  readonly load?: LoadConfig | undefined;
+  readonly auth?: { readonly principals: Readonly<Record<string, unknown>> } | undefined;
+};
+type Path = (string | number)[];
+
+/** `load.principals` must be declared in `auth.principals`, and their env vars are the harness's. */
+function refinePrincipals(config: LoadRefineConfig, load: LoadConfig, ctx: RefinementCtx['ctx']): void {
   const declared = Object.keys(config.auth?.principals ?? {});
   load.principals.forEach((principal, i) => {
     if (!declared.includes(principal)) {
@@ -320,82 +324,125 @@ export function refineLoad(
       });
     }
   });
-  for (const name of Object.keys(load.customMetrics)) {
-    if (name in K6_BUILTIN_METRICS)
-      ctx.addIssue({ code: 'custom', path: ['load', 'customMetrics', name], message: 'is a k6 built-in metric' });
-  }
-  const linkNames = new Set(config.links.map((l) => l.name ?? l.service));
-  const seen = new Set<string>();
-  load.scenarios.forEach((scenario, i) => {
-    const at = (...rest: (string | number)[]): (string | number)[] => ['load', 'scenarios', i, ...rest];
-    if (seen.has(scenario.id))
-      ctx.addIssue({ code: 'custom', path: at('id'), message: `duplicate scenario "${scenario.id}"` });
-    seen.add(scenario.id);
-    const constant = scenario.ratePerSec !== undefined;
-    if (constant === (scenario.stages !== undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: at(),
-        message: 'needs exactly one of ratePerSec (constant) or stages (ramping)',
-      });
-    }
-    if (constant && scenario.durationSec === undefined && scenario.phases === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: at('durationSec'),
-        message: 'is required with ratePerSec (or give phases)',
-      });
-    }
-    if (scenario.phases !== undefined) {
-      if (!constant)
-        ctx.addIssue({
-          code: 'custom',
-          path: at('phases'),
-          message: 'need ratePerSec (phases run at a constant rate)',
-        });
-      if (scenario.durationSec !== undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: at('durationSec'),
-          message: 'conflicts with phases (their durations add up)',
-        });
-      const faulty = scenario.phases.filter((p) => p.fault).length;
-      if (scenario.fault && faulty !== 1)
-        ctx.addIssue({
-          code: 'custom',
-          path: at('phases'),
-          message: `mark exactly one phase fault: true (found ${faulty})`,
-        });
-      if (!scenario.fault && faulty > 0)
-        ctx.addIssue({ code: 'custom', path: at('fault'), message: 'is required when a phase has fault: true' });
-      const names = scenario.phases.map((p) => p.name);
-      if (new Set(names).size !== names.length)
-        ctx.addIssue({ code: 'custom', path: at('phases'), message: 'phase names must be unique' });
-    } else if (scenario.fault) {
+}
+
+/** A scenario's phases: at a constant rate, unique names, exactly one fault phase with a fault. */
+function refinePhases(scenario: LoadScenario, at: (...rest: Path) => Path, ctx: RefinementCtx['ctx']): void {
+  const constant = scenario.ratePerSec !== undefined;
+  if (scenario.phases === undefined) {
+    if (scenario.fault)
       ctx.addIssue({
         code: 'custom',
         path: at('fault'),
         message: 'needs phases (the fault is on during the phase marked fault: true)',
       });
+    return;
+  }
+  if (!constant)
+    ctx.addIssue({
+      code: 'custom',
+      path: at('phases'),
+      message: 'need ratePerSec (phases run at a constant rate)',
+    });
+  if (scenario.durationSec !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: at('durationSec'),
+      message: 'conflicts with phases (their durations add up)',
+    });
+  const faulty = scenario.phases.filter((p) => p.fault).length;
+  if (scenario.fault && faulty !== 1)
+    ctx.addIssue({
+      code: 'custom',
+      path: at('phases'),
+      message: `mark exactly one phase fault: true (found ${faulty})`,
+    });
+  if (!scenario.fault && faulty > 0)
+    ctx.addIssue({ code: 'custom', path: at('fault'), message: 'is required when a phase has fault: true' });
+  const names = scenario.phases.map((p) => p.name);
+  if (new Set(names).size !== names.length)
+    ctx.addIssue({ code: 'custom', path: at('phases'), message: 'phase names must be unique' });
+}
+
+/** One scenario: its rate, phases, fault link, thresholds, memory services and runners. */
+function refineScenario(
+  config: LoadRefineConfig,
+  load: LoadConfig,
+  scenario: LoadScenario,
+  at: (...rest: Path) => Path,
+  ctx: RefinementCtx['ctx'],
+): void {
+  const constant = scenario.ratePerSec !== undefined;
+  if (constant === (scenario.stages !== undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: at(),
+      message: 'needs exactly one of ratePerSec (constant) or stages (ramping)',
+    });
+  }
+  if (constant && scenario.durationSec === undefined && scenario.phases === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: at('durationSec'),
+      message: 'is required with ratePerSec (or give phases)',
+    });
+  }
+  refinePhases(scenario, at, ctx);
+  const linkNames = new Set(config.links.map((l) => l.name ?? l.service));
+  if (scenario.fault && !linkNames.has(scenario.fault.link)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: at('fault', 'link'),
+      message: `names unknown link "${scenario.fault.link}" (known: ${[...linkNames].join(', ') || 'none'})`,
+    });
+  }
+  for (const [selector, expressions] of Object.entries(scenario.thresholds)) {
+    for (const problem of [
+      ...thresholdProblems(selector, expressions, load.customMetrics),
+      ...unmatchedTagProblems(selector, scenario),
+    ]) {
+      ctx.addIssue({ code: 'custom', path: at('thresholds', selector), message: problem });
     }
-    if (scenario.fault && !linkNames.has(scenario.fault.link)) {
+  }
+  for (const key of ['maxMemorySlopeMbPerMin', 'maxRetainedMemoryMb'] as const) {
+    for (const service of Object.keys(scenario[key])) checkService(config, ctx, at(key, service), service);
+  }
+  const runners = scenarioRunners(load, scenario);
+  if (runners > scenario.preAllocatedVUs) {
+    // k6 splits the VUs between the segments: a runner without one would run nothing.
+    ctx.addIssue({
+      code: 'custom',
+      path: scenario.runners === undefined ? ['load', 'runners'] : at('runners'),
+      message: `${runners} runners share the ${scenario.preAllocatedVUs} preAllocatedVUs of scenario "${scenario.id}": each needs at least one (raise preAllocatedVUs or lower runners)`,
+    });
+  }
+}
+
+/** Cross-checks of the load stage against the rest of the config (services, links, principals); issues under `load`. */
+export function refineLoad(config: LoadRefineConfig, ctx: RefinementCtx['ctx']): void {
+  const load = config.load;
+  if (!load) {
+    if (config.stages.includes('load'))
       ctx.addIssue({
         code: 'custom',
-        path: at('fault', 'link'),
-        message: `names unknown link "${scenario.fault.link}" (known: ${[...linkNames].join(', ') || 'none'})`,
+        path: ['load'],
+        message: 'is required when "load" is in stages (script, target, scenarios)',
       });
-    }
-    for (const [selector, expressions] of Object.entries(scenario.thresholds)) {
-      for (const problem of [
-        ...thresholdProblems(selector, expressions, load.customMetrics),
-        ...unmatchedTagProblems(selector, scenario),
-      ]) {
-        ctx.addIssue({ code: 'custom', path: at('thresholds', selector), message: problem });
-      }
-    }
-    for (const key of ['maxMemorySlopeMbPerMin', 'maxRetainedMemoryMb'] as const) {
-      for (const service of Object.keys(scenario[key])) checkService(config, ctx, at(key, service), service);
-    }
+    return;
+  }
+  checkServicePort(config, ctx, ['load', 'target'], load.target);
+  refinePrincipals(config, load, ctx);
+  for (const name of Object.keys(load.customMetrics)) {
+    if (name in K6_BUILTIN_METRICS)
+      ctx.addIssue({ code: 'custom', path: ['load', 'customMetrics', name], message: 'is a k6 built-in metric' });
+  }
+  const seen = new Set<string>();
+  load.scenarios.forEach((scenario, i) => {
+    const at = (...rest: Path): Path => ['load', 'scenarios', i, ...rest];
+    if (seen.has(scenario.id))
+      ctx.addIssue({ code: 'custom', path: at('id'), message: `duplicate scenario "${scenario.id}"` });
+    seen.add(scenario.id);
+    refineScenario(config, load, scenario, at, ctx);
   });
   if (load.knee && load.knee.toRatePerSec <= load.knee.fromRatePerSec) {
     ctx.addIssue({ code: 'custom', path: ['load', 'knee', 'toRatePerSec'], message: 'must be above fromRatePerSec' });
