@@ -14,11 +14,10 @@ import type { K6Summary } from './k6-summary.ts';
 export const CAPACITY_REGRESSION_CHECK = 'load.capacity.regression';
 
 /** The figure kinds compared, each with the way that is worse. */
-export const CAPACITY_FIGURE_KINDS = ['knee', 'p95', 'p99', 'error-rate'] as const;
-export type CapacityFigureKind = (typeof CAPACITY_FIGURE_KINDS)[number];
+type CapacityFigureKind = 'knee' | 'p95' | 'p99' | 'error-rate';
 
 /** One capacity figure of a run: the knee, or a p95/p99/error rate of a scenario (or of one of its phases). */
-export interface CapacityFigure {
+interface CapacityFigure {
   /** `knee`, `<scenario>.<kind>` or `<scenario>.<phase>.<kind>` */
   readonly id: string;
   readonly kind: CapacityFigureKind;
@@ -26,12 +25,12 @@ export interface CapacityFigure {
 }
 
 /** A figure that could not be read, and why. */
-export interface MissingFigure {
+interface MissingFigure {
   readonly id: string;
   readonly why: string;
 }
 
-export type RegressionBand = LoadConfig['regression'];
+type RegressionBand = LoadConfig['regression'];
 
 const kneeFileSchema = z.object({ status: z.string(), kneeRatePerSec: z.number().optional() });
 
@@ -53,7 +52,7 @@ const needed = (kind: CapacityFigureKind, minSamples: number): number => (kind =
  * p95, p99 and error rate (per phase when it has phases; a fault phase its p95 and error rate), and the knee
  * when `load.knee` is set. A figure on too few requests (see `needed`) is missing, not a figure. Pure.
  */
-export function capacityFigures(
+function capacityFigures(
   load: Pick<LoadConfig, 'scenarios' | 'knee' | 'minSamples'>,
   summaries: Readonly<Record<string, K6Summary | undefined>>,
   knee: { readonly status: string; readonly kneeRatePerSec?: number | undefined } | undefined,
@@ -132,7 +131,7 @@ export async function readCapacityFigures(
 }
 
 /** One compared figure: its values in the baseline and now, the limit the band allows, and whether it regressed. */
-export interface FigureComparison {
+interface FigureComparison {
   readonly id: string;
   readonly kind: CapacityFigureKind;
   readonly before: number;
@@ -183,7 +182,7 @@ const show = (kind: CapacityFigureKind, value: number): string =>
 const line = (c: FigureComparison): string =>
   `${c.id}: ${show(c.kind, c.after)} now, ${show(c.kind, c.before)} in the baseline (band: ${c.band}; limit ${show(c.kind, c.limit)})`;
 
-export interface RegressionInputs {
+interface RegressionInputs {
   readonly configName: string;
   readonly band: RegressionBand;
   readonly current: { readonly figures: readonly CapacityFigure[]; readonly missing: readonly MissingFigure[] };
@@ -202,7 +201,7 @@ export interface RegressionInputs {
  * run of the config. Any beyond its band fails (with both values and the band); no baseline, or a baseline
  * with none of this run's figures, is not applicable with the reason; this run measuring none is unknown. Pure.
  */
-export function judgeCapacityRegression({ configName, band, current, baseline }: RegressionInputs): CheckOutcome {
+function judgeCapacityRegression({ configName, band, current, baseline }: RegressionInputs): CheckOutcome {
   if (!baseline)
     return {
       status: 'not-applicable',

@@ -18,13 +18,13 @@ const LOG_BASE = Math.log1p(MERGE_RELATIVE_PRECISION);
 const round = (n: number): number => Math.round(n * 1000) / 1000;
 
 /** A metric and the tags its samples must carry (`http_req_duration{phase:steady}`). */
-export interface SampleSelector {
+interface SampleSelector {
   readonly metric: string;
   readonly tags: Readonly<Record<string, string>>;
 }
 
 /** One key per selector whatever the order of its tags. */
-export function selectorKey(metric: string, tags: Readonly<Record<string, string>>): string {
+function selectorKey(metric: string, tags: Readonly<Record<string, string>>): string {
   const pairs = Object.entries(tags)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k}:${v}`);
@@ -117,7 +117,7 @@ export interface SampleView {
 }
 
 /** The metrics whose samples give a selector's figures (`SampleView.figures`). */
-export const FIGURE_METRICS = ['http_req_duration', 'http_req_failed', 'http_reqs', 'checks'] as const;
+const FIGURE_METRICS = ['http_req_duration', 'http_req_failed', 'http_reqs', 'checks'] as const;
 
 /**
  * The samples of several k6 runners of one test, merged into one aggregate per selector registered

@@ -10,7 +10,7 @@ export interface K6Options {
 }
 
 /** A threshold in k6's object form: `abortOnFail` ends the test once it fails (not before `delayAbortEval`). */
-export interface K6AbortingThreshold {
+interface K6AbortingThreshold {
   readonly threshold: string;
   readonly abortOnFail: true;
   readonly delayAbortEval: string;
@@ -22,7 +22,7 @@ export type K6RunOptions = Omit<K6Options, 'thresholds'> & {
 };
 
 /** How long an aborting threshold waits before k6 evaluates it, so a few slow first requests cannot abort the run. */
-export const ABORT_DELAY = '10s';
+const ABORT_DELAY = '10s';
 
 /**
  * The options with every threshold `aborts(selector, expression)` selects in its aborting form
@@ -76,7 +76,7 @@ export interface PhaseWindow {
 const TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'] as const;
 
 /** The k6 thresholds an SLO stands for, on the metrics filtered by `filter` (e.g. `{phase:fault}`). */
-export function sloThresholds(slo: LoadSlo, filter = ''): Record<string, string[]> {
+function sloThresholds(slo: LoadSlo, filter = ''): Record<string, string[]> {
   const exported: Record<string, string[]> = {};
   if (filter !== '') {
     for (const [metric, expression] of Object.entries(EXPORT_ONLY_THRESHOLDS))

@@ -9,7 +9,7 @@ import type { K6RawRunOutcome, K6RunOutcome, RunK6Options } from './run-k6.ts';
 export const MAX_RUNNER_START_SKEW_MS = 1_000;
 
 /** One runner of a sharded run that finished: its files (its own summary and thresholds are not trusted). */
-export interface RunnerResult {
+interface RunnerResult {
   readonly summaryFile: string;
   readonly rawFile: string;
   readonly durationMs: number;

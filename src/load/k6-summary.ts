@@ -6,7 +6,7 @@ const metricSchema = z
   .object({ thresholds: z.record(z.string(), z.boolean()).optional() })
   .catchall(z.union([z.number(), z.record(z.string(), z.boolean())]));
 
-export const k6SummarySchema = z.object({
+const k6SummarySchema = z.object({
   metrics: z.record(z.string(), metricSchema),
   state: z.object({ testRunDurationMs: z.number() }).partial().optional(),
 });

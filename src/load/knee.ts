@@ -5,7 +5,7 @@ import { percentile } from './k6-samples.ts';
 import type { TimedSample } from './k6-samples.ts';
 
 /** One window of the knee probe: what was reached and whether the SLO held. */
-export interface KneeWindow {
+interface KneeWindow {
   readonly startSec: number;
   readonly requests: number;
   readonly ratePerSec: number;
@@ -15,7 +15,7 @@ export interface KneeWindow {
   readonly sloHeld: boolean;
 }
 
-export interface KneeResult {
+interface KneeResult {
   readonly windows: readonly KneeWindow[];
   /** Highest request rate of a window that met the SLO before the first sustained breach (two failing windows in a row, or the last). */
   readonly kneeRatePerSec: number | undefined;
@@ -84,7 +84,7 @@ const kneeWindowSchema = z.strictObject({
 });
 
 /** `<run>/load/knee.json`: the capacity knee's figures (a check only with `floorRatePerSec`). */
-export const kneeFiguresSchema = z.strictObject({
+const kneeFiguresSchema = z.strictObject({
   schemaVersion: z.literal(1),
   status: z.enum(['measured', 'no-requests', 'broken']),
   message: z.string(),

@@ -64,7 +64,7 @@ const slug = (text: string): string =>
     .replace(/^-+|-+$/g, '');
 
 /** p95/p99/rps/error rate/check rate of one filter (`{phase:fault}`, `{scenario:baseline}`) in a summary. */
-export function groupMetrics(summary: K6Summary, filter: string, seconds: number, prefix: string): Metric[] {
+function groupMetrics(summary: K6Summary, filter: string, seconds: number, prefix: string): Metric[] {
   const duration = summary.metrics[`http_req_duration${filter}`];
   const failed = summary.metrics[`http_req_failed${filter}`];
   const reqs = summary.metrics[`http_reqs${filter}`];
@@ -122,12 +122,7 @@ interface ScenarioRun {
  * A latency toxic on a link during one phase: the rollback is registered in `teardowns` before the
  * toxic is added, and the toxic must be listed by Toxiproxy afterwards (proof it took effect).
  */
-export function toxiproxyPhaseHook(
-  context: SuiteContext,
-  fault: LoadFault,
-  toxicName: string,
-  log: string[],
-): PhaseHook {
+function toxiproxyPhaseHook(context: SuiteContext, fault: LoadFault, toxicName: string, log: string[]): PhaseHook {
   const toxiproxy = context.handle.toxiproxy;
   if (!toxiproxy?.proxies[fault.link]) {
     throw new Error(`No Toxiproxy proxy for link "${fault.link}" in the stack handle`);
@@ -666,7 +661,7 @@ async function measureKnee(
 }
 
 /** The knee's figures as metrics: knee, first breach and highest reached rate. */
-export function kneeMetrics(figures: KneeFigures): Metric[] {
+function kneeMetrics(figures: KneeFigures): Metric[] {
   return [
     ...(figures.kneeRatePerSec === undefined
       ? []

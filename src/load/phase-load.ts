@@ -13,7 +13,7 @@ import { runK6 } from './run-k6.ts';
  * caller marks as it goes: k6 cannot know when a fault is injected, so every request sample keeps its
  * timestamp and is assigned to the phase that was current when it was sent.
  */
-export interface PhaseLoadPlan {
+interface PhaseLoadPlan {
   /** Iterations per second of the script's `exec` function. */
   readonly ratePerSec: number;
   /** Upper bound of the run; `stop()` ends it earlier. */
@@ -24,7 +24,7 @@ export interface PhaseLoadPlan {
   readonly slo?: Readonly<Record<string, LoadSlo>>;
 }
 
-export interface PhaseLoadStats {
+interface PhaseLoadStats {
   readonly phase: string;
   readonly requests: number;
   readonly seconds: number;
@@ -37,11 +37,11 @@ export interface PhaseLoadStats {
   readonly breaches?: readonly string[];
 }
 
-export type PhaseLoadResult =
+type PhaseLoadResult =
   | { readonly kind: 'measured'; readonly phases: readonly PhaseLoadStats[]; readonly csv: string }
   | { readonly kind: 'broken'; readonly message: string; readonly stderrTail: string };
 
-export interface PhaseLoad {
+interface PhaseLoad {
   /** The phase from now on (wall clock); the first mark is usually `baseline`. */
   mark(phase: string): void;
   /** Stops k6 and judges each marked phase on the samples sent during it. */

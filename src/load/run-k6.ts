@@ -7,7 +7,7 @@ import { exec, tail } from '../core/exec.ts';
 import type { K6RunOptions, PhaseWindow } from './k6-options.ts';
 
 /** k6's exit code when thresholds failed (https://grafana.com/docs/k6/latest/using-k6/thresholds/). */
-export const K6_THRESHOLDS_FAILED = 99;
+const K6_THRESHOLDS_FAILED = 99;
 
 /** What a run of k6 gave: `thresholds-failed` is data (exit 99), `broken` any other non-zero exit. */
 export type K6RunOutcome =
@@ -59,7 +59,7 @@ export interface RunK6Options {
 }
 
 /** k6's exit code when the run was stopped through its REST API (errext/exitcodes). */
-export const K6_STOPPED_FROM_API = 103;
+const K6_STOPPED_FROM_API = 103;
 
 async function stopK6(apiPort: number): Promise<void> {
   await fetch(`http://127.0.0.1:${apiPort}/v1/status`, {
@@ -115,7 +115,7 @@ export async function dropSetupData(summaryFile: string): Promise<void> {
 }
 
 /** One runner's share of a sharded run: segment `index/count:(index+1)/count` of the even sequence. */
-export interface ExecutionSegment {
+interface ExecutionSegment {
   readonly index: number;
   readonly count: number;
 }

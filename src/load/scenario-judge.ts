@@ -20,7 +20,7 @@ export function sampledMetrics(options: K6Options): Set<string> {
 }
 
 /** What one arrival-rate executor (a k6 scenario: a phase, or the whole scenario) was asked and did. */
-export interface ExecutorLoad {
+interface ExecutorLoad {
   readonly executor: string;
   readonly seconds: number;
   /** Iterations the executor was asked to start: rate x duration (the area under a ramp). */
@@ -35,7 +35,7 @@ const seconds = (duration: unknown): number => {
 };
 
 /** Iterations an arrival-rate executor config plans, and over how many seconds (other executors plan no rate). */
-export function plannedIterations(executor: Readonly<Record<string, unknown>>): { planned: number; seconds: number } {
+function plannedIterations(executor: Readonly<Record<string, unknown>>): { planned: number; seconds: number } {
   const perSec = 1 / seconds(executor.timeUnit ?? '1s');
   if (executor.executor === 'constant-arrival-rate') {
     const duration = seconds(executor.duration);
@@ -101,7 +101,7 @@ export function generatorProblems(
 }
 
 /** Samples of `metric` whose tags match a selector's. */
-export function selectorSamples(
+function selectorSamples(
   samples: readonly MetricSample[],
   metric: string,
   tags: Readonly<Record<string, string>>,
@@ -110,7 +110,7 @@ export function selectorSamples(
 }
 
 /** p95/p99/avg latency, requests, rps, error rate and check rate of the requests a selector's tags match. */
-export function selectorFigures(
+function selectorFigures(
   samples: readonly MetricSample[],
   tags: Readonly<Record<string, string>>,
   windowSec: number,
@@ -138,7 +138,7 @@ export function selectorFigures(
 }
 
 /** A recorded run's sample list read by selector (one k6 process: every sample in memory, exact figures). */
-export function arraySampleView(samples: readonly MetricSample[]): SampleView {
+function arraySampleView(samples: readonly MetricSample[]): SampleView {
   return {
     count: (metric, tags) => selectorSamples(samples, metric, tags).length,
     sum: (metric, tags) => selectorSamples(samples, metric, tags).reduce((sum, s) => sum + s.value, 0),
@@ -150,13 +150,13 @@ const viewOf = (samples: readonly MetricSample[] | SampleView): SampleView =>
   Array.isArray(samples) ? arraySampleView(samples as readonly MetricSample[]) : (samples as SampleView);
 
 /** The seconds a selector's requests were sent over: its phase's window, else the scenario's planned load. */
-export function selectorSeconds(scenario: LoadScenario, tags: Readonly<Record<string, string>>): number {
+function selectorSeconds(scenario: LoadScenario, tags: Readonly<Record<string, string>>): number {
   const window = phaseWindows(scenario).find((w) => w.name === tags.phase);
   return window ? window.durationSec : plannedSeconds(scenario);
 }
 
 /** A threshold check's verdict before the generator's health is applied. */
-export interface ThresholdJudgement {
+interface ThresholdJudgement {
   readonly status: Extract<CheckStatus, 'passed' | 'failed' | 'unknown' | 'broken'>;
   /** Samples of the threshold's metric in its selector. */
   readonly samples: number;
@@ -168,7 +168,7 @@ export interface ThresholdJudgement {
  * A threshold as a check: `unknown` with the count when its selector holds fewer than `minSamples`
  * samples (k6 passes a threshold on none), `broken` when k6 did not report it, else k6's verdict.
  */
-export function judgeThreshold(
+function judgeThreshold(
   selector: string,
   expression: string,
   evaluated: ThresholdResult | undefined,

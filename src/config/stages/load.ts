@@ -23,7 +23,7 @@ export const K6_BUILTIN_METRICS = {
   http_reqs: 'counter',
 } as const;
 
-export const K6_METRIC_TYPES = ['trend', 'rate', 'counter', 'gauge'] as const;
+const K6_METRIC_TYPES = ['trend', 'rate', 'counter', 'gauge'] as const;
 export type K6MetricType = (typeof K6_METRIC_TYPES)[number];
 
 /** Aggregations k6 accepts in a threshold, per metric type. */
@@ -40,7 +40,7 @@ const EXPRESSION = /^\s*([a-z]+(?:\(\d+(?:\.\d+)?\))?)\s*(<=|>=|<|>|===|==|!=)\s
 
 const ms = z.number().int().positive();
 /** Most k6 processes one scenario may run as (`load.runners`). */
-export const MAX_RUNNERS = 16;
+const MAX_RUNNERS = 16;
 const ratio = z.number().min(0).max(1);
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and -');
 
@@ -231,7 +231,7 @@ export function scenarioRunners(load: Pick<LoadConfig, 'runners'>, scenario: Pic
 }
 
 /** Metric type of a threshold's metric, or undefined when neither k6 nor `customMetrics` defines it. */
-export function metricTypeOf(metric: string, custom: Readonly<Record<string, K6MetricType>>): K6MetricType | undefined {
+function metricTypeOf(metric: string, custom: Readonly<Record<string, K6MetricType>>): K6MetricType | undefined {
   return (K6_BUILTIN_METRICS as Record<string, K6MetricType>)[metric] ?? custom[metric];
 }
 
@@ -270,13 +270,13 @@ export function thresholdProblems(
  * The values a scenario's own tags can take, known from the config: `phase` is one of its phases, and
  * `scenario` one of the k6 scenarios it runs as (one per phase, named after it; else the scenario id).
  */
-export function knownTagValues(scenario: LoadScenario): { phase: readonly string[]; scenario: readonly string[] } {
+function knownTagValues(scenario: LoadScenario): { phase: readonly string[]; scenario: readonly string[] } {
   const phases = (scenario.phases ?? []).map((p) => p.name);
   return { phase: phases, scenario: phases.length > 0 ? phases : [scenario.id] };
 }
 
 /** A `phase` or `scenario` tag value in a threshold selector that no request of the scenario can carry (a typo). */
-export function unmatchedTagProblems(selector: string, scenario: LoadScenario): string[] {
+function unmatchedTagProblems(selector: string, scenario: LoadScenario): string[] {
   const inner = /\{(.*)\}$/.exec(selector)?.[1];
   if (inner === undefined) return [];
   const known = knownTagValues(scenario);
