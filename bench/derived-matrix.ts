@@ -34,6 +34,8 @@ interface Row {
   readonly verdict: string;
   readonly failed: readonly string[];
   readonly broken: readonly string[];
+  /** Broken because the host was saturated while a latency was judged (the failure seen is in the message). */
+  readonly saturated: readonly string[];
   readonly unknown: number;
   readonly passed: number;
   readonly seconds: number;
@@ -64,6 +66,9 @@ for (const run of runs) {
         cli.code === 0 ? 'passed' : fragile === '' ? 'NOT passed' : ids('failed').length > 0 ? 'caught' : 'NOT caught',
       failed: ids('failed'),
       broken: ids('broken'),
+      saturated: chaos
+        .filter((c) => c.status === 'broken' && (c.message ?? '').startsWith('host saturated'))
+        .map((c) => c.id),
       unknown: ids('unknown').length,
       passed: ids('passed').length,
       seconds,
@@ -78,6 +83,7 @@ for (const run of runs) {
       verdict: `no run folder (${error instanceof Error ? error.message : String(error)})`,
       failed: [],
       broken: [],
+      saturated: [],
       unknown: 0,
       passed: 0,
       seconds,

@@ -5,6 +5,7 @@ import { derivedSeed, seededRandom } from '../core/seed.ts';
 import type { SuiteContext } from '../runner/suite.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { dockerClient, inspectContainer } from '../stack/containers.ts';
+import { DERIVED_CHECK } from './chaos-plan.ts';
 import { scopeOfHandle, stageExperiments } from './experiment-files.ts';
 import type { LoadDriver } from './experiment.ts';
 import { toxiproxyOf } from './injector.ts';
@@ -99,6 +100,19 @@ export async function runChaosStage(context: SuiteContext, options: ChaosStageOp
     .filter(Boolean)
     .join(' and ');
   const results: CheckResult[] = [];
+  if (loaded.derivedNotApplicable !== undefined && !options.only)
+    results.push(
+      await context.record({
+        ...DERIVED_CHECK,
+        tags: [...(DERIVED_CHECK.tags ?? [])],
+        status: 'not-applicable',
+        message: `The derived matrix does not run: ${loaded.derivedNotApplicable}`,
+        remediation:
+          'Declare an HTTP health check for the services (services.<name>.health: { kind: "http", ... }) or chaos.ledger, or set chaos.derived: false',
+        startedAt: clock.now(),
+        finishedAt: clock.now(),
+      }),
+    );
   if (loaded.problems.length > 0) {
     results.push(
       await harnessCheck(

@@ -179,6 +179,22 @@ describe('the derived matrix: topology in, experiments out', () => {
     expect(experiments).toEqual([]);
     expect(leftOut).toHaveLength(12);
     expect(leftOut[0]?.reason).toMatch(/^nothing to probe: no service declares an HTTP health check/);
+    expect(deriveMatrix(blind, []).notApplicable).toBe(leftOut[0]?.reason);
+    expect(deriveMatrix(topology(), []).notApplicable).toBeUndefined();
+  });
+
+  it('plans a not-applicable chaos.derived check (never a pass) when the matrix has nothing to probe', async () => {
+    const bare = shopWith({ experimentsDir: false, ledger: undefined, as: undefined });
+    const config = resolveConfig(
+      { ...bare, services: { ...bare.services, api: { image: 'api:1', ports: [8080] } } },
+      FILE,
+    );
+    const handle = stackHandleSchema.parse(
+      JSON.parse(readFileSync(join(ROOT, 'test/fixtures/chaos/stack-handle.json'), 'utf8')),
+    );
+    const plan = await planChaosStage({ config, handle, stage: 'chaos', runDir: '/tmp', seed: 1 });
+    expect(plan.map((c) => c.id)).toEqual(['chaos.derived']);
+    expect((await stageExperiments(config)).derivedNotApplicable).toMatch(/^nothing to probe/);
   });
 });
 

@@ -217,7 +217,12 @@ export interface LeftOutCell {
 export function deriveMatrix(
   topology: Topology,
   handWritten: readonly Pick<Experiment, 'id' | 'fault'>[],
-): { readonly experiments: DerivedExperiment[]; readonly leftOut: LeftOutCell[] } {
+): {
+  readonly experiments: DerivedExperiment[];
+  readonly leftOut: LeftOutCell[];
+  /** Why the matrix cannot run at all (nothing to probe), recorded as a not-applicable check. */
+  readonly notApplicable?: string;
+} {
   const derived = topology.chaos.derived;
   if (derived === false) return { experiments: [], leftOut: [] };
   const covered = new Map<string, string>();
@@ -229,18 +234,15 @@ export function deriveMatrix(
   const leftOut: LeftOutCell[] = [];
   // Without a request to send, no expectation can be judged: the cells say why instead of passing.
   const probed = healthRequests(topology.services).length + workRequests(topology.chaos.ledger, false).length > 0;
+  const unprobed =
+    'nothing to probe: no service declares an HTTP health check (services.<name>.health) and chaos.ledger is not set';
   for (const cell of matrixCells(topology, derived)) {
     const key = cellKey(cell);
     const by = covered.get(key);
-    if (!probed)
-      leftOut.push({
-        key,
-        reason:
-          'nothing to probe: no service declares an HTTP health check (services.<name>.health) and chaos.ledger is not set',
-      });
+    if (!probed) leftOut.push({ key, reason: unprobed });
     else if (derived.skip.includes(key)) leftOut.push({ key, reason: 'skipped (chaos.derived.skip)' });
     else if (by !== undefined) leftOut.push({ key, reason: `replaced by the hand-written experiment ${by}` });
     else experiments.push({ cell, key, experiment: cellExperiment(topology, derived, cell) });
   }
-  return { experiments, leftOut };
+  return probed ? { experiments, leftOut } : { experiments, leftOut, notApplicable: unprobed };
 }

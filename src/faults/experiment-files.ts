@@ -144,6 +144,8 @@ export interface StageExperiments {
   readonly leftOut: LeftOutCell[];
   /** The hand-written experiments that loaded, selected or not (ids for `chaos.experiments`). */
   readonly handWritten: LoadedExperiment[];
+  /** Why the derived matrix, switched on, cannot run at all (the stage records `chaos.derived` not applicable). */
+  readonly derivedNotApplicable?: string;
 }
 
 /**
@@ -166,7 +168,11 @@ export async function stageExperiments(
       : await loadExperiments(dir, { ...(options.scope ? { scope: options.scope } : {}), shownFrom });
   const wanted = chaos.experiments;
   const selected = loaded.experiments.filter((e) => !wanted || wanted.includes(e.experiment.id));
-  const { experiments: cells, leftOut } = deriveMatrix(
+  const {
+    experiments: cells,
+    leftOut,
+    notApplicable,
+  } = deriveMatrix(
     { services: config.services, links: config.links, chaos },
     selected.map((e) => e.experiment),
   );
@@ -186,7 +192,13 @@ export async function stageExperiments(
       );
     derived.push({ file: config.configFile, experiment: parsed.experiment, cell: key });
   }
-  return { experiments: [...selected, ...derived], problems, leftOut, handWritten: loaded.experiments };
+  return {
+    experiments: [...selected, ...derived],
+    problems,
+    leftOut,
+    handWritten: loaded.experiments,
+    ...(notApplicable === undefined ? {} : { derivedNotApplicable: notApplicable }),
+  };
 }
 
 /**
