@@ -59,16 +59,25 @@ for (const run of runs) {
     const { checks } = await readCheckResults(join(runDir, 'allure-results'));
     const chaos = checks.filter((c) => c.id.startsWith('chaos.'));
     const ids = (status: string) => chaos.filter((c) => c.status === status).map((c) => c.id);
+    const saturated = chaos
+      .filter((c) => c.status === 'broken' && (c.message ?? '').startsWith('host saturated'))
+      .map((c) => c.id);
     row = {
       run,
       exit: cli.code,
       verdict:
-        cli.code === 0 ? 'passed' : fragile === '' ? 'NOT passed' : ids('failed').length > 0 ? 'caught' : 'NOT caught',
+        cli.code === 0
+          ? 'passed'
+          : fragile === ''
+            ? 'NOT passed'
+            : ids('failed').length > 0
+              ? 'caught'
+              : saturated.length > 0
+                ? 'seen, but broken (host saturated)'
+                : 'NOT caught',
       failed: ids('failed'),
       broken: ids('broken'),
-      saturated: chaos
-        .filter((c) => c.status === 'broken' && (c.message ?? '').startsWith('host saturated'))
-        .map((c) => c.id),
+      saturated,
       unknown: ids('unknown').length,
       passed: ids('passed').length,
       seconds,
@@ -99,11 +108,12 @@ for (const run of runs) {
 }
 
 process.stdout.write(
-  '\n| run | exit | result | failed checks | broken | stage wall time |\n|---|---|---|---|---|---|\n',
+  '\n| run | exit | result | failed checks | broken: host saturated while judging a latency | other broken | wall time |\n|---|---|---|---|---|---|---|\n',
 );
+const list = (ids: readonly string[]): string => ids.join(', ') || '-';
 for (const r of rows)
   process.stdout.write(
-    `| ${r.run} | ${r.exit} | ${r.verdict} | ${r.failed.join(', ') || '-'} | ${r.broken.join(', ') || '-'} | ${r.seconds} s |\n`,
+    `| ${r.run} | ${r.exit} | ${r.verdict} | ${list(r.failed)} | ${list(r.saturated)} | ${list(r.broken.filter((id) => !r.saturated.includes(id)))} | ${r.seconds} s |\n`,
   );
 const defects = rows.filter((r) => r.run !== 'healthy');
 process.stdout.write(
