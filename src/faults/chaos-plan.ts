@@ -1,20 +1,27 @@
 import type { PlanContext, PlannedCheck } from '../runner/suite.ts';
-import { experimentsDirOf, loadExperiments, scopeOfHandle } from './experiment-files.ts';
+import { scopeOfHandle, stageExperiments } from './experiment-files.ts';
 import { planExperiment } from './run-experiment.ts';
 
+/** The check that says the derived matrix could not run (nothing to probe), before any experiment. */
+export const DERIVED_CHECK: PlannedCheck = {
+  id: 'chaos.derived',
+  name: 'The derived chaos matrix has something to probe',
+  feature: 'harness',
+  severity: 'normal',
+  tags: ['chaos', 'derived'],
+};
+
 /**
- * The chaos stage's plan: every check of every experiment the config selects (`chaos.experiments`,
- * else all of `chaos.experimentsDir`), known before the first experiment runs. Files that do not
- * load are left to the stage, which records them broken.
+ * The chaos stage's plan: every check of every experiment the stage runs (the hand-written ones
+ * `chaos.experiments` selects, else all of `chaos.experimentsDir`, and the derived matrix's cells
+ * none of them covers), known before the first experiment runs. Files that do not load are left to
+ * the stage, which records them broken.
  */
 export async function planChaosStage(context: PlanContext): Promise<PlannedCheck[]> {
-  const chaos = context.config.chaos;
-  if (!chaos) return [];
-  const { experiments } = await loadExperiments(experimentsDirOf(context, chaos), {
-    scope: scopeOfHandle(context.handle),
-  });
-  const wanted = chaos.experiments;
-  return experiments
-    .filter((e) => !wanted || wanted.includes(e.experiment.id))
-    .flatMap((e) => planExperiment(e.experiment));
+  if (!context.config.chaos) return [];
+  const stage = await stageExperiments(context.config, { scope: scopeOfHandle(context.handle) });
+  return [
+    ...(stage.derivedNotApplicable === undefined ? [] : [DERIVED_CHECK]),
+    ...stage.experiments.flatMap((e) => planExperiment(e.experiment)),
+  ];
 }

@@ -5,7 +5,8 @@ import { derivedSeed, seededRandom } from '../core/seed.ts';
 import type { SuiteContext } from '../runner/suite.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { dockerClient, inspectContainer } from '../stack/containers.ts';
-import { experimentsDirOf, loadExperiments, scopeOfHandle } from './experiment-files.ts';
+import { DERIVED_CHECK } from './chaos-plan.ts';
+import { scopeOfHandle, stageExperiments } from './experiment-files.ts';
 import type { LoadDriver } from './experiment.ts';
 import { toxiproxyOf } from './injector.ts';
 import { runExperiment } from './run-experiment.ts';
@@ -64,7 +65,7 @@ export interface ChaosStageOptions {
   readonly loadDriver?: LoadDriver;
 }
 
-/** The chaos stage: every experiment of `chaos.experimentsDir` (or `only`), in seeded order. */
+/** The chaos stage: the selected experiments of `chaos.experimentsDir` and the derived matrix (or `only`), in seeded order. */
 export async function runChaosStage(context: SuiteContext, options: ChaosStageOptions = {}): Promise<CheckResult[]> {
   const { config, handle, seed, clock } = context;
   const chaos = config.chaos;
@@ -91,9 +92,27 @@ export async function runChaosStage(context: SuiteContext, options: ChaosStageOp
       ),
     ];
   }
-  const dir = experimentsDirOf(context, chaos);
-  const loaded = await loadExperiments(dir, { scope: scopeOfHandle(handle), shownFrom: config.rootDir });
+  const loaded = await stageExperiments(config, { scope: scopeOfHandle(handle), shownFrom: config.rootDir });
+  const where = [
+    chaos.experimentsDir === false ? undefined : `chaos.experimentsDir (${chaos.experimentsDir})`,
+    chaos.derived === false ? undefined : 'the derived matrix (chaos.derived)',
+  ]
+    .filter(Boolean)
+    .join(' and ');
   const results: CheckResult[] = [];
+  if (loaded.derivedNotApplicable !== undefined && !options.only)
+    results.push(
+      await context.record({
+        ...DERIVED_CHECK,
+        tags: [...(DERIVED_CHECK.tags ?? [])],
+        status: 'not-applicable',
+        message: `The derived matrix does not run: ${loaded.derivedNotApplicable}`,
+        remediation:
+          'Declare an HTTP health check for the services (services.<name>.health: { kind: "http", ... }) or chaos.ledger, or set chaos.derived: false',
+        startedAt: clock.now(),
+        finishedAt: clock.now(),
+      }),
+    );
   if (loaded.problems.length > 0) {
     results.push(
       await harnessCheck(
@@ -101,36 +120,47 @@ export async function runChaosStage(context: SuiteContext, options: ChaosStageOp
         'Chaos experiments load',
         'broken',
         loaded.problems.join('\n'),
-        `Fix the experiment files in ${dir}`,
+        'Fix the experiment files and chaos.derived named above',
       ),
     );
   }
-  const wanted = options.only ?? chaos.experiments;
-  const unknown = (wanted ?? []).filter((id) => !loaded.experiments.some((e) => e.experiment.id === id));
+  // A drill may run any hand-written experiment, selected by chaos.experiments or not.
+  const pool = options.only
+    ? [...loaded.handWritten, ...loaded.experiments.filter((e) => e.cell !== undefined)]
+    : loaded.experiments;
+  const known = pool.map((e) => e.experiment.id);
+  const unknown = [
+    ...(options.only ?? []).filter((id) => !known.includes(id)),
+    ...(options.only ? [] : (chaos.experiments ?? [])).filter((id) => !known.includes(id)),
+  ];
   if (unknown.length > 0) {
     results.push(
       await harnessCheck(
         'experiments.unknown',
         'Requested chaos experiments exist',
         'broken',
-        `No experiment ${unknown.map((u) => `"${u}"`).join(', ')} in ${dir} (known: ${loaded.experiments.map((e) => e.experiment.id).join(', ')})`,
-        'Use an id of an experiment file in chaos.experimentsDir',
+        `No experiment ${unknown.map((u) => `"${u}"`).join(', ')} in ${where || 'the config'} (known: ${known.join(', ')})`,
+        'Use an id of an experiment file in chaos.experimentsDir or of a derived cell (derived-<link|service>-<fault>)',
       ),
     );
   }
-  const selected = loaded.experiments.filter((e) => !wanted || wanted.includes(e.experiment.id));
+  const selected = pool.filter((e) => !options.only || options.only.includes(e.experiment.id));
   if (selected.length === 0) {
     results.push(
       await harnessCheck(
         'no-experiments',
         'Chaos experiments ran',
         'unknown',
-        `No experiment to run in ${dir}: the chaos stage has no evidence`,
-        `Add experiment files to ${dir} (export default defineExperiment({...}))`,
+        `No experiment to run from ${where || 'the config (chaos.experimentsDir and chaos.derived are both false)'}: the chaos stage has no evidence`,
+        'Add experiment files to chaos.experimentsDir (export default defineExperiment({...})), or let the stage derive its matrix (chaos.derived)',
       ),
     );
     return results;
   }
+  if (loaded.leftOut.length > 0)
+    context.reporter.onInfo?.(
+      `chaos: derived cells not run: ${loaded.leftOut.map((c) => `${c.key} (${c.reason})`).join(', ')}`,
+    );
   const cleaned = await cleanLeftovers(handle);
   if (cleaned.length > 0)
     context.reporter.onInfo?.(`chaos: removed leftovers of an interrupted run: ${cleaned.join(', ')}`);

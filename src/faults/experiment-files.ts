@@ -5,16 +5,20 @@ import type { ResolvedConfig } from '../config/load-config.ts';
 import type { ChaosConfig } from '../config/stages/chaos.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { faultLink } from './catalog.ts';
+import { deriveMatrix } from './derived-matrix.ts';
+import type { LeftOutCell } from './derived-matrix.ts';
 import { parseExperiment } from './experiment.ts';
 import type { Experiment } from './experiment.ts';
 
 // Finding, importing and validating experiment files, apart from running them: the CLI checks them
 // before anything starts without loading the stage's Docker and Toxiproxy clients.
 
-/** An experiment file and what it exported, validated. */
+/** An experiment file and what it exported, validated; or a cell of the derived matrix (`cell`, and the config file). */
 export interface LoadedExperiment {
   readonly file: string;
   readonly experiment: Experiment;
+  /** The derived matrix's cell (`postgres:slow`) when the experiment was derived from the config. */
+  readonly cell?: string;
 }
 
 /** What experiments may name: the links (Toxiproxy proxies) and services of the stack or of the config. */
@@ -132,12 +136,78 @@ function shownPath(from: string, path: string): string {
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
+/** What the chaos stage runs: the hand-written experiments it selects and the derived matrix, with what went wrong. */
+export interface StageExperiments {
+  readonly experiments: LoadedExperiment[];
+  readonly problems: string[];
+  /** Cells of the derived matrix that do not run, and why (skipped, or replaced by a hand-written experiment). */
+  readonly leftOut: LeftOutCell[];
+  /** The hand-written experiments that loaded, selected or not (ids for `chaos.experiments`). */
+  readonly handWritten: LoadedExperiment[];
+  /** Why the derived matrix, switched on, cannot run at all (the stage records `chaos.derived` not applicable). */
+  readonly derivedNotApplicable?: string;
+}
+
+/**
+ * The experiments of the chaos stage: those of `chaos.experimentsDir` that `chaos.experiments` selects
+ * (none when the folder is `false`), then the cells of the derived matrix that no selected one covers,
+ * each validated by the experiment schema like a file. Problem lines name the file, or the config
+ * and `chaos.derived` for a derived cell; paths are shown relative to `shownFrom`.
+ */
+export async function stageExperiments(
+  config: ResolvedConfig,
+  options: { readonly scope?: ExperimentScope; readonly shownFrom?: string } = {},
+): Promise<StageExperiments> {
+  const chaos = config.chaos;
+  if (!chaos) return { experiments: [], problems: [], leftOut: [], handWritten: [] };
+  const shownFrom = options.shownFrom ?? config.rootDir;
+  const dir = experimentsDirOf({ config }, chaos);
+  const loaded =
+    dir === undefined
+      ? { experiments: [], problems: [] }
+      : await loadExperiments(dir, { ...(options.scope ? { scope: options.scope } : {}), shownFrom });
+  const wanted = chaos.experiments;
+  const selected = loaded.experiments.filter((e) => !wanted || wanted.includes(e.experiment.id));
+  const {
+    experiments: cells,
+    leftOut,
+    notApplicable,
+  } = deriveMatrix(
+    { services: config.services, links: config.links, chaos },
+    selected.map((e) => e.experiment),
+  );
+  const problems = [...loaded.problems];
+  const derived: LoadedExperiment[] = [];
+  const configShown = shownPath(shownFrom, config.configFile);
+  for (const { key, experiment } of cells) {
+    const parsed = parseExperiment(experiment, `${configShown}: chaos.derived (${key})`);
+    if (parsed.problems) {
+      problems.push(...parsed.problems);
+      continue;
+    }
+    const same = loaded.experiments.find((e) => e.experiment.id === parsed.experiment.id);
+    if (same)
+      problems.push(
+        `${shownPath(shownFrom, same.file)}: id "${same.experiment.id}" is the derived matrix's for ${key}; rename the experiment`,
+      );
+    derived.push({ file: config.configFile, experiment: parsed.experiment, cell: key });
+  }
+  return {
+    experiments: [...selected, ...derived],
+    problems,
+    leftOut,
+    handWritten: loaded.experiments,
+    ...(notApplicable === undefined ? {} : { derivedNotApplicable: notApplicable }),
+  };
+}
+
 /**
  * Everything wrong with a config's chaos experiments before anything starts, one line each: the
- * folder (missing, not a folder, no experiment file), each file (loads, validates, names only the
- * config's links and services), `chaos.experiments` ids no file has, and what an experiment needs
- * from the rest of the config (`chaos.ledger` for a ledger, the `load` section for load), with the
- * experiments that loaded. Paths are shown relative to `shownFrom`.
+ * folder (missing, not a folder, no experiment file without a derived matrix), each file (loads,
+ * validates, names only the config's links and services), `chaos.experiments` ids no file has, and
+ * what an experiment needs from the rest of the config (`chaos.ledger` for a ledger, the `load`
+ * section for load), with the experiments the stage would run (derived cells included). Paths are
+ * shown relative to `shownFrom`.
  */
 export async function experimentProblems(
   config: ResolvedConfig,
@@ -147,21 +217,25 @@ export async function experimentProblems(
   if (!chaos) return { experiments: [], problems: [] };
   const configShown = shownPath(shownFrom, config.configFile);
   const dir = experimentsDirOf({ config }, chaos);
-  const dirKey = `${configShown}: chaos.experimentsDir (${shownPath(shownFrom, dir)})`;
-  const kind = await stat(dir).then(
-    (s) => (s.isDirectory() ? 'folder' : 'not a folder'),
-    (error: unknown) => ((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable'),
-  );
-  if (kind === 'missing') return { experiments: [], problems: [`${dirKey} does not exist`] };
-  if (kind !== 'folder') return { experiments: [], problems: [`${dirKey} is ${kind}`] };
+  if (dir !== undefined) {
+    const dirKey = `${configShown}: chaos.experimentsDir (${shownPath(shownFrom, dir)})`;
+    const kind = await stat(dir).then(
+      (s) => (s.isDirectory() ? 'folder' : 'not a folder'),
+      (error: unknown) => ((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable'),
+    );
+    if (kind === 'missing') return { experiments: [], problems: [`${dirKey} does not exist`] };
+    if (kind !== 'folder') return { experiments: [], problems: [`${dirKey} is ${kind}`] };
+  }
   const scope: ExperimentScope = {
     links: config.links.map((l) => l.name ?? l.service),
     services: Object.keys(config.services),
   };
-  const { experiments, problems } = await loadExperiments(dir, { scope, shownFrom });
-  if (problems.length === 0 && experiments.length === 0)
-    problems.push(`${dirKey} has no experiment file; add one (export default defineExperiment({...}))`);
-  const known = experiments.map((e) => e.experiment.id);
+  const { experiments, problems, handWritten } = await stageExperiments(config, { scope, shownFrom });
+  if (dir !== undefined && problems.length === 0 && experiments.length === 0)
+    problems.push(
+      `${configShown}: chaos.experimentsDir (${shownPath(shownFrom, dir)}) has no experiment file; add one (export default defineExperiment({...}))`,
+    );
+  const known = handWritten.map((e) => e.experiment.id);
   (chaos.experiments ?? []).forEach((id, i) => {
     if (!known.includes(id))
       problems.push(
@@ -170,8 +244,8 @@ export async function experimentProblems(
   });
   if (chaos.experiments?.length === 0)
     problems.push(`${configShown}: chaos.experiments is empty, so no experiment would run; list ids or remove the key`);
-  for (const { file, experiment } of experiments) {
-    const shown = shownPath(shownFrom, file);
+  for (const { file, experiment, cell } of experiments) {
+    const shown = cell === undefined ? shownPath(shownFrom, file) : `${configShown}: chaos.derived (${cell})`;
     if (experiment.ledger && !chaos.ledger)
       problems.push(`${shown}: ledger needs chaos.ledger in ${configShown} (how to write, read and list records)`);
     if (chaos.as === undefined)
@@ -185,10 +259,10 @@ export async function experimentProblems(
   return { experiments, problems };
 }
 
-/** Where the experiments are: `chaos.experimentsDir`, relative to the config file. */
+/** Where the hand-written experiments are: `chaos.experimentsDir`, relative to the config file; undefined when it is `false`. */
 export function experimentsDirOf(
   context: { readonly config: Pick<ResolvedConfig, 'rootDir'> },
   chaos: ChaosConfig,
-): string {
-  return resolve(context.config.rootDir, chaos.experimentsDir);
+): string | undefined {
+  return chaos.experimentsDir === false ? undefined : resolve(context.config.rootDir, chaos.experimentsDir);
 }

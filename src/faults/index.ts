@@ -11,8 +11,10 @@ export {
 export type { ContainerFault, Fault, FaultKind, Stream, ToxicFault, ToxicKind, ToxicSpec } from './catalog.ts';
 export { cleanLeftovers, orderExperiments, runChaosStage } from './chaos-stage.ts';
 export type { ChaosStageOptions } from './chaos-stage.ts';
-export { experimentsDirOf, loadExperiments } from './experiment-files.ts';
-export type { LoadedExperiment } from './experiment-files.ts';
+export { experimentsDirOf, loadExperiments, stageExperiments } from './experiment-files.ts';
+export type { LoadedExperiment, StageExperiments } from './experiment-files.ts';
+export { cellExperiment, cellOfFault, deriveMatrix } from './derived-matrix.ts';
+export type { DerivedCell, DerivedExperiment, LeftOutCell, Topology } from './derived-matrix.ts';
 export { defineExperiment } from './experiment.ts';
 export type {
   ChaosApi,

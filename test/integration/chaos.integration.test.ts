@@ -12,12 +12,16 @@ import type { Project } from '../support/harness.ts';
  * The reference config with its reports in a temp folder; optionally other chaos experiments, or only
  * some of the reference ones (a defect run needs only the experiments that must catch it).
  */
-function chaosProject(options: { experimentsDir?: string; experiments?: readonly string[] } = {}): Promise<Project> {
-  const overrides = options.experimentsDir
-    ? `chaos: { ...base.chaos, experimentsDir: ${JSON.stringify(options.experimentsDir)}, shuffle: false }`
-    : options.experiments
-      ? `chaos: { ...base.chaos, experiments: ${JSON.stringify(options.experiments)} }`
-      : '';
+function chaosProject(
+  options: { experimentsDir?: string; experiments?: readonly string[]; derivedOnly?: boolean } = {},
+): Promise<Project> {
+  const overrides = options.derivedOnly
+    ? 'chaos: { ...base.chaos, experimentsDir: false, experiments: undefined, derived: {} }'
+    : options.experimentsDir
+      ? `chaos: { ...base.chaos, experimentsDir: ${JSON.stringify(options.experimentsDir)}, shuffle: false }`
+      : options.experiments
+        ? `chaos: { ...base.chaos, experiments: ${JSON.stringify(options.experiments)} }`
+        : '';
   return referenceProject('chaos', overrides);
 }
 
@@ -113,6 +117,31 @@ describe('chaos stage on the reference stack', () => {
       expect.arrayContaining(['baseline_p95_ms', 'fault_p95_ms', 'fault_rps', 'fault_error_rate', 'recovery_p95_ms']),
     );
     expect(effects[0]?.parameters['replay']).toMatch(/^readiness drill [a-z-]+ --seed \d+$/);
+    expect(await leftovers(runDir)).toBe(0);
+  });
+
+  it('healthy, the derived matrix only (no hand-written experiment): exit 0, every cell proved its fault, nothing left running', async () => {
+    const { dir, reports } = await chaosProject({ derivedOnly: true });
+    const run = await cli(dir, ['certify', '--stages', 'chaos'], { FRAGILE: '' });
+    expect(run.code, run.stderr).toBe(0);
+    const runDir = await onlyRun(reports);
+    const cert = await readCertification(join(runDir, 'certification.json'));
+    expect(cert.stages.chaos.status).toBe('passed');
+    expect(cert.stages.chaos.passRate).toBe(1);
+    const { checks } = await readCheckResults(join(runDir, 'allure-results'));
+    const effects = checks.filter((c) => c.id.endsWith('.fault-effect'));
+    // Each link down, slow and resetting; each service killed and paused.
+    const links = ['postgres', 'redis', 'payments'].flatMap((l) =>
+      ['down', 'slow', 'reset'].map((f) => `derived-${l}-${f}`),
+    );
+    const services = ['postgres', 'redis', 'payments', 'orders', 'orders-b', 'lb'].flatMap((s) =>
+      ['kill', 'pause'].map((f) => `derived-${s}-${f}`),
+    );
+    expect(effects.map((c) => c.id.split('.')[1]).sort()).toEqual([...links, ...services].sort());
+    for (const check of checks.filter((c) => c.id.startsWith('chaos.')))
+      expect(check.status, `${check.id}: ${check.message}`).toBe('passed');
+    expect(checks.find((c) => c.id === 'chaos.derived-orders-kill.ledger')?.message).toMatch(/0 lost, 0 duplicated/);
+    expect(checks.find((c) => c.id === 'chaos.derived-postgres-reset.ledger')?.message).toMatch(/0 lost, 0 duplicated/);
     expect(await leftovers(runDir)).toBe(0);
   });
 

@@ -8,7 +8,7 @@ import type { Reporter } from '../../core/reporter.ts';
 import { writeCheckResult } from '../../core/results.ts';
 import { newSeed } from '../../core/seed.ts';
 import { Teardowns } from '../../core/teardown.ts';
-import { experimentsDirOf, loadExperiments, runChaosStage } from '../../faults/index.ts';
+import { runChaosStage, stageExperiments } from '../../faults/index.ts';
 import { startPhaseLoad } from '../../load/index.ts';
 import { assertAllowedTarget } from '../../runner/blast-radius.ts';
 import type { SuiteContext } from '../../runner/suite.ts';
@@ -42,7 +42,11 @@ export async function drill(options: DrillOptions): Promise<ExitCode> {
   if (!chaos) throw new ConfigError([`${config.configFile}: chaos is not configured; declare chaos: { target, ... }`]);
   // Every experiment file validates (and load.script is there when one runs under load) before any fault.
   await preflight(config, ['chaos']);
-  const known = (await loadExperiments(experimentsDirOf({ config }, chaos))).experiments.map((e) => e.experiment.id);
+  const stage = await stageExperiments(config);
+  // Any hand-written experiment (selected by chaos.experiments or not) and every derived cell.
+  const known = [...stage.handWritten, ...stage.experiments.filter((e) => e.cell !== undefined)].map(
+    (e) => e.experiment.id,
+  );
   if (!options.id || !known.includes(options.id)) {
     throw new ConfigError([
       `${options.id ? `no experiment "${options.id}"` : 'name an experiment'}: readiness drill <id> (known: ${known.join(', ') || 'none'})`,

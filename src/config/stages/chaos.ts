@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SEVERITIES } from '../../core/check-result.ts';
 import { DISPOSABLE } from '../auth.ts';
 import { checkServicePort } from './refine-context.ts';
 import type { RefinementCtx } from './refine-context.ts';
@@ -91,12 +92,77 @@ const linkHelloSchema = z.strictObject({
   expectBytes: z.number().int().positive().default(1),
 });
 
+/** Faults the derived matrix puts on each link: proxy disabled, a latency above the answer bound, partial resets. */
+export const DERIVED_LINK_FAULTS = ['down', 'slow', 'reset'] as const;
+export type DerivedLinkFault = (typeof DERIVED_LINK_FAULTS)[number];
+/** Faults the derived matrix puts on each service's container. */
+export const DERIVED_SERVICE_FAULTS = ['kill', 'pause'] as const;
+export type DerivedServiceFault = (typeof DERIVED_SERVICE_FAULTS)[number];
+
+/** A cell of the derived matrix: `<link>:<down|slow|reset>` or `<service>:<kill|pause>`. */
+const cellKey = z
+  .string()
+  .regex(
+    new RegExp(`^[a-z][a-z0-9-]*:(${[...DERIVED_LINK_FAULTS, ...DERIVED_SERVICE_FAULTS].join('|')})$`),
+    `must be a cell <link>:<${DERIVED_LINK_FAULTS.join('|')}> or <service>:<${DERIVED_SERVICE_FAULTS.join('|')}>`,
+  );
+
+/** One cell of the derived matrix changed: its bounds, the slow latency or the reset share, its severity. */
+const derivedOverrideSchema = z.strictObject({
+  answerWithinMs: ms.optional(),
+  failFastMs: ms.optional(),
+  settleWithinMs: ms.optional(),
+  recoverWithinMs: ms.optional(),
+  latencyMs: ms.optional(),
+  toxicity: z.number().gt(0).max(1).optional(),
+  severity: z.enum(SEVERITIES).optional(),
+});
+/** One cell of the derived matrix changed. */
+export type DerivedOverride = z.output<typeof derivedOverrideSchema>;
+
+/**
+ * The experiment matrix derived from the stack's topology: each link (Toxiproxy proxy) down, slow and
+ * resetting, each service killed and paused, with generic expectations. A hand-written experiment on
+ * the same link or service and fault replaces its cell.
+ */
+export const derivedSchema = z.strictObject({
+  /** Faults put on every link (default all). */
+  links: z.array(z.enum(DERIVED_LINK_FAULTS)).default([...DERIVED_LINK_FAULTS]),
+  /** Faults put on every service's container (default all). */
+  services: z.array(z.enum(DERIVED_SERVICE_FAULTS)).default([...DERIVED_SERVICE_FAULTS]),
+  /** Latency of a `slow` link, ms: above `answerWithinMs`, so a caller without a timeout hangs past the bound. */
+  slowLatencyMs: ms.default(3_000),
+  /** Share of connections a `reset` link resets (re-drawn before each ledger write). */
+  resetToxicity: z.number().gt(0).max(1).default(0.3),
+  /** Every service other than the faulted one, and the target's probes, answer (any status) within this. */
+  answerWithinMs: ms.default(2_500),
+  /** While the target reports ready, its probes answer 2xx (a write: the ledger's acknowledged statuses) within this. */
+  failFastMs: ms.default(1_000),
+  /** How long the system may take to settle under the fault (a breaker opening, a replica leaving a balancer). */
+  settleWithinMs: ms.default(10_000),
+  /** Every service healthy and the target's probes 2xx again within this after the fault is removed. */
+  recoverWithinMs: ms.default(30_000),
+  /** Writes of the ledger in a cell that has one (a kill of the target, a resetting link). */
+  ledgerWrites: z.number().int().positive().default(20),
+  severity: z.enum(SEVERITIES).default('critical'),
+  /** Cells not to run, e.g. `['lb:pause']`. */
+  skip: z.array(cellKey).default([]),
+  /** Cells changed, e.g. `{ 'postgres:slow': { latencyMs: 5000 } }`. */
+  overrides: z.record(cellKey, derivedOverrideSchema).default({}),
+});
+export type DerivedConfig = z.output<typeof derivedSchema>;
+
 /** Config of the `chaos` stage (`chaos: {...}` in readiness.config.ts). */
 export const chaosConfigSchema = z.strictObject({
-  /** Folder of experiment files (`*.ts`, each `export default defineExperiment({...})`); relative to the config file. */
-  experimentsDir: z.string().min(1).default('scenarios/chaos'),
+  /**
+   * Folder of experiment files (`*.ts`, each `export default defineExperiment({...})`); relative to the
+   * config file. `false`: no hand-written experiment, only the derived matrix.
+   */
+  experimentsDir: z.union([z.string().min(1), z.literal(false)]).default('scenarios/chaos'),
   /** Experiment ids to run (default: every experiment of the folder). */
   experiments: z.array(name).optional(),
+  /** The experiment matrix derived from links and services (default on); `false` turns it off. */
+  derived: z.union([z.literal(false), derivedSchema]).prefault({}),
   target: targetSchema,
   /** Who the experiments act as (requests with `auth: true`, the ledger); `'disposable'`: a throwaway user per experiment, and one for its ledger. Unset: the ledger sends no credentials. */
   as: actAsSchema.optional(),
@@ -183,5 +249,55 @@ export function refineChaos(
     if (!linkNames.has(link)) {
       ctx.addIssue({ code: 'custom', path: ['chaos', 'links', link], message: `names unknown link "${link}"` });
     }
+  }
+  if (chaos.derived) refineDerived(chaos.derived, [...linkNames], Object.keys(config.services), ctx);
+  if (chaos.experimentsDir === false && chaos.derived === false)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['chaos', 'derived'],
+      message:
+        'is false and chaos.experimentsDir is false too, so the chaos stage has no experiment; give a folder of experiments or derive the matrix',
+    });
+  if (chaos.experimentsDir === false && chaos.experiments !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['chaos', 'experiments'],
+      message: 'selects hand-written experiments, but chaos.experimentsDir is false; remove one of the two',
+    });
+}
+
+/** Each cell that `skip` and `overrides` name is a link with a link fault or a service with a service fault. */
+function refineDerived(
+  derived: DerivedConfig,
+  links: readonly string[],
+  services: readonly string[],
+  ctx: RefinementCtx['ctx'],
+): void {
+  const problem = (cell: string): string | undefined => {
+    const [target = '', fault = ''] = cell.split(':');
+    // A malformed cell already has its issue from the schema.
+    if (![...DERIVED_LINK_FAULTS, ...DERIVED_SERVICE_FAULTS].some((f) => f === fault)) return undefined;
+    const isLinkFault = (DERIVED_LINK_FAULTS as readonly string[]).includes(fault);
+    const known = isLinkFault ? links : services;
+    if (!known.includes(target))
+      return `names no ${isLinkFault ? 'link' : 'service'} "${target}" (${isLinkFault ? 'links' : 'services'}: ${known.join(', ') || 'none'})`;
+    const on = isLinkFault ? derived.links : derived.services;
+    if (!(on as readonly string[]).includes(fault))
+      return `names fault "${fault}", which chaos.derived.${isLinkFault ? 'links' : 'services'} does not put (${on.join(', ') || 'none'})`;
+    return undefined;
+  };
+  derived.skip.forEach((cell, i) => {
+    const why = problem(cell);
+    if (why) ctx.addIssue({ code: 'custom', path: ['chaos', 'derived', 'skip', i], message: why });
+  });
+  for (const cell of Object.keys(derived.overrides)) {
+    const why = problem(cell);
+    if (why) ctx.addIssue({ code: 'custom', path: ['chaos', 'derived', 'overrides', cell], message: why });
+    if (derived.skip.includes(cell))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['chaos', 'derived', 'overrides', cell],
+        message: 'overrides a cell that chaos.derived.skip leaves out; remove one of the two',
+      });
   }
 }
