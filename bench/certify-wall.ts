@@ -9,16 +9,15 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { realpath } from 'node:fs/promises';
 import { loadConfig } from '../src/config/load-config.ts';
-import { experimentsDirOf, loadExperiments } from '../src/faults/experiment-files.ts';
+import { stageExperiments } from '../src/faults/experiment-files.ts';
 import { STAGE_TIMES_FILE, readStageTimes } from '../src/runner/stage-times.ts';
 import { configuredWindows, windowMsOf } from './configured-windows.ts';
 import type { ConfiguredWindow } from './configured-windows.ts';
 
 const runs = Number(process.argv[2] ?? 1);
 const config = await loadConfig();
-const experiments = config.chaos
-  ? (await loadExperiments(experimentsDirOf({ config }, config.chaos))).experiments.map((l) => l.experiment)
-  : [];
+// The experiments the chaos stage runs: the hand-written ones and the derived matrix's cells.
+const experiments = (await stageExperiments(config)).experiments.map((l) => l.experiment);
 const windows = configuredWindows(config, experiments);
 
 const load = (): string =>
