@@ -2,7 +2,7 @@ import { assertNever } from '../core/stage.ts';
 
 /** Toxiproxy's two directions: `upstream` is client -> service, `downstream` service -> client. */
 export const STREAMS = ['upstream', 'downstream'] as const;
-export type Stream = (typeof STREAMS)[number];
+type Stream = (typeof STREAMS)[number];
 
 /** Fields every Toxiproxy toxic takes. `toxicity` is the share of connections it affects (drawn per connection by Toxiproxy). */
 interface ToxicBase {
@@ -36,18 +36,9 @@ export type Fault =
    */
   | { readonly kind: 'signal'; readonly service: string; readonly process: string; readonly signal: 'KILL' | 'TERM' };
 
-export type FaultKind = Fault['kind'];
 /** Faults that are a Toxiproxy toxic (the others: `down`, `container`, `signal`). */
-export const TOXIC_KINDS = [
-  'latency',
-  'timeout',
-  'reset_peer',
-  'bandwidth',
-  'slicer',
-  'limit_data',
-  'slow_close',
-] as const;
-export type ToxicKind = (typeof TOXIC_KINDS)[number];
+const TOXIC_KINDS = ['latency', 'timeout', 'reset_peer', 'bandwidth', 'slicer', 'limit_data', 'slow_close'] as const;
+type ToxicKind = (typeof TOXIC_KINDS)[number];
 export type ToxicFault = Extract<Fault, { readonly kind: ToxicKind }>;
 export type ContainerFault = Extract<Fault, { readonly kind: 'container' }>;
 
@@ -70,7 +61,7 @@ export interface ToxicSpec {
 }
 
 /** Toxiproxy attributes of a toxic fault (https://github.com/Shopify/toxiproxy#toxics). */
-export function toxicAttributes(fault: ToxicFault): Record<string, number> {
+function toxicAttributes(fault: ToxicFault): Record<string, number> {
   switch (fault.kind) {
     case 'latency':
       return { latency: fault.latencyMs, jitter: fault.jitterMs ?? 0 };

@@ -27,7 +27,7 @@ export function orderExperiments<T>(items: readonly T[], seed: number, shuffle: 
  * Removes what an interrupted earlier run (kill -9 of a drill) may have left on this stack:
  * toxics named `readiness-*`, disabled proxies, paused or stopped service containers.
  */
-export async function cleanLeftovers(handle: StackHandle): Promise<string[]> {
+async function cleanLeftovers(handle: StackHandle): Promise<string[]> {
   const cleaned: string[] = [];
   if (handle.toxiproxy) {
     const api = toxiproxyOf(handle);
@@ -54,7 +54,7 @@ export async function cleanLeftovers(handle: StackHandle): Promise<string[]> {
   return cleaned;
 }
 
-export interface ChaosStageOptions {
+interface ChaosStageOptions {
   /** Only these experiment ids (a drill). */
   readonly only?: readonly string[];
   /** Handle files to rewrite when a restarted container gets new host ports (besides the run folder's). */

@@ -23,7 +23,7 @@ export interface Topology {
 }
 
 /** One cell: a link or a service, and the fault put on it. */
-export type DerivedCell =
+type DerivedCell =
   | { readonly kind: 'link'; readonly link: string; readonly fault: DerivedLinkFault }
   | { readonly kind: 'service'; readonly service: string; readonly fault: DerivedServiceFault };
 
@@ -33,7 +33,7 @@ export function cellKey(cell: DerivedCell): string {
 }
 
 /** The experiment id of a cell: `derived-postgres-slow`. */
-export function cellExperimentId(cell: DerivedCell): string {
+function cellExperimentId(cell: DerivedCell): string {
   return `derived-${cell.kind === 'link' ? cell.link : cell.service}-${cell.fault}`;
 }
 
@@ -63,7 +63,7 @@ export function cellOfFault(fault: Fault): DerivedCell | undefined {
 }
 
 /** Every cell of the matrix (before `skip`), links first, in config order. */
-export function matrixCells(topology: Topology, derived: DerivedConfig): DerivedCell[] {
+function matrixCells(topology: Topology, derived: DerivedConfig): DerivedCell[] {
   const links = topology.links.map((l) => l.name ?? l.service);
   return [
     ...links.flatMap((link) => derived.links.map((fault) => ({ kind: 'link' as const, link, fault }))),
@@ -123,7 +123,7 @@ const FAULT_WORDS: Readonly<Record<DerivedLinkFault | DerivedServiceFault, strin
  * that leaves the target running, readiness tells the truth (ready means served within `failFastMs`).
  * A ledger where `chaos.ledger` is configured: around the kill of the target, and during resets.
  */
-export function cellExperiment(topology: Topology, derived: DerivedConfig, cell: DerivedCell): ExperimentInput {
+function cellExperiment(topology: Topology, derived: DerivedConfig, cell: DerivedCell): ExperimentInput {
   const { chaos } = topology;
   const settings = settingsOf(derived, derived.overrides[cellKey(cell)]);
   const target = chaos.target.service;
@@ -197,7 +197,7 @@ export function cellExperiment(topology: Topology, derived: DerivedConfig, cell:
 }
 
 /** A cell of the matrix with its experiment (validated later with the hand-written ones). */
-export interface DerivedExperiment {
+interface DerivedExperiment {
   readonly cell: DerivedCell;
   readonly key: string;
   readonly experiment: ExperimentInput;

@@ -82,7 +82,7 @@ export function workRequests(ledger: LedgerConfig | undefined, auth: boolean): D
 }
 
 /** Whether an answer counts as served. */
-export function isGood(request: DerivedRequest, status: number): boolean {
+function isGood(request: DerivedRequest, status: number): boolean {
   return request.good === 'any-2xx' ? status >= 200 && status < 300 : request.good.includes(status);
 }
 
@@ -142,8 +142,8 @@ export function answersProbe(name: string, requests: readonly DerivedRequest[], 
 }
 
 /** How the readiness-truth probe samples: this many good samples in a row, this far apart. */
-export const TRUTH_STREAK = 3;
-export const TRUTH_INTERVAL_MS = 400;
+const TRUTH_STREAK = 3;
+const TRUTH_INTERVAL_MS = 400;
 
 /**
  * A probe: readiness tells the truth. Each sample reads the target's readiness; while it says ready

@@ -14,7 +14,7 @@ import type { Experiment } from './experiment.ts';
 // before anything starts without loading the stage's Docker and Toxiproxy clients.
 
 /** An experiment file and what it exported, validated; or a cell of the derived matrix (`cell`, and the config file). */
-export interface LoadedExperiment {
+interface LoadedExperiment {
   readonly file: string;
   readonly experiment: Experiment;
   /** The derived matrix's cell (`postgres:slow`) when the experiment was derived from the config. */
@@ -22,7 +22,7 @@ export interface LoadedExperiment {
 }
 
 /** What experiments may name: the links (Toxiproxy proxies) and services of the stack or of the config. */
-export interface ExperimentScope {
+interface ExperimentScope {
   readonly links: readonly string[];
   readonly services: readonly string[];
 }
@@ -65,7 +65,7 @@ function scopeProblems(experiment: Experiment, scope: ExperimentScope, shown: st
 }
 
 /** The dotted keys of the HTTP probes of an experiment that send credentials (`request.auth: true`). */
-export function authenticatedProbes(experiment: Experiment): string[] {
+function authenticatedProbes(experiment: Experiment): string[] {
   const groups = [
     ['steadyState', experiment.steadyState],
     ['proof', experiment.proof ?? []],
@@ -137,7 +137,7 @@ function shownPath(from: string, path: string): string {
 }
 
 /** What the chaos stage runs: the hand-written experiments it selects and the derived matrix, with what went wrong. */
-export interface StageExperiments {
+interface StageExperiments {
   readonly experiments: LoadedExperiment[];
   readonly problems: string[];
   /** Cells of the derived matrix that do not run, and why (skipped, or replaced by a hand-written experiment). */
@@ -260,7 +260,7 @@ export async function experimentProblems(
 }
 
 /** Where the hand-written experiments are: `chaos.experimentsDir`, relative to the config file; undefined when it is `false`. */
-export function experimentsDirOf(
+function experimentsDirOf(
   context: { readonly config: Pick<ResolvedConfig, 'rootDir'> },
   chaos: ChaosConfig,
 ): string | undefined {

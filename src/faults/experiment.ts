@@ -21,7 +21,7 @@ export interface ProbeOutcome {
 }
 
 /** The fault as a probe function may steer it (e.g. re-draw toxicity before each request). */
-export interface FaultControl {
+interface FaultControl {
   redraw(): Promise<void>;
   suspend(): Promise<void>;
 }
@@ -123,7 +123,7 @@ const metricProbeShape = {
 };
 
 /** A function probe: gets the chaos API, returns the verdict as data. */
-export type ProbeFn = (api: ChaosApi) => Promise<ProbeOutcome>;
+type ProbeFn = (api: ChaosApi) => Promise<ProbeOutcome>;
 
 const fnProbeShape = {
   kind: z.literal('fn'),
@@ -171,8 +171,6 @@ export type Expectation = z.output<typeof expectationSchema>;
 /** An expectation as an experiment file writes it. */
 export type ExpectationInput = z.input<typeof expectationSchema>;
 export type HttpExpect = z.output<typeof httpExpectSchema>;
-/** JSON expectations on an answer: dotted path -> exact value, or `{ oneOf: [...] }`. */
-export type JsonExpectation = z.output<typeof jsonExpectationSchema>;
 
 const toxicBase = {
   /** Toxiproxy proxy name (a `links[]` entry of the config). */
@@ -224,12 +222,9 @@ const ledgerPlanSchema = z.strictObject({
   maxAttempts: z.number().int().positive().optional(),
   remediation: z.string().min(1).optional(),
 });
-/** The ledger part of an experiment (writes, when, client faults); the write ledger reads its `LedgerWritePlan` part. */
-export type LedgerPlan = z.output<typeof ledgerPlanSchema>;
 
 /** The phases of an experiment under load: before the fault, while it is in place, after its removal. */
-export const LOAD_PHASES = ['baseline', 'fault', 'recovery'] as const;
-export type LoadPhase = (typeof LOAD_PHASES)[number];
+export type LoadPhase = 'baseline' | 'fault' | 'recovery';
 
 /** The load stage's SLO (`load.slo`): p95/p99, error rate, check rate. */
 const loadSloSchema = loadConfigSchema.shape.slo.unwrap();
@@ -262,10 +257,9 @@ const loadPlanSchema = z.strictObject({
   maxVUs: z.number().int().positive().optional(),
   remediation: z.string().min(1).optional(),
 });
-export type LoadPlan = z.output<typeof loadPlanSchema>;
 
 /** Figures of one phase of the load behind an experiment. */
-export interface LoadPhaseStats {
+interface LoadPhaseStats {
   readonly phase: string;
   readonly requests: number;
   readonly ratePerSec: number;

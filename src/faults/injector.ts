@@ -9,7 +9,7 @@ import { CONTAINER_PROOFS, proxyDisabledProof, signalProof, toxicListedProof } f
 import { inspectContainer, refreshServicePorts, signalProcesses } from '../stack/containers.ts';
 
 /** What injecting a fault needs from the run. */
-export interface FaultEnv {
+interface FaultEnv {
   readonly handle: StackHandle;
   readonly teardowns: Teardowns;
   /** Handle files to rewrite when a restarted container gets new host ports. */

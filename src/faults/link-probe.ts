@@ -13,7 +13,7 @@ export interface LinkObservation {
   readonly detail: string;
 }
 
-export interface LinkProbeOptions {
+interface LinkProbeOptions {
   readonly expectBytes: number;
   readonly timeoutMs: number;
   /** After the answer, wait this long for the peer to close (slow_close proof). */

@@ -79,7 +79,7 @@ export function judgeContainerLink(fault: ContainerFault, via: string, seen: rea
 }
 
 /** What the injection phase saw of the fault: the control plane, the link, the system's effects, and when. */
-export interface FaultEffectSeen {
+interface FaultEffectSeen {
   readonly fault: Fault;
   readonly control: { readonly ok: boolean; readonly line: string };
   readonly link: LinkVerdict;

@@ -42,7 +42,7 @@ const loadCheckName = (plan: NonNullable<Experiment['load']>, phase: string, slo
 };
 
 /** Whether an expectation's verdict rests on a time bound (a deadline, a latency bound, or said so). */
-export function expectationJudgesTiming(expectation: Expectation): boolean {
+function expectationJudgesTiming(expectation: Expectation): boolean {
   if (expectation.judgesTiming !== undefined) return expectation.judgesTiming;
   if (expectation.withinMs !== undefined) return true;
   return (

@@ -93,10 +93,10 @@ const linkHelloSchema = z.strictObject({
 });
 
 /** Faults the derived matrix puts on each link: proxy disabled, a latency above the answer bound, partial resets. */
-export const DERIVED_LINK_FAULTS = ['down', 'slow', 'reset'] as const;
+const DERIVED_LINK_FAULTS = ['down', 'slow', 'reset'] as const;
 export type DerivedLinkFault = (typeof DERIVED_LINK_FAULTS)[number];
 /** Faults the derived matrix puts on each service's container. */
-export const DERIVED_SERVICE_FAULTS = ['kill', 'pause'] as const;
+const DERIVED_SERVICE_FAULTS = ['kill', 'pause'] as const;
 export type DerivedServiceFault = (typeof DERIVED_SERVICE_FAULTS)[number];
 
 /** A cell of the derived matrix: `<link>:<down|slow|reset>` or `<service>:<kill|pause>`. */
@@ -182,7 +182,6 @@ export const chaosConfigSchema = z.strictObject({
 });
 export type ChaosConfig = z.output<typeof chaosConfigSchema>;
 export type LedgerConfig = z.output<typeof ledgerSchema>;
-export type ChaosConfigInput = z.input<typeof chaosConfigSchema>;
 
 /** The part of `auth` the cross-check of a stage's `as` reads. */
 export interface ActAsRefineInput {
