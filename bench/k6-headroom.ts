@@ -1,31 +1,16 @@
 // k6's own headroom on this machine: the rate reached vs the rate asked against a trivial
 // loopback endpoint, so the load stage's targets are known not to be limited by the generator.
 // Usage: node bench/k6-headroom.ts [rate,rate,...] [seconds]
-import { createServer } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadConfigSchema } from '../src/config/stages/load.ts';
-import { ensureK6, readK6Summary, runK6 } from '../src/load/index.ts';
+import { readK6Summary, runK6 } from '../src/load/index.ts';
+import { trivialEndpoint } from './trivial-endpoint.ts';
 
 const rates = (process.argv[2] ?? '100,200,400,800').split(',').map(Number);
 const seconds = Number(process.argv[3] ?? '5');
 const root = resolve(import.meta.dirname, '..');
 
-const server = createServer((_req, res) => {
-  res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-});
-await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-const address = server.address();
-const port = typeof address === 'object' && address ? address.port : 0;
-const dir = await mkdtemp(join(tmpdir(), 'k6-headroom-'));
+const { port, dir, k6, close } = await trivialEndpoint('k6-headroom-');
 try {
-  const load = loadConfigSchema.parse({
-    script: 'x',
-    target: { service: 'x', port: 1 },
-    scenarios: [{ id: 'x', ratePerSec: 1, durationSec: 1 }],
-  });
-  const k6 = await ensureK6(load, { reporter: {} });
   process.stdout.write(`k6 ${k6} -> trivial endpoint http://127.0.0.1:${port}/, ${seconds}s per rate\n`);
   process.stdout.write('asked_rps  reached_rps  ratio  dropped  p95_ms  k6_wall_s\n');
   for (const rate of rates) {
@@ -66,6 +51,5 @@ try {
     );
   }
 } finally {
-  server.close();
-  await rm(dir, { recursive: true, force: true });
+  await close();
 }

@@ -4,17 +4,14 @@
 // synthetic sample lines streamed through it, each size in a fresh process. Prints figures; asserts nothing.
 // Usage: node bench/k6-shards.ts [--rate 400] [--seconds 10] [--runners 1,2,4] [--samples 1e6,1e7,1e8]
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { loadConfigSchema } from '../src/config/stages/load.ts';
 import { MergedSamples, mergeSampleFiles, mergeSelectors, mergedSummary } from '../src/load/k6-merge.ts';
 import type { K6Options } from '../src/load/k6-options.ts';
 import { runK6Shards } from '../src/load/k6-shards.ts';
 import { readK6Summary, runDurationMs } from '../src/load/k6-summary.ts';
-import { ensureK6 } from '../src/load/index.ts';
+import { trivialEndpoint } from './trivial-endpoint.ts';
 
 const { values } = parseArgs({
   options: {
@@ -88,20 +85,8 @@ function mergeOnly(count: number): void {
 }
 
 async function shardedRuns(rate: number, seconds: number, counts: readonly number[]): Promise<void> {
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  const dir = await mkdtemp(join(tmpdir(), 'k6-shards-'));
+  const { port, dir, k6, close } = await trivialEndpoint('k6-shards-');
   try {
-    const load = loadConfigSchema.parse({
-      script: 'x',
-      target: { service: 'x', port: 1 },
-      scenarios: [{ id: 'x', ratePerSec: 1, durationSec: 1 }],
-    });
-    const k6 = await ensureK6(load, { reporter: {} });
     process.stdout.write(
       `k6 ${k6} -> http://127.0.0.1:${port}/ (node:http in this process), ${rate}/s in total for ${seconds}s\n`,
     );
@@ -158,8 +143,7 @@ async function shardedRuns(rate: number, seconds: number, counts: readonly numbe
       for (const f of files) await rm(f.raw, { force: true });
     }
   } finally {
-    server.close();
-    await rm(dir, { recursive: true, force: true });
+    await close();
   }
 }
 
