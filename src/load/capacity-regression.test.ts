@@ -6,11 +6,18 @@ import { loadConfigSchema } from '../config/stages/load.ts';
 import {
   CAPACITY_REGRESSION_CHECK,
   capacityRegressionOutcome,
+  capacityRegressionSpec,
   compareFigure,
   readCapacityFigures,
 } from './capacity-regression.ts';
 import { planLoadStage } from './load-stage.ts';
+import { resolveConfig } from '../config/load-config.ts';
+import type { CheckResult } from '../core/check-result.ts';
+import { worseHostLoad } from '../runner/host-load.ts';
+import type { HostLoad, HostLoadSampler } from '../runner/host-load.ts';
+import { runCheck } from '../runner/suite.ts';
 import type { PlanContext } from '../runner/suite.ts';
+import { recordingContext } from '../../test/support/stage.ts';
 
 /** Recorded load folders of three reference-stack runs (k6 summaries and knee.json; the knee windows left out). */
 const RECORDED = join(import.meta.dirname, '../../test/fixtures/load/capacity');
@@ -187,5 +194,48 @@ describe('the band', () => {
     const parsed = loadConfigSchema.safeParse({ ...load, regression: { kneeDrop: 2 } });
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues[0]?.path).toEqual(['regression', 'kneeDrop']);
+  });
+});
+
+describe('a capacity regression measured on a saturated host (issue 16 point 9)', () => {
+  /** The host during the comparison itself: quiet (the k6 runs are over by then). */
+  const quiet: HostLoadSampler = { sample: () => ({ loadPerCore: 0.2, cores: 2 }) };
+  /** Recorded on this host under `stress-ng --cpu 2` during a load stage: load 1.34-1.78 per core, CPU all busy. */
+  const hogged: HostLoad = { cores: 2, maxLoadPerCore: 1.34, busyRatio: 1, samples: 30 };
+  const calm: HostLoad = { cores: 2, maxLoadPerCore: 0.6, busyRatio: 0.55, samples: 30 };
+
+  async function judged(measured: HostLoad): Promise<CheckResult> {
+    const dir = await reportsWith([
+      { id: HEALTHY, from: HEALTHY, verdict: 'CERTIFIED' },
+      { id: DEGRADED, from: DEGRADED, verdict: 'NOT_CERTIFIED' },
+    ]);
+    const config = resolveConfig({ name: 'reference-stack', services: { a: { image: 'a:1' } } }, join(dir, 'x.ts'));
+    const recorded: CheckResult[] = [];
+    const context = recordingContext(config, 'load', join(dir, DEGRADED), recorded, { hostLoad: quiet });
+    return runCheck(context, capacityRegressionSpec(load.regression, measured), () =>
+      capacityRegressionOutcome(load, 'reference-stack', join(dir, DEGRADED)),
+    );
+  }
+
+  it('is broken (the host’s) when the runs that measured the figures were saturated, though the comparison was quiet', async () => {
+    const result = await judged(hogged);
+    expect(result.status).toBe('broken');
+    expect(result.message).toMatch(/^host saturated during the judgement: CPU 100% busy/);
+    expect(result.message).toContain('knee: 76.667 req/s now');
+  });
+
+  it('stays failed when the host was calm while the figures were measured', async () => {
+    expect((await judged(calm)).status).toBe('failed');
+  });
+
+  it('worseHostLoad keeps the higher load, busy and steal share of two windows', () => {
+    expect(worseHostLoad(calm, { cores: 2, maxLoadPerCore: 0.1, samples: 1 })).toEqual({
+      cores: 2,
+      maxLoadPerCore: 0.6,
+      busyRatio: 0.55,
+      samples: 31,
+    });
+    expect(worseHostLoad(undefined, hogged)).toBe(hogged);
+    expect(worseHostLoad(undefined, undefined)).toBeUndefined();
   });
 });

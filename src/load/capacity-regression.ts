@@ -6,6 +6,7 @@ import { findCertifiedRun, readRunHeader } from '../runner/baseline-run.ts';
 import type { BaselineRun, RunHeader } from '../runner/baseline-run.ts';
 import { notApplicableMessage } from '../runner/not-applicable.ts';
 import type { CheckOutcome, CheckSpec } from '../runner/suite.ts';
+import type { HostLoad } from '../runner/host-load.ts';
 import type { Evidence } from '../core/check-result.ts';
 import { parseK6Summary } from './k6-summary.ts';
 import type { K6Summary } from './k6-summary.ts';
@@ -264,10 +265,16 @@ function judgeCapacityRegression({ configName, band, current, baseline }: Regres
   };
 }
 
-/** The check spec of `load.capacity.regression` (recorded and planned alike). */
-export function capacityRegressionSpec(band: RegressionBand): CheckSpec {
+/**
+ * The check spec of `load.capacity.regression` (recorded and planned alike). It judges timing (p95, p99,
+ * knee): a regression seen while the host was saturated, during the runs that measured the figures
+ * (`measured`) or during the comparison, is the host's (broken), not the system's.
+ */
+export function capacityRegressionSpec(band: RegressionBand, measured?: HostLoad): CheckSpec {
   return {
     id: CAPACITY_REGRESSION_CHECK,
+    judgesTiming: true,
+    ...(measured ? { figuresHostLoad: measured } : {}),
     name: `capacity does not regress since the last CERTIFIED run (knee -${pct(band.kneeDrop)}, p95 +${pct(band.p95Rise)}, p99 +${pct(band.p99Rise)}, error rate +${band.errorRateRise})`,
     feature: 'load: capacity',
     severity: 'critical',

@@ -6,6 +6,8 @@ import { scenarioRunners } from '../config/stages/load.ts';
 import type { LoadConfig, LoadFault, LoadScenario } from '../config/stages/load.ts';
 import type { Evidence, Metric } from '../core/check-result.ts';
 import { ensureGoTool } from '../provision/go-tool.ts';
+import { HostLoadMonitor, systemHostLoadSampler, worseHostLoad } from '../runner/host-load.ts';
+import type { HostLoad } from '../runner/host-load.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { CheckOutcome, CheckSpec, PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
 import { serviceUrl } from '../stack/stack-handle.ts';
@@ -566,11 +568,13 @@ async function recordScenario(
   outDir: string,
   scenario: LoadScenario,
   auth: Authenticator,
-): Promise<void> {
+): Promise<HostLoad | undefined> {
   const load = context.config.load;
-  if (!load) return;
-  const run = await runOrRecordBroken(context, k6, outDir, scenario, auth);
-  if (!run || run.outcome.kind === 'broken') return;
+  if (!load) return undefined;
+  const { result: run, hostLoad } = await underHostMonitor(context, () =>
+    runOrRecordBroken(context, k6, outDir, scenario, auth),
+  );
+  if (!run || run.outcome.kind === 'broken') return hostLoad;
   const options = buildK6Options(load, scenario);
   const judged =
     run.outcome.kind === 'sharded'
@@ -579,6 +583,24 @@ async function recordScenario(
   const figures = scenarioFigures(load, scenario, options, run, judged);
   await recordThresholdChecks(context, load, scenario, judged, figures);
   await recordMemoryChecks(context, load, scenario, run, figures.generator);
+  return hostLoad;
+}
+
+/** Runs `work` with the host's load sampled over it (every 5 s, bounded). */
+async function underHostMonitor<T>(
+  context: SuiteContext,
+  work: () => Promise<T>,
+): Promise<{ result: T; hostLoad: HostLoad | undefined }> {
+  const monitor = new HostLoadMonitor(context.hostLoad ?? systemHostLoadSampler());
+  monitor.start();
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    monitor.stop();
+    throw error;
+  }
+  return { result, hostLoad: monitor.stop() };
 }
 
 /** What a service's memory samples measure, for messages. */
@@ -767,13 +789,16 @@ export async function runLoadStage(context: SuiteContext): Promise<void> {
   }
   // One authenticator for the stage: `load.principals` are obtained once and renewed near their lifetime.
   const auth = stageAuthenticator(context, load.target);
+  // The host's load over every run whose figures the capacity comparison reads.
+  let measured: HostLoad | undefined;
   for (const scenario of load.scenarios) {
     context.signal.throwIfAborted();
-    await recordScenario(context, k6, outDir, scenario, auth);
+    measured = worseHostLoad(measured, await recordScenario(context, k6, outDir, scenario, auth));
   }
-  await recordKnee(context, k6, outDir, auth);
+  const knee = await underHostMonitor(context, () => recordKnee(context, k6, outDir, auth));
+  measured = worseHostLoad(measured, knee.hostLoad);
   context.signal.throwIfAborted();
-  await runCheck(context, capacityRegressionSpec(load.regression), () =>
+  await runCheck(context, capacityRegressionSpec(load.regression, measured), () =>
     capacityRegressionOutcome(load, context.config.name, context.runDir),
   );
 }

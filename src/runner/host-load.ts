@@ -93,6 +93,25 @@ export function summarizeHostLoad(samples: readonly HostLoadSample[]): HostLoad 
   return { cores: last.cores, maxLoadPerCore: round(maxLoadPerCore), samples: samples.length, ...cpu };
 }
 
+/**
+ * The worse of two windows' host loads, e.g. the window a check's figures were measured in and the window
+ * it judged them in: the higher load per core, busy and steal share; undefined only when both are.
+ */
+export function worseHostLoad(a: HostLoad | undefined, b: HostLoad | undefined): HostLoad | undefined {
+  if (!a || !b) return a ?? b;
+  const max = (x: number | undefined, y: number | undefined): number | undefined =>
+    x === undefined ? y : y === undefined ? x : Math.max(x, y);
+  const busyRatio = max(a.busyRatio, b.busyRatio);
+  const stealRatio = max(a.stealRatio, b.stealRatio);
+  return {
+    cores: Math.max(a.cores, b.cores),
+    maxLoadPerCore: Math.max(a.maxLoadPerCore, b.maxLoadPerCore),
+    samples: a.samples + b.samples,
+    ...(busyRatio === undefined ? {} : { busyRatio }),
+    ...(stealRatio === undefined ? {} : { stealRatio }),
+  };
+}
+
 /** Why the host counts as saturated over the window, or undefined when it does not. */
 export function saturationReason(load: HostLoad, thresholds: HostSaturationThresholds): string | undefined {
   const over: string[] = [];

@@ -14,6 +14,7 @@ import {
   hostLoadMetrics,
   saturationReason,
   systemHostLoadSampler,
+  worseHostLoad,
 } from './host-load.ts';
 import type { HostLoad, HostLoadSampler } from './host-load.ts';
 import { notApplicableMessage } from './not-applicable.ts';
@@ -103,6 +104,11 @@ export interface CheckSpec {
    * `failed` outcome while the host was saturated (config `hostSaturation`) is recorded `broken` with that reason.
    */
   readonly judgesTiming?: boolean;
+  /**
+   * The host's load while the figures this check judges were measured, when that was before the check (a
+   * k6 run it compares): with `judgesTiming`, a failure is the host's when either window was saturated.
+   */
+  readonly figuresHostLoad?: HostLoad;
 }
 
 /** A timing check's final outcome in the light of the host's load: a failure on a saturated host is not the system's. */
@@ -191,7 +197,7 @@ export async function runCheck(
       attempts += 1;
     }
   } finally {
-    load = monitor?.stop();
+    load = monitor ? worseHostLoad(monitor.stop(), spec.figuresHostLoad) : undefined;
   }
   // The final outcome is judged: a failure on every attempt under a saturated host is the host's.
   if (monitor) outcome = judgeUnderHostLoad(outcome, load, context.config.hostSaturation);
