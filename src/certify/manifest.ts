@@ -1,3 +1,4 @@
+import { pool } from '../core/pool.ts';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
@@ -69,17 +70,7 @@ async function hashRunFolder(
   known: ReadonlyMap<string, string> = new Map(),
 ): Promise<ManifestEntry[]> {
   const files = (await listRunFiles(dir)).filter((path) => !exclude.includes(path));
-  const hashes = new Array<string>(files.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < files.length) {
-      const index = next;
-      next += 1;
-      const path = files[index] ?? '';
-      hashes[index] = known.get(path) ?? (await sha256File(join(dir, path)));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, files.length) }, worker));
+  const hashes = await pool(files, HASH_CONCURRENCY, async (path) => known.get(path) ?? sha256File(join(dir, path)));
   return files.map((path, index) => ({ path, sha256: hashes[index] ?? '' }));
 }
 

@@ -1,3 +1,4 @@
+import { pool } from './pool.ts';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
@@ -302,16 +303,7 @@ export async function scrubFiles(dir: string, redact: Redactor, options: ScrubOp
       return !skip.some((s) => name === s || name.startsWith(`${s}${sep}`));
     });
   // One file at a time made a run folder of 100,000 results wait on each file's reads in turn.
-  const outcomes = new Array<FileScrub>(files.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < files.length) {
-      const index = next;
-      next += 1;
-      outcomes[index] = await scrubFile(files[index] ?? '', redact);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(SCRUB_CONCURRENCY, files.length) }, worker));
+  const outcomes = await pool(files, SCRUB_CONCURRENCY, (file) => scrubFile(file, redact));
   const named = (kind: FileScrub): string[] =>
     files.filter((_, i) => outcomes[i] === kind).map((file) => relative(dir, file));
   return {

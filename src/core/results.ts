@@ -1,3 +1,4 @@
+import { pool } from './pool.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -123,18 +124,11 @@ export async function readCheckResults(dir: string): Promise<{ checks: CheckResu
   }
   const files = names.filter((n) => n.endsWith('-result.json')).sort();
   // Read several at once: one at a time, 100,000 results waited on each read in turn.
-  const texts = new Array<string | Error>(files.length);
-  let next = 0;
-  const reader = async (): Promise<void> => {
-    while (next < files.length) {
-      const index = next;
-      next += 1;
-      texts[index] = await readFile(join(dir, files[index] ?? ''), 'utf8').catch((error: unknown) =>
-        error instanceof Error ? error : new Error(String(error)),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, reader));
+  const texts = await pool(files, READ_CONCURRENCY, (file) =>
+    readFile(join(dir, file), 'utf8').catch((error: unknown) =>
+      error instanceof Error ? error : new Error(String(error)),
+    ),
+  );
   const checks: CheckResult[] = [];
   const invalid: string[] = [];
   for (const [index, name] of files.entries()) {

@@ -1,3 +1,4 @@
+import { pool } from '../../core/pool.ts';
 import type { CheckOutcome, CheckSpec } from '../../runner/suite.ts';
 import { NO_OPENAPI_REASON } from '../context.ts';
 import type { Identity, SecurityContext } from '../context.ts';
@@ -53,21 +54,6 @@ export const INJECTION_CHECKS = {
 
 const MALFORMED_JSON = '{"readiness": "malformed", ';
 const headerSafe = (value: string): boolean => /^[\x20-\x7e]*$/.test(value) && value.length < 1024;
-
-/** Runs tasks with at most `limit` in flight, keeping their order. */
-export async function pool<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await task(items[index] as T);
-    }
-  });
-  await Promise.all(workers);
-  return results;
-}
 
 /** Operations with a JSON body in the OpenAPI document, or the target's failure to serve it. */
 async function openApiBodyTargets(ctx: SecurityContext): Promise<HttpRequest[] | CheckOutcome> {

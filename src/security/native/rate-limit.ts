@@ -4,7 +4,7 @@ import type { CheckOutcome, CheckSpec } from '../../runner/suite.ts';
 import type { Identity, SecurityContext } from '../context.ts';
 import { describeExchange, fromTemplate, retryAfterSeconds } from '../http.ts';
 import type { HttpExchange } from '../http.ts';
-import { pool } from './input.ts';
+import { pool } from '../../core/pool.ts';
 
 const is2xx = (status: number): boolean => status >= 200 && status < 300;
 
