@@ -1,11 +1,11 @@
 import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { securityContext } from '../../../test/support/stage.ts';
+import { startLoopbackServer } from '../../../test/support/loopback-server.ts';
+import type { LoopbackServer } from '../../../test/support/loopback-server.ts';
 import { resolveConfig } from '../../config/load-config.ts';
 import type { CheckResult } from '../../core/check-result.ts';
 import { runErrorChecks } from './input.ts';
@@ -61,20 +61,17 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
-let server: Server;
+let server: LoopbackServer;
 let baseUrl: string;
 let dir: string;
 
 beforeAll(async () => {
-  server = createServer(handle);
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startLoopbackServer(handle);
+  baseUrl = server.baseUrl;
   dir = await mkdtemp(join(tmpdir(), 'errors-auth-'));
 });
 
-afterAll(async () => {
-  await new Promise<void>((done) => server.close(() => done()));
-});
+afterAll(() => server.close());
 
 async function errorResults(): Promise<CheckResult[]> {
   const config = resolveConfig(
