@@ -41,6 +41,7 @@ import {
   thresholdChecks,
   unlessGenerator,
 } from './scenario-judge.ts';
+import type { ThresholdCheck } from './scenario-judge.ts';
 import { ResourceSampler, memorySlopeMbPerMin, retainedMemoryMb } from './resources.ts';
 import type { ResourceSample, ResourceSeries } from './resources.ts';
 import { principalEnv } from './principal-env.ts';
@@ -436,6 +437,32 @@ function scenarioFigures(
   return { evidence, metrics, generator };
 }
 
+/**
+ * The check of one asked threshold of a scenario. A threshold on time (`judgesTiming`) is judged over the
+ * host's load during the scenario's k6 run(s) (`runLoad`) as well as during the judgement: a latency
+ * measured while the host was saturated is the host's (broken), even when the host is quiet again by the
+ * time the summary is judged.
+ */
+export function thresholdCheckSpec(
+  scenario: LoadScenario,
+  check: Pick<ThresholdCheck, 'id' | 'expression' | 'selector' | 'metric' | 'phase' | 'judgesTiming'>,
+  runLoad: HostLoad | undefined,
+): CheckSpec {
+  const { phase } = check;
+  return {
+    id: check.id,
+    name: `${scenario.id}: ${check.expression} on ${check.selector}`,
+    feature: `load: ${scenario.id}`,
+    severity: scenario.severity,
+    tags: ['k6', ...(phase ? [`phase:${phase}`] : [])],
+    judgesTiming: check.judgesTiming,
+    ...(check.judgesTiming && runLoad ? { figuresHostLoad: runLoad } : {}),
+    remediation: phase
+      ? `Keep ${check.metric} within ${check.expression} during the ${phase} phase of ${scenario.id} (e.g. bounded timeouts and fast failure under a slow dependency)`
+      : `Keep ${check.metric} within ${check.expression} at ${scenario.ratePerSec ?? 'the ramped'} iterations/s (profile the slowest endpoint; look for N+1 queries)`,
+  };
+}
+
 /** Every asked threshold of a scenario as a check; the first carries the scenario's figures and evidence. */
 async function recordThresholdChecks(
   context: SuiteContext,
@@ -443,6 +470,7 @@ async function recordThresholdChecks(
   scenario: LoadScenario,
   judged: JudgedRun,
   figures: { evidence: Evidence[]; metrics: Metric[]; generator: string[] },
+  runLoad: HostLoad | undefined,
 ): Promise<void> {
   const runOptions = scenarioRunOptions(load, scenario, context.failFast);
   let first = true;
@@ -452,36 +480,23 @@ async function recordThresholdChecks(
     const evidenceHere = first ? figures.evidence : [];
     first = false;
     const { phase } = check;
-    await runCheck(
-      context,
-      {
-        id: check.id,
-        name: `${scenario.id}: ${check.expression} on ${check.selector}`,
-        feature: `load: ${scenario.id}`,
-        severity: scenario.severity,
-        tags: ['k6', ...(phase ? [`phase:${phase}`] : [])],
-        judgesTiming: check.judgesTiming,
-        remediation: phase
-          ? `Keep ${check.metric} within ${check.expression} during the ${phase} phase of ${scenario.id} (e.g. bounded timeouts and fast failure under a slow dependency)`
-          : `Keep ${check.metric} within ${check.expression} at ${scenario.ratePerSec ?? 'the ramped'} iterations/s (profile the slowest endpoint; look for N+1 queries)`,
-      },
-      () =>
-        Promise.resolve(
-          unlessGenerator(
-            {
-              ...check.outcome,
-              metrics: [...(check.outcome.metrics ?? []), ...extra],
-              evidence: evidenceHere,
-              parameters: {
-                scenario: scenario.id,
-                threshold: `${check.selector} ${check.expression}`,
-                ...(phase ? { phase } : {}),
-              },
+    await runCheck(context, thresholdCheckSpec(scenario, check, runLoad), () =>
+      Promise.resolve(
+        unlessGenerator(
+          {
+            ...check.outcome,
+            metrics: [...(check.outcome.metrics ?? []), ...extra],
+            evidence: evidenceHere,
+            parameters: {
+              scenario: scenario.id,
+              threshold: `${check.selector} ${check.expression}`,
+              ...(phase ? { phase } : {}),
             },
-            problems,
-            scenario.id,
-          ),
+          },
+          problems,
+          scenario.id,
         ),
+      ),
     );
   }
 }
@@ -581,7 +596,7 @@ async function recordScenario(
       ? await judgeShardedRun(load, scenario, options, run.outcome)
       : await judgeSingleRun(options, run.outcome);
   const figures = scenarioFigures(load, scenario, options, run, judged);
-  await recordThresholdChecks(context, load, scenario, judged, figures);
+  await recordThresholdChecks(context, load, scenario, judged, figures, hostLoad);
   await recordMemoryChecks(context, load, scenario, run, figures.generator);
   return hostLoad;
 }

@@ -16,6 +16,12 @@ import {
   unlessGenerator,
 } from './scenario-judge.ts';
 import type { ThresholdCheck } from './scenario-judge.ts';
+import { thresholdCheckSpec } from './load-stage.ts';
+import { resolveConfig } from '../config/load-config.ts';
+import type { CheckResult } from '../core/check-result.ts';
+import type { HostLoad, HostLoadSampler } from '../runner/host-load.ts';
+import { runCheck } from '../runner/suite.ts';
+import { recordingContext } from '../../test/support/stage.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../test/fixtures/load');
 
@@ -180,5 +186,36 @@ describe('threshold checks that judge timing (recorded k6 run "tagged")', () => 
       'http_req_duration{phase:steady,name:list}': true,
       'http_req_failed{phase:steady}': false,
     });
+  });
+});
+
+describe('a threshold on time, judged over the host load of its own k6 run (issue 16 point 9)', () => {
+  /** The host while the summary is judged: quiet, the k6 run being over by then. */
+  const quiet: HostLoadSampler = { sample: () => ({ loadPerCore: 0.2, cores: 2 }) };
+  /** Recorded on this host under `stress-ng --cpu 2` during a load stage: load 1.34-1.78 per core, CPU all busy. */
+  const hogged: HostLoad = { cores: 2, maxLoadPerCore: 1.34, busyRatio: 1, samples: 6 };
+  const calm: HostLoad = { cores: 2, maxLoadPerCore: 0.6, busyRatio: 0.55, samples: 6 };
+
+  /** The recorded list p95 threshold of "tagged" (or its error-rate one), as the stage records it, made to fail. */
+  async function recordFailed(selector: string, runLoad: HostLoad | undefined): Promise<CheckResult> {
+    const { load, scenario, summary, samples } = await recorded('tagged');
+    const check = thresholdChecks(load, scenario, summary, samples).find((c) => c.selector === selector);
+    if (!check) return expect.fail(`no check on ${selector}`);
+    const config = resolveConfig({ name: 'unit', services: { a: { image: 'a:1' } } }, '/tmp/unit/x.ts');
+    const context = recordingContext(config, 'load', '/tmp/unit/run', [], { hostLoad: quiet });
+    return runCheck(context, thresholdCheckSpec(scenario, check, runLoad), () =>
+      Promise.resolve({ ...check.outcome, status: 'failed' as const, message: `${check.expression} failed` }),
+    );
+  }
+
+  it('is broken (the host’s) when the host was saturated during the run, though it is quiet at the judgement', async () => {
+    const result = await recordFailed('http_req_duration{phase:steady,name:list}', hogged);
+    expect(result.status).toBe('broken');
+    expect(result.message).toMatch(/^host saturated during the judgement: CPU 100% busy/);
+  });
+
+  it('stays failed when the run was calm, and an error-rate threshold stays failed even on a saturated run', async () => {
+    expect((await recordFailed('http_req_duration{phase:steady,name:list}', calm)).status).toBe('failed');
+    expect((await recordFailed('http_req_failed{phase:steady}', hogged)).status).toBe('failed');
   });
 });
