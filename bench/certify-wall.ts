@@ -4,17 +4,20 @@
 // wait (bench/configured-windows.ts): wall / configured, and the harness's own waiting (wall -
 // configured). Prints figures with the load averages; never asserts.
 // Usage: node bench/certify-wall.ts [runs=1]
+//        node bench/certify-wall.ts --from <run folder>...   (runs already made, e.g. by bench/healthy-streak.ts:
+//        no warm-up; a run starts at its certification's startedAt and ends at its newest top-level file)
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { realpath } from 'node:fs/promises';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { loadConfig } from '../src/config/load-config.ts';
 import { stageExperiments } from '../src/faults/experiment-files.ts';
 import { STAGE_TIMES_FILE, readStageTimes } from '../src/runner/stage-times.ts';
 import { configuredWindows, windowMsOf } from './configured-windows.ts';
 import type { ConfiguredWindow } from './configured-windows.ts';
 
-const runs = Number(process.argv[2] ?? 1);
+const fromDirs = process.argv[2] === '--from' ? process.argv.slice(3) : undefined;
+const runs = fromDirs ? 0 : Number(process.argv[2] ?? 1);
 const config = await loadConfig();
 // The experiments the chaos stage runs: the hand-written ones and the derived matrix's cells.
 const experiments = (await stageExperiments(config)).experiments.map((l) => l.experiment);
@@ -56,7 +59,7 @@ const row = (part: string, wallMs: number, configuredMs: number): string => {
   return `${part.padEnd(12)} ${s(configuredMs)} ${s(wallMs)} ${ratio.padStart(7)} ${s(wallMs - configuredMs)}`;
 };
 
-async function breakdown(run: Run): Promise<void> {
+async function breakdown(run: Run): Promise<[string, number, number][]> {
   const times = await readStageTimes(join(run.runDir, STAGE_TIMES_FILE));
   const stackUp = times.stackUp;
   const teardown = times.teardown;
@@ -74,6 +77,33 @@ async function breakdown(run: Run): Promise<void> {
   const configured = parts.reduce((n, [, , c]) => n + c, 0);
   console.log(row('total', wall, configured));
   console.log(`  (parts sum to ${s(parts.reduce((n, [, w]) => n + w, 0)).trim()} s; run folder ${run.runDir})`);
+  return [...parts, ['total', wall, configured]];
+}
+
+/** A run made earlier: from its certification's start to its newest top-level file (the report's last write). */
+async function madeRun(runDir: string): Promise<Run> {
+  const cert = JSON.parse(await readFile(join(runDir, 'certification.json'), 'utf8')) as {
+    startedAt: string;
+    exitCode: number;
+  };
+  let finishedAt = 0;
+  for (const name of await readdir(runDir)) finishedAt = Math.max(finishedAt, (await stat(join(runDir, name))).mtimeMs);
+  return { startedAt: Date.parse(cert.startedAt), finishedAt, code: cert.exitCode, runDir };
+}
+
+/** The median of each part over several runs (parts in the first run's order). */
+function medians(all: readonly [string, number, number][][]): void {
+  const median = (xs: number[]): number => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  };
+  console.log(`\nmedian of ${all.length.toString()} runs`);
+  console.log(`part         config s  wall s  wall/cfg  harness s (wall - configured)`);
+  for (const [part, , configured] of all[0] ?? []) {
+    const walls = all.flatMap((parts) => parts.filter(([p]) => p === part).map(([, w]) => w));
+    console.log(row(part, median(walls), configured));
+  }
 }
 
 const listWindows = (all: readonly ConfiguredWindow[]): void => {
@@ -82,16 +112,26 @@ const listWindows = (all: readonly ConfiguredWindow[]): void => {
 };
 
 listWindows(windows);
-console.log(`load average before warm-up: ${load()}`);
-const warmup = await once();
-console.log(
-  `warm-up run: ${s(warmup.finishedAt - warmup.startedAt).trim()} s (exit ${String(warmup.code)}); load average ${load()}`,
-);
-for (let i = 0; i < runs; i += 1) {
-  const before = load();
-  const run = await once();
+const all: [string, number, number][][] = [];
+if (fromDirs) {
+  for (const dir of fromDirs) {
+    const run = await madeRun(dir);
+    console.log(`\n${dir}: ${s(run.finishedAt - run.startedAt).trim()} s (exit ${String(run.code)})`);
+    all.push(await breakdown(run));
+  }
+} else {
+  console.log(`load average before warm-up: ${load()}`);
+  const warmup = await once();
   console.log(
-    `\nrun ${(i + 1).toString()}: ${s(run.finishedAt - run.startedAt).trim()} s (exit ${String(run.code)}); load average before ${before}, after ${load()}`,
+    `warm-up run: ${s(warmup.finishedAt - warmup.startedAt).trim()} s (exit ${String(warmup.code)}); load average ${load()}`,
   );
-  await breakdown(run);
+  for (let i = 0; i < runs; i += 1) {
+    const before = load();
+    const run = await once();
+    console.log(
+      `\nrun ${(i + 1).toString()}: ${s(run.finishedAt - run.startedAt).trim()} s (exit ${String(run.code)}); load average before ${before}, after ${load()}`,
+    );
+    all.push(await breakdown(run));
+  }
 }
+if (all.length > 1) medians(all);
