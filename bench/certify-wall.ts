@@ -6,11 +6,11 @@
 // Usage: node bench/certify-wall.ts [runs=1]
 //        node bench/certify-wall.ts --from <run folder>...   (runs already made, e.g. by bench/healthy-streak.ts:
 //        no warm-up; a run starts at its certification's startedAt and ends at its newest top-level file)
-import { spawn } from 'node:child_process';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { loadConfig } from '../src/config/load-config.ts';
+import { certifyOnce, loadAverages } from './certify-once.ts';
+import type { CertifyRun } from './certify-once.ts';
 import { stageExperiments } from '../src/faults/experiment-files.ts';
 import { STAGE_TIMES_FILE, readStageTimes } from '../src/runner/stage-times.ts';
 import { configuredWindows, windowMsOf } from './configured-windows.ts';
@@ -23,43 +23,13 @@ const config = await loadConfig();
 const experiments = (await stageExperiments(config)).experiments.map((l) => l.experiment);
 const windows = configuredWindows(config, experiments);
 
-const load = (): string =>
-  loadavg()
-    .map((n) => n.toFixed(2))
-    .join(', ');
-
-interface Run {
-  readonly startedAt: number;
-  readonly finishedAt: number;
-  readonly code: number | null;
-  readonly runDir: string;
-}
-
-/** One `certify` (stdout dropped, progress on stderr kept out of the figures). */
-const once = (): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const startedAt = Date.now();
-    const child = spawn(process.execPath, ['src/cli/main.ts', 'certify'], {
-      stdio: ['ignore', 'ignore', 'ignore'],
-      env: { ...process.env, FRAGILE: '' },
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const finishedAt = Date.now();
-      realpath(join(config.reportsDir, 'latest')).then(
-        (runDir) => resolve({ startedAt, finishedAt, code, runDir }),
-        reject,
-      );
-    });
-  });
-
 const s = (ms: number): string => (ms / 1000).toFixed(1).padStart(7);
 const row = (part: string, wallMs: number, configuredMs: number): string => {
   const ratio = configuredMs > 0 ? (wallMs / configuredMs).toFixed(2) : '-';
   return `${part.padEnd(12)} ${s(configuredMs)} ${s(wallMs)} ${ratio.padStart(7)} ${s(wallMs - configuredMs)}`;
 };
 
-async function breakdown(run: Run): Promise<[string, number, number][]> {
+async function breakdown(run: CertifyRun): Promise<[string, number, number][]> {
   const times = await readStageTimes(join(run.runDir, STAGE_TIMES_FILE));
   const stackUp = times.stackUp;
   const teardown = times.teardown;
@@ -81,7 +51,7 @@ async function breakdown(run: Run): Promise<[string, number, number][]> {
 }
 
 /** A run made earlier: from its certification's start to its newest top-level file (the report's last write). */
-async function madeRun(runDir: string): Promise<Run> {
+async function madeRun(runDir: string): Promise<CertifyRun> {
   const cert = JSON.parse(await readFile(join(runDir, 'certification.json'), 'utf8')) as {
     startedAt: string;
     exitCode: number;
@@ -120,16 +90,16 @@ if (fromDirs) {
     all.push(await breakdown(run));
   }
 } else {
-  console.log(`load average before warm-up: ${load()}`);
-  const warmup = await once();
+  console.log(`load average before warm-up: ${loadAverages()}`);
+  const warmup = await certifyOnce(config.reportsDir);
   console.log(
-    `warm-up run: ${s(warmup.finishedAt - warmup.startedAt).trim()} s (exit ${String(warmup.code)}); load average ${load()}`,
+    `warm-up run: ${s(warmup.finishedAt - warmup.startedAt).trim()} s (exit ${String(warmup.code)}); load average ${loadAverages()}`,
   );
   for (let i = 0; i < runs; i += 1) {
-    const before = load();
-    const run = await once();
+    const before = loadAverages();
+    const run = await certifyOnce(config.reportsDir);
     console.log(
-      `\nrun ${(i + 1).toString()}: ${s(run.finishedAt - run.startedAt).trim()} s (exit ${String(run.code)}); load average before ${before}, after ${load()}`,
+      `\nrun ${(i + 1).toString()}: ${s(run.finishedAt - run.startedAt).trim()} s (exit ${String(run.code)}); load average before ${before}, after ${loadAverages()}`,
     );
     all.push(await breakdown(run));
   }

@@ -5,49 +5,23 @@
 // (e.g. `stress-ng --cpu 2` in another shell) to show it is never failed for the host's load.
 // Prints figures; never asserts.
 // Usage: node bench/healthy-streak.ts [runs=10]
-import { spawn } from 'node:child_process';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { readFile, realpath } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../src/config/load-config.ts';
+import { certifyOnce, loadAverages } from './certify-once.ts';
 import { readCheckResults } from '../src/core/results.ts';
 
 const runs = Number(process.argv[2] ?? 10);
 const config = await loadConfig();
-const load = (): string =>
-  loadavg()
-    .map((n) => n.toFixed(2))
-    .join(', ');
-
-interface Run {
-  readonly wallMs: number;
-  readonly code: number | null;
-  readonly runDir: string;
-}
-
-/** One `certify` with its output dropped; the figures come from the run folder. */
-const once = (): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const startedAt = Date.now();
-    const child = spawn(process.execPath, ['src/cli/main.ts', 'certify'], {
-      stdio: ['ignore', 'ignore', 'ignore'],
-      env: { ...process.env, FRAGILE: '' },
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const wallMs = Date.now() - startedAt;
-      realpath(join(config.reportsDir, 'latest')).then((runDir) => resolve({ wallMs, code, runDir }), reject);
-    });
-  });
 
 /** Check id -> the runs it was not passed in, or passed only on a retry (skipped and not-applicable are declared, not counted). */
 const notPassed = new Map<string, { count: number; statuses: string[] }>();
 const seen = new Map<string, number>();
 const exits: (number | null)[] = [];
-console.log(`healthy streak: ${runs.toString()} consecutive certify runs; load average before: ${load()}`);
+console.log(`healthy streak: ${runs.toString()} consecutive certify runs; load average before: ${loadAverages()}`);
 for (let i = 0; i < runs; i += 1) {
-  const before = load();
-  const run = await once();
+  const before = loadAverages();
+  const run = await certifyOnce(config.reportsDir);
   exits.push(run.code);
   const cert = JSON.parse(await readFile(join(run.runDir, 'certification.json'), 'utf8')) as { verdict: string };
   const { checks } = await readCheckResults(join(run.runDir, 'allure-results'));
@@ -61,8 +35,8 @@ for (let i = 0; i < runs; i += 1) {
     notPassed.set(c.id, entry);
   }
   console.log(
-    `run ${(i + 1).toString().padStart(2)}: exit ${String(run.code)} ${cert.verdict.padEnd(14)} ${(run.wallMs / 1000).toFixed(1)} s, ` +
-      `${checks.length.toString()} checks, ${bad.length.toString()} not passed; load before ${before}, after ${load()}; ${run.runDir}`,
+    `run ${(i + 1).toString().padStart(2)}: exit ${String(run.code)} ${cert.verdict.padEnd(14)} ${((run.finishedAt - run.startedAt) / 1000).toFixed(1)} s, ` +
+      `${checks.length.toString()} checks, ${bad.length.toString()} not passed; load before ${before}, after ${loadAverages()}; ${run.runDir}`,
   );
   for (const c of bad)
     console.log(`    ${(c.flaky ? 'flaky' : c.status).padEnd(8)} ${c.id}: ${(c.message ?? '').slice(0, 160)}`);
