@@ -1,5 +1,5 @@
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCertification } from '../../src/certify/index.ts';
 import { readCheckResults } from '../../src/core/results.ts';
@@ -122,6 +122,28 @@ describe('load stage (k6) on the reference stack', () => {
       expect(await leftovers(folder)).toBe(0);
     });
   }
+
+  it('FRAGILE=small-pool: only load.capacity.regression fails, on the fault phase against the last CERTIFIED run', async () => {
+    // The same config twice in one reports folder: healthy first (the baseline), then one Postgres connection.
+    const { dir, reports } = await loadProject({ scenarios: ['fault-phase'], knee: false });
+    const healthy = await certify(dir, '');
+    expect(healthy.code, healthy.stderr).toBe(0);
+    const baseline = await realpath(join(reports, 'latest'));
+    const run = await certify(dir, 'small-pool');
+    const folder = await realpath(join(reports, 'latest'));
+    expect(folder).not.toBe(baseline);
+    const { checks } = await readCheckResults(join(folder, 'allure-results'));
+    const load = checks.filter((c) => c.stage === 'load');
+    // Every threshold of the scenario still holds: a pool of one fails fast within its SLO.
+    expect(load.filter((c) => c.status !== 'passed').map((c) => [c.id, c.status])).toEqual([
+      ['load.capacity.regression', 'failed'],
+    ]);
+    const regression = load.find((c) => c.id === 'load.capacity.regression');
+    expect(regression?.message).toMatch(/fault-phase\.fault\.error-rate: [\d.]+ now, [\d.]+ in the baseline/);
+    expect(regression?.parameters.baseline).toBe(basename(baseline));
+    expect(run.code, run.stderr).toBe(1);
+    expect(await leftovers(folder)).toBe(0);
+  });
 
   describe('load.runners: 2 (each scenario as 2 k6 processes on execution segments, judged on the merged samples)', () => {
     it('healthy: the baseline and fault-phase scenarios pass, each judged on the requests of both runners', async () => {
