@@ -1,4 +1,5 @@
 import type { LoadConfig, LoadScenario, LoadSlo } from '../config/stages/load.ts';
+import { KNEE_PREALLOCATED_VUS } from '../config/stages/load.ts';
 
 /** A k6 options object as `--config` takes it (scenarios and thresholds only; the script adds nothing). */
 export interface K6Options {
@@ -185,7 +186,7 @@ export function buildKneeOptions(knee: NonNullable<LoadConfig['knee']>): K6Optio
         startRate: knee.fromRatePerSec,
         timeUnit: '1s',
         stages: [{ target: knee.toRatePerSec, duration: `${knee.durationSec}s` }],
-        preAllocatedVUs: Math.min(knee.maxVUs, 50),
+        preAllocatedVUs: Math.min(knee.maxVUs, KNEE_PREALLOCATED_VUS),
         maxVUs: knee.maxVUs,
         gracefulStop: '3s',
       },

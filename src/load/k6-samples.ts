@@ -37,6 +37,17 @@ export async function readRequestSamples(file: string, scenario: string): Promis
   }));
 }
 
+/**
+ * The request samples of one k6 scenario from the raw outputs of every runner of a run (one file when
+ * it ran as one process): each runner's requests carry wall-clock times, so windows over the union
+ * count the whole rate.
+ */
+export async function readShardSamples(files: readonly string[], scenario: string): Promise<TimedSample[]> {
+  const all: TimedSample[] = [];
+  for (const file of files) for (const sample of await readRequestSamples(file, scenario)) all.push(sample);
+  return all;
+}
+
 /** Nearest-rank percentile of sorted values (0 when empty). */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigSchema } from '../config/stages/load.ts';
-import { readRequestSamples } from './k6-samples.ts';
+import { readRequestSamples, readShardSamples } from './k6-samples.ts';
 import { kneeFigures, kneeFromSamples, readKneeFigures, writeKneeFigures } from './knee.ts';
 import { kneeCheckSpec, kneeFloorOutcome } from './load-stage.ts';
 
@@ -90,5 +90,26 @@ describe('knee', () => {
     expect(
       kneeFloorOutcome(kneeFigures(kneeFromSamples([], 3, slo), kneeOf({ floorRatePerSec: 1 }), slo), []).status,
     ).toBe('unknown');
+  });
+});
+
+describe('the knee probe as several k6 runners (load.runners)', () => {
+  const SHARDS = [1, 2].map((i) =>
+    join(import.meta.dirname, `../../test/fixtures/load/sharded.runner-${i}.samples.ndjson`),
+  );
+
+  it('judges its windows on the requests of every runner: each window counts both runners', async () => {
+    const [one, two] = await Promise.all(SHARDS.map((file) => readRequestSamples(file, 'steady')));
+    const both = await readShardSamples(SHARDS, 'steady');
+    expect(one?.length).toBeGreaterThan(0);
+    expect(two?.length).toBeGreaterThan(0);
+    expect(both).toHaveLength((one?.length ?? 0) + (two?.length ?? 0));
+    const slo = { p95Ms: 10_000, maxErrorRate: 1 };
+    const merged = kneeFromSamples(both, 3, slo).windows;
+    const alone = kneeFromSamples(one ?? [], 3, slo).windows;
+    expect(merged.length).toBeGreaterThan(0);
+    // The runners ran the same time span: every merged window holds more requests than runner 1's alone.
+    for (const [i, window] of merged.entries())
+      expect(window.requests).toBeGreaterThan(alone[i]?.requests ?? Number.POSITIVE_INFINITY);
   });
 });

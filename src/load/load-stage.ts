@@ -23,7 +23,7 @@ import {
 import type { K6Options, K6RunOptions, PhaseWindow } from './k6-options.ts';
 import { aggregationOf, parseK6Summary, parseSelector, readK6Summary, runDurationMs } from './k6-summary.ts';
 import type { K6Summary } from './k6-summary.ts';
-import { readMetricSamples, readRequestSamples } from './k6-samples.ts';
+import { readMetricSamples, readShardSamples } from './k6-samples.ts';
 import type { MetricSample } from './k6-samples.ts';
 import { mergeSampleFiles, mergeSelectors, mergedSummary, mergedSummaryExport } from './k6-merge.ts';
 import type { SampleView } from './k6-merge.ts';
@@ -45,7 +45,6 @@ import type { ThresholdCheck } from './scenario-judge.ts';
 import { ResourceSampler, memorySlopeMbPerMin, retainedMemoryMb } from './resources.ts';
 import type { ResourceSample, ResourceSeries } from './resources.ts';
 import { principalEnv } from './principal-env.ts';
-import { runK6 } from './run-k6.ts';
 import type { K6RawRunOutcome, K6RunOutcome, PhaseHook } from './run-k6.ts';
 
 /** Time k6 may spend beyond the planned load: start, `setup()` (sign-ups wait out rate limits), graceful stop. */
@@ -678,22 +677,29 @@ async function measureKnee(
   const baseUrl = serviceUrl(context.handle, load.target.service, load.target.port);
   context.assertTarget(baseUrl);
   const credentials = await principalEnv(auth, load.principals, (...secrets) => context.redact.register(...secrets));
-  const outcome = await runK6({
-    k6,
-    script: resolvePath(context, knee.script ?? load.script),
-    options: buildKneeOptions(knee),
-    outDir,
-    label: 'knee',
-    env: { ...load.env, ...credentials.env, BASE_URL: baseUrl, READINESS_SEED: String(context.seed) },
-    timeoutMs: knee.durationSec * 1000 + K6_OVERHEAD_MS,
-    signal: context.signal,
-    clock: context.clock,
-    rawOutput: true,
-  });
+  const outcome = await runK6Shards(
+    {
+      k6,
+      script: resolvePath(context, knee.script ?? load.script),
+      options: buildKneeOptions(knee),
+      outDir,
+      label: 'knee',
+      env: { ...load.env, ...credentials.env, BASE_URL: baseUrl, READINESS_SEED: String(context.seed) },
+      timeoutMs: knee.durationSec * 1000 + K6_OVERHEAD_MS * load.runners,
+      signal: context.signal,
+      clock: context.clock,
+      rawOutput: true,
+    },
+    load.runners,
+  );
   if (outcome.kind === 'broken') return kneeBroken(`k6 run broken: ${outcome.message}`, knee, load.slo);
-  const samples = await readRequestSamples(outcome.rawFile, 'knee');
+  // A ramp is time-shaped: runners that started apart did not ramp together, and no window holds the sum.
+  const problems = outcome.kind === 'sharded' ? shardProblems(outcome, true) : [];
+  const rawFiles = outcome.kind === 'sharded' ? outcome.runners.map((r) => r.rawFile) : [outcome.rawFile];
+  const samples = problems.length > 0 ? [] : await readShardSamples(rawFiles, 'knee');
   // Every sample of every metric (MBs): the windows (CSV and knee.json) are the evidence that is kept.
-  await rm(outcome.rawFile, { force: true });
+  for (const file of rawFiles) await rm(file, { force: true });
+  if (problems.length > 0) return kneeBroken(`k6 runners unfit to judge: ${problems.join('; ')}`, knee, load.slo);
   return kneeFigures(kneeFromSamples(samples, knee.windowSec, load.slo), knee, load.slo);
 }
 

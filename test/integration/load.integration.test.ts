@@ -146,8 +146,8 @@ describe('load stage (k6) on the reference stack', () => {
   });
 
   describe('load.runners: 2 (each scenario as 2 k6 processes on execution segments, judged on the merged samples)', () => {
-    it('healthy: the baseline and fault-phase scenarios pass, each judged on the requests of both runners', async () => {
-      const { dir, reports } = await loadProject({ scenarios: ['baseline', 'fault-phase'], knee: false, runners: 2 });
+    it('healthy: the baseline and fault-phase scenarios and the knee pass, each judged on the requests of both runners', async () => {
+      const { dir, reports } = await loadProject({ scenarios: ['baseline', 'fault-phase'], knee: true, runners: 2 });
       const run = await certify(dir, '');
       const folder = await onlyRun(reports);
       const { checks } = await readCheckResults(join(folder, 'allure-results'));
@@ -170,6 +170,12 @@ describe('load stage (k6) on the reference stack', () => {
           await expect(stat(join(folder, 'load', `${scenario}.runner-${i}.samples.ndjson`))).rejects.toThrow(/ENOENT/);
         }
       }
+      // The knee probe ran as 2 runners too, its windows judged on both runners' requests.
+      for (const i of [1, 2])
+        expect((await stat(join(folder, 'load', `knee.runner-${i}.summary.json`))).size).toBeGreaterThan(0);
+      const knee = await readKneeFigures(join(folder, 'load', 'knee.json'));
+      expect(knee.status, knee.message).toBe('measured');
+      expect(knee.maxReachedRatePerSec).toBeGreaterThan(0);
       // The steady phase at 30/s for 15 s: the merged count is the whole rate's, not one runner's half.
       expect(metric('load.baseline.http_req_duration.phase-steady.p95', 'requests')).toBeGreaterThan(15 * 30 * 0.9);
       expect(metric('load.baseline.http_req_duration.phase-steady.name-list.p95', 'requests')).toBeGreaterThanOrEqual(

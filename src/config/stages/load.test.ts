@@ -57,6 +57,14 @@ describe('load config', () => {
     expect(own[0]).toMatch(/load\.scenarios\[0\]\.runners/);
   });
 
+  it('rejects more runners than the knee probe pre-allocates VUs (it runs as load.runners too)', () => {
+    const knee = { fromRatePerSec: 20, toRatePerSec: 200, durationSec: 24, maxVUs: 3 };
+    const found = problems({ ...base, load: { ...load, runners: 4, knee } });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/load\.runners.*4 runners share the 3 pre-allocated VUs of the knee probe/);
+    expect(problems({ ...base, load: { ...load, runners: 3, knee } })).toEqual([]);
+  });
+
   it('names the missing load section when the stage is enabled', () => {
     expect(problems(base).join('\n')).toMatch(/readiness\.config\.ts: load .*required/);
   });

@@ -39,6 +39,9 @@ const SELECTOR = /^([A-Za-z_][A-Za-z0-9_]*)(\{[A-Za-z0-9_-]+:[^{},]+(,[A-Za-z0-9
 const EXPRESSION = /^\s*([a-z]+(?:\(\d+(?:\.\d+)?\))?)\s*(<=|>=|<|>|===|==|!=)\s*-?\d+(\.\d+)?\s*$/;
 
 const ms = z.number().int().positive();
+/** VUs the knee probe pre-allocates, at most (`knee.maxVUs` when lower). */
+export const KNEE_PREALLOCATED_VUS = 50;
+
 /** Most k6 processes one scenario may run as (`load.runners`). */
 const MAX_RUNNERS = 16;
 const ratio = z.number().min(0).max(1);
@@ -162,7 +165,8 @@ export const loadConfigSchema = z.strictObject({
   /**
    * k6 processes each scenario runs as, sharing its load through k6's execution segments (runner i of N
    * runs segment i/N:(i+1)/N); the harness judges every threshold on the merged samples of all of them.
-   * 1 (default): one process, judged as before. The knee probe always runs as one.
+   * 1 (default): one process, judged as before. The knee probe runs as this many too, its windows judged
+   * on the samples of all of them.
    */
   runners: z.number().int().min(1).max(MAX_RUNNERS).default(1),
   scenarios: z.array(scenarioSchema).min(1),
@@ -446,6 +450,14 @@ export function refineLoad(config: LoadRefineConfig, ctx: RefinementCtx['ctx']):
   });
   if (load.knee && load.knee.toRatePerSec <= load.knee.fromRatePerSec) {
     ctx.addIssue({ code: 'custom', path: ['load', 'knee', 'toRatePerSec'], message: 'must be above fromRatePerSec' });
+  }
+  if (load.knee && load.runners > Math.min(load.knee.maxVUs, KNEE_PREALLOCATED_VUS)) {
+    // The knee probe runs as load.runners too; k6 splits its pre-allocated VUs between the segments.
+    ctx.addIssue({
+      code: 'custom',
+      path: ['load', 'runners'],
+      message: `${load.runners} runners share the ${Math.min(load.knee.maxVUs, KNEE_PREALLOCATED_VUS)} pre-allocated VUs of the knee probe (min(knee.maxVUs, ${KNEE_PREALLOCATED_VUS})): each needs at least one (raise knee.maxVUs or lower runners)`,
+    });
   }
   for (const [i, service] of (load.resources.services ?? []).entries()) {
     checkService(config, ctx, ['load', 'resources', 'services', i], service);
