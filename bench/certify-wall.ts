@@ -41,8 +41,17 @@ async function breakdown(run: CertifyRun): Promise<[string, number, number][]> {
     parts.push([span.stage, span.finishedAt - span.startedAt, windowMsOf(windows, span.stage)]);
   if (teardown) parts.push(['teardown', teardown.finishedAt - teardown.startedAt, 0]);
   parts.push(['report', run.finishedAt - (teardown?.finishedAt ?? lastStage), 0]);
-  console.log(`part         config s  wall s  wall/cfg  harness s (wall - configured)`);
-  for (const [part, wall, configured] of parts) console.log(row(part, wall, configured));
+  // The host's load over each part, when the run recorded it: max 1-minute load per core, CPU busy share.
+  const loads = new Map<string, string>();
+  const hostOf = (span: { hostLoad?: { maxLoadPerCore: number; busyRatio?: number | undefined } }): string =>
+    span.hostLoad
+      ? `  load/core ${span.hostLoad.maxLoadPerCore.toFixed(2)}, CPU busy ${span.hostLoad.busyRatio === undefined ? '-' : `${Math.round(span.hostLoad.busyRatio * 100).toString()}%`}`
+      : '';
+  if (stackUp) loads.set('stack-up', hostOf(stackUp));
+  for (const span of times.stages) loads.set(span.stage, hostOf(span));
+  if (teardown) loads.set('teardown', hostOf(teardown));
+  console.log(`part         config s  wall s  wall/cfg  harness s (wall - configured)  host`);
+  for (const [part, wall, configured] of parts) console.log(`${row(part, wall, configured)}${loads.get(part) ?? ''}`);
   const wall = run.finishedAt - run.startedAt;
   const configured = parts.reduce((n, [, , c]) => n + c, 0);
   console.log(row('total', wall, configured));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../core/clock.ts';
 import { STAGE_TIMES_FILE, StageTimer, readStageTimes, writeStageTimes } from './stage-times.ts';
+import type { HostLoadSampler } from './host-load.ts';
 
 /** A clock that moves only when told. */
 function steppedClock(): Clock & { advance(ms: number): void } {
@@ -59,6 +60,28 @@ describe('StageTimer', () => {
       ],
       teardown: { startedAt: t0 + 7_500, finishedAt: t0 + 7_800 },
     });
+    const file = join(dir, STAGE_TIMES_FILE);
+    await writeStageTimes(file, timer);
+    expect(await readStageTimes(file)).toEqual(timer.toJSON());
+  });
+
+  it('records the host load over each part when given a sampler (issue 16: host load per phase)', async () => {
+    const clock = steppedClock();
+    // A host whose load rises from the first part to the second: 0.3, then 1.8 per core, CPU ticks to match.
+    const readings = [
+      { loadPerCore: 0.3, cores: 2, cpu: { total: 0, busy: 0, steal: 0 } },
+      { loadPerCore: 0.3, cores: 2, cpu: { total: 200, busy: 60, steal: 0 } },
+      { loadPerCore: 1.8, cores: 2, cpu: { total: 200, busy: 60, steal: 0 } },
+      { loadPerCore: 1.8, cores: 2, cpu: { total: 400, busy: 260, steal: 0 } },
+    ];
+    let i = 0;
+    const sampler: HostLoadSampler = { sample: () => readings[Math.min(i++, readings.length - 1)]! };
+    const timer = new StageTimer(clock, sampler);
+    await timer.time('security', () => Promise.resolve());
+    await timer.time('load', () => Promise.resolve());
+    const [security, load] = timer.toJSON().stages;
+    expect(security?.hostLoad).toEqual({ cores: 2, maxLoadPerCore: 0.3, busyRatio: 0.3, stealRatio: 0, samples: 2 });
+    expect(load?.hostLoad).toEqual({ cores: 2, maxLoadPerCore: 1.8, busyRatio: 1, stealRatio: 0, samples: 2 });
     const file = join(dir, STAGE_TIMES_FILE);
     await writeStageTimes(file, timer);
     expect(await readStageTimes(file)).toEqual(timer.toJSON());

@@ -26,6 +26,7 @@ import type { RunFolder } from '../run-folder.ts';
 import { failFastReason, runStage } from '../../runner/run-stage.ts';
 import type { StageRunOptions } from '../../runner/run-stage.ts';
 import { STAGE_TIMES_FILE, StageTimer, writeStageTimes } from '../../runner/stage-times.ts';
+import { systemHostLoadSampler } from '../../runner/host-load.ts';
 
 interface CertifyOptions {
   readonly config: ResolvedConfig;
@@ -306,8 +307,8 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
   const folder = await createRunFolder(config.reportsDir, newRunId(startedAt));
   reporter.onInfo?.(`run ${folder.runId} (seed ${seed}) -> ${folder.dir}`);
   const teardowns = new Teardowns();
-  // When stack-up, each stage and teardown ran (stage-times.json): where a run's time goes.
-  const timer = new StageTimer(systemClock);
+  // When stack-up, each stage and teardown ran, and how busy the host was meanwhile (stage-times.json).
+  const timer = new StageTimer(systemClock, systemHostLoadSampler());
   const runSignal = AbortSignal.any([signal, AbortSignal.timeout(config.deadlines.runMs)]);
   let interrupted = false;
   // Filled as soon as the images are known, so a stack that fails to start still reports them.
