@@ -204,7 +204,7 @@ export const configSchema = z
     retries: z.number().int().min(0).max(3).default(0),
     /**
      * When the host counts as saturated during a check that judges latency (docs/running.md, "Saturated hosts"): the
-     * 1-minute load average per core above `maxLoadPerCore`, or the CPU busy share over the check at least `maxBusyRatio`.
+     * CPU busy share over the check at least `maxBusyRatio`; where no busy share could be measured, the 1-minute load average per core above `maxLoadPerCore`.
      */
     hostSaturation: z
       .strictObject({ maxLoadPerCore: z.number().positive().default(1.5), maxBusyRatio: ratio.default(0.95) })

@@ -112,16 +112,20 @@ export function worseHostLoad(a: HostLoad | undefined, b: HostLoad | undefined):
   };
 }
 
-/** Why the host counts as saturated over the window, or undefined when it does not. */
+/**
+ * Why the host counts as saturated over the window, or undefined when it does not. The CPU busy share over
+ * the window decides when it was measured: the 1-minute load average lags the window by up to a minute and
+ * counts tasks asleep on I/O (measured here: load 1.52 per core while the CPU was 77% idle), so it judges
+ * only a window without a busy share (no /proc/stat, or under 100 ms).
+ */
 export function saturationReason(load: HostLoad, thresholds: HostSaturationThresholds): string | undefined {
-  const over: string[] = [];
-  if (load.maxLoadPerCore > thresholds.maxLoadPerCore)
-    over.push(`load ${load.maxLoadPerCore} per core on ${load.cores} cores (threshold ${thresholds.maxLoadPerCore})`);
-  if (load.busyRatio !== undefined && load.busyRatio >= thresholds.maxBusyRatio)
-    over.push(
-      `CPU ${Math.round(load.busyRatio * 100)}% busy${load.stealRatio ? ` (${Math.round(load.stealRatio * 100)}% stolen)` : ''} (threshold ${Math.round(thresholds.maxBusyRatio * 100)}%)`,
-    );
-  return over.length === 0 ? undefined : over.join(', ');
+  if (load.busyRatio !== undefined)
+    return load.busyRatio >= thresholds.maxBusyRatio
+      ? `CPU ${Math.round(load.busyRatio * 100)}% busy${load.stealRatio ? ` (${Math.round(load.stealRatio * 100)}% stolen)` : ''} (threshold ${Math.round(thresholds.maxBusyRatio * 100)}%)`
+      : undefined;
+  return load.maxLoadPerCore > thresholds.maxLoadPerCore
+    ? `load ${load.maxLoadPerCore} per core on ${load.cores} cores (threshold ${thresholds.maxLoadPerCore}; no CPU busy share measured)`
+    : undefined;
 }
 
 /** The window's host load as check metrics. */

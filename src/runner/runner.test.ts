@@ -170,15 +170,21 @@ describe('runCheck on a saturated host', () => {
   const slow = { status: 'failed', message: '4/8 answered 200 within 2500ms' } as const;
 
   it('a failed timing check under saturation is broken, with the reason and the host load', async () => {
-    const { context, recorded } = await contextWith(0, hostAt(3.6));
+    const { context, recorded } = await contextWith(0, hostAt(3.6, 0.99));
     await runCheck(context, timing, sequence(slow));
     expect(recorded[0]).toMatchObject({ status: 'broken' });
     expect(recorded[0]?.message).toBe(
-      'host saturated during the judgement: load 3.6 per core on 2 cores (threshold 1.5): a latency judged on a saturated host says as much about the host; rerun on a quieter host (the failure seen: 4/8 answered 200 within 2500ms)',
+      'host saturated during the judgement: CPU 99% busy (threshold 95%): a latency judged on a saturated host says as much about the host; rerun on a quieter host (the failure seen: 4/8 answered 200 within 2500ms)',
     );
     expect(recorded[0]?.metrics).toContainEqual({ name: 'host_load_per_core', value: 3.6, unit: 'ratio' });
-    expect(recorded[0]?.metrics).toContainEqual({ name: 'host_cpu_busy_ratio', value: 0.5, unit: 'ratio' });
+    expect(recorded[0]?.metrics).toContainEqual({ name: 'host_cpu_busy_ratio', value: 0.99, unit: 'ratio' });
     expect(recorded[0]?.evidence.map((e) => e.name)).toContain('host load during the check');
+  });
+
+  it('a high load average while the CPU was half idle is not saturation: the busy share over the window decides', async () => {
+    const { context, recorded } = await contextWith(0, hostAt(3.6, 0.5));
+    await runCheck(context, timing, sequence(slow));
+    expect(recorded[0]).toMatchObject({ status: 'failed', message: slow.message });
   });
 
   it('a CPU busy share at the threshold saturates the host as well', async () => {
@@ -189,7 +195,7 @@ describe('runCheck on a saturated host', () => {
   });
 
   it('judges the final outcome after retries: failed on every attempt under saturation is broken', async () => {
-    const { context, recorded } = await contextWith(1, hostAt(3));
+    const { context, recorded } = await contextWith(1, hostAt(3, 0.98));
     let calls = 0;
     await runCheck(context, timing, () => {
       calls += 1;
