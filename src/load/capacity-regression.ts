@@ -6,6 +6,7 @@ import { findCertifiedRun, readRunHeader } from '../runner/baseline-run.ts';
 import type { BaselineRun, RunHeader } from '../runner/baseline-run.ts';
 import { notApplicableMessage } from '../runner/not-applicable.ts';
 import type { CheckOutcome, CheckSpec } from '../runner/suite.ts';
+import { saturationReason } from '../runner/host-load.ts';
 import type { HostLoad } from '../runner/host-load.ts';
 import type { Evidence } from '../core/check-result.ts';
 import { parseK6Summary } from './k6-summary.ts';
@@ -183,9 +184,30 @@ const show = (kind: CapacityFigureKind, value: number): string =>
 const line = (c: FigureComparison): string =>
   `${c.id}: ${show(c.kind, c.after)} now, ${show(c.kind, c.before)} in the baseline (band: ${c.band}; limit ${show(c.kind, c.limit)})`;
 
+/**
+ * The host's load over the k6 run that measured each figure: the knee probe's (`knee`) and each
+ * scenario's (by id), with the thresholds that make a window saturated (config `hostSaturation`).
+ */
+interface FigureWindows {
+  readonly byRun: ReadonlyMap<string, HostLoad | undefined>;
+  readonly thresholds: Parameters<typeof saturationReason>[1];
+}
+
+/** The k6 run a figure comes from: the knee probe, or the scenario its id starts with. */
+const runOf = (figureId: string): string => (figureId === 'knee' ? 'knee' : (figureId.split('.')[0] ?? figureId));
+
+/** Why the run that measured a figure was saturated; undefined when it was calm (and measured). */
+function saturatedWindow(windows: FigureWindows, figureId: string): string | undefined {
+  const load = windows.byRun.get(runOf(figureId));
+  if (!load) return 'the host load of its run was not measured';
+  return saturationReason(load, windows.thresholds);
+}
+
 interface RegressionInputs {
   readonly configName: string;
   readonly band: RegressionBand;
+  /** When given, a figure that regressed during a calm run is the system's even if another run saturated the host. */
+  readonly windows?: FigureWindows | undefined;
   readonly current: { readonly figures: readonly CapacityFigure[]; readonly missing: readonly MissingFigure[] };
   /** Undefined when there is no earlier CERTIFIED run of the config. */
   readonly baseline:
@@ -202,7 +224,7 @@ interface RegressionInputs {
  * run of the config. Any beyond its band fails (with both values and the band); no baseline, or a baseline
  * with none of this run's figures, is not applicable with the reason; this run measuring none is unknown. Pure.
  */
-function judgeCapacityRegression({ configName, band, current, baseline }: RegressionInputs): CheckOutcome {
+function judgeCapacityRegression({ configName, band, current, baseline, windows }: RegressionInputs): CheckOutcome {
   if (!baseline)
     return {
       status: 'not-applicable',
@@ -248,14 +270,31 @@ function judgeCapacityRegression({ configName, band, current, baseline }: Regres
     ...(notNow.length > 0 ? [`not measured now: ${notNow.join('; ')}`] : []),
   ];
   const tail = uncompared.length > 0 ? `\n${uncompared.join('\n')}` : '';
-  if (regressed.length > 0)
+  if (regressed.length > 0) {
+    const since = `since ${baseline.runId}, the last CERTIFIED run of ${configName}`;
+    // Figure by figure: a regression measured while the host was calm is the system's, whatever another run saw.
+    const calm = windows ? regressed.filter((c) => saturatedWindow(windows, c.id) === undefined) : [];
+    if (windows && calm.length > 0) {
+      const busy = regressed.filter((c) => !calm.includes(c));
+      const busyLines = busy.map((c) => `${line(c)} [${saturatedWindow(windows, c.id) ?? ''}]`);
+      return {
+        status: 'failed',
+        // The host's load was judged per figure here: the check's own saturation rule must not undo it.
+        judgesTiming: false,
+        message: `${calm.length} of ${compared.length} capacity figures regressed beyond the band ${since}, measured while the host was calm:\n${calm.map(line).join('\n')}${busy.length > 0 ? `\nalso beyond the band, but measured on a saturated host (not judged):\n${busyLines.join('\n')}` : ''}${tail}`,
+        metrics,
+        evidence,
+        parameters,
+      };
+    }
     return {
       status: 'failed',
-      message: `${regressed.length} of ${compared.length} capacity figures regressed beyond the band since ${baseline.runId}, the last CERTIFIED run of ${configName}:\n${regressed.map(line).join('\n')}${tail}`,
+      message: `${regressed.length} of ${compared.length} capacity figures regressed beyond the band ${since}:\n${regressed.map(line).join('\n')}${tail}`,
       metrics,
       evidence,
       parameters,
     };
+  }
   return {
     status: 'passed',
     message: `${compared.length} capacity figures within the band of ${baseline.runId}, the last CERTIFIED run of ${configName}${tail}`,
@@ -291,6 +330,7 @@ export async function capacityRegressionOutcome(
   load: LoadConfig,
   configName: string,
   runDir: string,
+  windows?: FigureWindows,
 ): Promise<CheckOutcome> {
   const current = await readCapacityFigures(load, join(runDir, 'load'));
   const found: BaselineRun<RunHeader> = await findCertifiedRun(
@@ -301,7 +341,7 @@ export async function capacityRegressionOutcome(
   const baseline = found.found
     ? { runId: found.cert.runId, ...(await readCapacityFigures(load, join(found.runDir, 'load'))) }
     : undefined;
-  const outcome = judgeCapacityRegression({ configName, band: load.regression, current, baseline });
+  const outcome = judgeCapacityRegression({ configName, band: load.regression, current, baseline, windows });
   if (found.skipped.length === 0) return outcome;
   return { ...outcome, message: `${outcome.message ?? ''}\nunreadable runs passed over: ${found.skipped.join('; ')}` };
 }

@@ -812,15 +812,21 @@ export async function runLoadStage(context: SuiteContext): Promise<void> {
   const auth = stageAuthenticator(context, load.target);
   // The host's load over every run whose figures the capacity comparison reads.
   let measured: HostLoad | undefined;
+  // ... and over each run on its own, so each figure is judged by the load of the run that measured it.
+  const byRun = new Map<string, HostLoad | undefined>();
   for (const scenario of load.scenarios) {
     context.signal.throwIfAborted();
-    measured = worseHostLoad(measured, await recordScenario(context, k6, outDir, scenario, auth));
+    const hostLoad = await recordScenario(context, k6, outDir, scenario, auth);
+    byRun.set(scenario.id, hostLoad);
+    measured = worseHostLoad(measured, hostLoad);
   }
   const knee = await underHostMonitor(context, () => recordKnee(context, k6, outDir, auth));
+  byRun.set('knee', knee.hostLoad);
   measured = worseHostLoad(measured, knee.hostLoad);
   context.signal.throwIfAborted();
+  const windows = { byRun, thresholds: context.config.hostSaturation };
   await runCheck(context, capacityRegressionSpec(load.regression, measured), () =>
-    capacityRegressionOutcome(load, context.config.name, context.runDir),
+    capacityRegressionOutcome(load, context.config.name, context.runDir, windows),
   );
 }
 
