@@ -200,10 +200,10 @@ export const loadConfigSchema = z.strictObject({
       kneeDrop: ratio.default(0.25),
       p95Rise: z.number().positive().default(1),
       p99Rise: z.number().positive().default(1),
-      errorRateRise: ratio.default(0.1),
+      errorRateRise: ratio.default(0.2),
       absoluteFloorMs: z.number().min(0).default(100),
     })
-    .default({ kneeDrop: 0.25, p95Rise: 1, p99Rise: 1, errorRateRise: 0.1, absoluteFloorMs: 100 }),
+    .default({ kneeDrop: 0.25, p95Rise: 1, p99Rise: 1, errorRateRise: 0.2, absoluteFloorMs: 100 }),
   /** Docker stats sampling of the services during each scenario. */
   resources: z
     .strictObject({
