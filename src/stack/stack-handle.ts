@@ -64,6 +64,17 @@ export async function readStackHandle(file: string): Promise<StackHandle> {
   return parsed.data;
 }
 
+/**
+ * Why link faults cannot be injected on a stack whose handle names no Toxiproxy (`toxiproxy: null`, a stack
+ * something else started that routes its links through none); undefined when it names one. `handleFile` is
+ * the handle file the run was given (`certify --target`, a drill), named in the reason.
+ */
+export function noToxiproxyReason(handle: StackHandle, handleFile?: string): string | undefined {
+  if (handle.toxiproxy) return undefined;
+  const where = handleFile ?? `the stack handle of run ${handle.runId}`;
+  return `${where} routes its links through no Toxiproxy (toxiproxy: null), so link faults cannot be injected on this stack`;
+}
+
 /** `http://host:port` of a service's container port, as seen from the host. */
 export function serviceUrl(handle: StackHandle, service: string, containerPort: number): string {
   const entry = handle.services[service];

@@ -235,11 +235,13 @@ interface StageLoop {
   readonly signal: AbortSignal;
   readonly timer: StageTimer;
   readonly failFast: StageRunOptions['failFast'];
+  /** `--target <file>`: named in reasons about what that stack lacks. */
+  readonly targetFile: string | undefined;
 }
 
 /** Runs the selected stages in order, each timed; with --fail-fast the first failed critical check ends the loop. */
 async function runStages(selected: readonly Stage[], loop: StageLoop): Promise<void> {
-  const { config, handle, folder, seed, reporter, redact, signal, timer, failFast } = loop;
+  const { config, handle, folder, seed, reporter, redact, signal, timer, failFast, targetFile } = loop;
   for (const [index, stage] of selected.entries()) {
     if (signal.aborted) break;
     const results = await timer.time(stage, () =>
@@ -255,6 +257,7 @@ async function runStages(selected: readonly Stage[], loop: StageLoop): Promise<v
         redact,
         signal,
         ...(failFast ? { failFast } : {}),
+        ...(targetFile === undefined ? {} : { targetFile }),
       }),
     );
     // The first failed critical check is the one that stopped the stage.
@@ -326,7 +329,18 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
           startStack(config, state, { folder, seed, redact, reporter, teardowns, signal: runSignal }),
         );
     await writeStackHandle(folder.handleFile, handle);
-    await runStages(selected, { config, handle, folder, seed, reporter, redact, signal: runSignal, timer, failFast });
+    await runStages(selected, {
+      config,
+      handle,
+      folder,
+      seed,
+      reporter,
+      redact,
+      signal: runSignal,
+      timer,
+      failFast,
+      targetFile: options.target,
+    });
   } catch (error) {
     interrupted = signal.aborted;
     await recordRunFailure(folder, selected[0] ?? 'boot', error, interrupted, redact);
