@@ -5,6 +5,7 @@ import { stageAuthenticator } from '../auth/stage.ts';
 import { derivedSeed, seededRandom } from '../core/seed.ts';
 import { notApplicableMessage } from '../runner/not-applicable.ts';
 import type { SuiteContext } from '../runner/suite.ts';
+import { containerIdOf } from '../stack/stack-handle.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { dockerClient, inspectContainer } from '../stack/containers.ts';
 import { DERIVED_CHECK } from './chaos-plan.ts';
@@ -45,11 +46,14 @@ async function cleanLeftovers(handle: StackHandle): Promise<string[]> {
       }
     }
   }
+  // No Docker access (containers: "none"): no container fault ran here, none can be left.
+  if (handle.containers === 'none') return cleaned;
   const docker = await dockerClient();
-  for (const [service, entry] of Object.entries(handle.services)) {
-    const state = await inspectContainer(docker, entry.containerId).catch(() => undefined);
+  for (const service of Object.keys(handle.services)) {
+    const id = containerIdOf(handle, service);
+    const state = await inspectContainer(docker, id).catch(() => undefined);
     if (state?.paused) {
-      await docker.getContainer(entry.containerId).unpause();
+      await docker.getContainer(id).unpause();
       cleaned.push(`${service} was paused`);
     }
   }

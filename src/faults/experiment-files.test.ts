@@ -6,6 +6,7 @@ import { stackHandleSchema } from '../stack/stack-handle.ts';
 import { loadConfig } from '../config/index.ts';
 import type { ChaosConfig } from '../config/stages/chaos.ts';
 import { derivedSchema } from '../config/stages/chaos.ts';
+import { faultLink } from './catalog.ts';
 import { planChaosStage } from './chaos-plan.ts';
 import { experimentProblems, loadExperiments, scopeOfHandle, stageExperiments } from './experiment-files.ts';
 
@@ -131,5 +132,20 @@ describe('chaos experiments', () => {
     const stage = await stageExperiments(reference, { scope: scopeOfHandle(handle, { links: reference.links }) });
     expect(stage.problems).toEqual([]);
     expect(stage.experiments.filter((e) => e.notApplicable !== undefined)).toEqual([]);
+  });
+
+  it('on a stack without Docker access (containers: "none"), container and signal faults are not applicable; link faults still run', async () => {
+    const reference = await loadConfig('readiness.config.ts', ROOT);
+    const target = { ...handle, containers: 'none' as const };
+    const scope = scopeOfHandle(target, { links: reference.links, targetFile: 'ops/handle.json' });
+    const stage = await stageExperiments(reference, { scope });
+    expect(stage.problems).toEqual([]);
+    const reason = (id: string) => stage.experiments.find((e) => e.experiment.id === id)?.notApplicable;
+    expect(reason('orders-kill')).toBe(
+      'ops/handle.json gives the harness no Docker access to its containers (containers: "none") (the fault is on the container of "orders")',
+    );
+    expect(reason('reset-during-writes')).toBeUndefined();
+    for (const { experiment, notApplicable } of stage.experiments)
+      expect(notApplicable !== undefined, experiment.id).toBe(faultLink(experiment.fault) === undefined);
   });
 });

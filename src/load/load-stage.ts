@@ -11,7 +11,7 @@ import type { HostLoad } from '../runner/host-load.ts';
 import { notApplicableMessage } from '../runner/not-applicable.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { CheckOutcome, CheckSpec, PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
-import { noToxiproxyReason, serviceUrl } from '../stack/stack-handle.ts';
+import { noContainerAccessReason, noToxiproxyReason, serviceUrl } from '../stack/stack-handle.ts';
 import { ToxiproxyApi } from '../stack/toxiproxy-api.ts';
 import {
   buildK6Options,
@@ -214,6 +214,8 @@ async function runScenarioK6(
       rawOutput: true,
       // Sample only while the scenarios run, not during setup() sign-ups.
       onRunning: () => {
+        // No Docker access (containers: "none"): nothing to sample; the memory checks say not applicable.
+        if (noContainerAccessReason(context.handle) !== undefined) return;
         sampling.started = true;
         // No Docker API means no samples: the memory checks then say `unknown`, never passed.
         sampler.start().catch((error: unknown) => {
@@ -539,6 +541,25 @@ async function recordMemoryChecks(
   run: ScenarioRun,
   generator: readonly string[],
 ): Promise<void> {
+  const noContainers = noContainerAccessReason(context.handle, context.targetFile);
+  if (noContainers !== undefined) {
+    const specs = [
+      ...Object.entries(scenario.maxMemorySlopeMbPerMin).map(([service, max]) =>
+        memorySlopeSpec(scenario, service, max),
+      ),
+      ...Object.entries(scenario.maxRetainedMemoryMb).map(([service, max]) =>
+        memoryRetainedSpec(scenario, service, max),
+      ),
+    ];
+    for (const spec of specs)
+      await runCheck(context, spec, () =>
+        Promise.resolve({
+          status: 'not-applicable',
+          message: notApplicableMessage(`${noContainers}: no Docker stats of the service's memory`),
+        }),
+      );
+    return;
+  }
   for (const [service, maxSlope] of Object.entries(scenario.maxMemorySlopeMbPerMin)) {
     const samples = run.series.find((s) => s.service === service)?.samples ?? [];
     const outcome = memorySlopeOutcome(scenario, service, maxSlope, samples);

@@ -16,7 +16,7 @@ import { isStage } from '../../core/stage.ts';
 import type { Stage } from '../../core/stage.ts';
 import { Teardowns } from '../../core/teardown.ts';
 import { ServiceLogFollower } from '../../stack/service-logs.ts';
-import { writeStackHandle } from '../../stack/stack-handle.ts';
+import { noContainerAccessReason, writeStackHandle } from '../../stack/stack-handle.ts';
 import type { StackHandle } from '../../stack/stack-handle.ts';
 import { reapOrphans } from '../../stack/reap.ts';
 import { preflight } from '../preflight.ts';
@@ -181,6 +181,12 @@ interface StackSetup {
  */
 async function attachTarget(target: StackHandle, file: string, setup: StackSetup): Promise<StackHandle> {
   setup.reporter.onInfo?.(`--target: running against the stack of run ${target.runId}, which is left running`);
+  const noContainers = noContainerAccessReason(target, file);
+  if (noContainers !== undefined) {
+    // Nothing reaches Docker: no logs to follow, and no fault can move a container's host ports.
+    setup.reporter.onInfo?.(`--target: ${noContainers}: container faults, logs and Docker stats are not applicable`);
+    return target;
+  }
   const { getContainerRuntimeClient } = await import('testcontainers');
   const docker = (await getContainerRuntimeClient()).container.dockerode;
   const logs = new ServiceLogFollower(docker, target.runId, setup.folder.logsDir, setup.redact);

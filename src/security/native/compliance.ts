@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { pollUntil } from '../../core/clock.ts';
+import { containerIdOf } from '../../stack/stack-handle.ts';
 import type { SecurityConfig } from '../../config/stages/security.ts';
 import type { CheckOutcome, CheckSpec } from '../../runner/suite.ts';
 import type { SecurityContext } from '../context.ts';
@@ -19,11 +20,10 @@ async function execInService(
   service: string,
   command: readonly string[],
 ): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
-  const started = ctx.suite.handle.services[service];
-  if (!started) throw new Error(`service "${service}" is not in the stack handle`);
+  const containerId = containerIdOf(ctx.suite.handle, service);
   const docker = (await getContainerRuntimeClient()).container.dockerode;
   const exec = await docker
-    .getContainer(started.containerId)
+    .getContainer(containerId)
     .exec({ Cmd: [...command], AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
   const out = new PassThrough();
