@@ -52,20 +52,26 @@ describe('certify --target: the handle of a stack something else started', () =>
     expect((error as ConfigError).message).toContain(`${file}: toxiproxy.proxies.postgres is missing (links)`);
   });
 
-  it('accepts a handle without Docker access (containers: "none") whose services name no container', async () => {
-    const file = await handleFile((h) => ({
-      ...h,
-      containers: 'none',
-      services: Object.fromEntries(
-        Object.entries(h['services'] as Record<string, Record<string, unknown>>).map(([name, entry]) => {
-          const { containerId: _id, containerName: _name, ...rest } = entry;
-          return [name, rest];
-        }),
-      ),
-    }));
+  it('accepts a handle without Docker access (containers: "none") whose services and Toxiproxy name no container', async () => {
+    const file = await handleFile((h) => {
+      const { containerId: _toxiproxyContainer, ...toxiproxy } = h['toxiproxy'] as Record<string, unknown>;
+      return {
+        ...h,
+        containers: 'none',
+        toxiproxy,
+        services: Object.fromEntries(
+          Object.entries(h['services'] as Record<string, Record<string, unknown>>).map(([name, entry]) => {
+            const { containerId: _id, containerName: _name, ...rest } = entry;
+            return [name, rest];
+          }),
+        ),
+      };
+    });
     const handle = await readTargetHandle(file, config);
     expect(handle.containers).toBe('none');
     expect(handle.services['orders']?.containerId).toBeUndefined();
+    expect(handle.toxiproxy?.containerId).toBeUndefined();
+    expect(handle.toxiproxy?.proxies['postgres']).toBeDefined();
   });
 
   it('refuses a service without its container unless containers is "none", naming file and key', async () => {
@@ -77,7 +83,7 @@ describe('certify --target: the handle of a stack something else started', () =>
     const error = await readTargetHandle(file, config).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message).toContain(
-      `${file}: services.orders.containerId is required (the service's Docker container) unless containers is "none" (no Docker access)`,
+      `${file}: services.orders.containerId is required (the Docker container) unless containers is "none" (no Docker access)`,
     );
   });
 });

@@ -43,7 +43,8 @@ export const stackHandleSchema = z
     ),
     toxiproxy: z
       .strictObject({
-        containerId: z.string(),
+        /** Required unless `containers` is `none`. */
+        containerId: z.string().optional(),
         apiUrl: z.string(),
         image: z.string(),
         proxies: z.record(
@@ -55,14 +56,17 @@ export const stackHandleSchema = z
   })
   .superRefine((handle, ctx) => {
     if (handle.containers === 'none') return;
+    const required = (path: (string | number)[]): void => {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `is required (the Docker container) unless containers is "none" (no Docker access)`,
+      });
+    };
     for (const [name, service] of Object.entries(handle.services))
       for (const key of ['containerId', 'containerName'] as const)
-        if (service[key] === undefined)
-          ctx.addIssue({
-            code: 'custom',
-            path: ['services', name, key],
-            message: `is required (the service's Docker container) unless containers is "none" (no Docker access)`,
-          });
+        if (service[key] === undefined) required(['services', name, key]);
+    if (handle.toxiproxy && handle.toxiproxy.containerId === undefined) required(['toxiproxy', 'containerId']);
   });
 /** Everything a stage needs to reach a running stack; a file, so `readiness up` can leave one running. */
 export type StackHandle = z.infer<typeof stackHandleSchema>;
