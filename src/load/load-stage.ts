@@ -883,7 +883,7 @@ function planScenario(load: LoadConfig, scenario: LoadScenario): PlannedCheck[] 
  * around the fault, and a recovery phase (or a threshold over every phase) judged after no fault would pass
  * on evidence of nothing.
  */
-export function scenarioNotApplicable(
+function scenarioNotApplicable(
   context: Pick<SuiteContext, 'handle' | 'targetFile'>,
   scenario: LoadScenario,
 ): string | undefined {

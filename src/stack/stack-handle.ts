@@ -14,8 +14,7 @@ const endpointSchema = z.strictObject({
  * How the harness reaches the services' containers: `docker`, the Docker engine it uses (the default, as for
  * every stack `readiness up` starts), or `none`, no access to them (a stack something else runs elsewhere).
  */
-export const CONTAINER_ACCESS = ['docker', 'none'] as const;
-export type ContainerAccess = (typeof CONTAINER_ACCESS)[number];
+const CONTAINER_ACCESS = ['docker', 'none'] as const;
 
 export const stackHandleSchema = z
   .strictObject({
