@@ -2,9 +2,9 @@ import { connect } from 'node:net';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import { pollUntil } from '../core/clock.ts';
 import { httpProbe, observeHealth } from '../stack/health.ts';
-import { serviceUrl } from '../stack/stack-handle.ts';
+import { noToxiproxyReason, serviceUrl } from '../stack/stack-handle.ts';
 import { ToxiproxyApi } from '../stack/toxiproxy-api.ts';
-import { notConfiguredCheck } from '../runner/not-applicable.ts';
+import { notApplicableMessage, notConfiguredCheck } from '../runner/not-applicable.ts';
 import type { NotConfiguredFamily } from '../runner/not-applicable.ts';
 import { runCheck } from '../runner/suite.ts';
 import { checkReplicaGroup, planReplicas, REPLICAS_NOT_CONFIGURED } from './replicas.ts';
@@ -108,6 +108,13 @@ function linkRefuses(host: string, port: number, timeoutMs = 1_500): Promise<boo
 async function checkReadinessTruth(context: SuiteContext, truth: ReadinessTruth): Promise<void> {
   const { handle, clock, signal } = context;
   await runCheck(context, truthSpec(truth), async (): Promise<CheckOutcome> => {
+    const noToxiproxy = noToxiproxyReason(handle, context.targetFile);
+    // Nothing can cut the link on this stack: no evidence either way, said so (never passed, never broken).
+    if (noToxiproxy !== undefined)
+      return {
+        status: 'not-applicable',
+        message: notApplicableMessage(`${noToxiproxy} (the check cuts link "${truth.link}")`),
+      };
     const proxy = handle.toxiproxy?.proxies[truth.link];
     if (!handle.toxiproxy || !proxy)
       return { status: 'broken', message: `No Toxiproxy proxy for link "${truth.link}" in the stack handle` };

@@ -7,7 +7,7 @@ import type { CheckResult } from '../core/check-result.ts';
 import type { SuiteContext } from '../runner/suite.ts';
 import { runContractChecks, slug } from './contract-checks.ts';
 import { contractMatrixSchema, countStatuses, gitPathVersion, matrixMarkdown, rowStatus } from './matrix.ts';
-import { recordingContext } from '../../test/support/stage.ts';
+import { UNIT_HANDLE, recordingContext } from '../../test/support/stage.ts';
 
 const RECORDED_PACTS = new URL('../../test/fixtures/contracts/pacts/', import.meta.url).pathname;
 
@@ -125,5 +125,52 @@ describe('matrix and versions', () => {
     );
     expect(slug('--')).toBe('x');
     expect(slug('x'.repeat(100)).length).toBe(80);
+  });
+});
+
+describe('runContractChecks on a stack without Docker access (containers: "none")', () => {
+  it('an interaction whose provider state runs an exec step is not applicable, with the state and container; no verifier runs', async () => {
+    await mkdir(join(dir, 'pacts'));
+    const recordedPact = JSON.parse(await readFile(join(RECORDED_PACTS, 'web-orders.json'), 'utf8')) as {
+      interactions: { providerStates?: { name: string }[] }[];
+    };
+    const seeded = recordedPact.interactions.filter((i) =>
+      (i.providerStates ?? []).some((s) => s.name === 'a customer account exists'),
+    );
+    expect(seeded.length).toBe(2);
+    await writeFile(join(dir, 'pacts/web-orders.json'), JSON.stringify({ ...recordedPact, interactions: seeded }));
+    const config = resolveConfig(
+      {
+        name: 'demo',
+        stages: ['contract'],
+        services: {
+          orders: { image: 'example/orders:1', ports: [8080] },
+          db: { image: 'example/db:1', ports: [5432] },
+        },
+        contract: {
+          pactDir: 'pacts',
+          providers: {
+            orders: {
+              service: 'orders',
+              port: 8080,
+              states: {
+                'a customer account exists': { steps: [{ kind: 'exec', service: 'db', command: ['true'] }] },
+              },
+            },
+          },
+        },
+      },
+      join(dir, 'readiness.config.ts'),
+    );
+    const checks: CheckResult[] = [];
+    const handle = { ...UNIT_HANDLE, containers: 'none' as const };
+    await runContractChecks({
+      ...recordingContext(config, 'contract', join(dir, 'run'), checks, { handle }),
+      targetFile: 'ops/handle.json',
+    });
+    expect(checks.map((c) => c.status)).toEqual(['not-applicable', 'not-applicable']);
+    expect(checks[0]?.message).toBe(
+      'Not applicable: ops/handle.json gives the harness no Docker access to its containers (containers: "none"): provider state "a customer account exists" runs a command in the container of db',
+    );
   });
 });

@@ -7,8 +7,9 @@ import type { ContractBroker, ContractConfig, ContractProviderConfig } from '../
 import type { CheckStatus, Evidence } from '../core/check-result.ts';
 import { createRedactor } from '../core/redact.ts';
 import type { Redactor } from '../core/redact.ts';
+import { notApplicableMessage } from '../runner/not-applicable.ts';
 import type { PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
-import { serviceUrl } from '../stack/stack-handle.ts';
+import { noContainerAccessReason, serviceUrl } from '../stack/stack-handle.ts';
 import { classifyInteraction, pendingByConfig } from './classify.ts';
 import type { InteractionRef, InteractionVerdict } from './classify.ts';
 import { countStatuses, gitPathVersion, rowStatus, writeMatrix } from './matrix.ts';
@@ -376,6 +377,26 @@ async function recordInteraction(
   return verdict.status;
 }
 
+/**
+ * Why an interaction cannot be verified on a stack without Docker access (`containers: "none"`): one of its
+ * provider states runs an `exec` step (or teardown step) in a container. Undefined when it can.
+ */
+function execNotApplicable(
+  context: SuiteContext,
+  provider: ContractProviderConfig,
+): (providerStates: readonly string[]) => string | undefined {
+  const reason = noContainerAccessReason(context.handle, context.targetFile);
+  return (providerStates) => {
+    if (reason === undefined) return undefined;
+    for (const name of providerStates) {
+      const action = provider.states[name];
+      const exec = [...(action?.steps ?? []), ...(action?.teardown ?? [])].find((step) => step.kind === 'exec');
+      if (exec) return `${reason}: provider state "${name}" runs a command in the container of ${exec.service}`;
+    }
+    return undefined;
+  };
+}
+
 /** Runs the worker for one provider; an exception (e.g. no endpoint) becomes a problem, not a crash. */
 async function verifyWith(
   state: StageState,
@@ -503,8 +524,14 @@ async function verifyProviderPacts(
   const rootDir = context.config.rootDir;
   const pacts = pactChecks.map((p) => p.pact);
   const configuredStates = new Set(Object.keys(provider.states));
+  const noContainers = execNotApplicable(context, provider);
   const runnable = (pact: PactFile) =>
-    pact.interactions.filter((i) => isHttpInteraction(i) && i.providerStates.every((s) => configuredStates.has(s)));
+    pact.interactions.filter(
+      (i) =>
+        isHttpInteraction(i) &&
+        i.providerStates.every((s) => configuredStates.has(s)) &&
+        noContainers(i.providerStates) === undefined,
+    );
   context.reporter.onInfo?.(
     `contract: verifying ${pacts.reduce((n, p) => n + runnable(p).length, 0)} interactions of ${pacts.map((p) => p.consumer).join(', ')} against ${name}`,
   );
@@ -537,6 +564,12 @@ async function verifyProviderPacts(
           message: `"${interaction.description}" is a ${interaction.type ?? ''} interaction; the stage verifies HTTP interactions only`,
         });
         statuses.push('unknown');
+        continue;
+      }
+      const notApplicable = noContainers(interaction.providerStates);
+      if (notApplicable !== undefined) {
+        await recordPlain(state, check, { status: 'not-applicable', message: notApplicableMessage(notApplicable) });
+        statuses.push('not-applicable');
         continue;
       }
       const run = outcome.results?.runs.find(

@@ -25,7 +25,7 @@ export function stackEndpoints(handle: StackHandle): {
         `http://${service.endpoint.host}:${hostPort}`,
       ]),
     );
-    containers[id] = service.containerId;
+    if (service.containerId !== undefined) containers[id] = service.containerId;
   }
   return { serviceUrls, containers };
 }

@@ -19,7 +19,8 @@ export const DERIVED_CHECK: PlannedCheck = {
  */
 export async function planChaosStage(context: PlanContext): Promise<PlannedCheck[]> {
   if (!context.config.chaos) return [];
-  const stage = await stageExperiments(context.config, { scope: scopeOfHandle(context.handle) });
+  const scope = scopeOfHandle(context.handle, { links: context.config.links });
+  const stage = await stageExperiments(context.config, { scope });
   return [
     ...(stage.derivedNotApplicable === undefined ? [] : [DERIVED_CHECK]),
     ...stage.experiments.flatMap((e) => planExperiment(e.experiment)),

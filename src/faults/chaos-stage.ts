@@ -1,15 +1,18 @@
 import { basename, join } from 'node:path';
+import { NOT_APPLICABLE_TAG } from '../core/check-result.ts';
 import type { CheckResult } from '../core/check-result.ts';
 import { stageAuthenticator } from '../auth/stage.ts';
 import { derivedSeed, seededRandom } from '../core/seed.ts';
+import { notApplicableMessage } from '../runner/not-applicable.ts';
 import type { SuiteContext } from '../runner/suite.ts';
+import { containerIdOf } from '../stack/stack-handle.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { dockerClient, inspectContainer } from '../stack/containers.ts';
 import { DERIVED_CHECK } from './chaos-plan.ts';
 import { scopeOfHandle, stageExperiments } from './experiment-files.ts';
-import type { LoadDriver } from './experiment.ts';
+import type { Experiment, LoadDriver } from './experiment.ts';
 import { toxiproxyOf } from './injector.ts';
-import { runExperiment } from './run-experiment.ts';
+import { planExperiment, runExperiment } from './run-experiment.ts';
 
 /** The experiments' run order: file order, or shuffled with the run seed (Fisher-Yates). */
 export function orderExperiments<T>(items: readonly T[], seed: number, shuffle: boolean): T[] {
@@ -43,15 +46,43 @@ async function cleanLeftovers(handle: StackHandle): Promise<string[]> {
       }
     }
   }
+  // No Docker access (containers: "none"): no container fault ran here, none can be left.
+  if (handle.containers === 'none') return cleaned;
   const docker = await dockerClient();
-  for (const [service, entry] of Object.entries(handle.services)) {
-    const state = await inspectContainer(docker, entry.containerId).catch(() => undefined);
+  for (const service of Object.keys(handle.services)) {
+    const id = containerIdOf(handle, service);
+    const state = await inspectContainer(docker, id).catch(() => undefined);
     if (state?.paused) {
-      await docker.getContainer(entry.containerId).unpause();
+      await docker.getContainer(id).unpause();
       cleaned.push(`${service} was paused`);
     }
   }
   return cleaned;
+}
+
+/** Every check of an experiment that cannot run on this stack, `not-applicable` with the reason; nothing is injected. */
+async function recordNotApplicable(
+  context: SuiteContext,
+  experiment: Experiment,
+  reason: string,
+): Promise<CheckResult[]> {
+  const at = context.clock.now();
+  const results: CheckResult[] = [];
+  for (const check of planExperiment(experiment))
+    results.push(
+      await context.record({
+        id: check.id,
+        name: check.name,
+        feature: check.feature,
+        severity: check.severity,
+        status: 'not-applicable',
+        message: notApplicableMessage(reason),
+        tags: [...(check.tags ?? []), NOT_APPLICABLE_TAG],
+        startedAt: at,
+        finishedAt: at,
+      }),
+    );
+  return results;
 }
 
 interface ChaosStageOptions {
@@ -92,7 +123,11 @@ export async function runChaosStage(context: SuiteContext, options: ChaosStageOp
       ),
     ];
   }
-  const loaded = await stageExperiments(config, { scope: scopeOfHandle(handle), shownFrom: config.rootDir });
+  const scope = scopeOfHandle(handle, {
+    links: config.links,
+    ...(context.targetFile === undefined ? {} : { targetFile: context.targetFile }),
+  });
+  const loaded = await stageExperiments(config, { scope, shownFrom: config.rootDir });
   const where = [
     chaos.experimentsDir === false ? undefined : `chaos.experimentsDir (${chaos.experimentsDir})`,
     chaos.derived === false ? undefined : 'the derived matrix (chaos.derived)',
@@ -161,10 +196,13 @@ export async function runChaosStage(context: SuiteContext, options: ChaosStageOp
     context.reporter.onInfo?.(
       `chaos: derived cells not run: ${loaded.leftOut.map((c) => `${c.key} (${c.reason})`).join(', ')}`,
     );
-  const cleaned = await cleanLeftovers(handle);
-  if (cleaned.length > 0)
-    context.reporter.onInfo?.(`chaos: removed leftovers of an interrupted run: ${cleaned.join(', ')}`);
   const ordered = orderExperiments(selected, seed, chaos.shuffle && !options.only);
+  // Only before a fault is injected: a stage of not-applicable experiments reaches neither Toxiproxy nor Docker.
+  if (ordered.some((e) => e.notApplicable === undefined)) {
+    const cleaned = await cleanLeftovers(handle);
+    if (cleaned.length > 0)
+      context.reporter.onInfo?.(`chaos: removed leftovers of an interrupted run: ${cleaned.join(', ')}`);
+  }
   context.reporter.onInfo?.(`chaos: ${ordered.map((e) => e.experiment.id).join(', ')} (seed ${seed})`);
   const runTag =
     basename(context.runDir)
@@ -174,8 +212,13 @@ export async function runChaosStage(context: SuiteContext, options: ChaosStageOp
   const replay = options.replay ?? ((id: string, s: number) => `readiness drill ${id} --seed ${s}`);
   // One per stage: a principal's credentials are obtained once and shared by the experiments.
   const authenticator = stageAuthenticator(context, chaos.target, { random: seededRandom(derivedSeed(seed, 'auth')) });
-  for (const { experiment } of ordered) {
+  for (const { experiment, notApplicable } of ordered) {
     if (context.signal.aborted) break;
+    if (notApplicable !== undefined) {
+      context.reporter.onInfo?.(`chaos: ${experiment.id}: not applicable: ${notApplicable}`);
+      results.push(...(await recordNotApplicable(context, experiment, notApplicable)));
+      continue;
+    }
     context.reporter.onInfo?.(`chaos: ${experiment.id}: ${experiment.title}`);
     results.push(
       ...(await runExperiment(context, experiment, {

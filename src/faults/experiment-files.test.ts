@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/index.ts';
 import { stackHandleSchema } from '../stack/stack-handle.ts';
-import { experimentProblems, loadExperiments, scopeOfHandle } from './experiment-files.ts';
+import { loadConfig } from '../config/index.ts';
+import type { ChaosConfig } from '../config/stages/chaos.ts';
+import { derivedSchema } from '../config/stages/chaos.ts';
+import { faultLink } from './catalog.ts';
+import { planChaosStage } from './chaos-plan.ts';
+import { experimentProblems, loadExperiments, scopeOfHandle, stageExperiments } from './experiment-files.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 // A handle recorded from `readiness up` of the reference stack.
@@ -94,5 +99,53 @@ describe('chaos experiments', () => {
     expect(parsed.problems?.join('\n')).toMatch(
       /x\.ts: steadyState\[0\]\.request\.headers\.X-Trace unknown template placeholder \{\{trace\}\}/,
     );
+  });
+
+  it('on a stack routing its links through no Toxiproxy, link-fault experiments and derived link cells are not applicable, naming the handle file', async () => {
+    const reference = await loadConfig('readiness.config.ts', ROOT);
+    const config = { ...reference, chaos: { ...(reference.chaos as ChaosConfig), derived: derivedSchema.parse({}) } };
+    const target = { ...handle, toxiproxy: null };
+    const scope = scopeOfHandle(target, { links: config.links, targetFile: 'ops/staging-handle.json' });
+    const stage = await stageExperiments(config, { scope });
+    // The config's links stay nameable: no experiment is refused for naming one.
+    expect(stage.problems).toEqual([]);
+    const reason = (id: string) => stage.experiments.find((e) => e.experiment.id === id)?.notApplicable;
+    expect(reason('reset-during-writes')).toBe(
+      'ops/staging-handle.json routes its links through no Toxiproxy (toxiproxy: null), so link faults cannot be injected on this stack (the fault is on link "postgres")',
+    );
+    expect(reason('derived-payments-slow')).toMatch(/^ops\/staging-handle\.json routes its links through no Toxiproxy/);
+    // Container faults still run.
+    expect(reason('orders-kill')).toBeUndefined();
+    expect(stage.experiments.filter((e) => e.experiment.fault.kind === 'container').length).toBeGreaterThan(1);
+    expect(
+      stage.experiments
+        .filter((e) => e.notApplicable === undefined)
+        .every((e) => e.experiment.fault.kind === 'container'),
+    ).toBe(true);
+    // Their checks are still planned (then recorded not applicable), never left out.
+    const plan = await planChaosStage({ config, handle: target, stage: 'chaos', runDir: '/tmp', seed: 1 });
+    expect(plan.map((c) => c.id)).toContain('chaos.reset-during-writes.recovery');
+  });
+
+  it('a stack with a Toxiproxy scopes its proxies: nothing is marked not applicable', async () => {
+    const reference = await loadConfig('readiness.config.ts', ROOT);
+    const stage = await stageExperiments(reference, { scope: scopeOfHandle(handle, { links: reference.links }) });
+    expect(stage.problems).toEqual([]);
+    expect(stage.experiments.filter((e) => e.notApplicable !== undefined)).toEqual([]);
+  });
+
+  it('on a stack without Docker access (containers: "none"), container and signal faults are not applicable; link faults still run', async () => {
+    const reference = await loadConfig('readiness.config.ts', ROOT);
+    const target = { ...handle, containers: 'none' as const };
+    const scope = scopeOfHandle(target, { links: reference.links, targetFile: 'ops/handle.json' });
+    const stage = await stageExperiments(reference, { scope });
+    expect(stage.problems).toEqual([]);
+    const reason = (id: string) => stage.experiments.find((e) => e.experiment.id === id)?.notApplicable;
+    expect(reason('orders-kill')).toBe(
+      'ops/handle.json gives the harness no Docker access to its containers (containers: "none") (the fault is on the container of "orders")',
+    );
+    expect(reason('reset-during-writes')).toBeUndefined();
+    for (const { experiment, notApplicable } of stage.experiments)
+      expect(notApplicable !== undefined, experiment.id).toBe(faultLink(experiment.fault) === undefined);
   });
 });

@@ -3,6 +3,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { ChaosConfig } from '../config/stages/chaos.ts';
+import { noContainerAccessReason, noToxiproxyReason } from '../stack/stack-handle.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { faultLink } from './catalog.ts';
 import { deriveMatrix } from './derived-matrix.ts';
@@ -19,17 +20,58 @@ interface LoadedExperiment {
   readonly experiment: Experiment;
   /** The derived matrix's cell (`postgres:slow`) when the experiment was derived from the config. */
   readonly cell?: string;
+  /** Why it cannot run on this stack (a link fault on a stack without Toxiproxy): its checks are recorded not applicable. */
+  readonly notApplicable?: string;
 }
 
 /** What experiments may name: the links (Toxiproxy proxies) and services of the stack or of the config. */
 interface ExperimentScope {
   readonly links: readonly string[];
   readonly services: readonly string[];
+  /** Why link faults cannot be injected on this stack (its handle names no Toxiproxy); unset when they can. */
+  readonly linkFaultsNotApplicable?: string;
+  /** Why container and signal faults cannot be injected (the handle gives no Docker access); unset when they can. */
+  readonly containerFaultsNotApplicable?: string;
 }
 
-/** The links and services of a running stack. */
-export function scopeOfHandle(handle: StackHandle): ExperimentScope {
-  return { links: Object.keys(handle.toxiproxy?.proxies ?? {}), services: Object.keys(handle.services) };
+/**
+ * The links and services of a running stack. A stack whose handle names no Toxiproxy (`certify --target`
+ * of a stack routing its links through none) keeps the config's `links` nameable, with the reason their
+ * faults are not applicable (naming `targetFile`, the handle file the run was given); one that gives no
+ * Docker access to its containers (`containers: "none"`) says why container faults are not.
+ */
+export function scopeOfHandle(
+  handle: StackHandle,
+  options: { readonly links?: ResolvedConfig['links']; readonly targetFile?: string } = {},
+): ExperimentScope {
+  const services = Object.keys(handle.services);
+  const noContainers = noContainerAccessReason(handle, options.targetFile);
+  const containers = noContainers === undefined ? {} : { containerFaultsNotApplicable: noContainers };
+  const reason = noToxiproxyReason(handle, options.targetFile);
+  if (reason === undefined) return { links: Object.keys(handle.toxiproxy?.proxies ?? {}), services, ...containers };
+  return {
+    links: (options.links ?? []).map((l) => l.name ?? l.service),
+    services,
+    linkFaultsNotApplicable: reason,
+    ...containers,
+  };
+}
+
+/** The experiment, marked not applicable when the scope cannot inject its fault (on a link, or on a container). */
+function withApplicability<T extends LoadedExperiment>(loaded: T, scope: ExperimentScope | undefined): T {
+  const fault = loaded.experiment.fault;
+  const link = faultLink(fault);
+  if (link !== undefined)
+    return scope?.linkFaultsNotApplicable === undefined
+      ? loaded
+      : { ...loaded, notApplicable: `${scope.linkFaultsNotApplicable} (the fault is on link "${link}")` };
+  const service = 'service' in fault ? fault.service : undefined;
+  return scope?.containerFaultsNotApplicable === undefined || service === undefined
+    ? loaded
+    : {
+        ...loaded,
+        notApplicable: `${scope.containerFaultsNotApplicable} (the fault is on the container of "${service}")`,
+      };
 }
 
 /** The files of an experiments folder: `*.ts`/`*.js`, without tests, declarations and `_helpers.ts`. */
@@ -125,7 +167,7 @@ export async function loadExperiments(
     if (other !== undefined) problems.push(`${shown}: id "${experiment.id}" is already used by ${other}`);
     seen.set(experiment.id, shown);
     if (options.scope) problems.push(...scopeProblems(experiment, options.scope, shown));
-    experiments.push({ file, experiment });
+    experiments.push(withApplicability({ file, experiment }, options.scope));
   }
   return { experiments, problems };
 }
@@ -190,7 +232,9 @@ export async function stageExperiments(
       problems.push(
         `${shownPath(shownFrom, same.file)}: id "${same.experiment.id}" is the derived matrix's for ${key}; rename the experiment`,
       );
-    derived.push({ file: config.configFile, experiment: parsed.experiment, cell: key });
+    derived.push(
+      withApplicability({ file: config.configFile, experiment: parsed.experiment, cell: key }, options.scope),
+    );
   }
   return {
     experiments: [...selected, ...derived],

@@ -7,6 +7,7 @@ import { describeFault, isToxic, toToxic } from './catalog.ts';
 import type { ContainerFault, Fault, ToxicFault } from './catalog.ts';
 import { CONTAINER_PROOFS, proxyDisabledProof, signalProof, toxicListedProof } from './injector-control.ts';
 import { inspectContainer, refreshServicePorts, signalProcesses } from '../stack/containers.ts';
+import { containerIdOf } from '../stack/stack-handle.ts';
 
 /** What injecting a fault needs from the run. */
 interface FaultEnv {
@@ -41,15 +42,6 @@ export interface ActiveFault {
 export function toxiproxyOf(handle: StackHandle): ToxiproxyApi {
   if (!handle.toxiproxy) throw new Error(`Stack "${handle.stack}" has no Toxiproxy (the config declares no links)`);
   return new ToxiproxyApi(handle.toxiproxy.apiUrl);
-}
-
-function containerIdOf(handle: StackHandle, service: string): string {
-  const entry = handle.services[service];
-  if (!entry)
-    throw new Error(
-      `Stack "${handle.stack}" has no service "${service}" (known: ${Object.keys(handle.services).join(', ')})`,
-    );
-  return entry.containerId;
 }
 
 /** Runs async steps one after another, so a rollback waits for an injection still in flight. */

@@ -8,9 +8,10 @@ import type { Evidence, Metric } from '../core/check-result.ts';
 import { ensureGoTool } from '../provision/go-tool.ts';
 import { HostLoadMonitor, systemHostLoadSampler, worseHostLoad } from '../runner/host-load.ts';
 import type { HostLoad } from '../runner/host-load.ts';
+import { notApplicableMessage } from '../runner/not-applicable.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { CheckOutcome, CheckSpec, PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
-import { serviceUrl } from '../stack/stack-handle.ts';
+import { noContainerAccessReason, noToxiproxyReason, serviceUrl } from '../stack/stack-handle.ts';
 import { ToxiproxyApi } from '../stack/toxiproxy-api.ts';
 import {
   buildK6Options,
@@ -213,6 +214,8 @@ async function runScenarioK6(
       rawOutput: true,
       // Sample only while the scenarios run, not during setup() sign-ups.
       onRunning: () => {
+        // No Docker access (containers: "none"): nothing to sample; the memory checks say not applicable.
+        if (noContainerAccessReason(context.handle) !== undefined) return;
         sampling.started = true;
         // No Docker API means no samples: the memory checks then say `unknown`, never passed.
         sampler.start().catch((error: unknown) => {
@@ -552,6 +555,25 @@ async function recordMemoryChecks(
   run: ScenarioRun,
   generator: readonly string[],
 ): Promise<void> {
+  const noContainers = noContainerAccessReason(context.handle, context.targetFile);
+  if (noContainers !== undefined) {
+    const specs = [
+      ...Object.entries(scenario.maxMemorySlopeMbPerMin).map(([service, max]) =>
+        memorySlopeSpec(scenario, service, max),
+      ),
+      ...Object.entries(scenario.maxRetainedMemoryMb).map(([service, max]) =>
+        memoryRetainedSpec(scenario, service, max),
+      ),
+    ];
+    for (const spec of specs)
+      await runCheck(context, spec, () =>
+        Promise.resolve({
+          status: 'not-applicable',
+          message: notApplicableMessage(`${noContainers}: no Docker stats of the service's memory`),
+        }),
+      );
+    return;
+  }
   for (const [service, maxSlope] of Object.entries(scenario.maxMemorySlopeMbPerMin)) {
     const samples = run.series.find((s) => s.service === service)?.samples ?? [];
     const outcome = memorySlopeOutcome(scenario, service, maxSlope, samples);
@@ -585,6 +607,11 @@ async function recordScenario(
 ): Promise<HostLoad | undefined> {
   const load = context.config.load;
   if (!load) return undefined;
+  const notApplicable = scenarioNotApplicable(context, scenario);
+  if (notApplicable !== undefined) {
+    await recordScenarioNotApplicable(context, load, scenario, notApplicable);
+    return undefined;
+  }
   const { result: run, hostLoad } = await underHostMonitor(context, () =>
     runOrRecordBroken(context, k6, outDir, scenario, auth),
   );
@@ -854,6 +881,60 @@ function memoryRetainedSpec(scenario: LoadScenario, service: string, maxMb: numb
   };
 }
 
+/** A scenario's checks, known from the config before k6 runs: every asked threshold and each configured memory check. */
+function planScenario(load: LoadConfig, scenario: LoadScenario): PlannedCheck[] {
+  const feature = `load: ${scenario.id}`;
+  const severity = scenario.severity;
+  return [
+    ...askedThresholds(load, scenario).map(([selector, expression]): PlannedCheck => {
+      const { metric, tags } = parseSelector(selector);
+      return {
+        id: thresholdCheckId(scenario.id, { metric, tags, expression, aggregation: aggregationOf(expression) }),
+        name: `${scenario.id}: ${expression} on ${selector}`,
+        feature,
+        severity,
+      };
+    }),
+    ...Object.entries(scenario.maxMemorySlopeMbPerMin).map(([service, maxSlope]) =>
+      memorySlopeSpec(scenario, service, maxSlope),
+    ),
+    ...Object.entries(scenario.maxRetainedMemoryMb).map(([service, maxMb]) =>
+      memoryRetainedSpec(scenario, service, maxMb),
+    ),
+  ];
+}
+
+/**
+ * Why a scenario cannot run on this stack: its fault phases put latency on a link and the stack routes its
+ * links through no Toxiproxy. The whole scenario, not only its fault-phase thresholds: its phases are built
+ * around the fault, and a recovery phase (or a threshold over every phase) judged after no fault would pass
+ * on evidence of nothing.
+ */
+function scenarioNotApplicable(
+  context: Pick<SuiteContext, 'handle' | 'targetFile'>,
+  scenario: LoadScenario,
+): string | undefined {
+  if (!scenario.fault) return undefined;
+  const reason = noToxiproxyReason(context.handle, context.targetFile);
+  return reason === undefined
+    ? undefined
+    : `${reason} (scenario ${scenario.id} puts latency on link "${scenario.fault.link}" in its fault phases)`;
+}
+
+/** Every check of a scenario that cannot run on this stack, `not-applicable` with the reason; k6 does not run. */
+async function recordScenarioNotApplicable(
+  context: SuiteContext,
+  load: LoadConfig,
+  scenario: LoadScenario,
+  reason: string,
+): Promise<void> {
+  context.reporter.onInfo?.(`load: ${scenario.id}: not applicable: ${reason}`);
+  for (const check of planScenario(load, scenario))
+    await runCheck(context, { ...check, judgesTiming: false }, () =>
+      Promise.resolve({ status: 'not-applicable', message: notApplicableMessage(reason) }),
+    );
+}
+
 /**
  * The load stage's plan, from the config before k6 runs: every asked threshold of every scenario,
  * each configured memory check, and the knee when it has a floor (without one it is a figure).
@@ -861,26 +942,7 @@ function memoryRetainedSpec(scenario: LoadScenario, service: string, maxMb: numb
 export function planLoadStage(context: PlanContext): PlannedCheck[] {
   const load = context.config.load;
   if (!load) return [];
-  const planned: PlannedCheck[] = [];
-  for (const scenario of load.scenarios) {
-    const feature = `load: ${scenario.id}`;
-    const severity = scenario.severity;
-    for (const [selector, expression] of askedThresholds(load, scenario)) {
-      const { metric, tags } = parseSelector(selector);
-      planned.push({
-        id: thresholdCheckId(scenario.id, { metric, tags, expression, aggregation: aggregationOf(expression) }),
-        name: `${scenario.id}: ${expression} on ${selector}`,
-        feature,
-        severity,
-      });
-    }
-    for (const [service, maxSlope] of Object.entries(scenario.maxMemorySlopeMbPerMin)) {
-      planned.push(memorySlopeSpec(scenario, service, maxSlope));
-    }
-    for (const [service, maxMb] of Object.entries(scenario.maxRetainedMemoryMb)) {
-      planned.push(memoryRetainedSpec(scenario, service, maxMb));
-    }
-  }
+  const planned = load.scenarios.flatMap((scenario) => planScenario(load, scenario));
   const knee = load.knee === undefined ? undefined : kneeCheckSpec(load.knee);
   if (knee) planned.push(knee);
   planned.push(capacityRegressionSpec(load.regression));

@@ -134,8 +134,8 @@ export class ResourceSampler {
     prometheus: Readonly<Record<string, PrometheusMemorySource>> = {},
   ) {
     this.#containers = services.flatMap((service) => {
-      const entry = handle.services[service];
-      return entry ? [{ service, id: entry.containerId }] : [];
+      const id = handle.services[service]?.containerId;
+      return id === undefined ? [] : [{ service, id }];
     });
     this.#intervalMs = intervalMs;
     this.#prometheus = prometheus;

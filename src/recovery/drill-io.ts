@@ -9,7 +9,7 @@ import type { LedgerIo } from '../runner/write-ledger.ts';
 import { dockerClient, inspectContainer, refreshServicePorts } from '../stack/containers.ts';
 import type { ContainerState } from '../stack/containers.ts';
 import { observeHealth } from '../stack/health.ts';
-import { serviceUrl } from '../stack/stack-handle.ts';
+import { containerIdOf, serviceUrl } from '../stack/stack-handle.ts';
 
 /** What a command run in a container returned. */
 interface ExecOutcome {
@@ -28,8 +28,7 @@ export async function execIn(
   argv: readonly string[],
   timeoutMs: number,
 ): Promise<ExecOutcome> {
-  const entry = context.handle.services[service];
-  if (!entry) throw new Error(`no service "${service}" in the stack handle`);
+  const containerId = containerIdOf(context.handle, service);
   const client = await getContainerRuntimeClient();
   const docker = client.container.dockerode;
   const started = performance.now();
@@ -40,10 +39,7 @@ export async function execIn(
     }, timeoutMs);
   });
   try {
-    const result = await Promise.race([
-      client.container.exec(docker.getContainer(entry.containerId), [...argv]),
-      timeout,
-    ]);
+    const result = await Promise.race([client.container.exec(docker.getContainer(containerId), [...argv]), timeout]);
     context.signal.throwIfAborted();
     return {
       exitCode: result.exitCode,
@@ -113,9 +109,7 @@ export class ServiceContainer {
   }
 
   get #id(): string {
-    const entry = this.#context.handle.services[this.#service];
-    if (!entry) throw new Error(`no service "${this.#service}" in the stack handle`);
-    return entry.containerId;
+    return containerIdOf(this.#context.handle, this.#service);
   }
 
   async state(): Promise<ContainerState> {

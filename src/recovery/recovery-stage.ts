@@ -8,7 +8,8 @@ import { derivedSeed, seededRandom } from '../core/seed.ts';
 import { actAs } from '../auth/act-as.ts';
 import type { Identity } from '../auth/act-as.ts';
 import type { HttpRequest } from '../runner/http.ts';
-import { notConfiguredCheck } from '../runner/not-applicable.ts';
+import { notApplicableMessage, notConfiguredCheck } from '../runner/not-applicable.ts';
+import { noContainerAccessReason } from '../stack/stack-handle.ts';
 import type { NotConfiguredFamily } from '../runner/not-applicable.ts';
 import { runCheck } from '../runner/suite.ts';
 import type { CheckOutcome, CheckSpec, PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
@@ -1175,8 +1176,22 @@ export async function runRecoveryStage(context: SuiteContext): Promise<CheckResu
   for (const family of recoveryNotConfigured(recovery))
     results.push(await context.record(notConfiguredCheck(family, context.clock.now())));
   const handleFiles = [join(context.runDir, 'stack-handle.json')];
+  // Every drill stops, kills, restarts or execs in a container: none can run without Docker access to them.
+  const noContainers = noContainerAccessReason(context.handle, context.targetFile);
   for (const name of drills) {
     if (context.signal.aborted) break;
+    if (noContainers !== undefined) {
+      context.reporter.onInfo?.(`recovery: ${name}: not applicable: ${noContainers}`);
+      const drill = { context, recovery, api: new ApiClient(context, recovery, undefined), handleFiles, results };
+      for (const spec of drillChecks(recovery, name))
+        await check(drill, spec, new Timeline(), () =>
+          Promise.resolve({
+            status: 'not-applicable',
+            message: notApplicableMessage(`${noContainers}: the ${name} drill acts on the containers`),
+          }),
+        );
+      continue;
+    }
     context.reporter.onInfo?.(`recovery: ${name}`);
     const drillTarget =
       name === 'backup-restore'

@@ -30,7 +30,7 @@ function runHostnames(handle: StackHandle): string[] {
     names.add(id);
     names.add(`${id}-upstream`);
     names.add(service.endpoint.alias);
-    names.add(service.containerName);
+    if (service.containerName !== undefined) names.add(service.containerName);
     // Where the run's ports are published (loopback here; `docker` under GitLab's dind).
     names.add(service.endpoint.host);
   }

@@ -32,6 +32,8 @@ export interface StageRunOptions {
   readonly builtInSuitesDir?: string;
   /** `--fail-fast`: the first `failed` check it calls critical stops the stage (its teardowns still run). */
   readonly failFast?: FailFast;
+  /** `certify --target <file>`: the handle file of the stack the stages run against, named in reasons about what it lacks. */
+  readonly targetFile?: string;
 }
 
 /** Why the rest of a stage did not run after `--fail-fast` stopped it on `checkId`. */
@@ -329,6 +331,7 @@ async function runLoadedSuite(state: ArmedStage, { file, suite }: LoadedSuite): 
     redact: options.redact,
     record: (check) => recordCheck(state, check),
     ...(options.failFast ? { failFast: options.failFast } : {}),
+    ...(options.targetFile === undefined ? {} : { targetFile: options.targetFile }),
     assertTarget: (target) => assertAllowedTarget(target, options.handle, options.config.allowTargets),
   };
   try {

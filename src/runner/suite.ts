@@ -41,6 +41,8 @@ export interface SuiteContext {
   assertTarget(target: string | URL): URL;
   /** Reads the host's load while a timing check runs (default: the system's; tests inject one). */
   readonly hostLoad?: HostLoadSampler;
+  /** The handle file of a stack something else started (`certify --target`, a drill), named in reasons about what it lacks. */
+  readonly targetFile?: string;
 }
 
 /** What `--fail-fast` needs from the policy: which checks are critical. */

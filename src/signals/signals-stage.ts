@@ -4,11 +4,12 @@ import type { CheckResult } from '../core/check-result.ts';
 import { readCheckResults } from '../core/results.ts';
 import type { Stage } from '../core/stage.ts';
 import type { PlanContext, PlannedCheck, SuiteContext } from '../runner/suite.ts';
-import { notConfiguredCheck } from '../runner/not-applicable.ts';
+import { notApplicableMessage, notConfiguredCheck } from '../runner/not-applicable.ts';
 import type { NotConfiguredFamily } from '../runner/not-applicable.ts';
 import { runCheck } from '../runner/suite.ts';
 import { dockerScope, faultJournal, faultWindows, toxiproxyScope } from '../stack/fault-journal.ts';
 import type { FaultChange, FaultWindow } from '../stack/fault-journal.ts';
+import { noContainerAccessReason } from '../stack/stack-handle.ts';
 import type { StackHandle } from '../stack/stack-handle.ts';
 import { signalRules } from './classify.ts';
 import { judgeServiceLog } from './judge.ts';
@@ -132,6 +133,12 @@ export async function runSignalChecks(context: SuiteContext): Promise<void> {
   for (const service of services) {
     const spec = { ...planned(stage, service), retries: 0, remediation: REMEDIATION };
     await runCheck(context, spec, async () => {
+      const noContainers = noContainerAccessReason(handle, context.targetFile);
+      if (noContainers !== undefined)
+        return {
+          status: 'not-applicable',
+          message: notApplicableMessage(`${noContainers}: the logs of ${service} are not followed`),
+        };
       if (fromMs === null)
         return {
           status: 'unknown',

@@ -3,7 +3,7 @@ import { getContainerRuntimeClient } from 'testcontainers';
 import { describe, expect, it } from 'vitest';
 import { readCertification } from '../../src/certify/index.ts';
 import { readCheckResults } from '../../src/core/results.ts';
-import { readStackHandle } from '../../src/stack/stack-handle.ts';
+import { containerIdOf, readStackHandle } from '../../src/stack/stack-handle.ts';
 import { ToxiproxyApi } from '../../src/stack/toxiproxy-api.ts';
 import { ROOT, leftovers, onlyRun, referenceProject, runCli as cli } from '../support/harness.ts';
 import type { Project } from '../support/harness.ts';
@@ -200,8 +200,8 @@ describe('readiness drill on a stack left running by readiness up', () => {
           expect(proxy.toxics, `toxics left on ${name}`).toEqual([]);
           expect(proxy.enabled, `${name} left disabled`).toBe(true);
         }
-        for (const service of Object.values(handle.services)) {
-          const state = await docker.getContainer(service.containerId).inspect();
+        for (const [name, service] of Object.entries(handle.services)) {
+          const state = await docker.getContainer(containerIdOf(handle, name)).inspect();
           expect(state.State.Paused, `${service.containerName} left paused`).toBe(false);
           expect(state.State.Running, `${service.containerName} left stopped`).toBe(true);
         }

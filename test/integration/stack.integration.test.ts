@@ -10,6 +10,7 @@ import type { ReadinessConfigInput } from '../../src/config/index.ts';
 import { ServiceStartError } from '../../src/core/errors.ts';
 import { createRedactor } from '../../src/core/redact.ts';
 import { LABELS, StackProvider, stackImageRefs } from '../../src/stack/index.ts';
+import { containerIdOf } from '../../src/stack/stack-handle.ts';
 import { onlyRun, runCli } from '../support/harness.ts';
 
 /** Sends a Redis inline PING through a host port and returns the reply (or the socket error). */
@@ -162,7 +163,7 @@ describe('StackProvider (real Docker)', () => {
     const docker = (await getContainerRuntimeClient()).container.dockerode;
     {
       await using stack = await provider.start();
-      const container = docker.getContainer(stack.handle.services['redis']!.containerId);
+      const container = docker.getContainer(containerIdOf(stack.handle, 'redis'));
       const ready = async (): Promise<void> => {
         for (;;) {
           const exec = await stack.containers.get('redis')!.exec(['redis-cli', 'ping']);

@@ -2,6 +2,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { describe, expect, it } from 'vitest';
+import { readCheckResults } from '../../src/core/results.ts';
 import { LABELS } from '../../src/stack/labels.ts';
 import { readStackHandle, serviceUrl } from '../../src/stack/stack-handle.ts';
 import { leftovers, onlyRun, referenceProject, runCli } from '../support/harness.ts';
@@ -29,7 +30,7 @@ async function stagesOf(runDir: string): Promise<Record<string, StageEntry>> {
 }
 
 describe('certify --target: a stack something else started (real Docker)', () => {
-  it('gives the same stage statuses as a managed run, and leaves that stack running', async () => {
+  it('gives the same stage statuses as a managed run, leaves that stack running, and without Toxiproxy its link faults are not applicable', async () => {
     const managed = await referenceProject('managed', OVERRIDES);
     const managedRun = await runCli(managed.dir, ['certify', '--stages', STAGES, '--seed', '7']);
     expect(managedRun.code, managedRun.stderr.slice(-2000)).toBe(0);
@@ -61,6 +62,38 @@ describe('certify --target: a stack something else started (real Docker)', () =>
       expect((await fetch(`${serviceUrl(after, 'orders', 8080)}/health/ready`)).status).toBe(200);
       // The certify run itself made no containers of its own that outlive it.
       expect(await leftovers(runDir)).toBe(0);
+
+      // The same stack described as an environment that routes its links through no Toxiproxy.
+      const noToxiproxy = join(external.dir, 'handle-without-toxiproxy.json');
+      await writeFile(noToxiproxy, JSON.stringify({ ...after, toxiproxy: null }));
+      const bare = await runCli(external.dir, [
+        'certify',
+        '--stages',
+        'boot,chaos',
+        '--seed',
+        '7',
+        '--target',
+        noToxiproxy,
+      ]);
+      expect(bare.code, bare.stderr.slice(-2000)).toBe(0);
+      const bareRuns = (await readdir(external.reports)).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n)).sort();
+      const bareDir = join(external.reports, bareRuns.at(-1) ?? '');
+      const { checks } = await readCheckResults(join(bareDir, 'allure-results'));
+      const byId = (id: string) => checks.find((c) => c.id === id);
+      const reason = `Not applicable: ${noToxiproxy} routes its links through no Toxiproxy (toxiproxy: null), so link faults cannot be injected on this stack`;
+      // The container fault still runs and passes.
+      expect(byId('chaos.orders-kill.recovery')?.status).toBe('passed');
+      // The link fault is not applicable with the reason, every check of it; nothing was injected.
+      const linkFault = checks.filter((c) => c.id.startsWith('chaos.reset-during-writes.'));
+      expect(linkFault.length).toBeGreaterThan(3);
+      for (const check of linkFault) {
+        expect(check.status, check.id).toBe('not-applicable');
+        expect(check.message).toBe(`${reason} (the fault is on link "postgres")`);
+      }
+      // So is the boot stage's readiness truth, which would cut a link.
+      const truth = checks.filter((c) => c.id.startsWith('boot.readiness-truth.'));
+      expect(truth.length).toBeGreaterThan(0);
+      for (const check of truth) expect(check.status, check.id).toBe('not-applicable');
     } finally {
       const down = await runCli(external.dir, ['down']);
       expect(down.code, down.stderr).toBe(0);
@@ -90,6 +123,7 @@ describe('certify --target: a stack something else started (real Docker)', () =>
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`${file}: stack is "someone-else"`);
     expect(run.stderr).toContain(`${file}: services.orders is missing`);
-    expect(run.stderr).toContain(`${file}: toxiproxy is null but the config has links`);
+    // toxiproxy: null is no problem: the link faults are then recorded not applicable.
+    expect(run.stderr).not.toContain(`${file}: toxiproxy`);
   });
 });

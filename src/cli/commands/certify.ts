@@ -16,7 +16,7 @@ import { isStage } from '../../core/stage.ts';
 import type { Stage } from '../../core/stage.ts';
 import { Teardowns } from '../../core/teardown.ts';
 import { ServiceLogFollower } from '../../stack/service-logs.ts';
-import { writeStackHandle } from '../../stack/stack-handle.ts';
+import { noContainerAccessReason, writeStackHandle } from '../../stack/stack-handle.ts';
 import type { StackHandle } from '../../stack/stack-handle.ts';
 import { reapOrphans } from '../../stack/reap.ts';
 import { preflight } from '../preflight.ts';
@@ -182,6 +182,12 @@ interface StackSetup {
  */
 async function attachTarget(target: StackHandle, file: string, setup: StackSetup): Promise<StackHandle> {
   setup.reporter.onInfo?.(`--target: running against the stack of run ${target.runId}, which is left running`);
+  const noContainers = noContainerAccessReason(target, file);
+  if (noContainers !== undefined) {
+    // Nothing reaches Docker: no logs to follow, and no fault can move a container's host ports.
+    setup.reporter.onInfo?.(`--target: ${noContainers}: container faults, logs and Docker stats are not applicable`);
+    return target;
+  }
   const { getContainerRuntimeClient } = await import('testcontainers');
   const docker = (await getContainerRuntimeClient()).container.dockerode;
   const logs = new ServiceLogFollower(docker, target.runId, setup.folder.logsDir, setup.redact);
@@ -236,11 +242,13 @@ interface StageLoop {
   readonly signal: AbortSignal;
   readonly timer: StageTimer;
   readonly failFast: StageRunOptions['failFast'];
+  /** `--target <file>`: named in reasons about what that stack lacks. */
+  readonly targetFile: string | undefined;
 }
 
 /** Runs the selected stages in order, each timed; with --fail-fast the first failed critical check ends the loop. */
 async function runStages(selected: readonly Stage[], loop: StageLoop): Promise<void> {
-  const { config, handle, folder, seed, reporter, redact, signal, timer, failFast } = loop;
+  const { config, handle, folder, seed, reporter, redact, signal, timer, failFast, targetFile } = loop;
   for (const [index, stage] of selected.entries()) {
     if (signal.aborted) break;
     const results = await timer.time(stage, () =>
@@ -256,6 +264,7 @@ async function runStages(selected: readonly Stage[], loop: StageLoop): Promise<v
         redact,
         signal,
         ...(failFast ? { failFast } : {}),
+        ...(targetFile === undefined ? {} : { targetFile }),
       }),
     );
     // The first failed critical check is the one that stopped the stage.
@@ -327,7 +336,18 @@ export async function certify(options: CertifyOptions): Promise<ExitCode> {
           startStack(config, state, { folder, seed, redact, reporter, teardowns, signal: runSignal }),
         );
     await writeStackHandle(folder.handleFile, handle);
-    await runStages(selected, { config, handle, folder, seed, reporter, redact, signal: runSignal, timer, failFast });
+    await runStages(selected, {
+      config,
+      handle,
+      folder,
+      seed,
+      reporter,
+      redact,
+      signal: runSignal,
+      timer,
+      failFast,
+      targetFile: options.target,
+    });
   } catch (error) {
     interrupted = signal.aborted;
     await recordRunFailure(folder, selected[0] ?? 'boot', error, interrupted, redact);

@@ -80,6 +80,7 @@ export async function drill(options: DrillOptions): Promise<ExitCode> {
       return written;
     },
     assertTarget: (target) => assertAllowedTarget(target, handle, config.allowTargets),
+    targetFile: handleFile,
   };
   const replay = `readiness drill ${id} --seed ${seed}`;
   let interrupted = false;

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { pollUntil } from '../../core/clock.ts';
+import { notApplicableMessage } from '../../runner/not-applicable.ts';
+import { containerIdOf, noContainerAccessReason } from '../../stack/stack-handle.ts';
 import type { SecurityConfig } from '../../config/stages/security.ts';
 import type { CheckOutcome, CheckSpec } from '../../runner/suite.ts';
 import type { SecurityContext } from '../context.ts';
@@ -19,11 +21,10 @@ async function execInService(
   service: string,
   command: readonly string[],
 ): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
-  const started = ctx.suite.handle.services[service];
-  if (!started) throw new Error(`service "${service}" is not in the stack handle`);
+  const containerId = containerIdOf(ctx.suite.handle, service);
   const docker = (await getContainerRuntimeClient()).container.dockerode;
   const exec = await docker
-    .getContainer(started.containerId)
+    .getContainer(containerId)
     .exec({ Cmd: [...command], AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
   const out = new PassThrough();
@@ -171,6 +172,15 @@ async function runErasure(ctx: SecurityContext): Promise<void> {
   const spec = complianceChecks(ctx.config).erasure;
   if (!erasure || !spec) return;
   await ctx.check(spec, async (): Promise<CheckOutcome> => {
+    const noContainers = noContainerAccessReason(ctx.suite.handle, ctx.suite.targetFile);
+    // The proof includes the database dump (erasure.database), taken inside its container.
+    if (erasure.database && noContainers !== undefined)
+      return {
+        status: 'not-applicable',
+        message: notApplicableMessage(
+          `${noContainers}: the database of ${erasure.database.service} cannot be read (compliance.erasure.database)`,
+        ),
+      };
     const user = await ctx.throwaway('erasure');
     const pii = [user.username, user.name].filter((p): p is string => p !== undefined);
     const contains = (text: string): string[] => pii.filter((p) => text.includes(p));
@@ -245,6 +255,12 @@ async function runErasure(ctx: SecurityContext): Promise<void> {
 
 async function runLogPii(ctx: SecurityContext): Promise<void> {
   await ctx.check(complianceChecks(ctx.config).logPii, async (): Promise<CheckOutcome> => {
+    const noContainers = noContainerAccessReason(ctx.suite.handle, ctx.suite.targetFile);
+    if (noContainers !== undefined)
+      return {
+        status: 'not-applicable',
+        message: notApplicableMessage(`${noContainers}: no service logs are followed`),
+      };
     const logsDir = ctx.suite.handle.logsDir;
     const wantedServices = ctx.config.compliance.logServices;
     let names: string[];
