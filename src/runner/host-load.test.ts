@@ -25,11 +25,32 @@ describe('host load', () => {
       { loadPerCore: 4.5, cores: 2, cpu: { total: 1500, busy: 950, steal: 20 } },
       { loadPerCore: 3, cores: 2, cpu: { total: 2000, busy: 1400, steal: 50 } },
     ]);
-    expect(load).toEqual({ cores: 2, maxLoadPerCore: 4.5, busyRatio: 0.9, stealRatio: 0.05, samples: 3 });
+    expect(load).toEqual({
+      cores: 2,
+      maxLoadPerCore: 4.5,
+      busyRatio: 0.9,
+      peakBusyRatio: 0.9,
+      stealRatio: 0.05,
+      samples: 3,
+    });
     // The busy share was measured: it decides, whatever the (lagging) load average says.
     expect(saturationReason(load!, { maxLoadPerCore: 1.5, maxBusyRatio: 0.95 })).toBeUndefined();
     expect(saturationReason(load!, { maxLoadPerCore: 5, maxBusyRatio: 0.9 })).toBe(
       'CPU 90% busy (5% stolen) (threshold 90%)',
+    );
+  });
+
+  it('a burst in part of the window saturates it, though the average over the window stays below the threshold', () => {
+    // Another job starts in the last 5 s of a 15 s load run: 40%, 40%, then 100% busy.
+    const load = summarizeHostLoad([
+      { loadPerCore: 0.6, cores: 2, cpu: { total: 0, busy: 0, steal: 0 } },
+      { loadPerCore: 0.6, cores: 2, cpu: { total: 1000, busy: 400, steal: 0 } },
+      { loadPerCore: 0.7, cores: 2, cpu: { total: 2000, busy: 800, steal: 0 } },
+      { loadPerCore: 1.2, cores: 2, cpu: { total: 3000, busy: 1800, steal: 0 } },
+    ]);
+    expect(load).toMatchObject({ busyRatio: 0.6, peakBusyRatio: 1 });
+    expect(saturationReason(load!, { maxLoadPerCore: 1.5, maxBusyRatio: 0.95 })).toBe(
+      'CPU 100% busy over part of the window (60% over all of it) (threshold 95%)',
     );
   });
 

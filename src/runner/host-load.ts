@@ -35,6 +35,11 @@ export interface HostLoad {
   readonly maxLoadPerCore: number;
   /** Share of CPU time busy over the window; absent without /proc/stat or on a window too short to tell (< 10 ticks). */
   readonly busyRatio?: number;
+  /**
+   * The highest busy share between two consecutive samples (about 5 s apart): a burst the window's average
+   * hides, e.g. another job that started during the last phase of a load run. Absent as `busyRatio` is.
+   */
+  readonly peakBusyRatio?: number;
   readonly stealRatio?: number;
   readonly samples: number;
 }
@@ -83,10 +88,17 @@ export function summarizeHostLoad(samples: readonly HostLoadSample[]): HostLoad 
   const maxLoadPerCore = Math.max(...samples.map((s) => s.loadPerCore));
   const round = (n: number): number => Math.round(n * 1000) / 1000;
   const ticks = first.cpu && last.cpu ? last.cpu.total - first.cpu.total : 0;
+  // Busy share of each interval between consecutive samples that is long enough to tell.
+  const intervals = samples.slice(1).flatMap((sample, i) => {
+    const before = samples[i]?.cpu;
+    const span = sample.cpu && before ? sample.cpu.total - before.total : 0;
+    return sample.cpu && before && span >= MIN_TICKS ? [(sample.cpu.busy - before.busy) / span] : [];
+  });
   const cpu =
     first.cpu && last.cpu && ticks >= MIN_TICKS
       ? {
           busyRatio: round((last.cpu.busy - first.cpu.busy) / ticks),
+          peakBusyRatio: round(Math.max((last.cpu.busy - first.cpu.busy) / ticks, ...intervals)),
           stealRatio: round((last.cpu.steal - first.cpu.steal) / ticks),
         }
       : {};
@@ -102,12 +114,14 @@ export function worseHostLoad(a: HostLoad | undefined, b: HostLoad | undefined):
   const max = (x: number | undefined, y: number | undefined): number | undefined =>
     x === undefined ? y : y === undefined ? x : Math.max(x, y);
   const busyRatio = max(a.busyRatio, b.busyRatio);
+  const peakBusyRatio = max(a.peakBusyRatio, b.peakBusyRatio);
   const stealRatio = max(a.stealRatio, b.stealRatio);
   return {
     cores: Math.max(a.cores, b.cores),
     maxLoadPerCore: Math.max(a.maxLoadPerCore, b.maxLoadPerCore),
     samples: a.samples + b.samples,
     ...(busyRatio === undefined ? {} : { busyRatio }),
+    ...(peakBusyRatio === undefined ? {} : { peakBusyRatio }),
     ...(stealRatio === undefined ? {} : { stealRatio }),
   };
 }
@@ -116,13 +130,20 @@ export function worseHostLoad(a: HostLoad | undefined, b: HostLoad | undefined):
  * Why the host counts as saturated over the window, or undefined when it does not. The CPU busy share over
  * the window decides when it was measured: the 1-minute load average lags the window by up to a minute and
  * counts tasks asleep on I/O (measured here: load 1.52 per core while the CPU was 77% idle), so it judges
- * only a window without a busy share (no /proc/stat, or under 100 ms).
+ * only a window without a busy share (no /proc/stat, or under 100 ms). A burst counts: the busiest interval
+ * between two samples (about 5 s) at the threshold saturates the window too.
  */
 export function saturationReason(load: HostLoad, thresholds: HostSaturationThresholds): string | undefined {
-  if (load.busyRatio !== undefined)
-    return load.busyRatio >= thresholds.maxBusyRatio
-      ? `CPU ${Math.round(load.busyRatio * 100)}% busy${load.stealRatio ? ` (${Math.round(load.stealRatio * 100)}% stolen)` : ''} (threshold ${Math.round(thresholds.maxBusyRatio * 100)}%)`
+  if (load.busyRatio !== undefined) {
+    const stolen = load.stealRatio ? ` (${Math.round(load.stealRatio * 100)}% stolen)` : '';
+    const threshold = `(threshold ${Math.round(thresholds.maxBusyRatio * 100)}%)`;
+    if (load.busyRatio >= thresholds.maxBusyRatio)
+      return `CPU ${Math.round(load.busyRatio * 100)}% busy${stolen} ${threshold}`;
+    const peak = load.peakBusyRatio ?? load.busyRatio;
+    return peak >= thresholds.maxBusyRatio
+      ? `CPU ${Math.round(peak * 100)}% busy over part of the window (${Math.round(load.busyRatio * 100)}% over all of it) ${threshold}`
       : undefined;
+  }
   return load.maxLoadPerCore > thresholds.maxLoadPerCore
     ? `load ${load.maxLoadPerCore} per core on ${load.cores} cores (threshold ${thresholds.maxLoadPerCore}; no CPU busy share measured)`
     : undefined;
@@ -134,6 +155,9 @@ export function hostLoadMetrics(load: HostLoad): Metric[] {
     { name: 'host_load_per_core', value: load.maxLoadPerCore, unit: 'ratio' },
     { name: 'host_cores', value: load.cores, unit: 'count' },
     ...(load.busyRatio === undefined ? [] : [{ name: 'host_cpu_busy_ratio', value: load.busyRatio, unit: 'ratio' }]),
+    ...(load.peakBusyRatio === undefined
+      ? []
+      : [{ name: 'host_cpu_peak_busy_ratio', value: load.peakBusyRatio, unit: 'ratio' }]),
     ...(load.stealRatio === undefined ? [] : [{ name: 'host_cpu_steal_ratio', value: load.stealRatio, unit: 'ratio' }]),
   ];
 }
@@ -143,7 +167,7 @@ export function hostLoadEvidence(load: HostLoad, thresholds: HostSaturationThres
   const cpu =
     load.busyRatio === undefined
       ? 'CPU busy share not measured (no /proc/stat or a window under 100 ms)'
-      : `CPU busy ${load.busyRatio}, steal ${load.stealRatio ?? 0}`;
+      : `CPU busy ${load.busyRatio} (busiest interval ${load.peakBusyRatio ?? load.busyRatio}), steal ${load.stealRatio ?? 0}`;
   return {
     name: 'host load during the check',
     contentType: 'text/plain',

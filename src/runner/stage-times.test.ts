@@ -80,8 +80,22 @@ describe('StageTimer', () => {
     await timer.time('security', () => Promise.resolve());
     await timer.time('load', () => Promise.resolve());
     const [security, load] = timer.toJSON().stages;
-    expect(security?.hostLoad).toEqual({ cores: 2, maxLoadPerCore: 0.3, busyRatio: 0.3, stealRatio: 0, samples: 2 });
-    expect(load?.hostLoad).toEqual({ cores: 2, maxLoadPerCore: 1.8, busyRatio: 1, stealRatio: 0, samples: 2 });
+    expect(security?.hostLoad).toEqual({
+      cores: 2,
+      maxLoadPerCore: 0.3,
+      busyRatio: 0.3,
+      peakBusyRatio: 0.3,
+      stealRatio: 0,
+      samples: 2,
+    });
+    expect(load?.hostLoad).toEqual({
+      cores: 2,
+      maxLoadPerCore: 1.8,
+      busyRatio: 1,
+      peakBusyRatio: 1,
+      stealRatio: 0,
+      samples: 2,
+    });
     const file = join(dir, STAGE_TIMES_FILE);
     await writeStageTimes(file, timer);
     expect(await readStageTimes(file)).toEqual(timer.toJSON());

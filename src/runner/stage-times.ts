@@ -14,6 +14,7 @@ const hostLoadSchema = z.strictObject({
   cores: z.number().int().positive(),
   maxLoadPerCore: z.number().min(0),
   busyRatio: z.number().min(0).max(1).optional(),
+  peakBusyRatio: z.number().min(0).max(1).optional(),
   stealRatio: z.number().min(0).max(1).optional(),
   samples: z.number().int().positive(),
 });
