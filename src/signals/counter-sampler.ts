@@ -7,8 +7,11 @@ import type { CounterScrape } from './counters.ts';
 
 /** How a sampler scrapes one service's metrics endpoint. */
 export interface CounterSamplerOptions {
-  /** The endpoint as the harness reaches it (the service's host-mapped port on loopback). */
-  readonly url: string;
+  /**
+   * The endpoint as the harness reaches it (the service's host-mapped port on loopback), resolved for each
+   * scrape: a restarted container's host port moves. Throws when it cannot be resolved (a failed scrape).
+   */
+  readonly url: () => string;
   readonly selectors: readonly CounterSelector[];
   readonly intervalMs: number;
   /** It stops scraping on its own after this long (the stage deadline), should nobody stop it. */
@@ -26,7 +29,8 @@ const ACCEPT = 'text/plain;version=0.0.4;q=1,*/*;q=0.1';
  * its reason. Its timer does not keep the process alive.
  */
 export class CounterSampler {
-  readonly url: string;
+  /** The endpoint of the last scrape. */
+  url = '';
   readonly #options: CounterSamplerOptions;
   readonly #clock: Clock;
   readonly #track: CounterTrack;
@@ -37,7 +41,6 @@ export class CounterSampler {
   #stopped = false;
 
   constructor(options: CounterSamplerOptions) {
-    this.url = options.url;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#track = new CounterTrack(options.selectors);
@@ -46,6 +49,13 @@ export class CounterSampler {
   async #scrape(): Promise<void> {
     const startMs = this.#clock.now();
     const timeoutMs = Math.min(5_000, Math.max(1_000, this.#options.intervalMs));
+    try {
+      this.url = this.#options.url();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#track.add({ ok: false, startMs, endMs: this.#clock.now(), reason });
+      return;
+    }
     let outcome;
     try {
       outcome = await httpExchange(this.url, {

@@ -177,7 +177,7 @@ describe('CounterSampler', () => {
       res.end(answers > 1 ? 'unavailable' : healthy);
     });
     const sampler = new CounterSampler({
-      url: `${server.baseUrl}/metrics`,
+      url: () => `${server.baseUrl}/metrics`,
       selectors: [MEMORY],
       intervalMs: 60_000,
       maxDurationMs: 60_000,
@@ -191,5 +191,22 @@ describe('CounterSampler', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('records an endpoint it cannot resolve (a service the stack does not have) as failed scrapes, so unknown', async () => {
+    const sampler = new CounterSampler({
+      url: () => {
+        throw new Error('Stack "shop" has no service "orders" (known: api)');
+      },
+      selectors: [MEMORY],
+      intervalMs: 60_000,
+      maxDurationMs: 60_000,
+    });
+    await sampler.start();
+    const record = (await sampler.stop()).snapshot();
+    expect([record.scrapes, record.failedScrapes]).toEqual([2, 2]);
+    const verdict = judgeCounters(record, input);
+    expect(verdict.status).toBe('unknown');
+    expect(verdict.message).toContain('start of contract failed (Stack "shop" has no service "orders" (known: api))');
   });
 });

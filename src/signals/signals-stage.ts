@@ -76,11 +76,8 @@ export async function planSignals(context: PlanContext): Promise<PlannedCheck[]>
   return services.map((service) => planned(context.stage, service));
 }
 
-/** One service's counter sampling over a stage: the sampler, or why none could start. */
-type CounterSource = { readonly sampler: CounterSampler } | { readonly problem: string };
-
-/** The counter sampling of the stage in progress, by the run's stack handle. */
-const countersByHandle = new WeakMap<StackHandle, { stage: Stage; sources: Map<string, CounterSource> }>();
+/** The counter samplers of the stage in progress (by service), by the run's stack handle. */
+const countersByHandle = new WeakMap<StackHandle, { stage: Stage; samplers: Map<string, CounterSampler> }>();
 
 /**
  * Starts scraping the dependency error counters of each judged service that has `signals.metrics`, from
@@ -89,36 +86,27 @@ const countersByHandle = new WeakMap<StackHandle, { stage: Stage; sources: Map<s
  */
 async function startCounters(context: PlanContext, services: readonly string[]): Promise<void> {
   const { config, handle, stage } = context;
-  for (const source of countersByHandle.get(handle)?.sources.values() ?? [])
-    if ('sampler' in source) source.sampler.dispose();
+  for (const sampler of countersByHandle.get(handle)?.samplers.values() ?? []) sampler.dispose();
   countersByHandle.delete(handle);
   const configured = services.flatMap((service) => {
     const source = config.signals.metrics[service];
     return source ? [{ service, source }] : [];
   });
   if (configured.length === 0) return;
-  const sources = new Map<string, CounterSource>();
-  countersByHandle.set(handle, { stage, sources });
+  const samplers = new Map<string, CounterSampler>();
+  countersByHandle.set(handle, { stage, samplers });
   await Promise.all(
     configured.map(async ({ service, source }) => {
-      let url: string;
-      try {
-        url = assertAllowedTarget(
-          `${serviceUrl(handle, service, source.port)}${source.path}`,
-          handle,
-          config.allowTargets,
-        ).href;
-      } catch (error) {
-        sources.set(service, { problem: error instanceof Error ? error.message : String(error) });
-        return;
-      }
       const sampler = new CounterSampler({
-        url,
+        // Resolved for each scrape from the handle, which a container restart updates with its new host port.
+        url: () =>
+          assertAllowedTarget(`${serviceUrl(handle, service, source.port)}${source.path}`, handle, config.allowTargets)
+            .href,
         selectors: source.counters,
         intervalMs: config.signals.scrapeIntervalMs,
         maxDurationMs: config.deadlines.stageMs,
       });
-      sources.set(service, { sampler });
+      samplers.set(service, sampler);
       await sampler.start();
     }),
   );
@@ -134,12 +122,11 @@ async function stopCounters(
   const stopped = new Map<string, { url: string; record: CounterRecord } | { problem: string }>();
   if (!entry) return stopped;
   await Promise.all(
-    [...entry.sources].map(async ([service, source]) => {
-      if ('problem' in source) stopped.set(service, source);
-      else if (entry.stage !== stage) {
-        source.sampler.dispose();
+    [...entry.samplers].map(async ([service, sampler]) => {
+      if (entry.stage !== stage) {
+        sampler.dispose();
         stopped.set(service, { problem: `its scrapes were taken for ${entry.stage}, not ${stage}` });
-      } else stopped.set(service, { url: source.sampler.url, record: (await source.sampler.stop()).snapshot() });
+      } else stopped.set(service, { url: sampler.url, record: (await sampler.stop()).snapshot() });
     }),
   );
   return stopped;
