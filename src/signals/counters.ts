@@ -246,17 +246,23 @@ export interface CounterJudgeInput {
 const overlapsFault = (interval: CounterInterval, faults: readonly FaultWindow[]): boolean =>
   faults.some((w) => interval.fromMs <= (w.endMs ?? Infinity) && interval.toMs >= w.startMs);
 
+/** Every counter read, and none moved: the interval was quiet in every part of it, the faulted part too. */
+const unmoved = (interval: CounterInterval): boolean =>
+  interval.increases.every((x) => x === 0) && !interval.resets.some(Boolean);
+
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
  * Judges a service's dependency error counters over one stage: the increases of the intervals that
- * overlap no fault window (nor its settle time), summed over the counters, against the budget. Over budget
- * fails, with the intervals that rose; otherwise a counter it could not read (the endpoint unreachable at
- * the stage's start or end, a counter not exposed, not a counter) or no quiet interval at all is
- * `unknown`, never a pass.
+ * overlap no fault window (nor its settle time), summed over the counters, against the budget. An interval
+ * that overlaps one is left out only when a counter moved in it (that increase may be the fault's): one in
+ * which none moved shows its quiet part quiet too, so a stage shorter than the scrape period still gets
+ * judged around a fault. Over budget fails, with the intervals that rose; otherwise a counter it could not
+ * read (the endpoint unreachable at the stage's start or end, a counter not exposed, not a counter) or no
+ * interval left to judge is `unknown`, never a pass.
  */
 export function judgeCounters(record: CounterRecord, input: CounterJudgeInput): CounterVerdict {
-  const judged = record.intervals.filter((i) => !overlapsFault(i, input.faults));
+  const judged = record.intervals.filter((i) => unmoved(i) || !overlapsFault(i, input.faults));
   const excludedIntervals = record.intervals.length - judged.length;
   const increases = record.selectors.map((selector, i) => ({
     selector: selector.text,
@@ -297,7 +303,7 @@ export function judgeCounters(record: CounterRecord, input: CounterJudgeInput): 
       return why ? [`${selector.text}: ${why}`] : [];
     }),
     ...(record.startRead && record.endRead && judged.length === 0
-      ? [`every interval between scrapes overlapped a fault window, so no increase was judged`]
+      ? [`a counter moved in every interval between scrapes, and each overlapped a fault window, so none was judged`]
       : []),
   ];
   if (unknown.length > 0)
