@@ -184,7 +184,10 @@ export const defaultSignals = (): SignalsConfig => signalsConfigSchema.parse({})
  * port one the service exposes.
  */
 export function refineSignals(
-  config: RefinementCtx['config'] & { readonly signals: SignalsConfig },
+  config: RefinementCtx['config'] & {
+    readonly signals: SignalsConfig;
+    readonly services: Readonly<Record<string, { readonly build?: unknown }>>;
+  },
   ctx: RefinementCtx['ctx'],
 ): void {
   const { signals } = config;
@@ -194,7 +197,7 @@ export function refineSignals(
   for (const [service, source] of Object.entries(signals.metrics)) {
     const at = ['signals', 'metrics', service];
     if (!checkServicePort(config, ctx, at, { service, port: source.port }, at)) continue;
-    const built = (config.services[service] as { readonly build?: unknown } | undefined)?.build !== undefined;
+    const built = config.services[service]?.build !== undefined;
     const judgedService = signals.services ? signals.services.includes(service) : built;
     if (!judgedService)
       ctx.addIssue({
