@@ -13,6 +13,15 @@ import { combineParts } from './signals-stage.ts';
 // Recorded from the reference orders service's GET /metrics (healthy: the limiter only ever used Redis).
 const healthy = readFileSync(join(import.meta.dirname, '../../test/fixtures/chaos/orders-metrics.txt'), 'utf8');
 
+// Recorded from orders under FRAGILE=silent-redis-errors (test/fixtures/signals/README.md): right after
+// start, after 7 requests to /v1 (each limited in process: Redis answered WRONGTYPE), and after a
+// restart of its container and 3 more requests.
+const recordedMetrics = (name: string): string =>
+  readFileSync(join(import.meta.dirname, `../../test/fixtures/signals/${name}`), 'utf8');
+const silentBefore = recordedMetrics('orders-metrics-silent-redis-before.txt');
+const silentAfter = recordedMetrics('orders-metrics-silent-redis-after.txt');
+const silentRestarted = recordedMetrics('orders-metrics-silent-redis-restarted.txt');
+
 const selector = (text: string): CounterSelector => {
   const parsed = parseCounterSelector(text);
   if (typeof parsed === 'string') throw new Error(parsed);
@@ -143,6 +152,61 @@ describe('judgeCounters', () => {
   });
 });
 
+describe('judgeCounters on the planted silent-redis-errors defect', () => {
+  const selectors = [MEMORY, PAYMENT_FAILURES];
+  const fault = (startMs: number, endMs: number | null): FaultWindow => ({
+    target: 'redis',
+    startMs,
+    faultEndMs: endMs,
+    endMs,
+    detail: 'proxy disabled',
+  });
+
+  it('fails on the in-process decisions counted while every answer was a success, with the interval as evidence', () => {
+    const track = trackOf(selectors, scrapeOf(silentBefore, 1_000, selectors), scrapeOf(silentAfter, 3_000, selectors));
+    const verdict = judgeCounters(track.snapshot(), input);
+    expect(verdict.status).toBe('failed');
+    expect(verdict.increases).toEqual([
+      { selector: MEMORY.text, increase: 7 },
+      { selector: PAYMENT_FAILURES.text, increase: 0 },
+    ]);
+    expect(verdict.message).toContain("orders's dependency error counters rose over budget in contract");
+    expect(verdict.evidence).toEqual([
+      '1970-01-01T00:00:01.000Z .. 1970-01-01T00:00:03.005Z rate_limit_decisions_total{backend="memory"} +7',
+    ]);
+    expect(judgeCounters(track.snapshot(), { ...input, budget: 7 }).status).toBe('passed');
+  });
+
+  it('counts a restarted process from zero and says so', () => {
+    const track = trackOf(
+      selectors,
+      scrapeOf(silentBefore, 1_000, selectors),
+      scrapeOf(silentAfter, 3_000, selectors),
+      scrapeOf(silentRestarted, 5_000, selectors),
+    );
+    const verdict = judgeCounters(track.snapshot(), input);
+    expect(verdict.total).toBe(7 + 3);
+    expect(verdict.evidence[1]).toBe(
+      '1970-01-01T00:00:03.000Z .. 1970-01-01T00:00:05.005Z rate_limit_decisions_total{backend="memory"} +3 (went down: the process restarted; its new value counted from zero)',
+    );
+    expect(verdict.message).toContain('1 with a counter that went down (restart: counted from zero)');
+  });
+
+  it('leaves out an interval that rose while a fault was on; with none left to judge it is unknown', () => {
+    const track = trackOf(
+      selectors,
+      scrapeOf(silentBefore, 1_000, selectors),
+      scrapeOf(silentAfter, 3_000, selectors),
+      scrapeOf(silentRestarted, 5_000, selectors),
+    );
+    const partly = judgeCounters(track.snapshot(), { ...input, faults: [fault(2_000, 2_500)] });
+    expect([partly.total, partly.judgedIntervals, partly.excludedIntervals]).toEqual([3, 1, 1]);
+    const whole = judgeCounters(track.snapshot(), { ...input, faults: [fault(2_000, null)] });
+    expect(whole.status).toBe('unknown');
+    expect(whole.message).toContain('a counter moved in every interval between scrapes, and each overlapped a fault');
+  });
+});
+
 describe('combineParts', () => {
   const part = (status: 'passed' | 'failed' | 'unknown', message: string) => ({
     status,
@@ -166,6 +230,30 @@ describe('combineParts', () => {
 });
 
 describe('CounterSampler', () => {
+  it('scrapes a recorded endpoint at start and stop: the increase between them fails the budget', async () => {
+    let answers = 0;
+    const server = await startLoopbackServer((_req, res) => {
+      answers += 1;
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(answers === 1 ? silentBefore : silentAfter);
+    });
+    const sampler = new CounterSampler({
+      url: () => `${server.baseUrl}/metrics`,
+      selectors: [MEMORY],
+      intervalMs: 60_000,
+      maxDurationMs: 60_000,
+    });
+    try {
+      await sampler.start();
+      const record = (await sampler.stop()).snapshot();
+      expect([record.scrapes, record.startRead, record.endRead]).toEqual([2, true, true]);
+      const verdict = judgeCounters(record, { ...input, url: `${server.baseUrl}/metrics` });
+      expect([verdict.status, verdict.total]).toEqual(['failed', 7]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('scrapes at start and at stop through HTTP, and records an endpoint that stopped answering', async () => {
     let answers = 0;
     const server = await startLoopbackServer((_req, res) => {
