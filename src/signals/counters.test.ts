@@ -93,7 +93,7 @@ describe('judgeCounters', () => {
     expect(verdict.total).toBe(0);
     expect(verdict.increases).toEqual([{ selector: MEMORY.text, increase: 0 }]);
     expect(verdict.message).toContain('0 dependency errors (budget 0)');
-    expect(verdict.message).toContain('2 scrapes of http://127.0.0.1:32768/metrics (0 failed), 1 intervals judged');
+    expect(verdict.message).toContain('2 scrapes of http://127.0.0.1:32768/metrics (0 failed), 1 interval judged');
   });
 
   it('is unknown, never passed, when the endpoint could not be read at the start or end, or a counter is not exposed', () => {
@@ -204,6 +204,9 @@ describe('judgeCounters on the planted silent-redis-errors defect', () => {
     const whole = judgeCounters(track.snapshot(), { ...input, faults: [fault(2_000, null)] });
     expect(whole.status).toBe('unknown');
     expect(whole.message).toContain('a counter moved in every interval between scrapes, and each overlapped a fault');
+    expect(whole.message).toContain(
+      '2 left out as faulted (rose in them: rate_limit_decisions_total{backend="memory"} +10)',
+    );
   });
 });
 

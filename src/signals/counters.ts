@@ -251,6 +251,7 @@ const unmoved = (interval: CounterInterval): boolean =>
   interval.increases.every((x) => x === 0) && !interval.resets.some(Boolean);
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+const count = (n: number, noun: string): string => `${String(n)} ${noun}${n === 1 ? '' : 's'}`;
 
 /**
  * Judges a service's dependency error counters over one stage: the increases of the intervals that
@@ -282,7 +283,21 @@ export function judgeCounters(record: CounterRecord, input: CounterJudgeInput): 
     .slice(0, input.evidenceLines);
   const restarts = judged.filter((interval) => interval.resets.some(Boolean)).length;
   const each = increases.map((c) => `${c.selector} +${String(c.increase)}`).join(', ');
-  const scope = `${String(record.scrapes)} scrapes of ${input.url} (${String(record.failedScrapes)} failed), ${String(judged.length)} intervals judged, ${String(excludedIntervals)} left out as faulted${restarts > 0 ? `, ${String(restarts)} with a counter that went down (restart: counted from zero)` : ''}`;
+  const leftOut = record.selectors
+    .map((selector, i) => ({
+      selector: selector.text,
+      increase: record.intervals
+        .filter((interval) => !judged.includes(interval))
+        .reduce((sum, interval) => sum + (interval.increases[i] ?? 0), 0),
+    }))
+    .filter((c) => c.increase > 0)
+    .map((c) => `${c.selector} +${String(c.increase)}`);
+  const scope = [
+    `${count(record.scrapes, 'scrape')} of ${input.url} (${String(record.failedScrapes)} failed)`,
+    `${count(judged.length, 'interval')} judged`,
+    `${String(excludedIntervals)} left out as faulted${leftOut.length > 0 ? ` (rose in them: ${leftOut.join(', ')})` : ''}`,
+    ...(restarts > 0 ? [`${String(restarts)} with a counter that went down (restart: counted from zero)`] : []),
+  ].join(', ');
   const tally = `${String(total)} dependency errors (budget ${String(input.budget)}): ${each}`;
   const base = { increases, total, judgedIntervals: judged.length, excludedIntervals, evidence };
   if (total > input.budget)
