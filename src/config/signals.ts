@@ -7,13 +7,11 @@ import type { RefinementCtx } from './stages/refine-context.ts';
 export const SIGNAL_CLASSES = ['fatal', 'error', 'serverError'] as const;
 export type SignalClass = (typeof SIGNAL_CLASSES)[number];
 
-/** How a label matcher of a counter selector compares: PromQL's equality and inequality. */
-export const LABEL_MATCH_OPS = ['=', '!='] as const;
-
 /** One label matcher of a counter selector; a label a series lacks has the value `''`, as in PromQL. */
 export interface LabelMatcher {
   readonly label: string;
-  readonly op: (typeof LABEL_MATCH_OPS)[number];
+  /** PromQL's equality and inequality; regular-expression matchers are refused at config load. */
+  readonly op: '=' | '!=';
   readonly value: string;
 }
 

@@ -1,5 +1,5 @@
 /** One sample of Prometheus' text exposition format. */
-export interface PromSample {
+interface PromSample {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly value: number;

@@ -6,7 +6,7 @@ import { CounterTrack, readCounters } from './counters.ts';
 import type { CounterScrape } from './counters.ts';
 
 /** How a sampler scrapes one service's metrics endpoint. */
-export interface CounterSamplerOptions {
+interface CounterSamplerOptions {
   /**
    * The endpoint as the harness reaches it (the service's host-mapped port on loopback), resolved for each
    * scrape: a restarted container's host port moves. Throws when it cannot be resolved (a failed scrape).

@@ -4,7 +4,7 @@ import { metricFamilies, parsePrometheus } from '../runner/prometheus.ts';
 import type { FaultWindow } from '../stack/fault-journal.ts';
 
 /** What one scrape shows of one configured counter: its matching series (none is 0), or why it cannot be read. */
-export type CounterReading =
+type CounterReading =
   | { readonly kind: 'series'; readonly values: ReadonlyMap<string, number> }
   | { readonly kind: 'absent' }
   | { readonly kind: 'not-a-counter'; readonly type: string };
@@ -20,7 +20,7 @@ export type CounterScrape =
   | { readonly ok: false; readonly startMs: number; readonly endMs: number; readonly reason: string };
 
 /** The time between two successful scrapes, and how much each counter rose in it. */
-export interface CounterInterval {
+interface CounterInterval {
   /** From the earlier scrape's request to the later one's answer: the counters changed somewhere in there. */
   readonly fromMs: number;
   readonly toMs: number;
@@ -220,7 +220,7 @@ export interface CounterRecord {
 }
 
 /** The counters part of a service's signals check. */
-export interface CounterVerdict {
+interface CounterVerdict {
   readonly status: Extract<CheckStatus, 'passed' | 'failed' | 'unknown'>;
   readonly message: string;
   /** Per selector, its increase over the judged intervals. */
