@@ -150,6 +150,23 @@ export default defineConfig({
     ],
   },
   ...Object.fromEntries(enabled.map((s) => [s, fragments[s].config])),
+  // Besides their logs, the orders replicas' counters of dependency failures they work around: the rate
+  // limiter's in-process decisions (taken only when Redis failed: FRAGILE=silent-redis-errors raises them
+  // on every request while every answer is still a success) and failed calls to payments.
+  signals: {
+    metrics: Object.fromEntries(
+      ['orders', 'orders-b'].map((service) => [
+        service,
+        {
+          port: 8080,
+          counters: [
+            'rate_limit_decisions_total{backend="memory"}',
+            'payments_client_attempts_total{outcome="failure"}',
+          ],
+        },
+      ]),
+    ),
+  },
   policy: {
     stages: {
       boot: { minPassRate: 1, weight: 1 },

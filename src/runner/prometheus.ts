@@ -44,3 +44,18 @@ export function metricValue(
   }
   return sum;
 }
+
+const TYPE_LINE = /^#\s*TYPE\s+([a-zA-Z_:][a-zA-Z0-9_:]*)\s+(\w+)\s*$/;
+
+/**
+ * The metric families an exposition declares (`# TYPE <name> <type>`), name to type. A family is
+ * declared even while it has no sample: a labelled counter nothing has incremented yet.
+ */
+export function metricFamilies(text: string): Map<string, string> {
+  const families = new Map<string, string>();
+  for (const raw of text.split('\n')) {
+    const match = TYPE_LINE.exec(raw.trim());
+    if (match?.[1] && match[2]) families.set(match[1], match[2]);
+  }
+  return families;
+}

@@ -1,4 +1,4 @@
-import type { SignalClass, SignalsConfig } from '../config/signals.ts';
+import type { SignalClass } from '../config/signals.ts';
 import { SIGNAL_CLASSES } from '../config/signals.ts';
 import type { CheckStatus } from '../core/check-result.ts';
 import { inFaultWindow } from '../stack/fault-journal.ts';
@@ -28,7 +28,8 @@ export interface JudgeInput {
   readonly toMs: number;
   readonly faults: readonly FaultWindow[];
   readonly rules: SignalRules;
-  readonly budgets: SignalsConfig['budgets'];
+  /** Per class, the lines allowed (the config's `signals.budgets`). */
+  readonly budgets: Readonly<Record<SignalClass, number>>;
   readonly evidenceLines: number;
 }
 
