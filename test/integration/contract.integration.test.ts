@@ -117,6 +117,7 @@ describe('contract stage on the reference stack (certify --stages contract)', ()
   security: undefined,
   load: undefined,
   recovery: undefined,
+  signals: undefined,
   contract: { ...base.contract, pactDir: ${JSON.stringify(join(empty, 'pacts'))}, providers: { payments: base.contract.providers.payments } }`);
     const run = await certify(dir, { FRAGILE: '' });
     // No pact is no evidence: refused with the config's problems, before a run folder or a container exists.
