@@ -6,7 +6,7 @@ import { readCertification } from '../../src/certify/index.ts';
 import { contractMatrixSchema } from '../../src/contracts/index.ts';
 import { readCheckResults } from '../../src/core/results.ts';
 import { contractAccounts } from '../../examples/reference-stack/auth.ts';
-import { credentialLeaks, leftovers, onlyRun, referenceProject, runCli } from '../support/harness.ts';
+import { credentialLeaks, leftovers, onlyRun, readAttachment, referenceProject, runCli } from '../support/harness.ts';
 import type { CliRun, Project } from '../support/harness.ts';
 
 /** A project folder whose config is the reference one (optionally changed), reports in a temp folder. */
@@ -18,18 +18,9 @@ function certify(dir: string, env: Record<string, string>): Promise<CliRun> {
   return runCli(dir, ['certify', '--stages', 'contract'], env);
 }
 
-/** The text of a check's evidence, read from the Allure result and its attachment file. */
+/** The text of a check's evidence (it must have it). */
 async function attachment(runDir: string, checkId: string, name: string): Promise<string> {
-  const dir = join(runDir, 'allure-results');
-  for (const file of (await readdir(dir)).filter((f) => f.endsWith('-result.json'))) {
-    const result = JSON.parse(await readFile(join(dir, file), 'utf8')) as {
-      fullName?: string;
-      attachments?: { name: string; source: string }[];
-    };
-    const source = result.fullName === checkId ? result.attachments?.find((a) => a.name === name)?.source : undefined;
-    if (source) return readFile(join(dir, source), 'utf8');
-  }
-  throw new Error(`no attachment "${name}" for ${checkId}`);
+  return (await readAttachment(runDir, checkId, name)) ?? expect.fail(`no attachment "${name}" for ${checkId}`);
 }
 
 describe('contract stage on the reference stack (certify --stages contract)', () => {

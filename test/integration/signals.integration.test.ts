@@ -1,30 +1,15 @@
-import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCertification } from '../../src/certify/index.ts';
 import type { CheckResult } from '../../src/core/check-result.ts';
 import { readCheckResults } from '../../src/core/results.ts';
-import { leftovers, onlyRun, referenceProject, runCli as cli } from '../support/harness.ts';
+import { leftovers, onlyRun, readAttachment, referenceProject, runCli as cli } from '../support/harness.ts';
 
 // The reference config builds lb, orders, orders-b and payments: those are judged by default.
 const JUDGED = ['lb', 'orders', 'orders-b', 'payments'];
 // Its signals.metrics: the orders replicas' dependency error counters.
 const COUNTED = ['orders', 'orders-b'];
 const MEMORY_DECISIONS = 'rate_limit_decisions_total{backend="memory"}';
-
-/** The text of a check's evidence, read from its Allure result's attachment file. */
-async function attachment(runDir: string, checkId: string, name: string): Promise<string | undefined> {
-  const dir = join(runDir, 'allure-results');
-  for (const file of (await readdir(dir)).filter((f) => f.endsWith('-result.json'))) {
-    const result = JSON.parse(await readFile(join(dir, file), 'utf8')) as {
-      fullName?: string;
-      attachments?: { name: string; source: string }[];
-    };
-    const source = result.fullName === checkId ? result.attachments?.find((a) => a.name === name)?.source : undefined;
-    if (source) return readFile(join(dir, source), 'utf8');
-  }
-  return undefined;
-}
 
 const metric = (check: CheckResult | undefined, name: string): number | undefined =>
   check?.metrics.find((m) => m.name === name)?.value;
@@ -74,7 +59,7 @@ describe('error signals on the reference stack (boot and contract)', () => {
     // The same check shows the limiter's in-process decisions rising, with the intervals as evidence.
     expect(metric(orders, `counter_increase ${MEMORY_DECISIONS}`)).toBeGreaterThan(0);
     expect(orders?.message).toContain('dependency error counters rose over budget in contract');
-    const counted = await attachment(runDir, 'contract.signals.orders', 'orders dependency error counters');
+    const counted = await readAttachment(runDir, 'contract.signals.orders', 'orders dependency error counters');
     expect(counted).toMatch(/Z \.\. \S+Z rate_limit_decisions_total\{backend="memory"\} \+[1-9]/);
     expect(orders?.remediation).toMatch(/error on every request hides a broken dependency/);
     const cert = await readCertification(join(runDir, 'certification.json'));

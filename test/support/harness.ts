@@ -105,3 +105,17 @@ export async function credentialLeaks(runDir: string, secrets: readonly string[]
   }
   return hits;
 }
+
+/** The text of a check's evidence, read from its Allure result's attachment file; undefined when it has none of that name. */
+export async function readAttachment(runDir: string, checkId: string, name: string): Promise<string | undefined> {
+  const dir = join(runDir, 'allure-results');
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('-result.json'))) {
+    const result = JSON.parse(await readFile(join(dir, file), 'utf8')) as {
+      fullName?: string;
+      attachments?: { name: string; source: string }[];
+    };
+    const source = result.fullName === checkId ? result.attachments?.find((a) => a.name === name)?.source : undefined;
+    if (source) return readFile(join(dir, source), 'utf8');
+  }
+  return undefined;
+}
