@@ -557,15 +557,7 @@ async function recordMemoryChecks(
 ): Promise<void> {
   const noContainers = noContainerAccessReason(context.handle, context.targetFile);
   if (noContainers !== undefined) {
-    const specs = [
-      ...Object.entries(scenario.maxMemorySlopeMbPerMin).map(([service, max]) =>
-        memorySlopeSpec(scenario, service, max),
-      ),
-      ...Object.entries(scenario.maxRetainedMemoryMb).map(([service, max]) =>
-        memoryRetainedSpec(scenario, service, max),
-      ),
-    ];
-    for (const spec of specs)
+    for (const spec of memorySpecs(scenario))
       await runCheck(context, spec, () =>
         Promise.resolve({
           status: 'not-applicable',
@@ -895,6 +887,13 @@ function planScenario(load: LoadConfig, scenario: LoadScenario): PlannedCheck[] 
         severity,
       };
     }),
+    ...memorySpecs(scenario),
+  ];
+}
+
+/** The memory checks a scenario configures: slope and retained memory, per service. */
+function memorySpecs(scenario: LoadScenario): CheckSpec[] {
+  return [
     ...Object.entries(scenario.maxMemorySlopeMbPerMin).map(([service, maxSlope]) =>
       memorySlopeSpec(scenario, service, maxSlope),
     ),
